@@ -1,0 +1,62 @@
+import middy from '@middy/core';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { Context, DynamoDBBatchResponse, DynamoDBStreamEvent } from 'aws-lambda';
+import type { PipelineConfig } from '../src/config/pipeline-config.ts';
+import type { LakeSink } from '../src/lake/sink.ts';
+import { emfLine } from '../src/pipeline/metrics.ts';
+import { processStreamBatch } from '../src/pipeline/stream-batch.ts';
+import type { StreamRecordLike } from '../src/flatten/stream-record.ts';
+
+export interface StreamHandlerDeps {
+  readonly config: PipelineConfig;
+  readonly sink: LakeSink;
+  readonly logger?: Logger;
+  /** Where EMF metric lines go (stdout in Lambda). */
+  readonly writeMetrics?: (line: string) => void;
+}
+
+/**
+ * The DynamoDB Streams handler: Middy's engine with Powertools' logger as
+ * middleware, and the batch logic in processStreamBatch. It returns a
+ * partial batch response (ReportBatchItemFailures), logs one structured
+ * line per batch (never per record) and emits EMF metrics.
+ */
+export function createStreamHandler(deps: StreamHandlerDeps) {
+  const logger = deps.logger ?? new Logger({ serviceName: 'ddb-flatten' });
+  const writeMetrics = deps.writeMetrics ?? ((line: string) => process.stdout.write(`${line}\n`));
+
+  const processBatch = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+    const records = (event?.Records ?? []) as unknown as StreamRecordLike[];
+    const outcome = await processStreamBatch(records, {
+      config: deps.config,
+      sink: deps.sink,
+      onQuarantine: (key, error) => logger.warn('record quarantined', { key, error: error instanceof Error ? error.message : String(error) }),
+    });
+    const counts = {
+      records: outcome.records,
+      rows: outcome.rows,
+      objects: outcome.objects.length,
+      bytes: outcome.objects.reduce((n, o) => n + o.bytes, 0),
+      quarantined: outcome.quarantined.length,
+    };
+    if (outcome.failure) logger.error('batch not written; Lambda will retry from the first record', { ...counts, failure: outcome.failure });
+    else logger.info('batch written', { ...counts, keys: outcome.objects.map((o) => o.key) });
+    writeMetrics(
+      emfLine(
+        {
+          RecordsReceived: counts.records,
+          RowsWritten: counts.rows,
+          ObjectsWritten: counts.objects,
+          BytesWritten: counts.bytes,
+          RecordsQuarantined: counts.quarantined,
+          BatchFailures: outcome.failure ? 1 : 0,
+        },
+        { FunctionName: context?.functionName ?? 'local' },
+      ),
+    );
+    return { batchItemFailures: outcome.batchItemFailures };
+  };
+
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().use(injectLambdaContext(logger)).handler(processBatch);
+}

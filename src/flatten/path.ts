@@ -1,0 +1,68 @@
+/**
+ * Leaf paths inside an exploded element: map keys joined with `.`, list
+ * positions as `[i]`, e.g. `address.geo.lat` or `tags[1][0]`. Inside key
+ * names `\`, `.`, `[` and `]` are escaped with a backslash so any key
+ * (including `a.b` or the empty string) round-trips.
+ */
+
+export type PathSegment = { readonly key: string } | { readonly index: number };
+
+const NEEDS_ESCAPE = /[\\.[\]]/;
+const ESCAPABLE = /[\\.[\]]/g;
+
+export function escapeKey(key: string): string {
+  return NEEDS_ESCAPE.test(key) ? key.replace(ESCAPABLE, '\\$&') : key;
+}
+
+export function childKeyPath(parent: string | null, key: string): string {
+  return parent === null ? escapeKey(key) : `${parent}.${escapeKey(key)}`;
+}
+
+export function childIndexPath(parent: string | null, index: number): string {
+  return parent === null ? `[${index}]` : `${parent}[${index}]`;
+}
+
+/** Inverse of the builders above. Throws on text no builder could have produced. */
+export function parsePath(path: string): PathSegment[] {
+  const segments: PathSegment[] = [];
+  let i = 0;
+  const readIndex = (): void => {
+    const close = path.indexOf(']', i);
+    const digits = close < 0 ? '' : path.slice(i + 1, close);
+    if (!/^(0|[1-9]\d*)$/.test(digits)) throw new Error(`bad list position at offset ${i} in path "${path}"`);
+    segments.push({ index: Number(digits) });
+    i = close + 1;
+  };
+  const readKey = (): void => {
+    let key = '';
+    while (i < path.length) {
+      const c = path[i]!;
+      if (c === '\\') {
+        if (i + 1 >= path.length) throw new Error(`dangling escape at the end of path "${path}"`);
+        key += path[i + 1];
+        i += 2;
+      } else if (c === '.' || c === '[') {
+        break;
+      } else {
+        key += c;
+        i++;
+      }
+    }
+    segments.push({ key });
+  };
+
+  if (path[0] === '[') readIndex();
+  else readKey();
+  while (i < path.length) {
+    const c = path[i];
+    if (c === '.') {
+      i++;
+      readKey();
+    } else if (c === '[') {
+      readIndex();
+    } else {
+      throw new Error(`unexpected "${c}" at offset ${i} in path "${path}"`);
+    }
+  }
+  return segments;
+}

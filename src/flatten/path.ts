@@ -1,8 +1,9 @@
 /**
  * Leaf paths inside an exploded element: map keys joined with `.`, list
  * positions as `[i]`, e.g. `address.geo.lat` or `tags[1][0]`. Inside key
- * names `\`, `.`, `[` and `]` are escaped with a backslash so any key
- * (including `a.b` or the empty string) round-trips.
+ * names `\`, `.`, `[` and `]` are escaped with a backslash, and the empty
+ * key name is written `\_`, so every key round-trips (an empty name would
+ * otherwise make a map whose first key is "" look like a list: `[0]`).
  */
 
 export type PathSegment = { readonly key: string } | { readonly index: number };
@@ -10,7 +11,10 @@ export type PathSegment = { readonly key: string } | { readonly index: number };
 const NEEDS_ESCAPE = /[\\.[\]]/;
 const ESCAPABLE = /[\\.[\]]/g;
 
+export const EMPTY_KEY = '\\_';
+
 export function escapeKey(key: string): string {
+  if (key === '') return EMPTY_KEY;
   return NEEDS_ESCAPE.test(key) ? key.replace(ESCAPABLE, '\\$&') : key;
 }
 
@@ -38,8 +42,14 @@ export function parsePath(path: string): PathSegment[] {
     while (i < path.length) {
       const c = path[i]!;
       if (c === '\\') {
-        if (i + 1 >= path.length) throw new Error(`dangling escape at the end of path "${path}"`);
-        key += path[i + 1];
+        const next = path[i + 1];
+        if (next === '_') {
+          // the empty-name marker adds nothing
+        } else if (next === '\\' || next === '.' || next === '[' || next === ']') {
+          key += next;
+        } else {
+          throw new Error(`bad escape "\\${next ?? ''}" at offset ${i} in path "${path}"`);
+        }
         i += 2;
       } else if (c === '.' || c === '[') {
         break;

@@ -102,7 +102,8 @@ function toAttributeValue(node: Node): AttributeValue {
   if (node.av) return node.av;
   if (node.map) {
     const M: Record<string, AttributeValue> = {};
-    for (const [k, child] of node.map) M[k] = toAttributeValue(child);
+    // defineProperty, not assignment: a DynamoDB map key may well be "__proto__".
+    for (const [k, child] of node.map) Object.defineProperty(M, k, { value: toAttributeValue(child), enumerable: true, writable: true, configurable: true });
     return { M };
   }
   if (node.list) {

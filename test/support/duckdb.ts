@@ -1,0 +1,23 @@
+import { DuckDBInstance } from '@duckdb/node-api';
+
+/** Runs SQL in a fresh in-memory DuckDB and returns plain JS row objects (timestamps as Date). */
+export async function duckdbQuery(sql: string): Promise<Record<string, unknown>[]> {
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as Record<string, unknown>[];
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
+export function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** Every row of a Parquet file, as DuckDB reads it. */
+export function readParquetWithDuckdb(path: string): Promise<Record<string, unknown>[]> {
+  return duckdbQuery(`SELECT * FROM read_parquet(${sqlString(path)})`);
+}

@@ -1,0 +1,47 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { loadPipelineConfig } from '../src/config/pipeline-config.ts';
+
+const good = { LAKE_BUCKET: 'my-lake', EXPLODE_ATTRIBUTES: 'items', PARTITION_KEY: 'pk' };
+
+describe('handler environment is validated with errors that name the variable and what is allowed', () => {
+  it('accepts a minimal environment and applies defaults', () => {
+    expect(loadPipelineConfig(good)).toEqual({
+      flatten: { attributes: ['items'], partitionKey: 'pk', sortKey: undefined, carry: [] },
+      bucket: 'my-lake',
+      dataPrefix: 'flattened',
+      quarantinePrefix: 'quarantine',
+    });
+  });
+
+  it.each([
+    [{ LAKE_BUCKET: undefined }, /LAKE_BUCKET is required: S3 bucket of the lake/],
+    [{ LAKE_BUCKET: 'My_Bucket' }, /LAKE_BUCKET: "My_Bucket" is not a valid S3 bucket name: 3-63 characters/],
+    [{ LAKE_PREFIX: '/abs/' }, /LAKE_PREFIX: "\/abs\/" is not a valid prefix/],
+    [{ LAKE_PREFIX: 'a/../b' }, /LAKE_PREFIX: "a\/..\/b" is not a valid prefix/],
+    [{ QUARANTINE_PREFIX: 'q//x' }, /QUARANTINE_PREFIX: "q\/\/x" is not a valid prefix/],
+    [{ LAKE_PREFIX: 'lake', QUARANTINE_PREFIX: 'lake/bad' }, /must not overlap/],
+    [{ EXPLODE_ATTRIBUTES: '' }, /EXPLODE_ATTRIBUTES is required/],
+    [{ EXPLODE_ATTRIBUTES: 'items,items' }, /EXPLODE_ATTRIBUTES: EXPLODE_ATTRIBUTES lists "items" twice/],
+    [{ EXPLODE_ATTRIBUTES: 'pk' }, /"pk" is a key attribute/],
+    [{ PARTITION_KEY: undefined }, /PARTITION_KEY is required/],
+    [{ SORT_KEY: 'pk' }, /SORT_KEY must differ from PARTITION_KEY/],
+    [{ CARRY_ATTRIBUTES: 'CustomerId' }, /CARRY_ATTRIBUTES: "CustomerId" is not a valid carried attribute: use lowercase letters/],
+    [{ CARRY_ATTRIBUTES: 'value' }, /CARRY_ATTRIBUTES: "value" is not a valid carried attribute: it clashes with the row column "value"/],
+  ])('rejects %o', (override, message) => {
+    expect(() => loadPipelineConfig({ ...good, ...override })).toThrow(message);
+  });
+
+  it('lists every problem at once', () => {
+    expect(() => loadPipelineConfig({})).toThrow(/LAKE_BUCKET is required[\s\S]*EXPLODE_ATTRIBUTES is required[\s\S]*PARTITION_KEY is required/);
+  });
+
+  it('fails the Lambda cold start with that message', () => {
+    const run = spawnSync(process.execPath, ['-e', "import('./handlers/index.ts')"], {
+      env: { PATH: process.env.PATH, LAKE_BUCKET: 'x', EXPLODE_ATTRIBUTES: 'items' },
+      encoding: 'utf8',
+    });
+    expect(run.status).not.toBe(0);
+    expect(run.stderr).toMatch(/invalid environment:[\s\S]*LAKE_BUCKET: "x" is not a valid S3 bucket name[\s\S]*PARTITION_KEY is required/);
+  });
+});

@@ -1,0 +1,58 @@
+import type { DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
+import type { Item } from '../../src/flatten/attribute-value.ts';
+
+export const STREAM_ARN = 'arn:aws:dynamodb:us-east-1:123456789012:table/orders/stream/2026-11-27T00:00:00.000';
+
+export interface Change {
+  readonly eventName: 'INSERT' | 'MODIFY' | 'REMOVE';
+  readonly keys: Item;
+  readonly newImage?: Item;
+  readonly oldImage?: Item;
+  /** Epoch seconds. */
+  readonly at: number;
+  readonly sequence: bigint;
+}
+
+/** A DynamoDB Streams record exactly as Lambda delivers it (NEW_AND_OLD_IMAGES). */
+export function streamRecord(change: Change): DynamoDBRecord {
+  const dynamodb: Record<string, unknown> = {
+    ApproximateCreationDateTime: change.at,
+    Keys: change.keys,
+    SequenceNumber: change.sequence.toString(),
+    SizeBytes: JSON.stringify(change.newImage ?? change.oldImage ?? change.keys).length,
+    StreamViewType: 'NEW_AND_OLD_IMAGES',
+  };
+  if (change.newImage) dynamodb.NewImage = change.newImage;
+  if (change.oldImage) dynamodb.OldImage = change.oldImage;
+  return {
+    eventID: `${change.sequence.toString(16)}`,
+    eventName: change.eventName,
+    eventVersion: '1.1',
+    eventSource: 'aws:dynamodb',
+    awsRegion: 'us-east-1',
+    dynamodb: dynamodb as DynamoDBRecord['dynamodb'],
+    eventSourceARN: STREAM_ARN,
+  };
+}
+
+export function streamEvent(changes: readonly Change[]): DynamoDBStreamEvent {
+  return { Records: changes.map(streamRecord) };
+}
+
+/** The seed's items, in DynamoDB JSON. */
+export function seedItem(pk: string, ...pairs: [string, string][]): Item {
+  return { pk: { S: pk }, items: { L: pairs.map(([k, v]) => ({ M: { [k]: { S: v } } })) } };
+}
+
+/** A realistic order: a list of maps with a few hundred bytes of values. */
+export function orderItem(n: number, lines = 5): Item {
+  const L = Array.from({ length: lines }, (_, j) => ({
+    M: {
+      sku: { S: `SKU-${(n * 7 + j) % 5000}` },
+      qty: { N: String(((n + j) % 17) + 1) },
+      price: { N: `${(n % 997) + j}.${(n + j) % 100}` },
+      gift: { BOOL: j % 2 === 0 },
+    },
+  }));
+  return { pk: { S: `ORDER#${n}` }, customer_id: { S: `C${n % 100}` }, items: { L } };
+}

@@ -44,8 +44,29 @@ export function binaryToBase64(value: Binary): string {
   return Buffer.from(value.buffer, value.byteOffset, value.byteLength).toString('base64');
 }
 
+/**
+ * The single type descriptor of an AttributeValue, or null when it has none,
+ * several or an unknown one. The hot path: no strings are built here.
+ */
+export function descriptorOf(av: unknown): TypeDescriptor | null {
+  if (av === null || typeof av !== 'object') return null;
+  let found: string | null = null;
+  for (const k in av) {
+    if (found !== null) return null;
+    found = k;
+  }
+  switch (found) {
+    case 'S': case 'N': case 'M': case 'L': case 'BOOL': case 'NULL': case 'B': case 'SS': case 'NS': case 'BS':
+      return found;
+    default:
+      return null;
+  }
+}
+
 /** The single type descriptor of an AttributeValue, or a FlattenError naming what is wrong. */
 export function typeOf(av: unknown, where: string): TypeDescriptor {
+  const fast = descriptorOf(av);
+  if (fast !== null && !Array.isArray(av)) return fast;
   if (av === null || typeof av !== 'object' || Array.isArray(av)) {
     throw new FlattenError(`expected an AttributeValue object such as {"S":"x"}, got ${describe(av)}`, where);
   }

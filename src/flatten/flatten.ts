@@ -2,6 +2,7 @@ import type { EventName, ValueType } from '../schema/row-schema.ts';
 import { SEQUENCE_WIDTH } from '../schema/row-schema.ts';
 import {
   binaryToBase64,
+  descriptorOf,
   describe,
   FlattenError,
   isNumberText,
@@ -43,14 +44,24 @@ export function padSequence(sequence: unknown, where = 'SequenceNumber'): string
 
 export const SNAPSHOT_SEQUENCE = '0'.repeat(SEQUENCE_WIDTH);
 
+const DAY_MS = 86_400_000;
+let cachedDay = Number.NaN;
+let cachedDate = '';
+
+/** YYYY-MM-DD of an epoch-ms time, UTC. Cached per day: a batch rarely spans more than one. */
 export function utcDate(epochMs: number): string {
-  return new Date(epochMs).toISOString().slice(0, 10);
+  const day = Math.floor(epochMs / DAY_MS);
+  if (day !== cachedDay) {
+    cachedDate = new Date(day * DAY_MS).toISOString().slice(0, 10);
+    cachedDay = day;
+  }
+  return cachedDate;
 }
 
 /** Canonical text of a key attribute: S as is, N exactly as stored, B as base64. */
 export function keyText(av: AttributeValue | undefined, name: string, where: string): string {
   if (av === undefined) throw new FlattenError(`the item has no key attribute "${name}"`, where);
-  const type = typeOf(av, `${where} key "${name}"`);
+  const type = descriptorOf(av) ?? typeOf(av, `${where} key "${name}"`);
   const v = (av as Record<string, unknown>)[type];
   if (type === 'S' && typeof v === 'string') return v;
   if (type === 'N' && isNumberText(v)) return v;
@@ -88,13 +99,8 @@ function carriedText(av: AttributeValue | undefined, name: string, where: string
 export class Flattener {
   readonly config: FlattenConfig;
   private batch!: RowBatch;
-  private pk = '';
-  private sk: string | null = null;
   private attribute = '';
   private itemIndex: number | null = null;
-  private stamp!: VersionStamp;
-  private dt = '';
-  private carried: (string | null)[] = [];
   private where = '';
 
   constructor(config: FlattenConfig) {
@@ -131,15 +137,14 @@ export class Flattener {
     const { partitionKey, sortKey, carry } = this.config;
     this.batch = batch;
     this.where = where;
-    this.pk = keyText(keys[partitionKey], partitionKey, where);
-    this.sk = sortKey === undefined ? null : keyText(keys[sortKey], sortKey, where);
-    this.stamp = stamp;
-    this.dt = utcDate(stamp.eventTime);
-    this.carried = carry.map((name) => carriedText(carrySource[name], name, where));
+    const pk = keyText(keys[partitionKey], partitionKey, where);
+    const sk = sortKey === undefined ? null : keyText(keys[sortKey], sortKey, where);
+    const carried = carry.length === 0 ? carry : carry.map((name) => carriedText(carrySource[name], name, where));
+    batch.beginVersion(pk, sk, stamp.eventName, stamp.eventTime, stamp.sequence, utcDate(stamp.eventTime), carried as (string | null)[]);
   }
 
   private explode(av: AttributeValue): void {
-    const type = typeOf(av, this.at(null));
+    const type = descriptorOf(av) ?? typeOf(av, this.at(null));
     if (type === 'L') {
       const list = (av as { L: AttributeValue[] }).L;
       if (!Array.isArray(list)) throw new FlattenError(`L must hold an array, got ${describe(list)}`, this.at(null));
@@ -157,7 +162,7 @@ export class Flattener {
   }
 
   private walk(av: AttributeValue, path: string | null): void {
-    const type = typeOf(av, this.at(path));
+    const type = descriptorOf(av) ?? typeOf(av, this.at(path));
     const v = (av as Record<string, unknown>)[type];
     switch (type) {
       case 'S':
@@ -224,20 +229,7 @@ export class Flattener {
   }
 
   private emit(key: string | null, value: string | null, type: ValueType): void {
-    const b = this.batch;
-    b.pk.push(this.pk);
-    b.sk.push(this.sk);
-    b.attribute.push(this.attribute);
-    b.item_index.push(this.itemIndex);
-    b.key.push(key);
-    b.value.push(value);
-    b.value_type.push(type);
-    b.event_name.push(this.stamp.eventName);
-    b.event_time.push(this.stamp.eventTime);
-    b.sequence.push(this.stamp.sequence);
-    b.dt.push(this.dt);
-    const carried = this.carried;
-    for (let c = 0; c < carried.length; c++) b.carriedValues[c]!.push(carried[c]!);
+    this.batch.push(this.attribute, this.itemIndex, key, value, type);
   }
 
   private at(path: string | null): string {

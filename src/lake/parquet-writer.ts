@@ -1,7 +1,7 @@
 import { dataColumns } from '../schema/row-schema.ts';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { defaultCodec, type CodecName } from './parquet/compress.ts';
-import { encodeParquetFile, ParquetFileWriter } from './parquet/encoder.ts';
+import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues } from './parquet/encoder.ts';
 
 /**
  * Rows to Parquet: the single place that does it, for the Lambda, the CLI
@@ -11,23 +11,49 @@ import { encodeParquetFile, ParquetFileWriter } from './parquet/encoder.ts';
 
 export const CREATED_BY = 'ddb-flatten version 0.1.0';
 
-/** The batch's column arrays in schema order, optionally restricted to some rows (one dt partition). */
-export function columnArrays(batch: RowBatch, rows?: readonly number[]): unknown[][] {
-  const pick = <T>(values: readonly T[]): T[] => (rows ? rows.map((i) => values[i]!) : (values as T[]));
-  const byName: Record<string, readonly unknown[]> = {
-    pk: batch.pk,
-    sk: batch.sk,
-    attribute: batch.attribute,
-    item_index: batch.item_index,
-    key: batch.key,
-    value: batch.value,
-    value_type: batch.value_type,
-    event_name: batch.event_name,
-    event_time: batch.event_time,
-    sequence: batch.sequence,
+/**
+ * The batch's columns in schema order, as the encoder takes them: row-level
+ * columns as arrays, version-level columns (pk, event columns, carried
+ * attributes) as their per-version values plus each row's version index.
+ * `rows` restricts the output to some row positions (one dt partition).
+ */
+export function columnInputs(batch: RowBatch, rows?: readonly number[]): ColumnInput[] {
+  let index: ArrayLike<number> = batch.version;
+  let versions: number[] | undefined;
+  if (rows) {
+    // Keep only the versions these rows use, so dictionaries and statistics describe this file alone.
+    const remap = new Map<number, number>();
+    versions = [];
+    index = rows.map((i) => {
+      const v = batch.version[i]!;
+      let compact = remap.get(v);
+      if (compact === undefined) {
+        compact = versions!.length;
+        remap.set(v, compact);
+        versions!.push(v);
+      }
+      return compact;
+    });
+  }
+  const perRow = (values: readonly unknown[]): ColumnInput => (rows ? rows.map((i) => values[i]) : values) as ColumnInput;
+  const perVersion = (values: readonly unknown[]): ColumnInput => ({
+    values: (versions ? versions.map((v) => values[v]) : values) as ColumnValues,
+    index,
+  });
+  const byName: Record<string, ColumnInput> = {
+    pk: perVersion(batch.pk),
+    sk: perVersion(batch.sk),
+    attribute: perRow(batch.attribute),
+    item_index: perRow(batch.item_index),
+    key: perRow(batch.key),
+    value: perRow(batch.value),
+    value_type: perRow(batch.value_type),
+    event_name: perVersion(batch.event_name),
+    event_time: perVersion(batch.event_time),
+    sequence: perVersion(batch.sequence),
   };
-  batch.carried.forEach((name, c) => (byName[name] = batch.carriedValues[c]!));
-  return dataColumns(batch.carried).map((column) => pick(byName[column.name]!));
+  batch.carried.forEach((name, c) => (byName[name] = perVersion(batch.carriedValues[c]!)));
+  return dataColumns(batch.carried).map((column) => byName[column.name]!);
 }
 
 export interface EncodeOptions {
@@ -36,8 +62,7 @@ export interface EncodeOptions {
 
 /** Encodes the batch (or the given row positions of it) as one Parquet file. */
 export function encodeParquet(batch: RowBatch, rows?: readonly number[], options: EncodeOptions = {}): Buffer {
-  const arrays = columnArrays(batch, rows) as (string | number | null)[][];
-  return encodeParquetFile(dataColumns(batch.carried), arrays, rows ? rows.length : batch.length, {
+  return encodeParquetFile(dataColumns(batch.carried), columnInputs(batch, rows), rows ? rows.length : batch.length, {
     codec: options.codec ?? defaultCodec(),
     createdBy: CREATED_BY,
   });
@@ -48,7 +73,7 @@ export function streamingParquetWriter(carried: readonly string[], emit: (chunk:
   const writer = new ParquetFileWriter(dataColumns(carried), emit, { codec: options.codec ?? defaultCodec(), createdBy: CREATED_BY });
   return {
     writeBatch(batch: RowBatch): void {
-      writer.writeRowGroup(columnArrays(batch) as (string | number | null)[][], batch.length);
+      writer.writeRowGroup(columnInputs(batch), batch.length);
     },
     finish(): void {
       writer.finish();

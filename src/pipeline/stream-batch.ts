@@ -51,7 +51,7 @@ export async function processStreamBatch(records: readonly StreamRecordLike[], d
   const poison: { record: StreamRecordLike; error: unknown }[] = [];
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    const mark = batch.length;
+    const mark = batch.mark();
     try {
       appendStreamRecord(flattener, batch, record, `record ${i} (${record?.eventID ?? 'no eventID'})`);
     } catch (error) {

@@ -33,7 +33,12 @@ export interface ParquetWriterOptions {
   readonly keyValueMetadata?: Readonly<Record<string, string>>;
 }
 
-type ColumnValues = ArrayLike<string | number | null | undefined>;
+export type ColumnValues = ArrayLike<string | number | null | undefined>;
+/**
+ * A column's values, either one per row or, for columns that repeat for
+ * every row of an item version, one per version plus each row's version.
+ */
+export type ColumnInput = ColumnValues | { readonly values: ColumnValues; readonly index: ArrayLike<number> };
 
 interface EncodedChunk {
   readonly parts: Buffer[];
@@ -97,22 +102,17 @@ function compareForStats(spec: ColumnSpec, a: string | number, b: string | numbe
   return (a as number) - (b as number);
 }
 
-function encodeChunk(spec: ColumnSpec, values: ColumnValues, rowCount: number, codec: CodecName, chunkOffset: number): EncodedChunk {
-  // Pass 1: dictionary ids and definition levels. Consecutive repeats skip the hash lookup.
-  const ids = new Int32Array(rowCount);
-  const defs = spec.nullable ? new Uint8Array(rowCount) : undefined;
-  const dict = new Map<string | number, number>();
-  const dictValues: (string | number)[] = [];
-  let nonNull = 0;
+/** Dictionary ids of values (-1 for null), with consecutive repeats skipping the hash lookup. */
+function dictionaryIds(values: ColumnValues, count: number, dict: Map<string | number, number>, dictValues: (string | number)[]): Int32Array {
+  const ids = new Int32Array(count);
   let prev: unknown = undefined;
   let prevId = -1;
-  for (let r = 0; r < rowCount; r++) {
-    const v = values[r];
+  for (let i = 0; i < count; i++) {
+    const v = values[i];
     if (v === null || v === undefined) {
-      if (!defs) throw new Error(`column "${spec.name}" is not nullable but row ${r} has no value`);
+      ids[i] = -1;
       continue;
     }
-    if (defs) defs[r] = 1;
     if (v !== prev) {
       let id = dict.get(v);
       if (id === undefined) {
@@ -123,7 +123,37 @@ function encodeChunk(spec: ColumnSpec, values: ColumnValues, rowCount: number, c
       prev = v;
       prevId = id;
     }
-    ids[nonNull++] = prevId;
+    ids[i] = prevId;
+  }
+  return ids;
+}
+
+function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, codec: CodecName, chunkOffset: number): EncodedChunk {
+  // Pass 1: dictionary ids per row (per version first for version-level columns), then definition levels.
+  const dict = new Map<string | number, number>();
+  const dictValues: (string | number)[] = [];
+  let rowIds: Int32Array;
+  if ('index' in input) {
+    const versionIds = dictionaryIds(input.values, input.values.length, dict, dictValues);
+    rowIds = new Int32Array(rowCount);
+    for (let r = 0; r < rowCount; r++) rowIds[r] = versionIds[input.index[r]!]!;
+  } else {
+    rowIds = dictionaryIds(input, rowCount, dict, dictValues);
+  }
+  const defs = spec.nullable ? new Uint8Array(rowCount) : undefined;
+  const ids = defs ? new Int32Array(rowCount) : rowIds;
+  let nonNull = 0;
+  for (let r = 0; r < rowCount; r++) {
+    const id = rowIds[r]!;
+    if (id < 0) {
+      if (!defs) throw new Error(`column "${spec.name}" is not nullable but row ${r} has no value`);
+      continue;
+    }
+    if (defs) {
+      defs[r] = 1;
+      ids[nonNull] = id;
+    }
+    nonNull++;
   }
 
   // A column of mostly distinct values is smaller and faster PLAIN; an all-null chunk has no dictionary.
@@ -251,7 +281,7 @@ export class ParquetFileWriter {
   }
 
   /** `arrays[c]` holds the values of `columns[c]`, `rowCount` of them. */
-  writeRowGroup(arrays: readonly ColumnValues[], rowCount: number): void {
+  writeRowGroup(arrays: readonly ColumnInput[], rowCount: number): void {
     if (arrays.length !== this.columns.length) throw new Error(`expected ${this.columns.length} column arrays, got ${arrays.length}`);
     if (rowCount === 0) return;
     const groupOffset = this.offset;
@@ -301,7 +331,7 @@ export class ParquetFileWriter {
 /** One whole file in memory: the Lambda's case, where one batch becomes one object. */
 export function encodeParquetFile(
   columns: readonly ColumnSpec[],
-  arrays: readonly ColumnValues[],
+  arrays: readonly ColumnInput[],
   rowCount: number,
   options: ParquetWriterOptions,
 ): Buffer {

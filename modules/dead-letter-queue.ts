@@ -1,0 +1,26 @@
+import { Construct } from 'constructs';
+import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
+import { choose, isAbsent } from './expressions.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+/**
+ * The event source mapping's on-failure destination: an SQS queue that
+ * receives the metadata (shard, sequence range) of a batch that exhausted
+ * its retries or its maximum age. Encrypted with SSE-SQS, or with the
+ * customer key when one is given.
+ */
+export class DeadLetterQueue extends Construct {
+  readonly queue: SqsQueue;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig) {
+    super(scope, id);
+    const noKms = isAbsent(config.kmsKeyArn);
+    this.queue = new SqsQueue(this, 'queue', {
+      name: config.deadLetterQueue.name,
+      messageRetentionSeconds: config.deadLetterQueue.messageRetentionSeconds,
+      sqsManagedSseEnabled: choose(noKms, true, false),
+      kmsMasterKeyId: config.kmsKeyArn,
+      tags: config.tags,
+    });
+  }
+}

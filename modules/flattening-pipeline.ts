@@ -1,0 +1,113 @@
+import { TerraformOutput } from 'cdktf';
+import { Construct } from 'constructs';
+import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { PipelineAlarms } from './alarms.ts';
+import { AthenaWorkgroupConstruct } from './athena-workgroup.ts';
+import { DeadLetterQueue } from './dead-letter-queue.ts';
+import { GlueCatalog } from './glue-catalog.ts';
+import { FunctionRole } from './iam.ts';
+import { LakeBucket } from './lake-bucket.ts';
+import { FunctionLogGroup } from './log-group.ts';
+import { type ResolvedConfig, resolveConfig } from './naming.ts';
+import type { FlatteningPipelineProps } from './props.ts';
+import { SourceTable } from './source-table.ts';
+import { StreamFunction } from './stream-function.ts';
+import { validateProps } from './validation.ts';
+
+/**
+ * The whole flattening pipeline in one construct: the source table (or an
+ * existing one), the lake bucket (or an existing one), the Glue catalog
+ * with the current-state view, the Athena workgroup with named queries,
+ * the versioned and aliased stream function with its trigger, DLQ, role
+ * and log group, and the alarms. Props are validated on construction.
+ *
+ * ```ts
+ * new FlatteningPipeline(stack, 'orders', {
+ *   name: 'orders',
+ *   partitionKey: { name: 'pk' },
+ *   explodeAttributes: ['items'],
+ * });
+ * ```
+ */
+export class FlatteningPipeline extends Construct {
+  readonly config: ResolvedConfig;
+  readonly source: SourceTable;
+  readonly lake: LakeBucket;
+  readonly catalog: GlueCatalog;
+  readonly athena: AthenaWorkgroupConstruct;
+  readonly logs: FunctionLogGroup;
+  readonly deadLetterQueue: DeadLetterQueue;
+  readonly role: FunctionRole;
+  readonly stream: StreamFunction;
+  readonly alarms: PipelineAlarms;
+
+  constructor(scope: Construct, id: string, props: FlatteningPipelineProps) {
+    super(scope, id);
+    validateProps(props);
+    const config = resolveConfig(props);
+    this.config = config;
+
+    const needsPartition = config.lake.create !== true;
+    const partition = needsPartition ? new DataAwsPartition(this, 'partition').partition : 'aws';
+
+    this.source = new SourceTable(this, 'source', config);
+    this.lake = new LakeBucket(this, 'lake', config, partition);
+    this.catalog = new GlueCatalog(this, 'catalog', config, this.lake.bucketName);
+    this.athena = new AthenaWorkgroupConstruct(this, 'athena', config, this.lake.bucketName, this.catalog.database.name, this.catalog.viewSql);
+    this.logs = new FunctionLogGroup(this, 'logs', config);
+    this.deadLetterQueue = new DeadLetterQueue(this, 'dlq', config);
+    this.role = new FunctionRole(this, 'iam', config, {
+      streamArn: this.source.streamArn,
+      bucketArn: this.lake.bucketArn,
+      logGroupArn: this.logs.logGroup.arn,
+      dlqArn: this.deadLetterQueue.queue.arn,
+      kmsKeyArns: [config.kmsKeyArn, this.source.kmsKeyArn, this.lake.kmsKeyArn],
+    });
+    this.stream = new StreamFunction(this, 'function', config, {
+      roleArn: this.role.role.arn,
+      bucketName: this.lake.bucketName,
+      streamArn: this.source.streamArn,
+      dlqArn: this.deadLetterQueue.queue.arn,
+      logGroupName: this.logs.logGroup.name,
+      dependsOn: [this.role.policy, this.logs.logGroup],
+    });
+    this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
+  }
+
+  /** The outputs users need, named `<service>_<resource>_<attribute>`, with descriptions. */
+  outputs(): Record<string, { value: unknown; description: string }> {
+    const fn = this.stream;
+    return {
+      dynamodb_table_name: { value: this.source.tableName, description: 'Name of the source DynamoDB table.' },
+      dynamodb_table_arn: { value: this.source.tableArn, description: 'ARN of the source DynamoDB table.' },
+      dynamodb_table_stream_arn: { value: this.source.streamArn, description: 'ARN of the table stream the function reads.' },
+      s3_bucket_name: { value: this.lake.bucketName, description: 'Name of the lake bucket.' },
+      s3_bucket_arn: { value: this.lake.bucketArn, description: 'ARN of the lake bucket.' },
+      s3_lake_location: {
+        value: `s3://${this.lake.bucketName}/${this.config.lake.dataPrefix}/`,
+        description: 'Where the flattened Parquet rows are written (Hive layout dt=YYYY-MM-DD).',
+      },
+      glue_catalog_database_name: { value: this.catalog.database.name, description: 'Glue database of the lake.' },
+      glue_catalog_table_name: { value: this.catalog.table.name, description: 'Glue table of the flattened rows.' },
+      glue_catalog_view_name: { value: this.catalog.view.name, description: 'Glue (Athena) view of the current state.' },
+      athena_workgroup_name: { value: this.athena.workgroup.name, description: 'Athena workgroup to query the lake with.' },
+      lambda_function_name: { value: fn.function.functionName, description: 'Name of the stream function.' },
+      lambda_function_arn: { value: fn.function.arn, description: 'Unqualified ARN of the stream function.' },
+      lambda_function_version: { value: fn.function.version, description: 'Newest published version of the stream function.' },
+      lambda_function_code_sha256: { value: fn.codeSha256, description: 'base64 sha256 of the deployed zip (Lambda CodeSha256).' },
+      lambda_alias_name: { value: fn.alias.name, description: 'Alias the stream trigger invokes.' },
+      lambda_alias_arn: { value: fn.alias.arn, description: 'ARN of the alias; the stream trigger is created on it.' },
+      lambda_alias_function_version: { value: fn.alias.functionVersion, description: 'Version the alias points to.' },
+      lambda_event_source_mapping_uuid: { value: fn.eventSourceMappingUuid ?? null, description: 'UUID of the stream trigger (null when not created).' },
+      sqs_dlq_url: { value: this.deadLetterQueue.queue.url, description: 'URL of the on-failure destination queue.' },
+      sqs_dlq_arn: { value: this.deadLetterQueue.queue.arn, description: 'ARN of the on-failure destination queue.' },
+      cloudwatch_log_group_name: { value: this.logs.logGroup.name, description: "The function's log group." },
+      iam_role_arn: { value: this.role.role.arn, description: "The function's execution role." },
+    };
+  }
+
+  /** Adds `outputs()` as Terraform outputs of the given scope (a stack). */
+  addOutputs(scope: Construct): TerraformOutput[] {
+    return Object.entries(this.outputs()).map(([name, o]) => new TerraformOutput(scope, name, { value: o.value, description: o.description }));
+  }
+}

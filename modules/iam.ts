@@ -1,0 +1,117 @@
+import { Fn, Op } from 'cdktf';
+import { Construct } from 'constructs';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
+import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { isToken, presentValues } from './expressions.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+/**
+ * Actions AWS only authorizes on `Resource: "*"` (they have no
+ * resource-level permissions), and why the function needs each. The
+ * policy test allows a wildcard resource for these and nothing else.
+ */
+export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
+  'dynamodb:ListStreams': 'Lists stream ARNs (no item data); DynamoDB does not scope ListStreams to a table or stream, so it needs "*". Lambda lists streams when it polls.',
+  'xray:PutTraceSegments': 'Active tracing: X-Ray has no resource-level permissions, so sending segments needs "*".',
+  'xray:PutTelemetryRecords': 'Active tracing: X-Ray has no resource-level permissions, so sending telemetry needs "*".',
+};
+
+export interface FunctionRoleInputs {
+  readonly streamArn: string;
+  readonly bucketArn: string;
+  readonly logGroupArn: string;
+  readonly dlqArn: string;
+  /** Every KMS key the function touches (table or stream, bucket, DLQ, environment); absent ones are dropped. */
+  readonly kmsKeyArns: readonly (string | undefined)[];
+}
+
+/**
+ * The function's execution role, least privilege:
+ * read this stream only; put objects only under the data and quarantine
+ * prefixes of this bucket; send only to this DLQ; write only its own log
+ * group; use only the given KMS keys; plus the documented wildcard-only
+ * actions above.
+ */
+export class FunctionRole extends Construct {
+  readonly role: IamRole;
+  readonly policyDocument: DataAwsIamPolicyDocument;
+  readonly policy: IamRolePolicy;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: FunctionRoleInputs) {
+    super(scope, id);
+    const assume = new DataAwsIamPolicyDocument(this, 'assume-role', {
+      statement: [
+        {
+          sid: 'LambdaAssumeRole',
+          effect: 'Allow',
+          actions: ['sts:AssumeRole'],
+          principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }],
+        },
+      ],
+    });
+    this.role = new IamRole(this, 'role', {
+      name: config.lambda.roleName,
+      description: `Execution role of the ddb-flatten stream function of ${config.name}`,
+      assumeRolePolicy: assume.json,
+      tags: config.tags,
+    });
+
+    const statements: DataAwsIamPolicyDocumentStatement[] = [
+      {
+        sid: 'ReadThisStream',
+        effect: 'Allow',
+        actions: ['dynamodb:DescribeStream', 'dynamodb:GetRecords', 'dynamodb:GetShardIterator'],
+        resources: [inputs.streamArn],
+      },
+      {
+        sid: 'ListStreamsHasNoResourceLevelPermissions',
+        effect: 'Allow',
+        actions: ['dynamodb:ListStreams'],
+        resources: ['*'],
+      },
+      {
+        sid: 'WriteLakePrefixesOnly',
+        effect: 'Allow',
+        actions: ['s3:PutObject'],
+        resources: [`${inputs.bucketArn}/${config.lake.dataPrefix}/*`, `${inputs.bucketArn}/${config.lake.quarantinePrefix}/*`],
+      },
+      {
+        sid: 'SendFailedBatchesToTheDlq',
+        effect: 'Allow',
+        actions: ['sqs:SendMessage'],
+        resources: [inputs.dlqArn],
+      },
+      {
+        sid: 'WriteOwnLogGroupOnly',
+        effect: 'Allow',
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        resources: [`${inputs.logGroupArn}:*`],
+      },
+      {
+        sid: 'XRayHasNoResourceLevelPermissions',
+        effect: 'Allow',
+        actions: ['xray:PutTraceSegments', 'xray:PutTelemetryRecords'],
+        resources: ['*'],
+      },
+    ];
+    const keys = presentValues(inputs.kmsKeyArns);
+    const kmsStatement = { sid: 'UseOnlyThesePipelineKeys', effect: 'Allow', actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: keys };
+    const dynamicKeys = isToken(keys);
+    if (!dynamicKeys && keys.length > 0) statements.push(kmsStatement);
+
+    this.policyDocument = new DataAwsIamPolicyDocument(this, 'policy-document', { statement: statements });
+    if (dynamicKeys) {
+      // Module build: the keys are known only to Terraform; add the statement when there is at least one.
+      this.policyDocument.addOverride('dynamic.statement', {
+        for_each: Fn.conditional(Op.gt(Fn.lengthOf(keys), 0), ['kms'], []),
+        content: kmsStatement,
+      });
+    }
+    this.policy = new IamRolePolicy(this, 'policy', {
+      name: 'ddb-flatten',
+      role: this.role.id,
+      policy: this.policyDocument.json,
+    });
+  }
+}

@@ -1,0 +1,15 @@
+/** ddb-flatten's CDKTF module: the FlatteningPipeline construct and its parts. */
+export { FlatteningPipeline } from './flattening-pipeline.ts';
+export * from './props.ts';
+export { propsProblems, validateProps, RULES } from './validation.ts';
+export { resolveConfig, PIPELINE_TAG, type ResolvedConfig } from './naming.ts';
+export { SourceTable } from './source-table.ts';
+export { LakeBucket } from './lake-bucket.ts';
+export { GlueCatalog, glueColumns, projectionParameters, prestoViewOriginalText, currentStateSql, viewColumns } from './glue-catalog.ts';
+export { AthenaWorkgroupConstruct } from './athena-workgroup.ts';
+export { StreamFunction, RUNTIME, ARCHITECTURE } from './stream-function.ts';
+export { DeadLetterQueue } from './dead-letter-queue.ts';
+export { FunctionRole, WILDCARD_RESOURCE_ACTIONS } from './iam.ts';
+export { FunctionLogGroup } from './log-group.ts';
+export { PipelineAlarms } from './alarms.ts';
+export { bundleHandler, deterministicZip, writeHandlerZip, HANDLER_NAME } from './lambda-bundle.ts';

@@ -1,0 +1,157 @@
+import { Construct } from 'constructs';
+import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
+import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
+import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
+import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
+import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
+import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
+import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
+import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
+import { choose, countOf, gate, type Gate, gatedAttr, isAbsent } from './expressions.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+/**
+ * The lake bucket: all public access blocked, BucketOwnerEnforced (no ACLs),
+ * SSE-KMS with a bucket key (customer key) or SSE-S3, versioning, a
+ * TLS-only policy (deny plain HTTP and TLS older than 1.2), lifecycle rules
+ * (abort incomplete uploads, expire Athena results, expire noncurrent
+ * versions) and force_destroy off. Or, with `lake.create = false`, an
+ * existing bucket, left exactly as it is.
+ */
+export class LakeBucket extends Construct {
+  readonly bucket?: S3Bucket;
+  readonly publicAccessBlock?: S3BucketPublicAccessBlock;
+  readonly ownership?: S3BucketOwnershipControls;
+  readonly encryption?: S3BucketServerSideEncryptionConfiguration;
+  readonly versioning?: S3BucketVersioning;
+  readonly lifecycle?: S3BucketLifecycleConfiguration;
+  readonly policy?: S3BucketPolicy;
+  readonly policyDocument?: DataAwsIamPolicyDocument;
+  readonly gate: Gate;
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  /** A KMS key writers need (the existing bucket's key), if any. */
+  readonly kmsKeyArn?: string;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig, partition: string) {
+    super(scope, id);
+    const c = config.lake;
+    this.gate = gate(c.create);
+    const existingArn = `arn:${partition}:s3:::${c.existingBucketName}`;
+    if (!this.gate.create) {
+      this.bucketName = c.existingBucketName!;
+      this.bucketArn = existingArn;
+      this.kmsKeyArn = c.existingKmsKeyArn;
+      return;
+    }
+    const count = countOf(this.gate);
+    const noName = isAbsent(c.name);
+    const bucket = new S3Bucket(this, 'bucket', {
+      ...count,
+      bucket: c.name,
+      bucketPrefix: choose(noName, c.bucketPrefix, undefined as unknown as string),
+      forceDestroy: c.forceDestroy,
+      tags: config.tags,
+    });
+    this.bucket = bucket;
+    const name = gatedAttr(bucket, this.gate, 'id', bucket.id);
+    const arn = gatedAttr(bucket, this.gate, 'arn', bucket.arn);
+
+    this.publicAccessBlock = new S3BucketPublicAccessBlock(this, 'public-access-block', {
+      ...count,
+      bucket: name,
+      blockPublicAcls: true,
+      blockPublicPolicy: true,
+      ignorePublicAcls: true,
+      restrictPublicBuckets: true,
+    });
+    this.ownership = new S3BucketOwnershipControls(this, 'ownership', {
+      ...count,
+      bucket: name,
+      rule: { objectOwnership: 'BucketOwnerEnforced' },
+    });
+    const noKms = isAbsent(config.kmsKeyArn);
+    this.encryption = new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
+      ...count,
+      bucket: name,
+      rule: [
+        {
+          applyServerSideEncryptionByDefault: {
+            sseAlgorithm: choose(noKms, 'AES256', 'aws:kms'),
+            kmsMasterKeyId: config.kmsKeyArn,
+          },
+          bucketKeyEnabled: choose(noKms, false, true),
+        },
+      ],
+    });
+    this.versioning = new S3BucketVersioning(this, 'versioning', {
+      ...count,
+      bucket: name,
+      versioningConfiguration: { status: 'Enabled' },
+    });
+    this.lifecycle = new S3BucketLifecycleConfiguration(this, 'lifecycle', {
+      ...count,
+      bucket: name,
+      rule: [
+        {
+          id: 'abort-incomplete-multipart-uploads',
+          status: 'Enabled',
+          filter: [{}],
+          abortIncompleteMultipartUpload: [{ daysAfterInitiation: c.abortIncompleteMultipartUploadDays }],
+        },
+        {
+          id: 'expire-athena-results',
+          status: 'Enabled',
+          filter: [{ prefix: `${c.athenaResultsPrefix}/` }],
+          expiration: [{ days: c.athenaResultsExpirationDays }],
+        },
+        {
+          id: 'expire-noncurrent-versions',
+          status: 'Enabled',
+          filter: [{}],
+          noncurrentVersionExpiration: [{ noncurrentDays: c.noncurrentVersionExpirationDays }],
+        },
+      ],
+      dependsOn: [this.versioning],
+    });
+    const everyone = [{ type: '*', identifiers: ['*'] }];
+    const resources = [arn, `${arn}/*`];
+    this.policyDocument = new DataAwsIamPolicyDocument(this, 'tls-only', {
+      ...count,
+      statement: [
+        {
+          sid: 'DenyInsecureTransport',
+          effect: 'Deny',
+          principals: everyone,
+          actions: ['s3:*'],
+          resources,
+          condition: [{ test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] }],
+        },
+        {
+          sid: 'DenyTlsOlderThan12',
+          effect: 'Deny',
+          principals: everyone,
+          actions: ['s3:*'],
+          resources,
+          condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }],
+        },
+      ],
+    });
+    this.policy = new S3BucketPolicy(this, 'policy', {
+      ...count,
+      bucket: name,
+      policy: gatedAttr(this.policyDocument, this.gate, 'json', this.policyDocument.json),
+      dependsOn: [this.publicAccessBlock],
+    });
+
+    if (this.gate.count === undefined) {
+      this.bucketName = name;
+      this.bucketArn = arn;
+      this.kmsKeyArn = undefined;
+    } else {
+      this.bucketName = choose(c.create, name, c.existingBucketName!);
+      this.bucketArn = choose(c.create, arn, existingArn);
+      this.kmsKeyArn = c.existingKmsKeyArn;
+    }
+  }
+}

@@ -1,0 +1,160 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { crc32, deflateRawSync } from 'node:zlib';
+import { buildSync } from 'esbuild';
+
+/**
+ * The stream handler as a deployable Lambda zip: one esbuild bundle
+ * (ESM, minified, tree-shaken, AWS SDK v3 included so the version is the
+ * one this repository tested) stored as `index.mjs` in a deterministic zip.
+ *
+ * Deterministic means the same source gives the same bytes: esbuild's
+ * output is stable for a given input and esbuild version, and the zip
+ * writer below fixes every field that usually varies (timestamps, order,
+ * permissions, host OS, compression level). Terraform then sees the same
+ * `source_code_hash` and publishes no new version unless code changed.
+ *
+ * Synchronous on purpose: constructs are built synchronously, so the
+ * construct can bundle on synth without a separate build step.
+ */
+
+export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
+export const HANDLER_ENTRY = join(REPO_ROOT, 'handlers/index.ts');
+/** Lambda handler setting for the bundle: file index.mjs, export handler. */
+export const HANDLER_NAME = 'index.handler';
+
+export interface HandlerBundle {
+  /** The zip file's bytes. */
+  readonly zip: Buffer;
+  /** The bundled JavaScript (index.mjs) before zipping. */
+  readonly code: Buffer;
+  /** Hex sha256 of the zip. */
+  readonly sha256: string;
+  /** Base64 sha256 of the zip, the form Terraform's `source_code_hash` and Lambda's CodeSha256 use. */
+  readonly base64Sha256: string;
+}
+
+/**
+ * ESM output keeps top-level await and tree-shakes the AWS SDK, but some
+ * bundled CommonJS still calls require() for Node built-ins; give it one.
+ */
+const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
+
+export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
+  const result = buildSync({
+    entryPoints: [entry],
+    bundle: true,
+    platform: 'node',
+    target: 'node22',
+    format: 'esm',
+    minify: true,
+    treeShaking: true,
+    mainFields: ['module', 'main'],
+    banner: { js: REQUIRE_SHIM },
+    legalComments: 'none',
+    charset: 'utf8',
+    outfile: 'index.mjs',
+    write: false,
+    logLevel: 'silent',
+  });
+  const out = result.outputFiles.find((f) => f.path.endsWith('index.mjs'));
+  if (!out) throw new Error(`esbuild produced no index.mjs for ${entry}`);
+  const code = Buffer.from(out.contents);
+  const zip = deterministicZip([{ name: 'index.mjs', data: code }]);
+  const digest = createHash('sha256').update(zip).digest();
+  return { zip, code, sha256: digest.toString('hex'), base64Sha256: digest.toString('base64') };
+}
+
+/**
+ * Writes the bundle to `<dir>/ddb-flatten-handler.zip` (atomically, so
+ * parallel synths never see a half-written file) and returns its path.
+ */
+export function writeHandlerZip(dir: string, bundle: HandlerBundle = bundleHandler()): string {
+  const target = join(dir, 'ddb-flatten-handler.zip');
+  mkdirSync(dirname(target), { recursive: true });
+  const temp = `${target}.${process.pid}.tmp`;
+  writeFileSync(temp, bundle.zip);
+  renameSync(temp, target);
+  return target;
+}
+
+export interface ZipEntry {
+  readonly name: string;
+  readonly data: Buffer;
+}
+
+/** 1980-01-01 00:00:00, the zip format's epoch, in DOS date/time form. */
+const DOS_DATE = (0 << 9) | (1 << 5) | 1;
+const DOS_TIME = 0;
+/** Regular file, rw-r--r--, in the high 16 bits of the external attributes (Unix host). */
+const EXTERNAL_ATTRIBUTES = (0o100644 << 16) >>> 0;
+const VERSION_MADE_BY = (3 << 8) | 20; // Unix, spec 2.0
+const VERSION_NEEDED = 20;
+const DEFLATE = 8;
+
+/**
+ * A minimal zip writer (deflate, no extra fields, no data descriptors,
+ * no zip64) whose output depends only on the entries: names sorted,
+ * timestamps at the DOS epoch, mode 0644, compression level 9.
+ */
+export function deterministicZip(entries: readonly ZipEntry[]): Buffer {
+  const sorted = [...entries].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const locals: Buffer[] = [];
+  const centrals: Buffer[] = [];
+  let offset = 0;
+  for (const entry of sorted) {
+    const name = Buffer.from(entry.name, 'utf8');
+    const compressed = deflateRawSync(entry.data, { level: 9 });
+    const crc = crc32(entry.data);
+    if (entry.data.length > 0xfffffffe || offset > 0xfffffffe) throw new Error('zip64 is not supported');
+
+    const local = Buffer.alloc(30);
+    local.writeUInt32LE(0x04034b50, 0);
+    local.writeUInt16LE(VERSION_NEEDED, 4);
+    local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(DEFLATE, 8);
+    local.writeUInt16LE(DOS_TIME, 10);
+    local.writeUInt16LE(DOS_DATE, 12);
+    local.writeUInt32LE(crc, 14);
+    local.writeUInt32LE(compressed.length, 18);
+    local.writeUInt32LE(entry.data.length, 22);
+    local.writeUInt16LE(name.length, 26);
+    local.writeUInt16LE(0, 28);
+
+    const central = Buffer.alloc(46);
+    central.writeUInt32LE(0x02014b50, 0);
+    central.writeUInt16LE(VERSION_MADE_BY, 4);
+    central.writeUInt16LE(VERSION_NEEDED, 6);
+    central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(DEFLATE, 10);
+    central.writeUInt16LE(DOS_TIME, 12);
+    central.writeUInt16LE(DOS_DATE, 14);
+    central.writeUInt32LE(crc, 16);
+    central.writeUInt32LE(compressed.length, 20);
+    central.writeUInt32LE(entry.data.length, 24);
+    central.writeUInt16LE(name.length, 28);
+    central.writeUInt16LE(0, 30); // extra
+    central.writeUInt16LE(0, 32); // comment
+    central.writeUInt16LE(0, 34); // disk
+    central.writeUInt16LE(0, 36); // internal attributes
+    central.writeUInt32LE(EXTERNAL_ATTRIBUTES, 38);
+    central.writeUInt32LE(offset, 42);
+
+    locals.push(local, name, compressed);
+    centrals.push(central, name);
+    offset += local.length + name.length + compressed.length;
+  }
+  const centralSize = centrals.reduce((n, b) => n + b.length, 0);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(0, 4);
+  end.writeUInt16LE(0, 6);
+  end.writeUInt16LE(sorted.length, 8);
+  end.writeUInt16LE(sorted.length, 10);
+  end.writeUInt32LE(centralSize, 12);
+  end.writeUInt32LE(offset, 16);
+  end.writeUInt16LE(0, 20);
+  return Buffer.concat([...locals, ...centrals, end]);
+}

@@ -1,0 +1,222 @@
+/**
+ * The typed configuration of `FlatteningPipeline`. Every field is
+ * documented with its default; `validateProps` checks every one at synth
+ * time and names the prop and what is allowed when it rejects one.
+ *
+ * Values may be literals (a CDKTF app) or Terraform tokens (the Terraform
+ * module build passes `TerraformVariable` values). Tokens skip the
+ * synth-time checks: the module's variables carry the same checks as
+ * `validation` blocks instead.
+ */
+
+/** DynamoDB scalar types allowed for key attributes. */
+export const KEY_TYPES = ['S', 'N', 'B'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
+
+export interface KeyAttribute {
+  /** Attribute name, as in the table's key schema. */
+  readonly name: string;
+  /** DynamoDB scalar type of the key. Default `S`. */
+  readonly type?: KeyType;
+}
+
+export interface SourceTableProps {
+  /** Create the DynamoDB table (default `true`). `false`: bring your own with `existingTableName` and `existingStreamArn`. */
+  readonly create?: boolean;
+  /** Name of the created table. Default: the pipeline `name`. */
+  readonly name?: string;
+  /** Deletion protection on the created table. Default `true`. */
+  readonly deletionProtection?: boolean;
+  /** Point-in-time recovery on the created table. Default `true`. */
+  readonly pointInTimeRecovery?: boolean;
+  /** Existing table name (when `create` is false). */
+  readonly existingTableName?: string;
+  /** Existing table's stream ARN (when `create` is false). The stream must carry NEW_AND_OLD_IMAGES (or NEW_IMAGE). */
+  readonly existingStreamArn?: string;
+  /** The existing table's customer managed KMS key, when it has one: the function gets kms:Decrypt on it to read the stream. */
+  readonly existingKmsKeyArn?: string;
+}
+
+export interface LakeBucketProps {
+  /** Create the lake bucket (default `true`). `false`: bring your own with `existingBucketName`. */
+  readonly create?: boolean;
+  /** Name of the created bucket. Default: a unique name starting with `<name>-lake-`. */
+  readonly name?: string;
+  /** Allow `terraform destroy` to delete a non-empty bucket. Default `false`. */
+  readonly forceDestroy?: boolean;
+  /** Existing bucket name (when `create` is false). The module does not change its settings. */
+  readonly existingBucketName?: string;
+  /** The existing bucket's SSE-KMS key, when it has one: the function gets kms:GenerateDataKey on it. */
+  readonly existingKmsKeyArn?: string;
+  /** Key prefix of the flattened rows. Default `flattened`. */
+  readonly dataPrefix?: string;
+  /** Key prefix of records that could not be flattened. Default `quarantine`. */
+  readonly quarantinePrefix?: string;
+  /** Key prefix of Athena query results. Default `athena-results`. */
+  readonly athenaResultsPrefix?: string;
+  /** Days before Athena results expire (lifecycle rule). Default 30. */
+  readonly athenaResultsExpirationDays?: number;
+  /** Days before noncurrent object versions expire (lifecycle rule). Default 30. */
+  readonly noncurrentVersionExpirationDays?: number;
+  /** Days before incomplete multipart uploads are aborted (lifecycle rule). Default 7. */
+  readonly abortIncompleteMultipartUploadDays?: number;
+}
+
+export interface GlueCatalogProps {
+  /** Glue database. Default: `name` with `-` replaced by `_`. */
+  readonly databaseName?: string;
+  /** Glue table of the flattened rows. Default `flattened`. */
+  readonly tableName?: string;
+  /** Glue (Athena) view of the current state. Default `current_state`. */
+  readonly viewName?: string;
+  /** First day of the `dt` partition projection range, `yyyy-MM-dd`. Default `2024-01-01`. */
+  readonly projectionStartDate?: string;
+}
+
+export interface AthenaWorkgroupProps {
+  /** Workgroup name. Default `<name>-flatten`. */
+  readonly name?: string;
+  /** Per-query data scanned limit in bytes (Athena's minimum is 10 MB). Default 10 GiB. */
+  readonly bytesScannedCutoffPerQuery?: number;
+  /** Allow destroying the workgroup with its named queries and history. Default `false`. */
+  readonly forceDestroy?: boolean;
+}
+
+export interface StreamFunctionProps {
+  /** Memory in MB, 128 to 10240. Default 512. */
+  readonly memorySize?: number;
+  /** Timeout in seconds, 1 to 900. Default 120. */
+  readonly timeout?: number;
+  /** Reserved concurrency; -1 means unreserved. Default -1. */
+  readonly reservedConcurrency?: number;
+  /** Application log level in the JSON log format. Default `INFO`. */
+  readonly logLevel?: 'TRACE' | 'DEBUG' | 'INFO' | 'WARN' | 'ERROR' | 'FATAL';
+  /** A prebuilt handler zip (for example the one `npm run build:module` ships). Default: bundle `handlers/index.ts` on synth. */
+  readonly codeZipPath?: string;
+}
+
+export interface CanaryProps {
+  /** Share of invocations routed to the canary version, 0 to 1. */
+  readonly weight: number;
+  /** Version that receives the canary share. Default: the newest published version. */
+  readonly version?: string;
+}
+
+export interface AliasProps {
+  /** Alias name. Default `live`. */
+  readonly name?: string;
+  /** Pin the alias to this published version (rollback). Default: follow the newest version. */
+  readonly pinnedVersion?: string;
+  /** Route a share of invocations to a second version. Needs `pinnedVersion`. */
+  readonly canary?: CanaryProps;
+}
+
+export interface EventSourceMappingProps {
+  /** Create the stream trigger (default `true`). `false` leaves the function without a trigger, e.g. to feed records yourself or attach it later. */
+  readonly create?: boolean;
+  /** Create the trigger enabled (default `true`). `false` creates it paused: no records are read until it is enabled. */
+  readonly enabled?: boolean;
+  /** Records per batch, 1 to 10000. Default 100. */
+  readonly batchSize?: number;
+  /** Seconds to gather records before invoking, 0 to 300. Default 5. */
+  readonly maximumBatchingWindowInSeconds?: number;
+  /** Retries of a failing batch, 0 to 10000 (bounded: -1 is refused). Default 10. */
+  readonly maximumRetryAttempts?: number;
+  /** Discard records older than this, 60 to 604800 seconds (bounded: -1 is refused). Default 21600 (6 h). */
+  readonly maximumRecordAgeInSeconds?: number;
+  /** Concurrent batches per shard, 1 to 10. Default 1. */
+  readonly parallelizationFactor?: number;
+}
+
+export interface DeadLetterQueueProps {
+  /** How long failed-batch records stay in the DLQ, 60 to 1209600 seconds. Default 1209600 (14 days). */
+  readonly messageRetentionSeconds?: number;
+}
+
+export interface LogGroupProps {
+  /** Retention in days; one of CloudWatch's allowed values. Default 30. */
+  readonly retentionInDays?: number;
+  /** KMS key for the log group (its key policy must allow CloudWatch Logs). Default: none (CloudWatch's own encryption). */
+  readonly kmsKeyArn?: string;
+}
+
+export interface AlarmsProps {
+  /** Create the alarms (default `true`). */
+  readonly create?: boolean;
+  /** SNS topic notified when an alarm fires or recovers. Default: none. */
+  readonly snsTopicArn?: string;
+  /** Iterator age (ms) that raises the iterator-age alarm. Default 600000 (10 min). */
+  readonly iteratorAgeThresholdMs?: number;
+  /** Function errors per 5 minutes that raise the errors alarm. Default 1. */
+  readonly errorsThreshold?: number;
+}
+
+export interface FlatteningPipelineProps {
+  /** Base of every resource name: 3 to 28 characters of a-z, 0-9 and -, starting with a letter. */
+  readonly name: string;
+  /** Tags on every resource (merged over the module's own `ddb-flatten:*` tags). */
+  readonly tags?: Readonly<Record<string, string>>;
+  /**
+   * Customer managed KMS key for the table, the bucket (SSE-KMS with a bucket key),
+   * the DLQ, the function's environment and Athena results. Default: none
+   * (AWS owned keys for the table, SSE-S3 for the bucket, SSE-SQS for the DLQ).
+   */
+  readonly kmsKeyArn?: string;
+  /** The table's partition key. */
+  readonly partitionKey: KeyAttribute;
+  /** The table's sort key, when it has one. */
+  readonly sortKey?: KeyAttribute;
+  /** Top-level attributes exploded into rows (lists of maps, maps, ...). */
+  readonly explodeAttributes: readonly string[];
+  /** Top-level attributes copied onto every row as columns of their own. Default none. */
+  readonly carryAttributes?: readonly string[];
+  readonly table?: SourceTableProps;
+  readonly lake?: LakeBucketProps;
+  readonly glue?: GlueCatalogProps;
+  readonly athena?: AthenaWorkgroupProps;
+  readonly lambda?: StreamFunctionProps;
+  readonly alias?: AliasProps;
+  readonly eventSourceMapping?: EventSourceMappingProps;
+  readonly deadLetterQueue?: DeadLetterQueueProps;
+  readonly logs?: LogGroupProps;
+  readonly alarms?: AlarmsProps;
+}
+
+/** Every default in one place; docs and the module's variables read them from here. */
+export const DEFAULTS = {
+  keyType: 'S',
+  table: { create: true, deletionProtection: true, pointInTimeRecovery: true },
+  lake: {
+    create: true,
+    forceDestroy: false,
+    dataPrefix: 'flattened',
+    quarantinePrefix: 'quarantine',
+    athenaResultsPrefix: 'athena-results',
+    athenaResultsExpirationDays: 30,
+    noncurrentVersionExpirationDays: 30,
+    abortIncompleteMultipartUploadDays: 7,
+  },
+  glue: { tableName: 'flattened', viewName: 'current_state', projectionStartDate: '2024-01-01' },
+  athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, forceDestroy: false },
+  lambda: { memorySize: 512, timeout: 120, reservedConcurrency: -1, logLevel: 'INFO' },
+  alias: { name: 'live' },
+  eventSourceMapping: {
+    create: true,
+    enabled: true,
+    batchSize: 100,
+    maximumBatchingWindowInSeconds: 5,
+    maximumRetryAttempts: 10,
+    maximumRecordAgeInSeconds: 21600,
+    parallelizationFactor: 1,
+  },
+  deadLetterQueue: { messageRetentionSeconds: 1209600 },
+  logs: { retentionInDays: 30 },
+  alarms: { create: true, iteratorAgeThresholdMs: 600000, errorsThreshold: 1 },
+} as const;
+
+/** The values CloudWatch Logs accepts for a log group's retention, in days. */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'FATAL'] as const;

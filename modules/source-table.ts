@@ -1,0 +1,75 @@
+import { Fn } from 'cdktf';
+import { Construct } from 'constructs';
+import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
+import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+/**
+ * The source DynamoDB table: on-demand, stream NEW_AND_OLD_IMAGES, PITR,
+ * server-side encryption (AWS owned key, or the customer key), deletion
+ * protection. Or, with `table.create = false`, an existing table's name and
+ * stream ARN.
+ */
+export class SourceTable extends Construct {
+  /** The created table (undefined when an existing table is used). */
+  readonly table?: DynamodbTable;
+  readonly gate: Gate;
+  readonly tableName: string;
+  readonly tableArn: string;
+  readonly streamArn: string;
+  /** A KMS key the stream reader needs (the table's CMK), if any. */
+  readonly kmsKeyArn?: string;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig) {
+    super(scope, id);
+    const c = config.table;
+    this.gate = gate(c.create);
+    const existingArn = (): string =>
+      // arn:aws:dynamodb:region:account:table/NAME/stream/LABEL -> the table ARN
+      isToken(c.existingStreamArn) ? Fn.element(Fn.split('/stream/', c.existingStreamArn!), 0) : c.existingStreamArn!.split('/stream/')[0];
+
+    if (!this.gate.create) {
+      this.tableName = c.existingTableName!;
+      this.streamArn = c.existingStreamArn!;
+      this.tableArn = existingArn();
+      this.kmsKeyArn = c.existingKmsKeyArn;
+      return;
+    }
+
+    const pk = config.partitionKey;
+    const sk = config.sortKey;
+    const dynamicKeys = isToken(sk?.name);
+    const table = new DynamodbTable(this, 'table', {
+      ...countOf(this.gate),
+      name: c.name,
+      billingMode: 'PAY_PER_REQUEST',
+      hashKey: pk.name,
+      rangeKey: sk?.name,
+      attribute: dynamicKeys ? undefined : [pk, ...(sk ? [sk] : [])].map((k) => ({ name: k.name, type: k.type })),
+      streamEnabled: true,
+      streamViewType: 'NEW_AND_OLD_IMAGES',
+      pointInTimeRecovery: { enabled: c.pointInTimeRecovery },
+      serverSideEncryption: { enabled: true, kmsKeyArn: config.kmsKeyArn },
+      deletionProtectionEnabled: c.deletionProtection,
+      tags: config.tags,
+    });
+    if (dynamicKeys) {
+      // Module build: the sort key is optional at plan time.
+      const keys = Fn.concat([[{ name: pk.name, type: pk.type }], choose(isAbsent(sk!.name), [], [{ name: sk!.name, type: sk!.type }])]);
+      table.addOverride('dynamic.attribute', { for_each: keys, content: { name: '${attribute.value.name}', type: '${attribute.value.type}' } });
+    }
+    this.table = table;
+    const created = (attr: string, plain: string): string => gatedAttr(table, this.gate, attr, plain);
+    if (this.gate.count === undefined) {
+      this.tableName = table.name;
+      this.tableArn = table.arn;
+      this.streamArn = table.streamArn;
+      this.kmsKeyArn = undefined;
+    } else {
+      this.tableName = choose(c.create, created('name', table.name), c.existingTableName!);
+      this.tableArn = choose(c.create, created('arn', table.arn), existingArn());
+      this.streamArn = choose(c.create, created('stream_arn', table.streamArn), c.existingStreamArn!);
+      this.kmsKeyArn = c.existingKmsKeyArn;
+    }
+  }
+}

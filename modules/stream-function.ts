@@ -1,0 +1,153 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { AssetType, Fn, Op, TerraformAsset } from 'cdktf';
+import { Construct } from 'constructs';
+import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
+import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
+import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import type { EnvironmentName } from '../src/config/pipeline-config.ts';
+import { countOf, gate, type Gate, gatedAttr, isAbsent, isToken, joinList } from './expressions.ts';
+import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+export const RUNTIME = 'nodejs22.x';
+export const ARCHITECTURE = 'arm64';
+
+/** The handler zip for this process: bundled once, written where TerraformAsset can copy it. */
+let bundled: { path: string; base64Sha256: string } | undefined;
+export function defaultHandlerZip(): { path: string; base64Sha256: string } {
+  if (!bundled) {
+    const bundle = bundleHandler();
+    bundled = { path: writeHandlerZip(join(REPO_ROOT, 'dist', 'lambda'), bundle), base64Sha256: bundle.base64Sha256 };
+  }
+  return bundled;
+}
+
+function zipOf(path: string | undefined): { path: string; base64Sha256: string } {
+  if (path === undefined) return defaultHandlerZip();
+  return { path, base64Sha256: createHash('sha256').update(readFileSync(path)).digest('base64') };
+}
+
+export interface StreamFunctionInputs {
+  readonly roleArn: string;
+  readonly bucketName: string;
+  readonly streamArn: string;
+  readonly dlqArn: string;
+  readonly logGroupName: string;
+  /** Resources the function and its trigger must wait for (the role's policy, the log group). */
+  readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
+}
+
+/**
+ * The stream function: nodejs22.x on arm64, the deterministic esbuild zip
+ * as a TerraformAsset, `publish = true` so each code or configuration
+ * change publishes a version, active X-Ray tracing, JSON logs into the
+ * module's log group. The alias (default `live`) follows the newest
+ * version unless pinned, with an optional canary; the stream trigger is
+ * created on the alias ARN, so traffic follows the alias.
+ */
+export class StreamFunction extends Construct {
+  readonly function: LambdaFunction;
+  readonly alias: LambdaAlias;
+  readonly eventSourceMapping?: LambdaEventSourceMapping;
+  readonly mappingGate: Gate;
+  readonly asset: TerraformAsset;
+  /** base64 sha256 of the zip, as set in source_code_hash. */
+  readonly codeSha256: string;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: StreamFunctionInputs) {
+    super(scope, id);
+    const zip = zipOf(config.lambda.codeZipPath);
+    this.codeSha256 = zip.base64Sha256;
+    this.asset = new TerraformAsset(this, 'code', { path: zip.path, type: AssetType.FILE });
+
+    const sk = config.sortKey?.name;
+    const environment: Partial<Record<EnvironmentName, string>> = {
+      LAKE_BUCKET: inputs.bucketName,
+      LAKE_PREFIX: config.lake.dataPrefix,
+      QUARANTINE_PREFIX: config.lake.quarantinePrefix,
+      EXPLODE_ATTRIBUTES: joinList(config.explodeAttributes),
+      PARTITION_KEY: config.partitionKey.name,
+      CARRY_ATTRIBUTES: joinList(config.carryAttributes),
+    };
+    // The handler reads an empty SORT_KEY as "no sort key".
+    if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
+
+    this.function = new LambdaFunction(this, 'function', {
+      functionName: config.lambda.functionName,
+      description: `ddb-flatten: flattens ${config.name} stream records into Parquet rows on S3`,
+      role: inputs.roleArn,
+      runtime: RUNTIME,
+      architectures: [ARCHITECTURE],
+      handler: HANDLER_NAME,
+      filename: this.asset.path,
+      sourceCodeHash: zip.base64Sha256,
+      publish: true,
+      memorySize: config.lambda.memorySize,
+      timeout: config.lambda.timeout,
+      reservedConcurrentExecutions: config.lambda.reservedConcurrency,
+      environment: { variables: environment as Record<string, string> },
+      kmsKeyArn: config.kmsKeyArn,
+      tracingConfig: { mode: 'Active' },
+      loggingConfig: { logFormat: 'JSON', logGroup: inputs.logGroupName, applicationLogLevel: config.lambda.logLevel },
+      tags: config.tags,
+      dependsOn: [...inputs.dependsOn],
+    });
+
+    const a = config.alias;
+    this.alias = new LambdaAlias(this, 'alias', {
+      name: a.name,
+      description: 'Stream traffic follows this alias; pin it to roll back, add a canary to try a version.',
+      functionName: this.function.functionName,
+      functionVersion: a.pinnedVersion === undefined ? this.function.version : Fn.coalesce([a.pinnedVersion, this.function.version]),
+    });
+    if (a.canary !== undefined) {
+      const version = a.canary.version === undefined ? this.function.version : Fn.coalesce([a.canary.version, this.function.version]);
+      const weights = isToken(version) ? Fn.zipmap([version], [a.canary.weight]) : { [version]: a.canary.weight };
+      if (isToken(a.canary.weight)) {
+        // Module build: a canary only when its weight is above zero, and only with a pinned version.
+        this.alias.addOverride('dynamic.routing_config', {
+          for_each: Fn.conditional(Op.gt(a.canary.weight, 0), ['canary'], []),
+          content: { additional_version_weights: weights },
+        });
+        this.alias.addOverride('lifecycle.precondition', [
+          {
+            condition: Op.or(Op.eq(a.canary.weight, 0), Op.not(isAbsent(a.pinnedVersion) as unknown as boolean)),
+            error_message: 'canary_weight above 0 needs alias_pinned_version: the alias must stay on a known version while the canary gets its share.',
+          },
+        ]);
+      } else {
+        this.alias.addOverride('routing_config', { additional_version_weights: weights });
+      }
+    }
+
+    const e = config.eventSourceMapping;
+    this.mappingGate = gate(e.create);
+    if (this.mappingGate.create) {
+      this.eventSourceMapping = new LambdaEventSourceMapping(this, 'stream-trigger', {
+        ...countOf(this.mappingGate),
+        functionName: this.alias.arn,
+        eventSourceArn: inputs.streamArn,
+        enabled: e.enabled,
+        startingPosition: 'TRIM_HORIZON',
+        batchSize: e.batchSize,
+        maximumBatchingWindowInSeconds: e.maximumBatchingWindowInSeconds,
+        parallelizationFactor: e.parallelizationFactor,
+        bisectBatchOnFunctionError: true,
+        maximumRetryAttempts: e.maximumRetryAttempts,
+        maximumRecordAgeInSeconds: e.maximumRecordAgeInSeconds,
+        functionResponseTypes: ['ReportBatchItemFailures'],
+        destinationConfig: { onFailure: { destinationArn: inputs.dlqArn } },
+        tags: config.tags,
+        dependsOn: [...inputs.dependsOn],
+      });
+    }
+  }
+
+  /** The trigger's UUID (null/absent when it is not created). */
+  get eventSourceMappingUuid(): string | undefined {
+    if (!this.eventSourceMapping) return undefined;
+    return gatedAttr(this.eventSourceMapping, this.mappingGate, 'uuid', this.eventSourceMapping.uuid);
+  }
+}

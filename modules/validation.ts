@@ -1,0 +1,280 @@
+import { Token } from 'cdktf';
+import {
+  attributeNameProblem,
+  bucketNameProblem,
+  carriedProblems,
+  ConfigError,
+  listProblems,
+  prefixProblem,
+} from '../src/config/validate.ts';
+import { type FlatteningPipelineProps, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from './props.ts';
+
+/**
+ * Synth-time checks of every prop. A literal that AWS or the handler would
+ * refuse fails the synth with one line per problem, each naming the prop
+ * and what is allowed. Terraform tokens (the module build) are skipped:
+ * the module's variables check the same rules in `validation` blocks.
+ */
+
+export const isToken = (v: unknown): boolean => v !== undefined && v !== null && Token.isUnresolved(v);
+
+/** The rules, as data, so the Terraform module's variable validations can reuse the same patterns and ranges. */
+export const RULES = {
+  name: {
+    pattern: '^[a-z][a-z0-9-]{1,26}[a-z0-9]$',
+    allowed: '3 to 28 characters of a-z, 0-9 and -, starting with a letter and ending with a letter or digit',
+  },
+  tableName: { pattern: '^[A-Za-z0-9_.-]{3,255}$', allowed: '3 to 255 characters of A-Z a-z 0-9 _ . -' },
+  glueName: { pattern: '^[a-z0-9_]{1,255}$', allowed: '1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)' },
+  workgroupName: { pattern: '^[A-Za-z0-9._-]{1,128}$', allowed: '1 to 128 characters of A-Z a-z 0-9 . _ -' },
+  aliasName: {
+    pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,127}$',
+    allowed: '1 to 128 characters of A-Z a-z 0-9 _ -, starting with a letter',
+  },
+  version: { pattern: '^[1-9][0-9]*$', allowed: 'a published version number such as "3"' },
+  date: { pattern: '^[0-9]{4}-[0-9]{2}-[0-9]{2}$', allowed: 'a date as yyyy-MM-dd' },
+  kmsKeyArn: {
+    pattern: '^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$',
+    allowed: 'a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key-id> (not an alias: IAM policies need the key ARN)',
+  },
+  streamArn: {
+    pattern: '^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[0-9A-Za-z:.-]+$',
+    allowed: 'a DynamoDB stream ARN, arn:<partition>:dynamodb:<region>:<account>:table/<table>/stream/<label>',
+  },
+  snsTopicArn: {
+    pattern: '^arn:aws[a-z-]*:sns:[a-z0-9-]+:[0-9]{12}:[A-Za-z0-9_-]{1,256}(\\.fifo)?$',
+    allowed: 'an SNS topic ARN, arn:<partition>:sns:<region>:<account>:<topic>',
+  },
+  memorySize: { min: 128, max: 10240 },
+  timeout: { min: 1, max: 900 },
+  reservedConcurrency: { min: -1, max: 100000 },
+  batchSize: { min: 1, max: 10000 },
+  maximumBatchingWindowInSeconds: { min: 0, max: 300 },
+  maximumRetryAttempts: { min: 0, max: 10000 },
+  maximumRecordAgeInSeconds: { min: 60, max: 604800 },
+  parallelizationFactor: { min: 1, max: 10 },
+  messageRetentionSeconds: { min: 60, max: 1209600 },
+  bytesScannedCutoffPerQuery: { min: 10485760, max: Number.MAX_SAFE_INTEGER },
+  expirationDays: { min: 1, max: 36500 },
+  iteratorAgeThresholdMs: { min: 1000, max: 604800000 },
+  errorsThreshold: { min: 1, max: 1000000 },
+} as const;
+
+type Problems = string[];
+
+function pattern(problems: Problems, prop: string, value: string | undefined, rule: { pattern: string; allowed: string }): void {
+  if (value === undefined || isToken(value)) return;
+  if (typeof value !== 'string' || !new RegExp(rule.pattern).test(value)) {
+    problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use ${rule.allowed}`);
+  }
+}
+
+function integer(problems: Problems, prop: string, value: number | undefined, range: { min: number; max: number }): void {
+  if (value === undefined || isToken(value)) return;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
+    problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use an integer from ${range.min} to ${range.max}`);
+  }
+}
+
+function flag(problems: Problems, prop: string, value: unknown): void {
+  if (value === undefined || isToken(value)) return;
+  if (typeof value !== 'boolean') problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use true or false`);
+}
+
+function oneOf<T>(problems: Problems, prop: string, value: T | undefined, allowed: readonly T[]): void {
+  if (value === undefined || isToken(value)) return;
+  if (!allowed.includes(value)) problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use one of ${allowed.join(', ')}`);
+}
+
+function prefix(problems: Problems, prop: string, value: string | undefined): void {
+  if (value === undefined || isToken(value)) return;
+  const p = prefixProblem(value);
+  if (p) problems.push(`${prop}: ${p}`);
+}
+
+function isRealDate(text: string): boolean {
+  const d = new Date(`${text}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === text;
+}
+
+const listIsLiteral = (list: readonly string[] | undefined): list is readonly string[] =>
+  list !== undefined && !isToken(list) && list.every((x) => !isToken(x));
+
+/** Every problem with the props, one sentence each; empty when they are fine. */
+export function propsProblems(props: FlatteningPipelineProps): string[] {
+  const problems: Problems = [];
+  if (props === undefined || props === null || typeof props !== 'object') return ['props: an object is required'];
+
+  if (props.name === undefined) problems.push(`name: required: ${RULES.name.allowed}`);
+  else pattern(problems, 'name', props.name, RULES.name);
+  if (!isToken(props.name) && typeof props.name === 'string' && props.name.includes('--')) {
+    problems.push(`name: "${props.name}" is not allowed: no two consecutive "-"`);
+  }
+
+  if (props.tags !== undefined && !isToken(props.tags)) {
+    for (const [k, v] of Object.entries(props.tags)) {
+      if (isToken(k) || isToken(v)) continue;
+      if (k.length < 1 || k.length > 128 || k.toLowerCase().startsWith('aws:')) {
+        problems.push(`tags: key ${JSON.stringify(k)} is not allowed: use 1 to 128 characters, not starting with "aws:"`);
+      }
+      if (typeof v !== 'string' || v.length > 256) problems.push(`tags.${k}: the value must be a string of at most 256 characters`);
+    }
+  }
+  pattern(problems, 'kmsKeyArn', props.kmsKeyArn, RULES.kmsKeyArn);
+
+  // Keys and attributes: the same rules the handler applies to its environment.
+  const keyNames: string[] = [];
+  const key = (prop: string, k: FlatteningPipelineProps['partitionKey'] | undefined, required: boolean): void => {
+    if (k === undefined) {
+      if (required) problems.push(`${prop}: required: { name, type? } of the table's ${prop === 'partitionKey' ? 'partition' : 'sort'} key`);
+      return;
+    }
+    if (!isToken(k.name)) {
+      const p = typeof k.name === 'string' ? attributeNameProblem(k.name) : 'a name is required';
+      if (p) problems.push(`${prop}.name: ${p}`);
+      else keyNames.push(k.name);
+    }
+    oneOf(problems, `${prop}.type`, k.type, KEY_TYPES);
+  };
+  key('partitionKey', props.partitionKey, true);
+  key('sortKey', props.sortKey, false);
+  if (keyNames.length === 2 && keyNames[0] === keyNames[1]) problems.push(`sortKey.name: must differ from partitionKey.name ("${keyNames[0]}")`);
+
+  if (props.explodeAttributes === undefined) problems.push('explodeAttributes: required: a non-empty list of top-level attribute names');
+  else if (listIsLiteral(props.explodeAttributes)) {
+    if (props.explodeAttributes.length === 0) problems.push('explodeAttributes: must list at least one top-level attribute');
+    for (const p of listProblems(props.explodeAttributes, 'explodeAttributes', attributeNameProblem)) problems.push(`explodeAttributes: ${p}`);
+    for (const a of props.explodeAttributes) {
+      if (keyNames.includes(a)) problems.push(`explodeAttributes: "${a}" is a key attribute; keys are columns already (pk, sk)`);
+    }
+  }
+  if (listIsLiteral(props.carryAttributes)) {
+    for (const p of carriedProblems(props.carryAttributes)) problems.push(`carryAttributes: ${p}`);
+  }
+
+  const table = props.table ?? {};
+  flag(problems, 'table.create', table.create);
+  flag(problems, 'table.deletionProtection', table.deletionProtection);
+  flag(problems, 'table.pointInTimeRecovery', table.pointInTimeRecovery);
+  pattern(problems, 'table.name', table.name, RULES.tableName);
+  pattern(problems, 'table.existingTableName', table.existingTableName, RULES.tableName);
+  pattern(problems, 'table.existingStreamArn', table.existingStreamArn, RULES.streamArn);
+  pattern(problems, 'table.existingKmsKeyArn', table.existingKmsKeyArn, RULES.kmsKeyArn);
+  if (table.create === false) {
+    if (table.existingTableName === undefined) problems.push('table.existingTableName: required when table.create is false');
+    if (table.existingStreamArn === undefined) problems.push('table.existingStreamArn: required when table.create is false');
+    if (table.name !== undefined) problems.push('table.name: only applies when the module creates the table; use table.existingTableName');
+  } else if (table.create === true || table.create === undefined) {
+    for (const p of ['existingTableName', 'existingStreamArn', 'existingKmsKeyArn'] as const) {
+      if (table[p] !== undefined) problems.push(`table.${p}: only applies with table.create = false`);
+    }
+  }
+
+  const lake = props.lake ?? {};
+  flag(problems, 'lake.create', lake.create);
+  flag(problems, 'lake.forceDestroy', lake.forceDestroy);
+  for (const p of ['name', 'existingBucketName'] as const) {
+    const v = lake[p];
+    if (v === undefined || isToken(v)) continue;
+    const problem = bucketNameProblem(v);
+    if (problem) problems.push(`lake.${p}: ${problem}`);
+  }
+  pattern(problems, 'lake.existingKmsKeyArn', lake.existingKmsKeyArn, RULES.kmsKeyArn);
+  if (lake.create === false) {
+    if (lake.existingBucketName === undefined) problems.push('lake.existingBucketName: required when lake.create is false');
+    if (lake.name !== undefined) problems.push('lake.name: only applies when the module creates the bucket; use lake.existingBucketName');
+  } else if (lake.create === true || lake.create === undefined) {
+    for (const p of ['existingBucketName', 'existingKmsKeyArn'] as const) {
+      if (lake[p] !== undefined) problems.push(`lake.${p}: only applies with lake.create = false`);
+    }
+  }
+  prefix(problems, 'lake.dataPrefix', lake.dataPrefix);
+  prefix(problems, 'lake.quarantinePrefix', lake.quarantinePrefix);
+  prefix(problems, 'lake.athenaResultsPrefix', lake.athenaResultsPrefix);
+  const prefixes = [
+    ['lake.dataPrefix', lake.dataPrefix ?? 'flattened'],
+    ['lake.quarantinePrefix', lake.quarantinePrefix ?? 'quarantine'],
+    ['lake.athenaResultsPrefix', lake.athenaResultsPrefix ?? 'athena-results'],
+  ] as const;
+  for (let i = 0; i < prefixes.length; i++) {
+    for (let j = i + 1; j < prefixes.length; j++) {
+      const [pa, a] = prefixes[i];
+      const [pb, b] = prefixes[j];
+      if (isToken(a) || isToken(b)) continue;
+      if (a === b || a.startsWith(`${b}/`) || b.startsWith(`${a}/`)) {
+        problems.push(`${pa} "${a}" and ${pb} "${b}" must not overlap: each has its own lifecycle and permissions`);
+      }
+    }
+  }
+  integer(problems, 'lake.athenaResultsExpirationDays', lake.athenaResultsExpirationDays, RULES.expirationDays);
+  integer(problems, 'lake.noncurrentVersionExpirationDays', lake.noncurrentVersionExpirationDays, RULES.expirationDays);
+  integer(problems, 'lake.abortIncompleteMultipartUploadDays', lake.abortIncompleteMultipartUploadDays, RULES.expirationDays);
+
+  const glue = props.glue ?? {};
+  pattern(problems, 'glue.databaseName', glue.databaseName, RULES.glueName);
+  pattern(problems, 'glue.tableName', glue.tableName, RULES.glueName);
+  pattern(problems, 'glue.viewName', glue.viewName, RULES.glueName);
+  if (!isToken(glue.tableName) && !isToken(glue.viewName) && (glue.tableName ?? 'flattened') === (glue.viewName ?? 'current_state')) {
+    problems.push('glue.viewName: must differ from glue.tableName');
+  }
+  pattern(problems, 'glue.projectionStartDate', glue.projectionStartDate, RULES.date);
+  if (glue.projectionStartDate !== undefined && !isToken(glue.projectionStartDate) && RegExp(RULES.date.pattern).test(glue.projectionStartDate)) {
+    if (!isRealDate(glue.projectionStartDate)) problems.push(`glue.projectionStartDate: "${glue.projectionStartDate}" is not a calendar date`);
+  }
+
+  const athena = props.athena ?? {};
+  pattern(problems, 'athena.name', athena.name, RULES.workgroupName);
+  integer(problems, 'athena.bytesScannedCutoffPerQuery', athena.bytesScannedCutoffPerQuery, RULES.bytesScannedCutoffPerQuery);
+  flag(problems, 'athena.forceDestroy', athena.forceDestroy);
+
+  const fn = props.lambda ?? {};
+  integer(problems, 'lambda.memorySize', fn.memorySize, RULES.memorySize);
+  integer(problems, 'lambda.timeout', fn.timeout, RULES.timeout);
+  integer(problems, 'lambda.reservedConcurrency', fn.reservedConcurrency, RULES.reservedConcurrency);
+  oneOf(problems, 'lambda.logLevel', fn.logLevel, LOG_LEVELS);
+
+  const alias = props.alias ?? {};
+  pattern(problems, 'alias.name', alias.name, RULES.aliasName);
+  pattern(problems, 'alias.pinnedVersion', alias.pinnedVersion, RULES.version);
+  if (alias.canary !== undefined && !isToken(alias.canary)) {
+    const w = alias.canary.weight;
+    if (!isToken(w) && (typeof w !== 'number' || !Number.isFinite(w) || w < 0 || w > 1)) {
+      problems.push(`alias.canary.weight: ${JSON.stringify(w)} is not allowed: use a number from 0 to 1 (the share routed to the canary version)`);
+    }
+    pattern(problems, 'alias.canary.version', alias.canary.version, RULES.version);
+    if (alias.pinnedVersion === undefined) {
+      problems.push('alias.canary: needs alias.pinnedVersion: the alias must stay on a known version while the canary gets its share');
+    } else if (alias.canary.version !== undefined && !isToken(alias.canary.version) && alias.canary.version === alias.pinnedVersion) {
+      problems.push('alias.canary.version: must differ from alias.pinnedVersion');
+    }
+  }
+
+  const esm = props.eventSourceMapping ?? {};
+  flag(problems, 'eventSourceMapping.create', esm.create);
+  flag(problems, 'eventSourceMapping.enabled', esm.enabled);
+  integer(problems, 'eventSourceMapping.batchSize', esm.batchSize, RULES.batchSize);
+  integer(problems, 'eventSourceMapping.maximumBatchingWindowInSeconds', esm.maximumBatchingWindowInSeconds, RULES.maximumBatchingWindowInSeconds);
+  integer(problems, 'eventSourceMapping.maximumRetryAttempts', esm.maximumRetryAttempts, RULES.maximumRetryAttempts);
+  integer(problems, 'eventSourceMapping.maximumRecordAgeInSeconds', esm.maximumRecordAgeInSeconds, RULES.maximumRecordAgeInSeconds);
+  integer(problems, 'eventSourceMapping.parallelizationFactor', esm.parallelizationFactor, RULES.parallelizationFactor);
+
+  integer(problems, 'deadLetterQueue.messageRetentionSeconds', props.deadLetterQueue?.messageRetentionSeconds, RULES.messageRetentionSeconds);
+
+  const logs = props.logs ?? {};
+  oneOf(problems, 'logs.retentionInDays', logs.retentionInDays, LOG_RETENTION_DAYS as readonly number[]);
+  pattern(problems, 'logs.kmsKeyArn', logs.kmsKeyArn, RULES.kmsKeyArn);
+
+  const alarms = props.alarms ?? {};
+  flag(problems, 'alarms.create', alarms.create);
+  pattern(problems, 'alarms.snsTopicArn', alarms.snsTopicArn, RULES.snsTopicArn);
+  integer(problems, 'alarms.iteratorAgeThresholdMs', alarms.iteratorAgeThresholdMs, RULES.iteratorAgeThresholdMs);
+  integer(problems, 'alarms.errorsThreshold', alarms.errorsThreshold, RULES.errorsThreshold);
+
+  return problems;
+}
+
+/** Throws a ConfigError listing every problem, or returns when the props are fine. */
+export function validateProps(props: FlatteningPipelineProps): void {
+  const problems = propsProblems(props);
+  if (problems.length > 0) throw new ConfigError('FlatteningPipeline props', problems);
+}

@@ -1,0 +1,58 @@
+/**
+ * The CLI's failure kinds and their exit codes. Every message is plain text
+ * meant for a person at a terminal: no stack traces unless DDB_FLATTEN_DEBUG
+ * is set.
+ */
+
+export const EXIT = {
+  OK: 0,
+  /** Bad input data, or a failure while reading or writing. */
+  FAILED: 1,
+  /** Bad command line: unknown flag, missing value, value out of range. */
+  USAGE: 2,
+  /** Interrupted (SIGINT / SIGTERM). */
+  INTERRUPTED: 130,
+} as const;
+
+/** A bad command line. The message names the flag and what is allowed. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Bad input data at a known place: the message reads `FILE:LINE: what is wrong`. */
+export class InputError extends Error {
+  readonly file: string;
+  readonly line: number;
+  readonly problem: string;
+  constructor(file: string, line: number, problem: string) {
+    super(`${file}:${line}: ${problem}`);
+    this.name = 'InputError';
+    this.file = file;
+    this.line = line;
+    this.problem = problem;
+  }
+}
+
+/** The reader of our stdout went away (e.g. `| head`): stop quietly. */
+export class OutputClosedError extends Error {
+  constructor() {
+    super('standard output was closed by the reader');
+    this.name = 'OutputClosedError';
+  }
+}
+
+/** One line for stderr describing any error; a stack only when DDB_FLATTEN_DEBUG is set. */
+export function errorText(error: unknown, env: NodeJS.ProcessEnv = process.env): string {
+  if (env.DDB_FLATTEN_DEBUG && error instanceof Error && error.stack) return error.stack;
+  if (error instanceof Error) return error.message;
+  return String(error);
+}
+
+export function exitCodeOf(error: unknown): number {
+  if (error instanceof UsageError) return EXIT.USAGE;
+  if (error instanceof OutputClosedError) return EXIT.OK;
+  return EXIT.FAILED;
+}

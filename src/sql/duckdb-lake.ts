@@ -1,0 +1,137 @@
+import { readdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
+import { prefixProblem } from '../config/validate.ts';
+import { dataColumns, PARTITION_COLUMN, rowColumnNames, type ColumnSpec } from '../schema/row-schema.ts';
+import { querySql, quoteIdent, viewSql, type QueryName, type SqlNames } from './views.ts';
+
+/**
+ * DuckDB over a local lake folder laid out like the bucket
+ * (<root>/<prefix>/dt=YYYY-MM-DD/*.parquet): the flattened table as a view
+ * over read_parquet with Hive partitioning, and the current-state view from
+ * the same SQL file Athena uses. npm start and the tests query through it.
+ */
+
+export interface LakeOptions {
+  /** The lake folder (the bucket's root). */
+  readonly root: string;
+  /** Key prefix of the flattened rows inside the bucket. Default "flattened". */
+  readonly prefix?: string;
+  readonly carried?: readonly string[];
+  /** Columns of the table view, in order; default the schema's (e.g. the e2e test passes Glue's). */
+  readonly columns?: readonly string[];
+  /** SQL name of the table view. Default "flattened". */
+  readonly table?: string;
+  /** SQL name of the current-state view. Default "current_state". */
+  readonly currentView?: string;
+}
+
+export type LakeRow = Record<string, unknown>;
+
+/** DuckDB type of a schema column, as DuckDB reads the lake's Parquet. */
+function duckType(spec: ColumnSpec | undefined): string {
+  switch (spec?.parquet) {
+    case 'INT32':
+      return 'INTEGER';
+    case 'TIMESTAMP_MILLIS':
+      return 'TIMESTAMPTZ'; // written with isAdjustedToUTC = true
+    default:
+      return 'VARCHAR';
+  }
+}
+
+function sqlString(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
+}
+
+/** Whether any Parquet object exists under <root>/<prefix>/dt=*. */
+export async function lakeHasFiles(root: string, prefix: string): Promise<boolean> {
+  const base = join(root, prefix);
+  const partitions = await readdir(base, { withFileTypes: true }).catch(() => []);
+  for (const p of partitions) {
+    if (!p.isDirectory() || !p.name.startsWith('dt=')) continue;
+    const files = await readdir(join(base, p.name)).catch(() => [] as string[]);
+    if (files.some((f) => f.endsWith('.parquet'))) return true;
+  }
+  return false;
+}
+
+export class DuckDbLake {
+  readonly root: string;
+  readonly prefix: string;
+  readonly columns: readonly string[];
+  readonly names: SqlNames;
+  private readonly specs: ReadonlyMap<string, ColumnSpec>;
+  private readonly instance: DuckDBInstance;
+  private readonly connection: DuckDBConnection;
+
+  private constructor(options: LakeOptions, instance: DuckDBInstance, connection: DuckDBConnection) {
+    const carried = options.carried ?? [];
+    this.root = resolve(options.root);
+    this.prefix = options.prefix ?? 'flattened';
+    const problem = prefixProblem(this.prefix);
+    if (problem) throw new Error(`lake prefix: ${problem}`);
+    this.columns = options.columns ?? rowColumnNames(carried);
+    this.names = {
+      table: quoteIdent(options.table ?? 'flattened'),
+      currentView: quoteIdent(options.currentView ?? 'current_state'),
+      carried,
+    };
+    this.specs = new Map([...dataColumns(carried), PARTITION_COLUMN].map((c) => [c.name, c]));
+    this.instance = instance;
+    this.connection = connection;
+  }
+
+  /** Opens an in-memory DuckDB with the table and current-state views over the lake folder. */
+  static async open(options: LakeOptions): Promise<DuckDbLake> {
+    const instance = await DuckDBInstance.create(':memory:');
+    const connection = await instance.connect();
+    let lake: DuckDbLake;
+    try {
+      lake = new DuckDbLake(options, instance, connection);
+      await connection.run("SET TimeZone = 'UTC'");
+      await lake.refresh();
+    } catch (error) {
+      connection.closeSync();
+      instance.closeSync();
+      throw error;
+    }
+    return lake;
+  }
+
+  /**
+   * (Re)creates the views. A lake with no files yet gets an empty table of
+   * the right column types, so queries work before the first write; call
+   * refresh() after the first files arrive.
+   */
+  async refresh(): Promise<void> {
+    const select = this.columns.map(quoteIdent).join(', ');
+    const source = (await lakeHasFiles(this.root, this.prefix))
+      ? `read_parquet(${sqlString(`${join(this.root, this.prefix)}/dt=*/*.parquet`)}, hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
+      : `(SELECT ${this.columns.map((c) => `CAST(NULL AS ${duckType(this.specs.get(c))}) AS ${quoteIdent(c)}`).join(', ')} WHERE false)`;
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.table} AS SELECT ${select} FROM ${source} AS lake`);
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', this.names)}`);
+  }
+
+  /** Runs SQL and returns plain row objects (VARCHAR as string, INTEGER as number, BIGINT as bigint, TIMESTAMPTZ as Date). */
+  async query(sql: string): Promise<LakeRow[]> {
+    const reader = await this.connection.runAndReadAll(sql);
+    return reader.getRowObjectsJS() as LakeRow[];
+  }
+
+  /** One of the named Athena queries (sql/queries), rendered for this lake. */
+  async namedQuery(name: QueryName): Promise<LakeRow[]> {
+    return this.query(querySql(name, this.names));
+  }
+
+  /** count(*) of a relation or subquery text, as a number. */
+  async count(relation: string): Promise<number> {
+    const [row] = await this.query(`SELECT count(*) AS n FROM ${relation} AS counted`);
+    return Number(row?.n ?? 0);
+  }
+
+  close(): void {
+    this.connection.closeSync();
+    this.instance.closeSync();
+  }
+}

@@ -1,4 +1,5 @@
-import { Fn, Op, ref, TerraformDataSource, Token, type TerraformResource, TerraformStack } from 'cdktf';
+import { Fn, Op, ref, TerraformDataSource, TerraformLocal, Token, type TerraformResource, TerraformStack } from 'cdktf';
+import type { Construct } from 'constructs';
 import { isToken } from './validation.ts';
 
 /**
@@ -56,11 +57,17 @@ export function orDefault(value: string | undefined, fallback: string): string {
   return Fn.coalesce([value, fallback]);
 }
 
-/** Whether an optional value is absent: a literal decides at synth; a token becomes `length(compact([v])) == 0`. */
+/** Whether an optional value is absent: a literal decides at synth; a token becomes `length(compact([v])) < 1`. */
 export function isAbsent(value: string | undefined): boolean {
   if (value === undefined) return true;
   if (!isToken(value)) return false;
-  return Op.eq(Fn.lengthOf(Fn.compact([value])), 0) as unknown as boolean;
+  // (CDKTF's operators render a literal 0 as "undefined", so compare with 1.)
+  return Op.lt(Fn.lengthOf(Fn.compact([value])), 1) as unknown as boolean;
+}
+
+/** Whether a number is above zero, as a Terraform expression (signum, since CDKTF cannot render a literal 0 in operators). */
+export function isPositive(value: number): boolean {
+  return Op.eq(Fn.signum(value), 1) as unknown as boolean;
 }
 
 /** Negation of a literal or Terraform boolean. */
@@ -70,11 +77,21 @@ export function not(flag: boolean): boolean {
 }
 
 /**
- * `text` with each marker replaced by its fill. Literal fills are replaced
- * here; when a fill is a Terraform expression the result is a chain of
- * Terraform replace() calls over the (raw-escaped) text.
+ * A literal string for use inside Terraform expressions. CDKTF's own
+ * escaping of quoted literals nested in function calls is unreliable, so a
+ * literal that holds quotes is stored as a Terraform local (a plain JSON
+ * string, with template sequences escaped) and referenced as `local.<id>`.
  */
-export function fillTemplate(text: string, fills: Readonly<Record<string, string>>): string {
+export function literalLocal(scope: Construct, id: string, text: string): string {
+  return Token.asString(new TerraformLocal(scope, id, text.replaceAll('${', '$${').replaceAll('%{', '%%{')).expression);
+}
+
+/**
+ * `text` with each marker replaced by its fill. Literal fills are replaced
+ * here; when a fill is a Terraform expression the text becomes a local and
+ * the result a chain of Terraform replace() calls over it.
+ */
+export function fillTemplate(scope: Construct, id: string, text: string, fills: Readonly<Record<string, string>>): string {
   let literal = text;
   const deferred: [string, string][] = [];
   for (const [marker, fill] of Object.entries(fills)) {
@@ -82,7 +99,7 @@ export function fillTemplate(text: string, fills: Readonly<Record<string, string
     else literal = literal.replaceAll(marker, fill);
   }
   if (deferred.length === 0) return literal;
-  let expr: string = Token.asString(Fn.rawString(literal));
+  let expr = literalLocal(scope, id, literal);
   for (const [marker, fill] of deferred) expr = Fn.replace(expr, marker, fill);
   return expr;
 }

@@ -4,7 +4,7 @@ import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-databa
 import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
 import { type ColumnSpec, type GlueType, dataColumns, PARTITION_COLUMN, ROW_COLUMNS } from '../src/schema/row-schema.ts';
 import { quoteIdent, renderSql, sqlTemplate, VIEWS } from '../src/sql/views.ts';
-import { fillTemplate, isToken } from './expressions.ts';
+import { fillTemplate, isToken, literalLocal } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 
 /**
@@ -90,7 +90,7 @@ export function prestoViewOriginalText(database: string, sql: string, carried: r
  * Terraform's replace(). Carried names are plain identifiers ([a-z0-9_]),
  * so they need no escaping inside JSON or SQL.
  */
-function viewTexts(database: string, table: string, view: string, carried: readonly string[]): { sql: string; originalText: string } {
+function viewTexts(scope: Construct, database: string, table: string, view: string, carried: readonly string[]): { sql: string; originalText: string } {
   const literal = !isToken(carried) && !carried.some(isToken) && ![database, table, view].some(isToken);
   if (literal) {
     const sql = currentStateSql(database, table, view, carried);
@@ -105,8 +105,9 @@ function viewTexts(database: string, table: string, view: string, carried: reado
     carried: [],
   });
   const names = { [M.database]: database, [M.table]: table, [M.view]: view };
-  const sql = fillTemplate(markerSql, {
-    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(Fn.rawString(', "%s"'), [carriedList]))),
+  const format = (id: string, text: string): string => literalLocal(scope, id, text);
+  const sql = fillTemplate(scope, 'view_sql_template', markerSql, {
+    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(format('view_sql_carried_format', ', "%s"'), [carriedList]))),
     ...names,
   });
   const fixedJson = ROW_COLUMNS.map((c) => JSON.stringify({ name: c.name, type: PRESTO_TYPES[c.glue] })).join(',');
@@ -115,10 +116,10 @@ function viewTexts(database: string, table: string, view: string, carried: reado
     JSON.stringify(M.columnsJson),
     `[${fixedJson}${M.carriedColumnsJson},${dtJson}]`,
   );
-  const json = fillTemplate(jsonTemplate, {
-    // Inside the JSON string the SQL's quotes are escaped: \"name\".
-    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(Fn.rawString(', \\"%s\\"'), [carriedList]))),
-    [M.carriedColumnsJson]: Fn.join('', Token.asList(Fn.formatlist(Fn.rawString(`,{"name":"%s","type":"${PRESTO_TYPES.string}"}`), [carriedList]))),
+  const json = fillTemplate(scope, 'view_json_template', jsonTemplate, {
+    // Inside the JSON string the SQL's quotes are escaped.
+    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(format('view_json_carried_format', ', \\"%s\\"'), [carriedList]))),
+    [M.carriedColumnsJson]: Fn.join('', Token.asList(Fn.formatlist(format('view_json_column_format', `,{"name":"%s","type":"${PRESTO_TYPES.string}"}`), [carriedList]))),
     ...names,
   });
   return { sql, originalText: `/* Presto View: ${Fn.base64encode(json)} */` };
@@ -179,7 +180,7 @@ export class GlueCatalog extends Construct {
       });
     }
 
-    const texts = viewTexts(g.databaseName, g.tableName, g.viewName, carried);
+    const texts = viewTexts(this, g.databaseName, g.tableName, g.viewName, carried);
     this.viewSql = texts.sql;
     const viewCols = literalCarried ? viewColumns(carried).map((c) => ({ name: c.name, type: c.glue })) : undefined;
     this.view = new GlueCatalogTable(this, 'view', {

@@ -104,7 +104,7 @@ export class FunctionRole extends Construct {
     if (dynamicKeys) {
       // Module build: the keys are known only to Terraform; add the statement when there is at least one.
       this.policyDocument.addOverride('dynamic.statement', {
-        for_each: Fn.conditional(Op.gt(Fn.lengthOf(keys), 0), ['kms'], []),
+        for_each: Fn.conditional(Op.gte(Fn.lengthOf(keys), 1), ['kms'], []),
         content: kmsStatement,
       });
     }

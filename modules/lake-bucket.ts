@@ -49,7 +49,7 @@ export class LakeBucket extends Construct {
     const bucket = new S3Bucket(this, 'bucket', {
       ...count,
       bucket: c.name,
-      bucketPrefix: choose(noName, c.bucketPrefix, undefined as unknown as string),
+      bucketPrefix: choose(noName, c.bucketPrefix, null as unknown as string),
       forceDestroy: c.forceDestroy,
       tags: config.tags,
     });

@@ -7,7 +7,7 @@ import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
-import { countOf, gate, type Gate, gatedAttr, isAbsent, isToken, joinList } from './expressions.ts';
+import { countOf, gate, type Gate, gatedAttr, isAbsent, isPositive, isToken, joinList } from './expressions.ts';
 import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
 import type { ResolvedConfig } from './naming.ts';
 
@@ -108,12 +108,12 @@ export class StreamFunction extends Construct {
       if (isToken(a.canary.weight)) {
         // Module build: a canary only when its weight is above zero, and only with a pinned version.
         this.alias.addOverride('dynamic.routing_config', {
-          for_each: Fn.conditional(Op.gt(a.canary.weight, 0), ['canary'], []),
+          for_each: Fn.conditional(isPositive(a.canary.weight), ['canary'], []),
           content: { additional_version_weights: weights },
         });
         this.alias.addOverride('lifecycle.precondition', [
           {
-            condition: Op.or(Op.eq(a.canary.weight, 0), Op.not(isAbsent(a.pinnedVersion) as unknown as boolean)),
+            condition: Op.or(Op.not(isPositive(a.canary.weight)), Op.not(isAbsent(a.pinnedVersion))),
             error_message: 'canary_weight above 0 needs alias_pinned_version: the alias must stay on a known version while the canary gets its share.',
           },
         ]);

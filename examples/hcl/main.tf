@@ -1,0 +1,82 @@
+# A root module consuming the ddb-flatten Terraform module.
+# Build the module first: npm run build:module (writes dist/terraform-module).
+#
+#   terraform init
+#   terraform plan -var region=eu-west-1
+
+terraform {
+  required_version = ">= 1.5.0"
+  required_providers {
+    aws = {
+      source  = "hashicorp/aws"
+      version = ">= 5.100.0, < 7.0.0"
+    }
+  }
+  # Local state by default. For a team, use a remote backend, e.g.:
+  # backend "s3" {
+  #   bucket       = "my-terraform-state"
+  #   key          = "ddb-flatten/orders.tfstate"
+  #   region       = "eu-west-1"
+  #   encrypt      = true
+  #   use_lockfile = true
+  # }
+}
+
+variable "region" {
+  type        = string
+  description = "AWS region to deploy to."
+  default     = "eu-west-1"
+}
+
+provider "aws" {
+  region = var.region
+  # The module tags its own resources; default_tags add yours on top.
+  default_tags {
+    tags = {
+      team    = "data-platform"
+      service = "orders"
+    }
+  }
+}
+
+module "orders_flatten" {
+  source = "../../dist/terraform-module"
+
+  name               = "orders"
+  partition_key      = "pk"
+  sort_key           = "sk"
+  explode_attributes = ["items"]
+  carry_attributes   = ["status"]
+
+  # Versions and the alias: leave unset to follow the newest version.
+  # alias_pinned_version = "3"    # roll back / hold the alias on version 3
+  # canary_weight        = 0.1    # and send 10% to the newest version
+
+  lambda_memory_size    = 512
+  batch_size            = 100
+  log_retention_in_days = 30
+
+  tags = {
+    cost-center = "analytics"
+  }
+}
+
+output "table_name" {
+  value = module.orders_flatten.dynamodb_table_name
+}
+
+output "lake_bucket" {
+  value = module.orders_flatten.s3_bucket_name
+}
+
+output "athena_workgroup" {
+  value = module.orders_flatten.athena_workgroup_name
+}
+
+output "live_alias_arn" {
+  value = module.orders_flatten.lambda_alias_arn
+}
+
+output "dlq_url" {
+  value = module.orders_flatten.sqs_dlq_url
+}

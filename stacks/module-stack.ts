@@ -1,0 +1,107 @@
+import { ref, TerraformStack, Token } from 'cdktf';
+import type { Construct } from 'constructs';
+import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
+import type { FlatteningPipelineProps, KeyType } from '../modules/props.ts';
+import { MODULE_PRECONDITIONS } from './module-variables.ts';
+
+/**
+ * The stack `npm run build:module` turns into a plain Terraform module:
+ * the same FlatteningPipeline construct, with every prop wired to a
+ * Terraform variable (`var.<name>`). The construct keeps literal-only
+ * checks for literals and builds Terraform expressions (count,
+ * conditionals, dynamic blocks) where a variable decides. The provider
+ * here only satisfies CDKTF; the build strips it (a module must not
+ * configure providers) along with the backend.
+ */
+export class ModuleStack extends TerraformStack {
+  readonly pipeline: FlatteningPipeline;
+
+  constructor(scope: Construct, id: string, options: { codeZipPath: string }) {
+    super(scope, id);
+    new AwsProvider(this, 'aws', {});
+    const s = (name: string): string => Token.asString(ref(`var.${name}`, this));
+    const n = (name: string): number => Token.asNumber(ref(`var.${name}`, this));
+    const b = (name: string): boolean => ref(`var.${name}`, this) as unknown as boolean;
+    const l = (name: string): string[] => Token.asList(ref(`var.${name}`, this));
+
+    const props: FlatteningPipelineProps = {
+      name: s('name'),
+      tags: Token.asStringMap(ref('var.tags', this)),
+      kmsKeyArn: s('kms_key_arn'),
+      partitionKey: { name: s('partition_key'), type: s('partition_key_type') as KeyType },
+      sortKey: { name: s('sort_key'), type: s('sort_key_type') as KeyType },
+      explodeAttributes: l('explode_attributes'),
+      carryAttributes: l('carry_attributes'),
+      table: {
+        create: b('create_table'),
+        name: s('table_name'),
+        deletionProtection: b('table_deletion_protection'),
+        pointInTimeRecovery: b('table_point_in_time_recovery'),
+        existingTableName: s('existing_table_name'),
+        existingStreamArn: s('existing_stream_arn'),
+        existingKmsKeyArn: s('existing_table_kms_key_arn'),
+      },
+      lake: {
+        create: b('create_bucket'),
+        name: s('bucket_name'),
+        forceDestroy: b('bucket_force_destroy'),
+        existingBucketName: s('existing_bucket_name'),
+        existingKmsKeyArn: s('existing_bucket_kms_key_arn'),
+        dataPrefix: s('lake_prefix'),
+        quarantinePrefix: s('quarantine_prefix'),
+        athenaResultsPrefix: s('athena_results_prefix'),
+        athenaResultsExpirationDays: n('athena_results_expiration_days'),
+        noncurrentVersionExpirationDays: n('noncurrent_version_expiration_days'),
+        abortIncompleteMultipartUploadDays: n('abort_incomplete_multipart_upload_days'),
+      },
+      glue: {
+        databaseName: s('glue_database_name'),
+        tableName: s('glue_table_name'),
+        viewName: s('glue_view_name'),
+        projectionStartDate: s('projection_start_date'),
+      },
+      athena: {
+        name: s('athena_workgroup_name'),
+        bytesScannedCutoffPerQuery: n('athena_bytes_scanned_cutoff_per_query'),
+        forceDestroy: b('athena_force_destroy'),
+      },
+      lambda: {
+        memorySize: n('lambda_memory_size'),
+        timeout: n('lambda_timeout'),
+        reservedConcurrency: n('lambda_reserved_concurrency'),
+        logLevel: s('lambda_log_level') as 'INFO',
+        codeZipPath: options.codeZipPath,
+      },
+      alias: {
+        name: s('alias_name'),
+        pinnedVersion: s('alias_pinned_version'),
+        canary: { weight: n('canary_weight'), version: s('canary_version') },
+      },
+      eventSourceMapping: {
+        create: b('create_event_source_mapping'),
+        enabled: b('event_source_mapping_enabled'),
+        batchSize: n('batch_size'),
+        maximumBatchingWindowInSeconds: n('maximum_batching_window_in_seconds'),
+        maximumRetryAttempts: n('maximum_retry_attempts'),
+        maximumRecordAgeInSeconds: n('maximum_record_age_in_seconds'),
+        parallelizationFactor: n('parallelization_factor'),
+      },
+      deadLetterQueue: { messageRetentionSeconds: n('dlq_message_retention_seconds') },
+      logs: { retentionInDays: n('log_retention_in_days'), kmsKeyArn: s('log_kms_key_arn') },
+      alarms: {
+        create: b('create_alarms'),
+        snsTopicArn: s('alarm_sns_topic_arn'),
+        iteratorAgeThresholdMs: n('iterator_age_alarm_threshold_ms'),
+        errorsThreshold: n('errors_alarm_threshold'),
+      },
+    };
+    this.pipeline = new FlatteningPipeline(this, 'pipeline', props);
+    // Rules that span variables, checked before anything is created.
+    this.pipeline.catalog.database.addOverride(
+      'lifecycle.precondition',
+      MODULE_PRECONDITIONS.map((p) => ({ condition: `\${${p.condition}}`, error_message: p.error_message })),
+    );
+    this.pipeline.addOutputs(this);
+  }
+}

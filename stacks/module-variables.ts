@@ -1,0 +1,136 @@
+import { ROW_COLUMNS, PARTITION_COLUMN } from '../src/schema/row-schema.ts';
+import { DEFAULTS, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from '../modules/props.ts';
+import { RULES } from '../modules/validation.ts';
+
+/**
+ * The Terraform module's input variables: type, default, description and
+ * validation for each, with the same rules `validateProps` applies at
+ * synth time (patterns and ranges come from RULES). terraform-aws-modules
+ * conventions: `create_*` toggles, snake_case, null for "not set".
+ */
+
+export interface VariableValidation {
+  readonly condition: string;
+  readonly error_message: string;
+}
+
+export interface VariableSpec {
+  readonly name: string;
+  readonly type: string;
+  readonly description: string;
+  /** Absent: required. `null`: optional, not set. */
+  readonly default?: unknown;
+  readonly validation?: readonly VariableValidation[];
+}
+
+const v = (name: string): string => `var.${name}`;
+const hcl = (value: unknown): string => JSON.stringify(value);
+const nullable = (name: string, condition: string): string => `${v(name)} == null || (${condition})`;
+
+function matches(name: string, rule: { pattern: string; allowed: string }, optional = false): VariableValidation {
+  const cond = `can(regex(${hcl(rule.pattern)}, ${v(name)}))`;
+  return { condition: optional ? nullable(name, cond) : cond, error_message: `${name} must be ${rule.allowed}.` };
+}
+
+function between(name: string, range: { min: number; max: number }): VariableValidation {
+  return {
+    condition: `${v(name)} >= ${range.min} && ${v(name)} <= ${range.max} && floor(${v(name)}) == ${v(name)}`,
+    error_message: `${name} must be an integer from ${range.min} to ${range.max}.`,
+  };
+}
+
+function oneOf(name: string, allowed: readonly (string | number)[]): VariableValidation {
+  return { condition: `contains(${hcl(allowed)}, ${v(name)})`, error_message: `${name} must be one of ${allowed.join(', ')}.` };
+}
+
+const prefixRule = { pattern: '^[A-Za-z0-9_=-]+(/[A-Za-z0-9_=-]+)*$', allowed: 'segments of A-Z a-z 0-9 _ = - separated by single /, with no leading or trailing /' };
+const bucketRule = { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', allowed: 'a valid S3 bucket name: 3-63 characters of a-z, 0-9, . and -' };
+const reserved = [...ROW_COLUMNS.map((c) => c.name), PARTITION_COLUMN.name];
+
+export const MODULE_VARIABLES: readonly VariableSpec[] = [
+  {
+    name: 'name',
+    type: 'string',
+    description: 'Base of every resource name (3 to 28 characters of a-z, 0-9 and -, starting with a letter).',
+    validation: [matches('name', RULES.name), { condition: '!strcontains(var.name, "--")', error_message: 'name must not contain two consecutive "-".' }],
+  },
+  {
+    name: 'tags',
+    type: 'map(string)',
+    default: {},
+    description: 'Tags on every taggable resource (merged over the module\'s own ddb-flatten:pipeline tag). Works alongside provider default_tags.',
+    validation: [{ condition: 'alltrue([for k, _ in var.tags : length(k) >= 1 && length(k) <= 128 && !startswith(lower(k), "aws:")])', error_message: 'tags keys must be 1 to 128 characters and must not start with "aws:".' }],
+  },
+  { name: 'kms_key_arn', type: 'string', default: null, description: 'Customer managed KMS key for the table, the bucket (SSE-KMS + bucket key), the DLQ, the function environment and Athena results. null: AWS owned keys / SSE-S3 / SSE-SQS.', validation: [matches('kms_key_arn', RULES.kmsKeyArn, true)] },
+  { name: 'partition_key', type: 'string', description: "The table's partition key attribute name.", validation: [{ condition: 'length(var.partition_key) >= 1 && length(var.partition_key) <= 255 && !can(regex("[,\\\\s]", var.partition_key))', error_message: 'partition_key must be 1 to 255 characters without commas or whitespace.' }] },
+  { name: 'partition_key_type', type: 'string', default: DEFAULTS.keyType, description: 'DynamoDB type of the partition key: S, N or B.', validation: [oneOf('partition_key_type', KEY_TYPES)] },
+  { name: 'sort_key', type: 'string', default: null, description: "The table's sort key attribute name; null when it has none.", validation: [{ condition: nullable('sort_key', 'length(var.sort_key) >= 1 && length(var.sort_key) <= 255 && !can(regex("[,\\\\s]", var.sort_key)) && var.sort_key != var.partition_key'), error_message: 'sort_key must be 1 to 255 characters without commas or whitespace, and differ from partition_key.' }] },
+  { name: 'sort_key_type', type: 'string', default: DEFAULTS.keyType, description: 'DynamoDB type of the sort key: S, N or B.', validation: [oneOf('sort_key_type', KEY_TYPES)] },
+  { name: 'explode_attributes', type: 'list(string)', description: 'Top-level attributes exploded into rows (lists of maps, maps, ...).', validation: [{ condition: 'length(var.explode_attributes) >= 1 && length(distinct(var.explode_attributes)) == length(var.explode_attributes) && alltrue([for a in var.explode_attributes : length(a) >= 1 && !can(regex("[,\\\\s]", a))])', error_message: 'explode_attributes must list at least one attribute, each once, without commas or whitespace.' }] },
+  { name: 'carry_attributes', type: 'list(string)', default: [], description: 'Top-level attributes copied onto every row as columns of their own (lowercase identifiers).', validation: [{ condition: `length(distinct(var.carry_attributes)) == length(var.carry_attributes) && alltrue([for c in var.carry_attributes : can(regex("^[a-z_][a-z0-9_]{0,127}$", c)) && !contains(${hcl(reserved)}, c)])`, error_message: `carry_attributes must be distinct lowercase identifiers (a-z, 0-9, _) that are not row columns (${reserved.join(', ')}).` }] },
+
+  { name: 'create_table', type: 'bool', default: DEFAULTS.table.create, description: 'Create the DynamoDB table. false: use existing_table_name and existing_stream_arn.' },
+  { name: 'table_name', type: 'string', default: null, description: 'Name of the created table. null: var.name.', validation: [matches('table_name', RULES.tableName, true)] },
+  { name: 'table_deletion_protection', type: 'bool', default: DEFAULTS.table.deletionProtection, description: 'Deletion protection on the created table.' },
+  { name: 'table_point_in_time_recovery', type: 'bool', default: DEFAULTS.table.pointInTimeRecovery, description: 'Point-in-time recovery on the created table.' },
+  { name: 'existing_table_name', type: 'string', default: null, description: 'Existing table (create_table = false).', validation: [matches('existing_table_name', RULES.tableName, true)] },
+  { name: 'existing_stream_arn', type: 'string', default: null, description: "Existing table's stream ARN (create_table = false); NEW_AND_OLD_IMAGES.", validation: [matches('existing_stream_arn', RULES.streamArn, true)] },
+  { name: 'existing_table_kms_key_arn', type: 'string', default: null, description: "Existing table's customer managed key, if any (the function gets kms:Decrypt on it).", validation: [matches('existing_table_kms_key_arn', RULES.kmsKeyArn, true)] },
+
+  { name: 'create_bucket', type: 'bool', default: DEFAULTS.lake.create, description: 'Create the lake bucket. false: use existing_bucket_name (left unchanged).' },
+  { name: 'bucket_name', type: 'string', default: null, description: 'Name of the created bucket. null: a unique name starting with "<name>-lake-".', validation: [matches('bucket_name', bucketRule, true)] },
+  { name: 'bucket_force_destroy', type: 'bool', default: DEFAULTS.lake.forceDestroy, description: 'Let terraform destroy delete a non-empty bucket.' },
+  { name: 'existing_bucket_name', type: 'string', default: null, description: 'Existing lake bucket (create_bucket = false).', validation: [matches('existing_bucket_name', bucketRule, true)] },
+  { name: 'existing_bucket_kms_key_arn', type: 'string', default: null, description: "Existing bucket's SSE-KMS key, if any (the function gets kms:GenerateDataKey on it).", validation: [matches('existing_bucket_kms_key_arn', RULES.kmsKeyArn, true)] },
+  { name: 'lake_prefix', type: 'string', default: DEFAULTS.lake.dataPrefix, description: 'Key prefix of the flattened rows.', validation: [matches('lake_prefix', prefixRule)] },
+  { name: 'quarantine_prefix', type: 'string', default: DEFAULTS.lake.quarantinePrefix, description: 'Key prefix of records that could not be flattened.', validation: [matches('quarantine_prefix', prefixRule)] },
+  { name: 'athena_results_prefix', type: 'string', default: DEFAULTS.lake.athenaResultsPrefix, description: 'Key prefix of Athena query results.', validation: [matches('athena_results_prefix', prefixRule)] },
+  { name: 'athena_results_expiration_days', type: 'number', default: DEFAULTS.lake.athenaResultsExpirationDays, description: 'Days before Athena results expire.', validation: [between('athena_results_expiration_days', RULES.expirationDays)] },
+  { name: 'noncurrent_version_expiration_days', type: 'number', default: DEFAULTS.lake.noncurrentVersionExpirationDays, description: 'Days before noncurrent object versions expire.', validation: [between('noncurrent_version_expiration_days', RULES.expirationDays)] },
+  { name: 'abort_incomplete_multipart_upload_days', type: 'number', default: DEFAULTS.lake.abortIncompleteMultipartUploadDays, description: 'Days before incomplete multipart uploads are aborted.', validation: [between('abort_incomplete_multipart_upload_days', RULES.expirationDays)] },
+
+  { name: 'glue_database_name', type: 'string', default: null, description: 'Glue database. null: var.name with - replaced by _.', validation: [matches('glue_database_name', RULES.glueName, true)] },
+  { name: 'glue_table_name', type: 'string', default: DEFAULTS.glue.tableName, description: 'Glue table of the flattened rows.', validation: [matches('glue_table_name', RULES.glueName)] },
+  { name: 'glue_view_name', type: 'string', default: DEFAULTS.glue.viewName, description: 'Glue (Athena) view of the current state.', validation: [matches('glue_view_name', RULES.glueName)] },
+  { name: 'projection_start_date', type: 'string', default: DEFAULTS.glue.projectionStartDate, description: 'First day of the dt partition projection range (yyyy-MM-dd).', validation: [{ condition: 'can(formatdate("YYYY-MM-DD", "${var.projection_start_date}T00:00:00Z"))', error_message: 'projection_start_date must be a calendar date as yyyy-MM-dd.' }] },
+
+  { name: 'athena_workgroup_name', type: 'string', default: null, description: 'Athena workgroup. null: "<name>-flatten".', validation: [matches('athena_workgroup_name', RULES.workgroupName, true)] },
+  { name: 'athena_bytes_scanned_cutoff_per_query', type: 'number', default: DEFAULTS.athena.bytesScannedCutoffPerQuery, description: 'Per-query data scanned limit in bytes (minimum 10485760).', validation: [{ condition: 'var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query', error_message: 'athena_bytes_scanned_cutoff_per_query must be an integer of at least 10485760 (10 MB).' }] },
+  { name: 'athena_force_destroy', type: 'bool', default: DEFAULTS.athena.forceDestroy, description: 'Let terraform destroy delete the workgroup with its named queries.' },
+
+  { name: 'lambda_memory_size', type: 'number', default: DEFAULTS.lambda.memorySize, description: 'Function memory in MB.', validation: [between('lambda_memory_size', RULES.memorySize)] },
+  { name: 'lambda_timeout', type: 'number', default: DEFAULTS.lambda.timeout, description: 'Function timeout in seconds.', validation: [between('lambda_timeout', RULES.timeout)] },
+  { name: 'lambda_reserved_concurrency', type: 'number', default: DEFAULTS.lambda.reservedConcurrency, description: 'Reserved concurrency; -1 for unreserved.', validation: [between('lambda_reserved_concurrency', RULES.reservedConcurrency)] },
+  { name: 'lambda_log_level', type: 'string', default: DEFAULTS.lambda.logLevel, description: 'Application log level (JSON log format).', validation: [oneOf('lambda_log_level', LOG_LEVELS)] },
+
+  { name: 'alias_name', type: 'string', default: DEFAULTS.alias.name, description: 'Alias the stream trigger invokes.', validation: [matches('alias_name', RULES.aliasName)] },
+  { name: 'alias_pinned_version', type: 'string', default: null, description: 'Pin the alias to this published version (rollback). null: follow the newest version.', validation: [matches('alias_pinned_version', RULES.version, true)] },
+  { name: 'canary_weight', type: 'number', default: 0, description: 'Share of invocations (0 to 1) routed to canary_version; needs alias_pinned_version when above 0.', validation: [{ condition: 'var.canary_weight >= 0 && var.canary_weight <= 1', error_message: 'canary_weight must be a number from 0 to 1.' }] },
+  { name: 'canary_version', type: 'string', default: null, description: 'Version that receives the canary share. null: the newest published version.', validation: [matches('canary_version', RULES.version, true)] },
+
+  { name: 'create_event_source_mapping', type: 'bool', default: DEFAULTS.eventSourceMapping.create, description: 'Create the stream trigger. false: no trigger (feed records yourself, or attach it later).' },
+  { name: 'event_source_mapping_enabled', type: 'bool', default: DEFAULTS.eventSourceMapping.enabled, description: 'Create the trigger enabled; false creates it paused.' },
+  { name: 'batch_size', type: 'number', default: DEFAULTS.eventSourceMapping.batchSize, description: 'Records per batch.', validation: [between('batch_size', RULES.batchSize)] },
+  { name: 'maximum_batching_window_in_seconds', type: 'number', default: DEFAULTS.eventSourceMapping.maximumBatchingWindowInSeconds, description: 'Seconds to gather records before invoking.', validation: [between('maximum_batching_window_in_seconds', RULES.maximumBatchingWindowInSeconds)] },
+  { name: 'maximum_retry_attempts', type: 'number', default: DEFAULTS.eventSourceMapping.maximumRetryAttempts, description: 'Retries of a failing batch (bounded).', validation: [between('maximum_retry_attempts', RULES.maximumRetryAttempts)] },
+  { name: 'maximum_record_age_in_seconds', type: 'number', default: DEFAULTS.eventSourceMapping.maximumRecordAgeInSeconds, description: 'Records older than this go to the DLQ (bounded).', validation: [between('maximum_record_age_in_seconds', RULES.maximumRecordAgeInSeconds)] },
+  { name: 'parallelization_factor', type: 'number', default: DEFAULTS.eventSourceMapping.parallelizationFactor, description: 'Concurrent batches per shard.', validation: [between('parallelization_factor', RULES.parallelizationFactor)] },
+  { name: 'dlq_message_retention_seconds', type: 'number', default: DEFAULTS.deadLetterQueue.messageRetentionSeconds, description: 'How long failed-batch records stay in the DLQ.', validation: [between('dlq_message_retention_seconds', RULES.messageRetentionSeconds)] },
+
+  { name: 'log_retention_in_days', type: 'number', default: DEFAULTS.logs.retentionInDays, description: "Log group retention; one of CloudWatch's allowed values.", validation: [oneOf('log_retention_in_days', LOG_RETENTION_DAYS)] },
+  { name: 'log_kms_key_arn', type: 'string', default: null, description: 'KMS key of the log group (its key policy must allow CloudWatch Logs). null: none.', validation: [matches('log_kms_key_arn', RULES.kmsKeyArn, true)] },
+
+  { name: 'create_alarms', type: 'bool', default: DEFAULTS.alarms.create, description: 'Create the alarms (function errors, iterator age, DLQ messages).' },
+  { name: 'alarm_sns_topic_arn', type: 'string', default: null, description: 'SNS topic the alarms notify. null: none.', validation: [matches('alarm_sns_topic_arn', RULES.snsTopicArn, true)] },
+  { name: 'iterator_age_alarm_threshold_ms', type: 'number', default: DEFAULTS.alarms.iteratorAgeThresholdMs, description: 'Iterator age (ms) that raises the iterator-age alarm.', validation: [between('iterator_age_alarm_threshold_ms', RULES.iteratorAgeThresholdMs)] },
+  { name: 'errors_alarm_threshold', type: 'number', default: DEFAULTS.alarms.errorsThreshold, description: 'Function errors per 5 minutes that raise the errors alarm.', validation: [between('errors_alarm_threshold', RULES.errorsThreshold)] },
+];
+
+/** Cross-variable rules, checked as preconditions (variable validations may only see their own variable before Terraform 1.9). */
+export const MODULE_PRECONDITIONS: readonly VariableValidation[] = [
+  { condition: 'var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)', error_message: 'create_table = false needs existing_table_name and existing_stream_arn.' },
+  { condition: 'var.create_bucket || var.existing_bucket_name != null', error_message: 'create_bucket = false needs existing_bucket_name.' },
+  { condition: 'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix])) == 3 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])', error_message: 'lake_prefix, quarantine_prefix and athena_results_prefix must not overlap.' },
+  { condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' },
+  { condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' },
+];

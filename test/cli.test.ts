@@ -1,3 +1,5 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { copyFileSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
@@ -201,6 +203,20 @@ describe('ddb-flatten flatten: bad input names the file and line, exits 1 and le
     expect(r.code).toBe(1);
     expect(r.stdout.length).toBe(0);
     expect(r.stderr).toBe('ddb-flatten: <stdin>:4: the line is not JSON (Unexpected token \'o\', "oops" is not valid JSON)\n');
+  });
+
+  it('an interrupt (SIGINT) removes the temporary --out file', async () => {
+    const outDir = tempDir('cli-out');
+    const child = spawn(process.execPath, [CLI_MAIN, ...BASE, '--out', join(outDir, 'rows.jsonl')], { stdio: ['pipe', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.stdin.write(SEED_LINES); // stdin stays open: the run is mid-way
+    while (readdirSync(outDir).length === 0) await new Promise((r) => setTimeout(r, 20));
+    expect(readdirSync(outDir)[0]).toMatch(/^\.rows\.jsonl\..*\.partial$/);
+    const [code] = await (child.kill('SIGINT'), once(child, 'exit'));
+    expect(code).toBe(130);
+    expect(stderr).toContain('interrupted (SIGINT)');
+    expect(readdirSync(outDir)).toEqual([]);
   });
 
   it('a missing input file fails before any output exists', async () => {

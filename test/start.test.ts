@@ -1,0 +1,130 @@
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { START_COMMAND } from '../src/local/main.ts';
+import { syntheticRowCount } from '../src/local/seed.ts';
+import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
+import { runNode, runProcess, START_MAIN, tempDir } from './support/cli.ts';
+
+const SEED_TABLE = `pk | key  | value
+A1 | key1 | value1
+A1 | key2 | value2
+A2 | key1 | value3
+A2 | key2 | value4
+A3 | key1 | value5
+A3 | key2 | value6`;
+
+const AFTER_CHANGES = `pk | key  | value
+A1 | key1 | value1
+A1 | key2 | value2-updated
+A2 | key1 | value3
+A2 | key2 | value4`;
+
+/** npm as the user runs it; under `npm test` npm tells us where it is. */
+function npm(args: string[]) {
+  const npmCli = process.env.npm_execpath;
+  return npmCli && /\.c?js$/.test(npmCli) ? runProcess(process.execPath, [npmCli, ...args]) : runProcess('npm', args);
+}
+
+async function withLake<T>(root: string, fn: (lake: DuckDbLake) => Promise<T>): Promise<T> {
+  const lake = await DuckDbLake.open({ root });
+  try {
+    return await fn(lake);
+  } finally {
+    lake.close();
+  }
+}
+
+describe('npm start', () => {
+  it('prints the seed table, then the current state after a MODIFY and a REMOVE', async () => {
+    const lakeDir = join(tempDir('start'), 'lake');
+    const r = await npm(['start', '--silent', '--', '--lake', lakeDir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    expect(out).toContain(`seed_table.sql:\n\n${SEED_TABLE}\n\n3. MODIFY A1`);
+    expect(out).toContain('stream: 3 records (INSERT, INSERT, INSERT)');
+    expect(out).toContain('handler: 3 records → 6 rows in 1 Parquet object(s), 0 quarantined');
+    expect(out).toContain('stream: 2 records (MODIFY, REMOVE)');
+    expect(out).toContain(`4. current_state after the changes:\n\n${AFTER_CHANGES}\n\n`);
+    expect(out).toContain('item versions by event: INSERT 3, MODIFY 1, REMOVE 1');
+
+    // The lake itself, read independently: every version is kept, the REMOVE is a tombstone.
+    await withLake(lakeDir, async (lake) => {
+      const events = await lake.query(`SELECT pk, event_name, value_type, count(*) AS n FROM ${lake.names.table} GROUP BY ALL ORDER BY ALL`);
+      expect(events.map((e) => [e.pk, e.event_name, e.value_type, Number(e.n)])).toEqual([
+        ['A1', 'INSERT', 'S', 2],
+        ['A1', 'MODIFY', 'S', 2],
+        ['A2', 'INSERT', 'S', 2],
+        ['A3', 'INSERT', 'S', 2],
+        ['A3', 'REMOVE', 'ABSENT', 1],
+      ]);
+      const current = await lake.namedQuery('seed_table');
+      expect(current.map((c) => `${c.pk} ${c.key} ${c.value}`)).toEqual(['A1 key1 value1', 'A1 key2 value2-updated', 'A2 key1 value3', 'A2 key2 value4']);
+    });
+  });
+
+  it('starts each run from an empty lake, so the same run prints the same report', async () => {
+    const lakeDir = join(tempDir('start-again'), 'lake');
+    const first = await runNode(START_MAIN, ['--lake', lakeDir]);
+    const second = await runNode(START_MAIN, ['--lake', lakeDir]);
+    expect(first.code).toBe(0);
+    expect(second.code).toBe(0);
+    expect(second.stdout.toString()).toBe(first.stdout.toString());
+    const partitions = readdirSync(join(lakeDir, 'flattened'));
+    const files = partitions.flatMap((p) => readdirSync(join(lakeDir, 'flattened', p)));
+    expect(files.filter((f) => f.endsWith('.parquet'))).toHaveLength(2); // the second run's two batches only
+  });
+
+  it('never touches a folder it did not create', async () => {
+    const lakeDir = tempDir('start-foreign');
+    mkdirSync(join(lakeDir, 'flattened'));
+    writeFileSync(join(lakeDir, 'flattened', 'keep.txt'), 'mine');
+    const r = await runNode(START_MAIN, ['--lake', lakeDir]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not empty and was not made by npm start');
+    expect(readFileSync(join(lakeDir, 'flattened', 'keep.txt'), 'utf8')).toBe('mine');
+  });
+
+  it('--items 2000 runs synthetic items through in Lambda-sized batches and the row count matches', async () => {
+    const lakeDir = join(tempDir('start-items'), 'lake');
+    const r = await runNode(START_MAIN, ['--items', '2000', '--lake', lakeDir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    const expected = syntheticRowCount(2000);
+    expect(expected).toBe(7998);
+    expect(out).toContain('handler: 2 invocations, 2 Parquet objects');
+    expect(out).toMatch(/rows in current_state: +7,998 {2}expected 7,998\n/);
+    expect(out).toMatch(/distinct items \(pk\): +2,000 {2}expected 2,000\n/);
+    expect(out).toContain('verification: OK');
+    expect(out).not.toContain('MISMATCH');
+    await withLake(lakeDir, async (lake) => {
+      expect(await lake.count(lake.names.table)).toBe(expected);
+      expect(await lake.count(lake.names.currentView)).toBe(expected);
+      const [types] = await lake.query(`SELECT count(DISTINCT pk) AS items, count(*) FILTER (WHERE value_type = 'N') AS numbers FROM ${lake.names.currentView}`);
+      expect(Number(types!.items)).toBe(2000);
+      expect(Number(types!.numbers)).toBe(expected / 2);
+    });
+  });
+
+  it('--batch-size sets the records per handler call', async () => {
+    const lakeDir = join(tempDir('start-batch'), 'lake');
+    const r = await runNode(START_MAIN, ['--items', '250', '--batch-size', '100', '--lake', lakeDir]);
+    expect(r.code).toBe(0);
+    expect(r.stdout.toString()).toContain('handler: 3 invocations, 3 Parquet objects');
+    expect(r.stdout.toString()).toContain('verification: OK');
+  });
+
+  it('--help documents every option; bad values name the flag', async () => {
+    const help = await runNode(START_MAIN, ['--help']);
+    expect(help.code).toBe(0);
+    for (const name of Object.keys(START_COMMAND.options)) expect(help.stdout.toString()).toContain(`--${name}`);
+    const bad = await runNode(START_MAIN, ['--items', 'lots']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toBe('npm start: --items must be a whole number from 1 to 100,000,000, got "lots"\n');
+    const unknown = await runNode(START_MAIN, ['--item', '5']);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('unknown option --item for npm start -- (did you mean --items?)');
+  });
+});

@@ -49,7 +49,8 @@ export class AthenaWorkgroupConstruct extends Construct {
 
     const g = config.glue;
     const q = (name: string): string => (isToken(name) ? `"${name}"` : quoteIdent(name));
-    const names = { table: `${q(databaseName)}.${q(g.tableName)}`, currentView: `${q(databaseName)}.${q(g.viewName)}` };
+    // SQL names the catalog objects by their configured names; `database` below references the resource (ordering).
+    const names = { table: `${q(g.databaseName)}.${q(g.tableName)}`, currentView: `${q(g.databaseName)}.${q(g.viewName)}` };
 
     this.namedQueries.push(
       new AthenaNamedQuery(this, 'view-definition', {

@@ -98,7 +98,9 @@ export class FlatteningPipeline extends Construct {
       lambda_alias_name: { value: fn.alias.name, description: 'Alias the stream trigger invokes.' },
       lambda_alias_arn: { value: fn.alias.arn, description: 'ARN of the alias; the stream trigger is created on it.' },
       lambda_alias_function_version: { value: fn.alias.functionVersion, description: 'Version the alias points to.' },
-      lambda_event_source_mapping_uuid: { value: fn.eventSourceMappingUuid ?? null, description: 'UUID of the stream trigger (null when not created).' },
+      ...(fn.eventSourceMappingUuid === undefined
+        ? {}
+        : { lambda_event_source_mapping_uuid: { value: fn.eventSourceMappingUuid, description: 'UUID of the stream trigger (null when it is not created).' } }),
       sqs_dlq_url: { value: this.deadLetterQueue.queue.url, description: 'URL of the on-failure destination queue.' },
       sqs_dlq_arn: { value: this.deadLetterQueue.queue.arn, description: 'ARN of the on-failure destination queue.' },
       cloudwatch_log_group_name: { value: this.logs.logGroup.name, description: "The function's log group." },

@@ -7,7 +7,7 @@ import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.j
 import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
 import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
-import { choose, countOf, gate, type Gate, gatedAttr, isAbsent } from './expressions.ts';
+import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 
 /**
@@ -49,7 +49,7 @@ export class LakeBucket extends Construct {
     const bucket = new S3Bucket(this, 'bucket', {
       ...count,
       bucket: c.name,
-      bucketPrefix: choose(noName, c.bucketPrefix, null as unknown as string),
+      bucketPrefix: isToken(c.name) ? choose(noName, c.bucketPrefix, null as unknown as string) : c.name === undefined ? c.bucketPrefix : undefined,
       forceDestroy: c.forceDestroy,
       tags: config.tags,
     });

@@ -100,10 +100,12 @@ export class StreamFunction extends Construct {
       name: a.name,
       description: 'Stream traffic follows this alias; pin it to roll back, add a canary to try a version.',
       functionName: this.function.functionName,
-      functionVersion: a.pinnedVersion === undefined ? this.function.version : Fn.coalesce([a.pinnedVersion, this.function.version]),
+      functionVersion:
+        a.pinnedVersion === undefined ? this.function.version : isToken(a.pinnedVersion) ? Fn.coalesce([a.pinnedVersion, this.function.version]) : a.pinnedVersion,
     });
     if (a.canary !== undefined) {
-      const version = a.canary.version === undefined ? this.function.version : Fn.coalesce([a.canary.version, this.function.version]);
+      const version =
+        a.canary.version === undefined ? this.function.version : isToken(a.canary.version) ? Fn.coalesce([a.canary.version, this.function.version]) : a.canary.version;
       const weights = isToken(version) ? Fn.zipmap([version], [a.canary.weight]) : { [version]: a.canary.weight };
       if (isToken(a.canary.weight)) {
         // Module build: a canary only when its weight is above zero, and only with a pinned version.

@@ -1,4 +1,5 @@
-import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { App } from 'cdktf';
 import { bundleHandler, REPO_ROOT, writeHandlerZip } from '../modules/lambda-bundle.ts';
@@ -117,8 +118,7 @@ export interface BuildResult {
 
 export function buildModule(outDir: string = join(REPO_ROOT, 'dist', 'terraform-module')): BuildResult {
   const bundle = bundleHandler();
-  const work = join(REPO_ROOT, 'dist', '.module-build');
-  rmSync(work, { recursive: true, force: true });
+  const work = mkdtempSync(join(tmpdir(), 'ddb-flatten-module-build-'));
   const zipPath = writeHandlerZip(join(work, 'lambda'), bundle);
 
   const app = new App({ outdir: join(work, 'cdktf.out') });
@@ -127,9 +127,8 @@ export function buildModule(outDir: string = join(REPO_ROOT, 'dist', 'terraform-
   const stackDir = join(work, 'cdktf.out', 'stacks', 'module');
   const synthesized = JSON.parse(readFileSync(join(stackDir, 'cdk.tf.json'), 'utf8')) as Json;
 
-  const assetPath = relative(stackDir, join(stackDir, stack.pipeline.stream.asset.path));
   const cleaned = rewriteAssetPaths(stripMetadata(synthesized), stack.pipeline.stream.asset.path) as Json;
-  void assetPath;
+  if (JSON.stringify(cleaned).includes('"assets/')) throw new Error('build-module: a CDKTF asset path was not rewritten to ${path.module}');
   const { provider: _provider, terraform: _terraform, output, variable: _variable, ...rest } = cleaned;
 
   rmSync(outDir, { recursive: true, force: true });

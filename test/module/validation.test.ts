@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError } from '../../src/config/validate.ts';
+import type { FlatteningPipelineProps } from '../../modules/props.ts';
+import { propsProblems } from '../../modules/validation.ts';
+import { BASE_PROPS, synth } from './synth.ts';
+
+const problems = (overrides: Record<string, unknown>): string[] => propsProblems({ ...BASE_PROPS, ...overrides } as FlatteningPipelineProps);
+
+describe('props are validated at synth time, naming the prop and what is allowed', () => {
+  it('accepts the base props', () => {
+    expect(propsProblems(BASE_PROPS)).toEqual([]);
+  });
+  it('throws a ConfigError from the construct listing every problem', () => {
+    let error: unknown;
+    try {
+      synth({ name: 'Bad_Name', logs: { retentionInDays: 42 } });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toHaveLength(2);
+    expect((error as Error).message).toMatch(/name: "Bad_Name" is not allowed: use 3 to 28 characters of a-z/);
+    expect((error as Error).message).toMatch(/logs\.retentionInDays: 42 is not allowed: use one of 1, 3, 5, 7, 14, 30/);
+  });
+
+  const cases: [string, Record<string, unknown>, RegExp][] = [
+    ['name too short', { name: 'ab' }, /^name: "ab" is not allowed/],
+    ['name with --', { name: 'a--b' }, /^name: "a--b" is not allowed: no two consecutive "-"/],
+    ['missing name', { name: undefined }, /^name: required/],
+    ['unknown key type', { partitionKey: { name: 'pk', type: 'X' } }, /^partitionKey\.type: "X" is not allowed: use one of S, N, B/],
+    ['sort key equal to partition key', { sortKey: { name: 'pk' } }, /^sortKey\.name: must differ from partitionKey\.name/],
+    ['no explode attributes', { explodeAttributes: [] }, /^explodeAttributes: must list at least one/],
+    ['explode a key', { explodeAttributes: ['pk'] }, /^explodeAttributes: "pk" is a key attribute/],
+    ['carried name clashes with a column', { carryAttributes: ['value'] }, /^carryAttributes: "value" is not a valid carried attribute: it clashes/],
+    ['carried name with capitals', { carryAttributes: ['Status'] }, /^carryAttributes: "Status" is not a valid carried attribute/],
+    ['bad KMS ARN', { kmsKeyArn: 'alias/mine' }, /^kmsKeyArn: "alias\/mine" is not allowed: use a KMS key ARN/],
+    ['existing table without stream', { table: { create: false, existingTableName: 'orders' } }, /^table\.existingStreamArn: required when table\.create is false/],
+    ['existing table props with create', { table: { existingTableName: 'orders' } }, /^table\.existingTableName: only applies with table\.create = false/],
+    ['bad stream ARN', { table: { create: false, existingTableName: 'orders', existingStreamArn: 'arn:nope' } }, /^table\.existingStreamArn: "arn:nope" is not allowed/],
+    ['existing bucket missing', { lake: { create: false } }, /^lake\.existingBucketName: required when lake\.create is false/],
+    ['bad bucket name', { lake: { name: 'Bad_Bucket' } }, /^lake\.name: "Bad_Bucket" is not a valid S3 bucket name/],
+    ['bad prefix', { lake: { dataPrefix: '/rows/' } }, /^lake\.dataPrefix: "\/rows\/" is not a valid prefix/],
+    ['overlapping prefixes', { lake: { dataPrefix: 'data', quarantinePrefix: 'data/bad' } }, /^lake\.dataPrefix "data" and lake\.quarantinePrefix "data\/bad" must not overlap/],
+    ['zero expiration days', { lake: { athenaResultsExpirationDays: 0 } }, /^lake\.athenaResultsExpirationDays: 0 is not allowed: use an integer from 1 to 36500/],
+    ['glue name with dashes', { glue: { databaseName: 'my-db' } }, /^glue\.databaseName: "my-db" is not allowed: use 1 to 255 characters of a-z, 0-9 and _/],
+    ['view named like the table', { glue: { viewName: 'flattened' } }, /^glue\.viewName: must differ from glue\.tableName/],
+    ['impossible projection date', { glue: { projectionStartDate: '2024-02-30' } }, /^glue\.projectionStartDate: "2024-02-30" is not a calendar date/],
+    ['cutoff under Athena minimum', { athena: { bytesScannedCutoffPerQuery: 1000 } }, /^athena\.bytesScannedCutoffPerQuery: 1000 is not allowed: use an integer from 10485760/],
+    ['memory too small', { lambda: { memorySize: 64 } }, /^lambda\.memorySize: 64 is not allowed: use an integer from 128 to 10240/],
+    ['timeout too long', { lambda: { timeout: 901 } }, /^lambda\.timeout: 901 is not allowed: use an integer from 1 to 900/],
+    ['unknown log level', { lambda: { logLevel: 'LOUD' } }, /^lambda\.logLevel: "LOUD" is not allowed: use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL/],
+    ['canary weight above 1', { alias: { pinnedVersion: '1', canary: { weight: 1.5 } } }, /^alias\.canary\.weight: 1\.5 is not allowed: use a number from 0 to 1/],
+    ['canary weight below 0', { alias: { pinnedVersion: '1', canary: { weight: -0.1 } } }, /^alias\.canary\.weight: -0\.1 is not allowed/],
+    ['canary without a pin', { alias: { canary: { weight: 0.1 } } }, /^alias\.canary: needs alias\.pinnedVersion/],
+    ['canary on the pinned version', { alias: { pinnedVersion: '2', canary: { weight: 0.1, version: '2' } } }, /^alias\.canary\.version: must differ from alias\.pinnedVersion/],
+    ['pinned version not a number', { alias: { pinnedVersion: '$LATEST' } }, /^alias\.pinnedVersion: "\$LATEST" is not allowed: use a published version number/],
+    ['alias name all digits', { alias: { name: '123' } }, /^alias\.name: "123" is not allowed/],
+    ['unbounded retries', { eventSourceMapping: { maximumRetryAttempts: -1 } }, /^eventSourceMapping\.maximumRetryAttempts: -1 is not allowed: use an integer from 0 to 10000/],
+    ['unbounded record age', { eventSourceMapping: { maximumRecordAgeInSeconds: -1 } }, /^eventSourceMapping\.maximumRecordAgeInSeconds: -1 is not allowed: use an integer from 60 to 604800/],
+    ['batch too big', { eventSourceMapping: { batchSize: 10001 } }, /^eventSourceMapping\.batchSize: 10001 is not allowed/],
+    ['window too long', { eventSourceMapping: { maximumBatchingWindowInSeconds: 301 } }, /^eventSourceMapping\.maximumBatchingWindowInSeconds: 301 is not allowed/],
+    ['parallelization too high', { eventSourceMapping: { parallelizationFactor: 11 } }, /^eventSourceMapping\.parallelizationFactor: 11 is not allowed/],
+    ['enabled not a boolean', { eventSourceMapping: { enabled: 'yes' } }, /^eventSourceMapping\.enabled: "yes" is not allowed: use true or false/],
+    ['DLQ retention too short', { deadLetterQueue: { messageRetentionSeconds: 30 } }, /^deadLetterQueue\.messageRetentionSeconds: 30 is not allowed/],
+    ['retention CloudWatch refuses', { logs: { retentionInDays: 10 } }, /^logs\.retentionInDays: 10 is not allowed: use one of 1, 3, 5, 7, 14, 30, 60/],
+    ['bad SNS ARN', { alarms: { snsTopicArn: 'topic' } }, /^alarms\.snsTopicArn: "topic" is not allowed: use an SNS topic ARN/],
+    ['tag key reserved by AWS', { tags: { 'aws:x': 'y' } }, /^tags: key "aws:x" is not allowed/],
+  ];
+  for (const [what, overrides, message] of cases) {
+    it(`refuses ${what}`, () => {
+      const found = problems(overrides);
+      expect(found.some((p) => message.test(p)), `problems were:\n${found.join('\n')}`).toBe(true);
+    });
+  }
+});

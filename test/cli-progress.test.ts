@@ -8,7 +8,7 @@ function fakeStream(isTTY: boolean) {
 
 describe('progress line', () => {
   it('draws a bar with a percentage, cut to the terminal width', () => {
-    expect(progressLine(0.5, '5 items', 80)).toBe(`[${'#'.repeat(12)}${'-'.repeat(12)}]  50%  5 items`);
+    expect(progressLine(0.5, '5 items', 80)).toBe(`[${'#'.repeat(10)}${'-'.repeat(10)}]  50%  5 items`);
     expect(progressLine(undefined, 'only text', 80)).toBe('only text');
     expect(progressLine(1, 'x'.repeat(200), 40)).toHaveLength(39);
   });
@@ -40,6 +40,15 @@ describe('progress line', () => {
     expect(writes.every((w) => w.startsWith('\r') && w.endsWith('\x1b[K'))).toBe(true);
     p.done();
     expect(writes.at(-1)).toBe('\r\x1b[K');
+  });
+
+  it('falls back to 80 columns when the terminal reports none', () => {
+    let t = 0;
+    const writes: string[] = [];
+    const p = createProgress({ stream: { isTTY: true, columns: 0, write: (w: string) => (writes.push(w), true) }, now: () => t });
+    t = 5000;
+    p.update(undefined, 'still visible');
+    expect(writes).toEqual(['\rstill visible\x1b[K']);
   });
 
   it('formats rates', () => {

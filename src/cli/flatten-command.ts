@@ -24,7 +24,7 @@ export const FLATTEN_COMMAND: CommandSpec = {
     format: {
       type: 'string',
       value: 'FORMAT',
-      help: 'jsonl (default): one JSON object per row with exactly the schema\'s column names.\nparquet: the same Parquet the Lambda writes to the lake.',
+      help: 'jsonl (default): one JSON object per row, keys exactly the schema\'s column\nnames. parquet: the same Parquet the Lambda writes to the lake.',
     },
     out: {
       type: 'string',
@@ -97,7 +97,7 @@ export async function runFlatten(argv: readonly string[], io: CliIO): Promise<nu
   const showProgress = (): void =>
     progress.update(
       totalBytes ? stats.bytes / totalBytes : undefined,
-      `${formatCount(stats.items)} items, ${formatCount(stats.rows)} rows (${formatRate(stats.rows, progress.elapsedMs(), 'rows')})`,
+      `${formatCount(stats.items)} items → ${formatCount(stats.rows)} rows, ${formatRate(stats.rows, progress.elapsedMs(), 'rows')}`,
     );
   try {
     const writer = rowWriter(p.format, out, p.flattener.config.carry);

@@ -13,7 +13,7 @@ export const FLATTEN_CONFIG_OPTIONS: OptionSpecs = {
   attributes: {
     type: 'string',
     value: 'LIST',
-    help: 'Required. Comma-separated top-level attributes to explode into rows, e.g. items or items,tags.',
+    help: 'Required. Comma-separated top-level attributes to explode into rows,\ne.g. items or items,tags.',
   },
   'partition-key': { type: 'string', value: 'NAME', help: "Required. The table's partition key attribute; every item must have it." },
   'sort-key': { type: 'string', value: 'NAME', help: "The table's sort key attribute, when it has one; every item must have it." },

@@ -27,7 +27,7 @@ export interface Progress {
   elapsedMs(): number;
 }
 
-const BAR_WIDTH = 24;
+const BAR_WIDTH = 20;
 
 export function createProgress(options: ProgressOptions): Progress {
   const { stream } = options;
@@ -44,7 +44,7 @@ export function createProgress(options: ProgressOptions): Progress {
       if (t - started < delayMs || t - lastDraw < intervalMs) return;
       lastDraw = t;
       drawn = true;
-      stream.write(`\r${progressLine(fraction, text, stream.columns ?? 80)}\x1b[K`);
+      stream.write(`\r${progressLine(fraction, text, stream.columns || 80)}\x1b[K`);
     },
     done() {
       if (drawn) stream.write('\r\x1b[K');

@@ -32,7 +32,7 @@ export async function runSyntheticLoad(session: LocalSession, options: Synthetic
     await table.putMany(pageItems);
     while (table.pendingCount > 0) await lambda.invoke(table.take(batchSize));
     const done = start + pageItems.length;
-    progress.update(done / items, `${formatCount(done)}/${formatCount(items)} items, ${formatCount(lambda.totals.rows)} rows (${formatRate(done, progress.elapsedMs(), 'items')})`);
+    progress.update(done / items, `${formatCount(done)}/${formatCount(items)} items → ${formatCount(lambda.totals.rows)} rows, ${formatRate(done, progress.elapsedMs(), 'items')}`);
   }
   progress.done();
   const seconds = progress.elapsedMs() / 1000;

@@ -101,15 +101,21 @@ export class DuckDbLake {
 
   /**
    * (Re)creates the views. A lake with no files yet gets an empty table of
-   * the right column types, so queries work before the first write; call
-   * refresh() after the first files arrive.
+   * the right column types, so queries work before the first write. Views
+   * are built from the files present when called: call refresh() after the
+   * first files arrive.
    */
   async refresh(): Promise<void> {
-    const select = this.columns.map(quoteIdent).join(', ');
-    const source = (await lakeHasFiles(this.root, this.prefix))
+    const files = (await lakeHasFiles(this.root, this.prefix))
       ? `read_parquet(${sqlString(`${join(this.root, this.prefix)}/dt=*/*.parquet`)}, hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
-      : `(SELECT ${this.columns.map((c) => `CAST(NULL AS ${duckType(this.specs.get(c))}) AS ${quoteIdent(c)}`).join(', ')} WHERE false)`;
-    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.table} AS SELECT ${select} FROM ${source} AS lake`);
+      : undefined;
+    // Like Athena over Glue, columns are matched by name and a column no file has reads as NULL.
+    const present = new Set(files ? (await this.query(`DESCRIBE SELECT * FROM ${files}`)).map((r) => String(r.column_name)) : []);
+    const select = this.columns
+      .map((c) => (present.has(c) ? quoteIdent(c) : `CAST(NULL AS ${duckType(this.specs.get(c))}) AS ${quoteIdent(c)}`))
+      .join(', ');
+    const source = files ? `${files} AS lake` : '(SELECT 1) AS lake WHERE false';
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.table} AS SELECT ${select} FROM ${source}`);
     await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', this.names)}`);
   }
 
@@ -124,7 +130,7 @@ export class DuckDbLake {
     return this.query(querySql(name, this.names));
   }
 
-  /** count(*) of a relation or subquery text, as a number. */
+  /** count(*) of a relation: a table or view name, or a parenthesised subquery. */
   async count(relation: string): Promise<number> {
     const [row] = await this.query(`SELECT count(*) AS n FROM ${relation} AS counted`);
     return Number(row?.n ?? 0);

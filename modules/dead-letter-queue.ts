@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
-import { choose, isAbsent } from './expressions.ts';
+import { choose, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 
 /**
@@ -18,7 +18,8 @@ export class DeadLetterQueue extends Construct {
     this.queue = new SqsQueue(this, 'queue', {
       name: config.deadLetterQueue.name,
       messageRetentionSeconds: config.deadLetterQueue.messageRetentionSeconds,
-      sqsManagedSseEnabled: choose(noKms, true, false),
+      // SSE-SQS when there is no customer key (the two settings conflict; null leaves it to the key).
+      sqsManagedSseEnabled: isToken(noKms) ? choose(noKms, true, null as unknown as boolean) : noKms ? true : undefined,
       kmsMasterKeyId: config.kmsKeyArn,
       tags: config.tags,
     });

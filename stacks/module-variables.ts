@@ -25,7 +25,8 @@ export interface VariableSpec {
 
 const v = (name: string): string => `var.${name}`;
 const hcl = (value: unknown): string => JSON.stringify(value);
-const nullable = (name: string, condition: string): string => `${v(name)} == null || (${condition})`;
+// A conditional, not ||: Terraform evaluates both sides of || and length(null) fails; only the chosen branch of ?: counts.
+const nullable = (name: string, condition: string): string => `${v(name)} == null ? true : (${condition})`;
 
 function matches(name: string, rule: { pattern: string; allowed: string }, optional = false): VariableValidation {
   const cond = `can(regex(${hcl(rule.pattern)}, ${v(name)}))`;
@@ -64,7 +65,7 @@ export const MODULE_VARIABLES: readonly VariableSpec[] = [
   { name: 'kms_key_arn', type: 'string', default: null, description: 'Customer managed KMS key for the table, the bucket (SSE-KMS + bucket key), the DLQ, the function environment and Athena results. null: AWS owned keys / SSE-S3 / SSE-SQS.', validation: [matches('kms_key_arn', RULES.kmsKeyArn, true)] },
   { name: 'partition_key', type: 'string', description: "The table's partition key attribute name.", validation: [{ condition: 'length(var.partition_key) >= 1 && length(var.partition_key) <= 255 && !can(regex("[,\\\\s]", var.partition_key))', error_message: 'partition_key must be 1 to 255 characters without commas or whitespace.' }] },
   { name: 'partition_key_type', type: 'string', default: DEFAULTS.keyType, description: 'DynamoDB type of the partition key: S, N or B.', validation: [oneOf('partition_key_type', KEY_TYPES)] },
-  { name: 'sort_key', type: 'string', default: null, description: "The table's sort key attribute name; null when it has none.", validation: [{ condition: nullable('sort_key', 'length(var.sort_key) >= 1 && length(var.sort_key) <= 255 && !can(regex("[,\\\\s]", var.sort_key)) && var.sort_key != var.partition_key'), error_message: 'sort_key must be 1 to 255 characters without commas or whitespace, and differ from partition_key.' }] },
+  { name: 'sort_key', type: 'string', default: null, description: "The table's sort key attribute name; null when it has none.", validation: [{ condition: nullable('sort_key', 'length(var.sort_key) >= 1 && length(var.sort_key) <= 255 && !can(regex("[,\\\\s]", var.sort_key))'), error_message: 'sort_key must be 1 to 255 characters without commas or whitespace.' }] },
   { name: 'sort_key_type', type: 'string', default: DEFAULTS.keyType, description: 'DynamoDB type of the sort key: S, N or B.', validation: [oneOf('sort_key_type', KEY_TYPES)] },
   { name: 'explode_attributes', type: 'list(string)', description: 'Top-level attributes exploded into rows (lists of maps, maps, ...).', validation: [{ condition: 'length(var.explode_attributes) >= 1 && length(distinct(var.explode_attributes)) == length(var.explode_attributes) && alltrue([for a in var.explode_attributes : length(a) >= 1 && !can(regex("[,\\\\s]", a))])', error_message: 'explode_attributes must list at least one attribute, each once, without commas or whitespace.' }] },
   { name: 'carry_attributes', type: 'list(string)', default: [], description: 'Top-level attributes copied onto every row as columns of their own (lowercase identifiers).', validation: [{ condition: `length(distinct(var.carry_attributes)) == length(var.carry_attributes) && alltrue([for c in var.carry_attributes : can(regex("^[a-z_][a-z0-9_]{0,127}$", c)) && !contains(${hcl(reserved)}, c)])`, error_message: `carry_attributes must be distinct lowercase identifiers (a-z, 0-9, _) that are not row columns (${reserved.join(', ')}).` }] },
@@ -131,6 +132,7 @@ export const MODULE_PRECONDITIONS: readonly VariableValidation[] = [
   { condition: 'var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)', error_message: 'create_table = false needs existing_table_name and existing_stream_arn.' },
   { condition: 'var.create_bucket || var.existing_bucket_name != null', error_message: 'create_bucket = false needs existing_bucket_name.' },
   { condition: 'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix])) == 3 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])', error_message: 'lake_prefix, quarantine_prefix and athena_results_prefix must not overlap.' },
+  { condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' },
   { condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' },
   { condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' },
 ];

@@ -12,7 +12,7 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(rule).toEqual({ apply_server_side_encryption_by_default: { sse_algorithm: 'aws:kms', kms_master_key_id: KMS }, bucket_key_enabled: true });
     const q = s.one('aws_sqs_queue');
     expect(q.kms_master_key_id).toBe(KMS);
-    expect(q.sqs_managed_sse_enabled).toBe(false);
+    expect(q.sqs_managed_sse_enabled).toBeUndefined();
     expect(s.one('aws_lambda_function').kms_key_arn).toBe(KMS);
     expect(s.one('aws_athena_workgroup').configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_KMS', kms_key_arn: KMS });
     const kms = s.data('aws_iam_policy_document', 'policy-document').statement.find((st: any) => st.sid === 'UseOnlyThesePipelineKeys');

@@ -1,0 +1,108 @@
+import { describe, expect, it } from 'vitest';
+import { WILDCARD_RESOURCE_ACTIONS } from '../../modules/iam.ts';
+import { builtModule } from './module-build.ts';
+import { type Json, KMS, synth } from './synth.ts';
+
+/**
+ * Walks every IAM statement the module creates and reports wildcards:
+ * no action may contain "*"; Resource "*" only for the actions AWS does not
+ * scope (WILDCARD_RESOURCE_ACTIONS, each documented); any other "*" only as
+ * the last character after "/" or ":" of a resource that names something
+ * (objects under a prefix of this bucket, streams of this log group).
+ * Deny statements (the bucket's TLS-only policy) and the role's trust
+ * policy are restrictions, not grants, and are skipped.
+ */
+export function policyViolations(statements: readonly Json[]): string[] {
+  const out: string[] = [];
+  for (const st of statements) {
+    if (st.effect === 'Deny') continue;
+    const actions: string[] = st.actions ?? [];
+    if (actions.length === 1 && actions[0] === 'sts:AssumeRole') continue;
+    const label = st.sid ?? JSON.stringify(actions);
+    for (const a of actions) if (a.includes('*')) out.push(`${label}: wildcard action ${a}`);
+    const resources: string[] = st.resources ?? [];
+    if (resources.length === 0) out.push(`${label}: no resources`);
+    for (const raw of resources) {
+      // Terraform's splat (one(resource[*].arn), module build) is not an IAM wildcard.
+      const r = raw.replaceAll('[*]', '[splat]');
+      if (r === '*') {
+        for (const a of actions) if (!(a in WILDCARD_RESOURCE_ACTIONS)) out.push(`${label}: Resource "*" for ${a}, which supports resource-level permissions`);
+        continue;
+      }
+      const star = r.indexOf('*');
+      if (star === -1) continue;
+      const scoped = star === r.length - 1 && /[/:]$/.test(r.slice(0, -1)) && r.length > 2 && /\$\{|arn:/.test(r);
+      if (!scoped) out.push(`${label}: wildcard resource ${r}`);
+    }
+  }
+  return out;
+}
+
+/** Every statement of every aws_iam_policy_document, including dynamic ones (module build). */
+function statementsOf(json: Json): Json[] {
+  const docs = Object.values<Json>(json.data?.aws_iam_policy_document ?? {});
+  return docs.flatMap((d) => [...(d.statement ?? []), ...(d.dynamic?.statement ? [d.dynamic.statement.content] : [])]);
+}
+
+describe('IAM: least privilege', () => {
+  it('the walker catches wildcard actions and resources (it can fail)', () => {
+    expect(
+      policyViolations([
+        { sid: 'Bad1', effect: 'Allow', actions: ['s3:*'], resources: ['arn:aws:s3:::b/p/*'] },
+        { sid: 'Bad2', effect: 'Allow', actions: ['s3:GetObject'], resources: ['*'] },
+        { sid: 'Bad3', effect: 'Allow', actions: ['dynamodb:GetRecords'], resources: ['arn:aws:dynamodb:*:*:table/*'] },
+      ]),
+    ).toEqual([
+      'Bad1: wildcard action s3:*',
+      'Bad2: Resource "*" for s3:GetObject, which supports resource-level permissions',
+      'Bad3: wildcard resource arn:aws:dynamodb:*:*:table/*',
+    ]);
+  });
+
+  const cases: [string, () => Json][] = [
+    ['default stack', () => synth().json],
+    ['stack with keys and existing table and bucket', () =>
+      synth({
+        kmsKeyArn: KMS,
+        table: { create: false, existingTableName: 'orders', existingStreamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/x' },
+        lake: { create: false, existingBucketName: 'shared-lake' },
+      }).json],
+    ['Terraform module build', () => builtModule().main],
+  ];
+  for (const [what, json] of cases) {
+    it(`${what}: no wildcard beyond the documented AWS-required ones`, () => {
+      const j = json();
+      const statements = statementsOf(j);
+      expect(statements.length).toBeGreaterThanOrEqual(8);
+      expect(policyViolations(statements)).toEqual([]);
+      // No managed policies sneak wildcards in.
+      expect(j.resource.aws_iam_role_policy_attachment).toBeUndefined();
+    });
+  }
+
+  it('grants exactly: this stream, the two lake prefixes, this DLQ, this log group, the given keys', () => {
+    const statements = statementsOf(synth({ kmsKeyArn: KMS }).json).filter((s) => s.sid && s.effect === 'Allow' && s.sid !== 'LambdaAssumeRole');
+    const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
+    expect(Object.keys(bySid).sort()).toEqual([
+      'ListStreamsHasNoResourceLevelPermissions',
+      'ReadThisStream',
+      'SendFailedBatchesToTheDlq',
+      'UseOnlyThesePipelineKeys',
+      'WriteLakePrefixesOnly',
+      'WriteOwnLogGroupOnly',
+      'XRayHasNoResourceLevelPermissions',
+    ]);
+    expect(bySid.ReadThisStream.resources).toEqual([expect.stringMatching(/^\$\{aws_dynamodb_table\.[^}]+\.stream_arn\}$/)]);
+    expect(bySid.WriteLakePrefixesOnly.actions).toEqual(['s3:PutObject']);
+    expect(bySid.WriteLakePrefixesOnly.resources).toEqual([
+      expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/flattened\/\*$/),
+      expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/quarantine\/\*$/),
+    ]);
+    expect(bySid.SendFailedBatchesToTheDlq.resources).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)]);
+    expect(bySid.WriteOwnLogGroupOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/)]);
+    expect(bySid.UseOnlyThesePipelineKeys.resources).toEqual([KMS]);
+    for (const sid of ['ListStreamsHasNoResourceLevelPermissions', 'XRayHasNoResourceLevelPermissions']) {
+      for (const a of bySid[sid].actions) expect(WILDCARD_RESOURCE_ACTIONS[a]).toMatch(/"\*"/);
+    }
+  });
+});

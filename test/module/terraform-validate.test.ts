@@ -1,0 +1,116 @@
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
+import { App } from 'cdktf';
+import { describe, expect, it } from 'vitest';
+import { currentStateSql, prestoViewOriginalText } from '../../modules/glue-catalog.ts';
+import { FlatteningPipelineStack } from '../../stacks/pipeline-stack.ts';
+import type { FlatteningPipelineProps } from '../../modules/props.ts';
+import { requireTerraform, TERRAFORM_BIN, terraformEnv, terraformInit, terraformValidate } from '../support/terraform.ts';
+import { builtModule } from './module-build.ts';
+import { BASE_PROPS, KMS } from './synth.ts';
+
+/**
+ * `terraform validate` (terraform 1.11, AWS provider 5.100 from the local
+ * mirror) of the synthesized stack and of the HCL example consuming the
+ * built module. Skips with the reason when terraform or the mirror is
+ * missing, unless CI_REQUIRE_TERRAFORM=1 (then requireTerraform throws).
+ */
+const skipReason = requireTerraform();
+if (skipReason) console.warn(`skipping terraform validate: ${skipReason}`);
+
+function synthStack(pipeline: FlatteningPipelineProps): string {
+  const outdir = mkdtempSync(join(tmpdir(), 'ddb-flatten-synth-'));
+  const app = new App({ outdir });
+  new FlatteningPipelineStack(app, 'ddb-flatten', { pipeline, region: 'eu-west-1', defaultTags: { team: 'data' } });
+  app.synth();
+  return join(outdir, 'stacks', 'ddb-flatten');
+}
+
+function expectValid(dir: string): void {
+  terraformInit(dir, { backend: false });
+  const result = terraformValidate(dir);
+  expect(result.diagnostics.filter((d) => d.severity === 'error'), JSON.stringify(result.diagnostics, null, 2)).toEqual([]);
+  expect(result.valid).toBe(true);
+}
+
+describe.skipIf(skipReason !== undefined)('terraform validate', () => {
+  it('accepts the synthesized stack with the defaults', () => {
+    const dir = synthStack(BASE_PROPS);
+    const json = JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8'));
+    expect(json.terraform.required_providers.aws.version).toBe('>= 5.100.0, < 7.0.0');
+    expectValid(dir);
+  });
+  it('accepts the synthesized stack with every option switched', () => {
+    expectValid(
+      synthStack({
+        ...BASE_PROPS,
+        kmsKeyArn: KMS,
+        sortKey: { name: 'sk', type: 'N' },
+        carryAttributes: ['status'],
+        table: { create: false, existingTableName: 'orders', existingStreamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/x' },
+        lake: { create: false, existingBucketName: 'shared-lake', existingKmsKeyArn: KMS },
+        alias: { pinnedVersion: '2', canary: { weight: 0.2 } },
+        eventSourceMapping: { enabled: false },
+        logs: { kmsKeyArn: KMS, retentionInDays: 90 },
+        alarms: { snsTopicArn: 'arn:aws:sns:eu-west-1:123456789012:alerts' },
+      }),
+    );
+  });
+  it('accepts the HCL example consuming dist/terraform-module', () => {
+    const root = mkdtempSync(join(tmpdir(), 'ddb-flatten-hcl-'));
+    cpSync(builtModule().dir, join(root, 'dist', 'terraform-module'), { recursive: true });
+    mkdirSync(join(root, 'examples'), { recursive: true });
+    cpSync(new URL('../../examples/hcl', import.meta.url).pathname, join(root, 'examples', 'hcl'), { recursive: true });
+    expectValid(join(root, 'examples', 'hcl'));
+  });
+  it('the module computes the same view definition in Terraform as the construct does in TypeScript', () => {
+    // Copy the module, add locals holding the view's and the named query's expressions, evaluate them with terraform console.
+    const dir = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-console-')), 'module');
+    const m = builtModule();
+    cpSync(m.dir, dir, { recursive: true });
+    const view = Object.entries<any>(m.main.resource.aws_glue_catalog_table).find(([id]) => id.includes('catalog_view'))![1];
+    const query = Object.values<any>(m.main.resource.aws_athena_named_query).find((q) => String(q.name).endsWith(' view'));
+    writeFileSync(join(dir, 'zz_under_test.tf.json'), JSON.stringify({ locals: { view_text_under_test: view.view_original_text, view_query_under_test: query.query } }));
+    terraformInit(dir, { backend: false });
+    const carried = ['status', 'region'];
+    const r = spawnSync(
+      TERRAFORM_BIN,
+      [`-chdir=${dir}`, 'console', '-var=name=order-lines', '-var=partition_key=pk', '-var=explode_attributes=["items"]', `-var=carry_attributes=${JSON.stringify(carried)}`],
+      { input: 'base64encode(jsonencode([local.view_text_under_test, local.view_query_under_test]))\n', env: terraformEnv(), encoding: 'utf8' },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout + r.stderr).not.toMatch(/Error:/);
+    const printed = [...r.stdout.matchAll(/"([A-Za-z0-9+/=]{20,})"/g)].at(-1);
+    expect(printed, r.stdout).toBeDefined();
+    const [text, sql] = JSON.parse(Buffer.from(printed![1], 'base64').toString('utf8')) as string[];
+    const expectedSql = currentStateSql('order_lines', 'flattened', 'current_state', carried);
+    expect(text).toBe(prestoViewOriginalText('order_lines', expectedSql, carried));
+    expect(sql).toBe(`CREATE OR REPLACE VIEW "order_lines"."current_state" AS\n${expectedSql}`);
+  });
+  it('the module variables refuse bad values with a message naming the variable', () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-vars-')), 'module');
+    cpSync(builtModule().dir, dir, { recursive: true });
+    terraformInit(dir, { backend: false });
+    const run = (vars: string[]) =>
+      spawnSync(TERRAFORM_BIN, [`-chdir=${dir}`, 'console', '-var=name=orders', '-var=partition_key=pk', '-var=explode_attributes=["items"]', ...vars], {
+        input: 'var.name\n',
+        env: terraformEnv(),
+        encoding: 'utf8',
+      });
+    const ok = run([]);
+    expect(ok.stdout + ok.stderr).not.toMatch(/Error:/);
+    const bad: [string, RegExp][] = [
+      ['-var=log_retention_in_days=42', /log_retention_in_days must be one of 1, 3, 5/],
+      ['-var=canary_weight=1.5', /canary_weight must be a number from 0 to 1/],
+      ['-var=name=Bad_Name', /name must be 3 to 28 characters/],
+      ['-var=carry_attributes=["value"]', /carry_attributes must be distinct lowercase identifiers/],
+      ['-var=maximum_retry_attempts=-1', /maximum_retry_attempts must be an integer from 0 to 10000/],
+    ];
+    for (const [arg, message] of bad) {
+      const r = run([arg]);
+      expect(r.stdout + r.stderr, arg).toMatch(message);
+    }
+  });
+});

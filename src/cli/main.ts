@@ -64,8 +64,10 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   } catch (error) {
     const code = exitCodeOf(error);
     if (code !== 0) {
-      const hint = error instanceof UsageError && name && COMMANDS[name] ? ` (see ddb-flatten ${name} --help)` : '';
-      io.stderr.write(`ddb-flatten: ${errorText(error, io.env)}${error instanceof UsageError && !/see .*--help/.test(error.message) ? hint : ''}\n`);
+      const text = errorText(error, io.env);
+      const hint = error instanceof UsageError && !text.includes('--help') && name && Object.hasOwn(COMMANDS, name) ? ` (see ddb-flatten ${name} --help)` : '';
+      // one problem per line, each prefixed, so every line reads on its own
+      io.stderr.write(`ddb-flatten: ${(error instanceof UsageError ? text.replaceAll('\n', '\nddb-flatten: ') : text)}${hint}\n`);
     }
     return code;
   }

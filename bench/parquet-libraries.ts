@@ -57,7 +57,7 @@ function parquetWasmWrite(columns: Record<string, unknown[]>): number {
   for (const [name, values] of Object.entries(columns)) {
     arrays[name] = name === 'item_index' ? Int32Array.from(values as number[], (v) => v ?? 0) : name === 'event_time' ? (values as Date[]).map((d) => d.getTime()) : values;
   }
-  const table = tableFromArrays(arrays as never);
+  const table = tableFromArrays(arrays as Record<string, unknown[]>) as unknown as Parameters<typeof tableToIPC>[0];
   const wasmTable = parquetWasm.Table.fromIPCStream(tableToIPC(table, 'stream'));
   const props = new parquetWasm.WriterPropertiesBuilder().setCompression(parquetWasm.Compression.ZSTD).build();
   return parquetWasm.writeParquet(wasmTable, props).byteLength;

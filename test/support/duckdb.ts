@@ -1,4 +1,5 @@
 import { DuckDBInstance } from '@duckdb/node-api';
+import { DuckDbLake } from '../../src/sql/duckdb-lake.ts';
 
 /** Runs SQL in a fresh in-memory DuckDB and returns plain JS row objects (timestamps as Date). */
 export async function duckdbQuery(sql: string): Promise<Record<string, unknown>[]> {
@@ -22,24 +23,12 @@ export function readParquetWithDuckdb(path: string): Promise<Record<string, unkn
   return duckdbQuery(`SELECT * FROM read_parquet(${sqlString(path)})`);
 }
 
-/**
- * Queries a local lake folder (the bucket's layout) with the same view SQL
- * Athena runs: `flattened` is the table, `current_state` the view.
- */
+/** Queries a local lake folder (the bucket's layout) through DuckDbLake: `flattened` is the table, `current_state` the view. */
 export async function queryLakeFolder(root: string, prefix: string, carried: readonly string[], sql: string): Promise<Record<string, unknown>[]> {
-  const { rowColumnNames } = await import('../../src/schema/row-schema.ts');
-  const { viewSql } = await import('../../src/sql/views.ts');
-  const columns = rowColumnNames(carried).map((c) => `"${c}"`).join(', ');
-  const glob = sqlString(`${root}/${prefix}/dt=*/*.parquet`);
-  const instance = await DuckDBInstance.create(':memory:');
-  const connection = await instance.connect();
+  const lake = await DuckDbLake.open({ root, prefix, carried });
   try {
-    await connection.run(`CREATE VIEW flattened AS SELECT ${columns} FROM read_parquet(${glob}, hive_partitioning = true, hive_types = {'dt': VARCHAR})`);
-    await connection.run(`CREATE VIEW current_state AS ${viewSql('current_state', { table: 'flattened', currentView: 'current_state', carried })}`);
-    const reader = await connection.runAndReadAll(sql);
-    return reader.getRowObjectsJS() as Record<string, unknown>[];
+    return await lake.query(sql);
   } finally {
-    connection.closeSync();
-    instance.closeSync();
+    lake.close();
   }
 }

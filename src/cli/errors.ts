@@ -14,33 +14,15 @@ export const EXIT = {
   INTERRUPTED: 130,
 } as const;
 
+import { InputError, OutputClosedError } from '../io/errors.ts';
+
+export { InputError, OutputClosedError };
+
 /** A bad command line. The message names the flag and what is allowed. */
 export class UsageError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'UsageError';
-  }
-}
-
-/** Bad input data at a known place: the message reads `FILE:LINE: what is wrong`. */
-export class InputError extends Error {
-  readonly file: string;
-  readonly line: number;
-  readonly problem: string;
-  constructor(file: string, line: number, problem: string) {
-    super(`${file}:${line}: ${problem}`);
-    this.name = 'InputError';
-    this.file = file;
-    this.line = line;
-    this.problem = problem;
-  }
-}
-
-/** The reader of our stdout went away (e.g. `| head`): stop quietly. */
-export class OutputClosedError extends Error {
-  constructor() {
-    super('standard output was closed by the reader');
-    this.name = 'OutputClosedError';
   }
 }
 

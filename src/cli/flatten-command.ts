@@ -2,11 +2,11 @@ import { resolve } from 'node:path';
 import { Flattener } from '../flatten/flatten.ts';
 import { choiceOption, HELP_OPTION, helpText, parseCommandArgs, stringOption, type CommandSpec } from './args.ts';
 import { UsageError } from './errors.ts';
-import { flattenExportLines, newExportStats } from './export-lines.ts';
+import { flattenExportLines, newExportStats } from '../io/export-lines.ts';
 import { FLATTEN_CONFIG_OPTIONS, flattenConfigFromArgs, SNAPSHOT_TIME_OPTION, snapshotTimeFromArgs } from './flatten-options.ts';
-import { fileInput, STDIN_NAME, streamInput, type InputSource } from './input.ts';
+import { fileInput, STDIN_NAME, streamInput, type InputSource } from '../io/lines.ts';
 import type { CliIO } from './io.ts';
-import { atomicFileOutput, FORMATS, rowWriter, streamOutput, type ByteOutput, type OutputFormat } from './output.ts';
+import { atomicFileOutput, FORMATS, rowWriter, streamOutput, type ByteOutput, type OutputFormat } from '../io/byte-output.ts';
 import { createProgress, formatCount, formatRate } from './progress.ts';
 
 export const FLATTEN_COMMAND: CommandSpec = {

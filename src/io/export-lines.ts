@@ -3,7 +3,7 @@ import type { Flattener } from '../flatten/flatten.ts';
 import { RowBatch } from '../flatten/row-batch.ts';
 import { appendSnapshotItem } from '../flatten/stream-record.ts';
 import { InputError } from './errors.ts';
-import { readLines, type InputSource } from './input.ts';
+import { readLines, type InputSource } from './lines.ts';
 
 /**
  * DynamoDB export files (DYNAMODB_JSON: one `{"Item": {...}}` per line) to

@@ -1,12 +1,23 @@
 import { S3Client } from '@aws-sdk/client-s3';
 import { loadPipelineConfig } from '../src/config/pipeline-config.ts';
 import { S3Sink } from '../src/lake/sink.ts';
-import { createStreamHandler } from './stream.ts';
+import type { ActionClients } from './actions.ts';
+import { createHandler } from './router.ts';
 
 /**
  * The Lambda entry point. Configuration is validated here, at cold start:
  * a bad environment variable fails the init with a message naming it.
  */
 const config = loadPipelineConfig(process.env);
+const s3 = new S3Client({});
 
-export const handler = createStreamHandler({ config, sink: new S3Sink(new S3Client({}), config.bucket) });
+let actionClients: Promise<ActionClients> | undefined;
+/** The action-only clients are imported on first use: a stream batch never loads them. */
+async function clients(): Promise<ActionClients> {
+  actionClients ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/client-dynamodb-streams'), import('@aws-sdk/client-sqs')]).then(
+    ([ddb, streams, sqs]) => ({ ddb: new ddb.DynamoDBClient({}), streams: new streams.DynamoDBStreamsClient({}), sqs: new sqs.SQSClient({}), s3 }),
+  );
+  return actionClients;
+}
+
+export const handler = createHandler({ config, sink: new S3Sink(s3, config.bucket), s3, clients });

@@ -16,17 +16,19 @@ export interface StreamHandlerDeps {
   readonly writeMetrics?: (line: string) => void;
 }
 
-/**
- * The DynamoDB Streams handler: Middy's engine with Powertools' logger as
- * middleware, and the batch logic in processStreamBatch. It returns a
- * partial batch response (ReportBatchItemFailures), logs one structured
- * line per batch (never per record) and emits EMF metrics.
- */
-export function createStreamHandler(deps: StreamHandlerDeps) {
-  const logger = deps.logger ?? new Logger({ serviceName: 'ddb-flatten' });
-  const writeMetrics = deps.writeMetrics ?? ((line: string) => process.stdout.write(`${line}\n`));
+export const defaultLogger = (): Logger => new Logger({ serviceName: 'ddb-flatten' });
+const stdoutMetrics = (line: string): void => void process.stdout.write(`${line}\n`);
 
-  const processBatch = async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
+/**
+ * One DynamoDB Streams batch: the batch logic in processStreamBatch, a
+ * partial batch response (ReportBatchItemFailures), one structured log line
+ * per batch (never per record) and EMF metrics.
+ */
+export function streamBatchHandler(deps: StreamHandlerDeps) {
+  const logger = deps.logger ?? defaultLogger();
+  const writeMetrics = deps.writeMetrics ?? stdoutMetrics;
+
+  return async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
     const records = (event?.Records ?? []) as unknown as StreamRecordLike[];
     const outcome = await processStreamBatch(records, {
       config: deps.config,
@@ -57,6 +59,12 @@ export function createStreamHandler(deps: StreamHandlerDeps) {
     );
     return { batchItemFailures: outcome.batchItemFailures };
   };
+}
 
-  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>().use(injectLambdaContext(logger)).handler(processBatch);
+/** The stream handler alone, on Middy's engine with Powertools' logger as middleware (npm start, tests). */
+export function createStreamHandler(deps: StreamHandlerDeps) {
+  const logger = deps.logger ?? defaultLogger();
+  return middy<DynamoDBStreamEvent, DynamoDBBatchResponse>()
+    .use(injectLambdaContext(logger))
+    .handler(streamBatchHandler({ ...deps, logger }));
 }

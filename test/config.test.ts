@@ -11,6 +11,7 @@ describe('handler environment is validated with errors that name the variable an
       bucket: 'my-lake',
       dataPrefix: 'flattened',
       quarantinePrefix: 'quarantine',
+      actions: { tableArn: undefined, streamArn: undefined, partitionKeyType: 'S', sortKeyType: 'S', exportPrefix: 'exports', dlqUrl: undefined },
     });
   });
 
@@ -28,6 +29,13 @@ describe('handler environment is validated with errors that name the variable an
     [{ SORT_KEY: 'pk' }, /SORT_KEY must differ from PARTITION_KEY/],
     [{ CARRY_ATTRIBUTES: 'CustomerId' }, /CARRY_ATTRIBUTES: "CustomerId" is not a valid carried attribute: use lowercase letters/],
     [{ CARRY_ATTRIBUTES: 'value' }, /CARRY_ATTRIBUTES: "value" is not a valid carried attribute: it clashes with the row column "value"/],
+    [{ TABLE_ARN: 'orders' }, /TABLE_ARN: "orders" is not a DynamoDB table ARN/],
+    [{ STREAM_ARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' }, /STREAM_ARN: .* is not a DynamoDB stream ARN/],
+    [{ PARTITION_KEY_TYPE: 'SS' }, /PARTITION_KEY_TYPE: "SS" is not a key type; allowed: S, N, B/],
+    [{ SORT_KEY_TYPE: 'X' }, /SORT_KEY_TYPE: "X" is not a key type; allowed: S, N, B/],
+    [{ EXPORT_PREFIX: 'flattened/exports' }, /EXPORT_PREFIX "flattened\/exports" must not overlap LAKE_PREFIX "flattened"/],
+    [{ EXPORT_PREFIX: '../x' }, /EXPORT_PREFIX: "..\/x" is not a valid prefix/],
+    [{ DLQ_URL: 'sqs://queue' }, /DLQ_URL: "sqs:\/\/queue" is not an SQS queue URL/],
   ])('rejects %o', (override, message) => {
     expect(() => loadPipelineConfig({ ...good, ...override })).toThrow(message);
   });

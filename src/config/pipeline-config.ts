@@ -17,6 +17,24 @@ export interface PipelineConfig {
   readonly dataPrefix: string;
   /** Where records that cannot be flattened go, with their error. */
   readonly quarantinePrefix: string;
+  /** Settings of the on-demand actions (backfill, status, reflatten, redrive); each checks what it needs. */
+  readonly actions: ActionSettings;
+}
+
+export type KeyType = 'S' | 'N' | 'B';
+export const KEY_TYPES: readonly KeyType[] = ['S', 'N', 'B'];
+
+export interface ActionSettings {
+  /** The source table, for ExportTableToPointInTime and BatchGetItem. */
+  readonly tableArn?: string;
+  /** The table's stream, to check that a redriven failure belongs to this pipeline. */
+  readonly streamArn?: string;
+  readonly partitionKeyType: KeyType;
+  readonly sortKeyType: KeyType;
+  /** Where DynamoDB exports land: s3://bucket/<exportPrefix>/t=<export epoch seconds>/AWSDynamoDB/... */
+  readonly exportPrefix: string;
+  /** The on-failure destination queue, read by the redrive action. */
+  readonly dlqUrl?: string;
 }
 
 /**
@@ -31,9 +49,18 @@ export const ENVIRONMENT = {
   PARTITION_KEY: "The table's partition key attribute name (required).",
   SORT_KEY: "The table's sort key attribute name, when it has one.",
   CARRY_ATTRIBUTES: 'Comma-separated top-level attributes copied onto every row (lowercase column names).',
+  TABLE_ARN: 'ARN of the source table (needed by the backfill and reflatten actions).',
+  STREAM_ARN: "ARN of the table's stream (the redrive action only accepts failures from it).",
+  PARTITION_KEY_TYPE: 'S, N or B: the partition key type, for plain-text keys in reflatten payloads (default S).',
+  SORT_KEY_TYPE: 'S, N or B: the sort key type (default S).',
+  EXPORT_PREFIX: 'Key prefix of DynamoDB exports for backfill (default "exports").',
+  DLQ_URL: 'URL of the on-failure SQS queue (needed by the redrive action).',
 } as const;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
+
+const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
+const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}\/stream\/[^\s/]+$/;
 
 export function loadPipelineConfig(env: Readonly<Record<string, string | undefined>>): PipelineConfig {
   const problems: string[] = [];
@@ -75,6 +102,39 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
   const carry = splitList(env.CARRY_ATTRIBUTES);
   for (const p of carriedProblems(carry)) named('CARRY_ATTRIBUTES', p);
 
+  const tableArn = env.TABLE_ARN?.trim() || undefined;
+  if (tableArn !== undefined && !TABLE_ARN.test(tableArn)) {
+    problems.push(`TABLE_ARN: "${tableArn}" is not a DynamoDB table ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>)`);
+  }
+  const streamArn = env.STREAM_ARN?.trim() || undefined;
+  if (streamArn !== undefined && !STREAM_ARN.test(streamArn)) {
+    problems.push(`STREAM_ARN: "${streamArn}" is not a DynamoDB stream ARN (arn:<partition>:dynamodb:<region>:<account>:table/<name>/stream/<label>)`);
+  }
+  const keyType = (name: 'PARTITION_KEY_TYPE' | 'SORT_KEY_TYPE'): KeyType => {
+    const v = env[name]?.trim() || 'S';
+    if (!KEY_TYPES.includes(v as KeyType)) problems.push(`${name}: "${v}" is not a key type; allowed: ${KEY_TYPES.join(', ')}`);
+    return v as KeyType;
+  };
+  const partitionKeyType = keyType('PARTITION_KEY_TYPE');
+  const sortKeyType = keyType('SORT_KEY_TYPE');
+  const exportPrefix = env.EXPORT_PREFIX?.trim() || 'exports';
+  named('EXPORT_PREFIX', prefixProblem(exportPrefix));
+  for (const [other, value] of [['LAKE_PREFIX', dataPrefix], ['QUARANTINE_PREFIX', quarantinePrefix]] as const) {
+    if (exportPrefix === value || exportPrefix.startsWith(`${value}/`) || value.startsWith(`${exportPrefix}/`)) {
+      problems.push(`EXPORT_PREFIX "${exportPrefix}" must not overlap ${other} "${value}"`);
+    }
+  }
+  const dlqUrl = env.DLQ_URL?.trim() || undefined;
+  if (dlqUrl !== undefined && !/^https?:\/\/[^\s/]+\/\d+\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(dlqUrl)) {
+    problems.push(`DLQ_URL: "${dlqUrl}" is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
+  }
+
   if (problems.length > 0) throw new ConfigError('environment', problems);
-  return { flatten: { attributes, partitionKey, sortKey, carry }, bucket, dataPrefix, quarantinePrefix };
+  return {
+    flatten: { attributes, partitionKey, sortKey, carry },
+    bucket,
+    dataPrefix,
+    quarantinePrefix,
+    actions: { tableArn, streamArn, partitionKeyType, sortKeyType, exportPrefix, dlqUrl },
+  };
 }

@@ -1,0 +1,43 @@
+import middy from '@middy/core';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Context, DynamoDBStreamEvent, S3Event } from 'aws-lambda';
+import { isActionPayload } from '../src/actions/payload.ts';
+import { describe } from '../src/flatten/attribute-value.ts';
+import { runAction, type ActionClients } from './actions.ts';
+import { flattenExportNotifications } from './export-files.ts';
+import { defaultLogger, streamBatchHandler, type StreamHandlerDeps } from './stream.ts';
+
+export interface HandlerDeps extends StreamHandlerDeps {
+  readonly s3: S3Client;
+  readonly clients: () => Promise<ActionClients>;
+}
+
+type Records = { Records?: { eventSource?: string }[] };
+
+function recordsFrom(event: unknown, source: string): boolean {
+  const records = (event as Records | null)?.Records;
+  return Array.isArray(records) && records.length > 0 && records.every((r) => r?.eventSource === source);
+}
+
+/**
+ * The one function behind the alias, on Middy's engine: DynamoDB Streams
+ * batches from the trigger, S3 notifications for backfill export files,
+ * and direct action invocations. Each kind of event is recognised by its
+ * shape; anything else is refused with the shapes it accepts.
+ */
+export function createHandler(deps: HandlerDeps) {
+  const logger = deps.logger ?? defaultLogger();
+  const stream = streamBatchHandler({ ...deps, logger });
+  const dispatch = async (event: unknown, context: Context): Promise<unknown> => {
+    if (recordsFrom(event, 'aws:dynamodb') || (Array.isArray((event as Records)?.Records) && (event as Records).Records!.length === 0)) {
+      return stream(event as DynamoDBStreamEvent, context);
+    }
+    if (recordsFrom(event, 'aws:s3')) return flattenExportNotifications(event as S3Event, { config: deps.config, s3: deps.s3, logger });
+    if (isActionPayload(event)) return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger });
+    throw new Error(
+      `unsupported event ${describe(event)}: expected a DynamoDB Streams batch, an S3 notification for an export data file, or an action such as {"action":"backfill"}, {"action":"status","exportArn":"…"}, {"action":"reflatten","keys":[{"pk":"A1"}]} or {"action":"redrive"}`,
+    );
+  };
+  return middy<unknown, unknown>().use(injectLambdaContext(logger)).handler(dispatch);
+}

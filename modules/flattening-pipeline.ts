@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
 import { PipelineAlarms } from './alarms.ts';
 import { AthenaWorkgroupConstruct } from './athena-workgroup.ts';
+import { BackfillNotification } from './backfill-notification.ts';
 import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { GlueCatalog } from './glue-catalog.ts';
 import { FunctionRole } from './iam.ts';
@@ -40,6 +41,7 @@ export class FlatteningPipeline extends Construct {
   readonly role: FunctionRole;
   readonly stream: StreamFunction;
   readonly alarms: PipelineAlarms;
+  readonly backfillNotification: BackfillNotification;
 
   constructor(scope: Construct, id: string, props: FlatteningPipelineProps) {
     super(scope, id);
@@ -57,6 +59,7 @@ export class FlatteningPipeline extends Construct {
     this.logs = new FunctionLogGroup(this, 'logs', config);
     this.deadLetterQueue = new DeadLetterQueue(this, 'dlq', config);
     this.role = new FunctionRole(this, 'iam', config, {
+      tableArn: this.source.tableArn,
       streamArn: this.source.streamArn,
       bucketArn: this.lake.bucketArn,
       logGroupArn: this.logs.logGroup.arn,
@@ -66,10 +69,19 @@ export class FlatteningPipeline extends Construct {
     this.stream = new StreamFunction(this, 'function', config, {
       roleArn: this.role.role.arn,
       bucketName: this.lake.bucketName,
+      tableArn: this.source.tableArn,
       streamArn: this.source.streamArn,
       dlqArn: this.deadLetterQueue.queue.arn,
+      dlqUrl: this.deadLetterQueue.queue.url,
       logGroupName: this.logs.logGroup.name,
-      dependsOn: [this.role.policy, this.logs.logGroup],
+      dependsOn: [this.role.policy, ...(this.role.backfillPolicy ? [this.role.backfillPolicy] : []), this.logs.logGroup],
+    });
+    this.backfillNotification = new BackfillNotification(this, 'backfill', config, {
+      bucketName: this.lake.bucketName,
+      bucketArn: this.lake.bucketArn,
+      functionName: this.stream.function.functionName,
+      aliasName: this.stream.alias.name,
+      aliasArn: this.stream.alias.arn,
     });
     this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
   }
@@ -101,6 +113,10 @@ export class FlatteningPipeline extends Construct {
       ...(fn.eventSourceMappingUuid === undefined
         ? {}
         : { lambda_event_source_mapping_uuid: { value: fn.eventSourceMappingUuid, description: 'UUID of the stream trigger (null when it is not created).' } }),
+      s3_export_location: {
+        value: `s3://${this.lake.bucketName}/${this.config.backfill.exportPrefix}/`,
+        description: 'Where backfill exports land; each data file is flattened into SNAPSHOT rows.',
+      },
       sqs_dlq_url: { value: this.deadLetterQueue.queue.url, description: 'URL of the on-failure destination queue.' },
       sqs_dlq_arn: { value: this.deadLetterQueue.queue.arn, description: 'ARN of the on-failure destination queue.' },
       cloudwatch_log_group_name: { value: this.logs.logGroup.name, description: "The function's log group." },

@@ -3,7 +3,7 @@ import { Construct } from 'constructs';
 import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { isToken, presentValues } from './expressions.ts';
+import { countOf, gate, type Gate, gatedAttr, isToken, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 
 /**
@@ -18,6 +18,7 @@ export const WILDCARD_RESOURCE_ACTIONS: Readonly<Record<string, string>> = {
 };
 
 export interface FunctionRoleInputs {
+  readonly tableArn: string;
   readonly streamArn: string;
   readonly bucketArn: string;
   readonly logGroupArn: string;
@@ -29,14 +30,20 @@ export interface FunctionRoleInputs {
 /**
  * The function's execution role, least privilege:
  * read this stream only; put objects only under the data and quarantine
- * prefixes of this bucket; send only to this DLQ; write only its own log
+ * prefixes of this bucket; read this table's items by key only (reflatten);
+ * send to and receive from this DLQ only (redrive); write only its own log
  * group; use only the given KMS keys; plus the documented wildcard-only
- * actions above.
+ * actions above. Backfill's rights (export this table into the export
+ * prefix, read that prefix) are a separate policy that exists only when
+ * backfill is enabled.
  */
 export class FunctionRole extends Construct {
   readonly role: IamRole;
   readonly policyDocument: DataAwsIamPolicyDocument;
   readonly policy: IamRolePolicy;
+  readonly backfillGate: Gate;
+  readonly backfillPolicyDocument?: DataAwsIamPolicyDocument;
+  readonly backfillPolicy?: IamRolePolicy;
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: FunctionRoleInputs) {
     super(scope, id);
@@ -73,13 +80,20 @@ export class FunctionRole extends Construct {
       {
         sid: 'WriteLakePrefixesOnly',
         effect: 'Allow',
-        actions: ['s3:PutObject'],
+        // AbortMultipartUpload: a large snapshot file is a multipart upload, aborted if flattening fails.
+        actions: ['s3:PutObject', 's3:AbortMultipartUpload'],
         resources: [`${inputs.bucketArn}/${config.lake.dataPrefix}/*`, `${inputs.bucketArn}/${config.lake.quarantinePrefix}/*`],
       },
       {
-        sid: 'SendFailedBatchesToTheDlq',
+        sid: 'ReflattenReadsItemsByKey',
         effect: 'Allow',
-        actions: ['sqs:SendMessage'],
+        actions: ['dynamodb:BatchGetItem'],
+        resources: [inputs.tableArn],
+      },
+      {
+        sid: 'SendFailuresToAndRedriveFromTheDlq',
+        effect: 'Allow',
+        actions: ['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage'],
         resources: [inputs.dlqArn],
       },
       {
@@ -113,5 +127,37 @@ export class FunctionRole extends Construct {
       role: this.role.id,
       policy: this.policyDocument.json,
     });
+
+    this.backfillGate = gate(config.backfill.enabled);
+    if (this.backfillGate.create) {
+      const exportObjects = `${inputs.bucketArn}/${config.backfill.exportPrefix}/*`;
+      this.backfillPolicyDocument = new DataAwsIamPolicyDocument(this, 'backfill-rights-document', {
+        ...countOf(this.backfillGate),
+        statement: [
+          { sid: 'BackfillExportsThisTable', effect: 'Allow', actions: ['dynamodb:ExportTableToPointInTime'], resources: [inputs.tableArn] },
+          { sid: 'BackfillReadsItsExportStatus', effect: 'Allow', actions: ['dynamodb:DescribeExport'], resources: [`${inputs.tableArn}/export/*`] },
+          {
+            // DynamoDB writes the export with the caller's rights; the function then reads the files and writes markers.
+            sid: 'BackfillExportPrefixOnly',
+            effect: 'Allow',
+            actions: ['s3:PutObject', 's3:AbortMultipartUpload', 's3:GetObject'],
+            resources: [exportObjects],
+          },
+          {
+            sid: 'BackfillListsExportPrefixOnly',
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resources: [inputs.bucketArn],
+            condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${config.backfill.exportPrefix}/*`] }],
+          },
+        ],
+      });
+      this.backfillPolicy = new IamRolePolicy(this, 'backfill-rights', {
+        ...countOf(this.backfillGate),
+        name: 'ddb-flatten-backfill',
+        role: this.role.id,
+        policy: gatedAttr(this.backfillPolicyDocument, this.backfillGate, 'json', this.backfillPolicyDocument.json),
+      });
+    }
   }
 }

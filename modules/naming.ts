@@ -74,6 +74,11 @@ export interface ResolvedConfig {
     readonly iteratorAgeThresholdMs: number;
     readonly errorsThreshold: number;
   };
+  readonly backfill: {
+    readonly enabled: boolean;
+    readonly exportPrefix: string;
+    readonly bucketNotification: boolean;
+  };
 }
 
 function mergeTags(name: string, tags: Tags | undefined): Tags {
@@ -100,6 +105,8 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
   const e = props.eventSourceMapping ?? {};
   const lg = props.logs ?? {};
   const am = props.alarms ?? {};
+  const bf = props.backfill ?? {};
+  const lakeCreate = l.create ?? DEFAULTS.lake.create;
   return {
     name,
     tags: mergeTags(name, props.tags),
@@ -172,6 +179,12 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       snsTopicArn: am.snsTopicArn,
       iteratorAgeThresholdMs: am.iteratorAgeThresholdMs ?? DEFAULTS.alarms.iteratorAgeThresholdMs,
       errorsThreshold: am.errorsThreshold ?? DEFAULTS.alarms.errorsThreshold,
+    },
+    backfill: {
+      enabled: bf.enabled ?? DEFAULTS.backfill.enabled,
+      exportPrefix: bf.exportPrefix ?? DEFAULTS.backfill.exportPrefix,
+      // A bucket has one notification configuration: only take it over on a bucket the module owns.
+      bucketNotification: bf.bucketNotification === undefined ? lakeCreate : isToken(bf.bucketNotification) ? (Fn.coalesce([bf.bucketNotification, lakeCreate]) as unknown as boolean) : bf.bucketNotification,
     },
   };
 }

@@ -151,6 +151,24 @@ export interface AlarmsProps {
   readonly errorsThreshold?: number;
 }
 
+export interface BackfillProps {
+  /**
+   * Let the function back-fill the lake from a point-in-time export (default `true`):
+   * it may export this table into the bucket and read the export's files, and each
+   * data file is flattened by one invocation of the alias when S3 announces it.
+   */
+  readonly enabled?: boolean;
+  /** Key prefix of the exports in the lake bucket. Default `exports`. */
+  readonly exportPrefix?: string;
+  /**
+   * Create the bucket notification that invokes the alias for each export data file.
+   * Default: `true` when the module creates the bucket. A bucket has a single
+   * notification configuration, so for an existing bucket the default is `false`:
+   * add the rule (prefix `<exportPrefix>/`, suffix `.gz`, target the alias) to yours.
+   */
+  readonly bucketNotification?: boolean;
+}
+
 export interface FlatteningPipelineProps {
   /** Base of every resource name: 3 to 28 characters of a-z, 0-9 and -, starting with a letter. */
   readonly name: string;
@@ -180,6 +198,7 @@ export interface FlatteningPipelineProps {
   readonly deadLetterQueue?: DeadLetterQueueProps;
   readonly logs?: LogGroupProps;
   readonly alarms?: AlarmsProps;
+  readonly backfill?: BackfillProps;
 }
 
 /** Every default in one place; docs and the module's variables read them from here. */
@@ -212,6 +231,7 @@ export const DEFAULTS = {
   deadLetterQueue: { messageRetentionSeconds: 1209600 },
   logs: { retentionInDays: 30 },
   alarms: { create: true, iteratorAgeThresholdMs: 600000, errorsThreshold: 1 },
+  backfill: { enabled: true, exportPrefix: 'exports', maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 },
 } as const;
 
 /** The values CloudWatch Logs accepts for a log group's retention, in days. */

@@ -6,10 +6,12 @@ import { Construct } from 'constructs';
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
+import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
 import { countOf, gate, type Gate, gatedAttr, isAbsent, isPositive, isToken, joinList } from './expressions.ts';
 import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { DEFAULTS } from './props.ts';
 
 export const RUNTIME = 'nodejs22.x';
 export const ARCHITECTURE = 'arm64';
@@ -32,8 +34,10 @@ function zipOf(path: string | undefined): { path: string; base64Sha256: string }
 export interface StreamFunctionInputs {
   readonly roleArn: string;
   readonly bucketName: string;
+  readonly tableArn: string;
   readonly streamArn: string;
   readonly dlqArn: string;
+  readonly dlqUrl: string;
   readonly logGroupName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
   readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
@@ -51,6 +55,7 @@ export class StreamFunction extends Construct {
   readonly function: LambdaFunction;
   readonly alias: LambdaAlias;
   readonly eventSourceMapping?: LambdaEventSourceMapping;
+  readonly asyncInvokeConfig: LambdaFunctionEventInvokeConfig;
   readonly mappingGate: Gate;
   readonly asset: TerraformAsset;
   /** base64 sha256 of the zip, as set in source_code_hash. */
@@ -70,6 +75,13 @@ export class StreamFunction extends Construct {
       EXPLODE_ATTRIBUTES: joinList(config.explodeAttributes),
       PARTITION_KEY: config.partitionKey.name,
       CARRY_ATTRIBUTES: joinList(config.carryAttributes),
+      // For the actions invoked through the alias (backfill, status, reflatten, redrive).
+      TABLE_ARN: inputs.tableArn,
+      STREAM_ARN: inputs.streamArn,
+      PARTITION_KEY_TYPE: config.partitionKey.type,
+      SORT_KEY_TYPE: config.sortKey?.type ?? 'S',
+      EXPORT_PREFIX: config.backfill.exportPrefix,
+      DLQ_URL: inputs.dlqUrl,
     };
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
@@ -123,6 +135,15 @@ export class StreamFunction extends Construct {
         this.alias.addOverride('routing_config', { additional_version_weights: weights });
       }
     }
+
+    // Asynchronous invocations (S3 notifications of export files): bounded retries, then the same DLQ.
+    this.asyncInvokeConfig = new LambdaFunctionEventInvokeConfig(this, 'async-invoke-config', {
+      functionName: this.function.functionName,
+      qualifier: this.alias.name,
+      maximumRetryAttempts: DEFAULTS.backfill.maximumRetryAttempts,
+      maximumEventAgeInSeconds: DEFAULTS.backfill.maximumEventAgeInSeconds,
+      destinationConfig: { onFailure: { destination: inputs.dlqArn } },
+    });
 
     const e = config.eventSourceMapping;
     this.mappingGate = gate(e.create);

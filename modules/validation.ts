@@ -191,10 +191,15 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   prefix(problems, 'lake.dataPrefix', lake.dataPrefix);
   prefix(problems, 'lake.quarantinePrefix', lake.quarantinePrefix);
   prefix(problems, 'lake.athenaResultsPrefix', lake.athenaResultsPrefix);
+  const backfill = props.backfill ?? {};
+  flag(problems, 'backfill.enabled', backfill.enabled);
+  flag(problems, 'backfill.bucketNotification', backfill.bucketNotification);
+  prefix(problems, 'backfill.exportPrefix', backfill.exportPrefix);
   const prefixes = [
     ['lake.dataPrefix', lake.dataPrefix ?? 'flattened'],
     ['lake.quarantinePrefix', lake.quarantinePrefix ?? 'quarantine'],
     ['lake.athenaResultsPrefix', lake.athenaResultsPrefix ?? 'athena-results'],
+    ['backfill.exportPrefix', backfill.exportPrefix ?? 'exports'],
   ] as const;
   for (let i = 0; i < prefixes.length; i++) {
     for (let j = i + 1; j < prefixes.length; j++) {

@@ -95,6 +95,11 @@ export class ModuleStack extends TerraformStack {
         iteratorAgeThresholdMs: n('iterator_age_alarm_threshold_ms'),
         errorsThreshold: n('errors_alarm_threshold'),
       },
+      backfill: {
+        enabled: b('backfill_enabled'),
+        exportPrefix: s('export_prefix'),
+        bucketNotification: b('create_bucket_notification'),
+      },
     };
     this.pipeline = new FlatteningPipeline(this, 'pipeline', props);
     // Rules that span variables, checked before anything is created.

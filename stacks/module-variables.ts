@@ -124,6 +124,9 @@ export const MODULE_VARIABLES: readonly VariableSpec[] = [
   { name: 'create_alarms', type: 'bool', default: DEFAULTS.alarms.create, description: 'Create the alarms (function errors, iterator age, DLQ messages).' },
   { name: 'alarm_sns_topic_arn', type: 'string', default: null, description: 'SNS topic the alarms notify. null: none.', validation: [matches('alarm_sns_topic_arn', RULES.snsTopicArn, true)] },
   { name: 'iterator_age_alarm_threshold_ms', type: 'number', default: DEFAULTS.alarms.iteratorAgeThresholdMs, description: 'Iterator age (ms) that raises the iterator-age alarm.', validation: [between('iterator_age_alarm_threshold_ms', RULES.iteratorAgeThresholdMs)] },
+  { name: 'backfill_enabled', type: 'bool', default: DEFAULTS.backfill.enabled, description: 'Let the function export this table (PITR) into export_prefix and flatten each export data file (the backfill action).' },
+  { name: 'export_prefix', type: 'string', default: DEFAULTS.backfill.exportPrefix, description: 'Key prefix of backfill exports in the lake bucket.', validation: [matches('export_prefix', prefixRule)] },
+  { name: 'create_bucket_notification', type: 'bool', default: null, description: 'Create the bucket notification that invokes the alias for each export data file. null: only when the module creates the bucket (a bucket has one notification configuration).' },
   { name: 'errors_alarm_threshold', type: 'number', default: DEFAULTS.alarms.errorsThreshold, description: 'Function errors per 5 minutes that raise the errors alarm.', validation: [between('errors_alarm_threshold', RULES.errorsThreshold)] },
 ];
 
@@ -131,7 +134,7 @@ export const MODULE_VARIABLES: readonly VariableSpec[] = [
 export const MODULE_PRECONDITIONS: readonly VariableValidation[] = [
   { condition: 'var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)', error_message: 'create_table = false needs existing_table_name and existing_stream_arn.' },
   { condition: 'var.create_bucket || var.existing_bucket_name != null', error_message: 'create_bucket = false needs existing_bucket_name.' },
-  { condition: 'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix])) == 3 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])', error_message: 'lake_prefix, quarantine_prefix and athena_results_prefix must not overlap.' },
+  { condition: 'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])', error_message: 'lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap.' },
   { condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' },
   { condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' },
   { condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' },

@@ -80,25 +80,37 @@ describe('IAM: least privilege', () => {
     });
   }
 
-  it('grants exactly: this stream, the two lake prefixes, this DLQ, this log group, the given keys', () => {
+  it('grants exactly: this stream, the two lake prefixes, this table by key, this DLQ, this log group, the given keys, and backfill on the export prefix', () => {
     const statements = statementsOf(synth({ kmsKeyArn: KMS }).json).filter((s) => s.sid && s.effect === 'Allow' && s.sid !== 'LambdaAssumeRole');
     const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
     expect(Object.keys(bySid).sort()).toEqual([
+      'BackfillExportPrefixOnly',
+      'BackfillExportsThisTable',
+      'BackfillListsExportPrefixOnly',
+      'BackfillReadsItsExportStatus',
       'ListStreamsHasNoResourceLevelPermissions',
       'ReadThisStream',
-      'SendFailedBatchesToTheDlq',
+      'ReflattenReadsItemsByKey',
+      'SendFailuresToAndRedriveFromTheDlq',
       'UseOnlyThesePipelineKeys',
       'WriteLakePrefixesOnly',
       'WriteOwnLogGroupOnly',
       'XRayHasNoResourceLevelPermissions',
     ]);
     expect(bySid.ReadThisStream.resources).toEqual([expect.stringMatching(/^\$\{aws_dynamodb_table\.[^}]+\.stream_arn\}$/)]);
-    expect(bySid.WriteLakePrefixesOnly.actions).toEqual(['s3:PutObject']);
+    expect(bySid.WriteLakePrefixesOnly.actions).toEqual(['s3:PutObject', 's3:AbortMultipartUpload']);
     expect(bySid.WriteLakePrefixesOnly.resources).toEqual([
       expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/flattened\/\*$/),
       expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/quarantine\/\*$/),
     ]);
-    expect(bySid.SendFailedBatchesToTheDlq.resources).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)]);
+    expect(bySid.SendFailuresToAndRedriveFromTheDlq.resources).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)]);
+    expect(bySid.SendFailuresToAndRedriveFromTheDlq.actions).toEqual(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']);
+    const table = /^\$\{aws_dynamodb_table\.[^}]+\.arn\}/;
+    expect(bySid.ReflattenReadsItemsByKey).toMatchObject({ actions: ['dynamodb:BatchGetItem'], resources: [expect.stringMatching(new RegExp(`${table.source}$`))] });
+    expect(bySid.BackfillExportsThisTable).toMatchObject({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [expect.stringMatching(new RegExp(`${table.source}$`))] });
+    expect(bySid.BackfillReadsItsExportStatus.resources).toEqual([expect.stringMatching(new RegExp(`${table.source}/export/\\*$`))]);
+    expect(bySid.BackfillExportPrefixOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/exports\/\*$/)]);
+    expect(bySid.BackfillListsExportPrefixOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['exports/*'] }]);
     expect(bySid.WriteOwnLogGroupOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/)]);
     expect(bySid.UseOnlyThesePipelineKeys.resources).toEqual([KMS]);
     for (const sid of ['ListStreamsHasNoResourceLevelPermissions', 'XRayHasNoResourceLevelPermissions']) {

@@ -1,0 +1,60 @@
+import { Construct } from 'constructs';
+import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
+import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
+import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
+import { bothGates, countOf, gate, type Gate, gatedAttr } from './expressions.ts';
+import type { ResolvedConfig } from './naming.ts';
+
+export interface BackfillNotificationInputs {
+  readonly bucketName: string;
+  readonly bucketArn: string;
+  readonly functionName: string;
+  readonly aliasName: string;
+  readonly aliasArn: string;
+}
+
+/** Suffix of export data files: AWS writes `.json.gz`; matching `.gz` keeps manifests and markers out. */
+export const EXPORT_DATA_SUFFIX = '.gz';
+
+/**
+ * Backfill fan-out: S3 invokes the alias asynchronously for every export
+ * data file under the export prefix, one file per invocation, so a large
+ * export is flattened in parallel with nothing to poll. Only this bucket,
+ * in this account, may invoke the function that way, and only the alias.
+ */
+export class BackfillNotification extends Construct {
+  readonly gate: Gate;
+  readonly permission?: LambdaPermission;
+  readonly notification?: S3BucketNotification;
+
+  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: BackfillNotificationInputs) {
+    super(scope, id);
+    this.gate = bothGates(gate(config.backfill.enabled), gate(config.backfill.bucketNotification));
+    if (!this.gate.create) return;
+    const account = new DataAwsCallerIdentity(this, 'account', { ...countOf(this.gate) });
+    this.permission = new LambdaPermission(this, 'allow-s3', {
+      ...countOf(this.gate),
+      statementId: 'AllowLakeBucketExportNotifications',
+      action: 'lambda:InvokeFunction',
+      functionName: inputs.functionName,
+      qualifier: inputs.aliasName,
+      principal: 's3.amazonaws.com',
+      sourceArn: inputs.bucketArn,
+      sourceAccount: gatedAttr(account, this.gate, 'account_id', account.accountId),
+    });
+    this.notification = new S3BucketNotification(this, 'export-files', {
+      ...countOf(this.gate),
+      bucket: inputs.bucketName,
+      lambdaFunction: [
+        {
+          id: 'ddb-flatten-export-files',
+          lambdaFunctionArn: inputs.aliasArn,
+          events: ['s3:ObjectCreated:*'],
+          filterPrefix: `${config.backfill.exportPrefix}/`,
+          filterSuffix: EXPORT_DATA_SUFFIX,
+        },
+      ],
+      dependsOn: [this.permission],
+    });
+  }
+}

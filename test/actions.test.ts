@@ -1,10 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gzipSync } from 'node:zlib';
 import { DeleteItemCommand, DynamoDBClient, PutItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, S3Event } from 'aws-lambda';
@@ -17,6 +16,7 @@ import { RowBatch } from '../src/flatten/row-batch.ts';
 import { appendSnapshotItem } from '../src/flatten/stream-record.ts';
 import { S3Sink } from '../src/lake/sink.ts';
 import { queryLakeFolder } from './support/duckdb.ts';
+import { exportFolder, uploadExportFolder } from './support/export-folder.ts';
 import { downloadPrefix, listKeys } from './support/lake.ts';
 import { asLambdaRecords, createStreamTable, shardReader, type ShardReader } from './support/moto-stream.ts';
 import { startMoto, type Moto } from './support/moto.ts';
@@ -180,18 +180,10 @@ describe.skipIf(skipReason)('backfill', () => {
     const { config, invoke } = pipeline('multi', {});
     const t = 1764237600;
     const root = `${config.actions.exportPrefix}/t=${t}/AWSDynamoDB/01764237600000-a1b2c3d4`;
-    const files: string[] = [];
     let n = 0;
-    for (let f = 0; f < 4; f++) {
-      const lines = Array.from({ length: 250 }, () => JSON.stringify({ Item: order(`K${n++}`, 'x', 'y') })).join('\n');
-      const key = `${root}/data/${['a', 'b', 'c', 'd'][f]}fv2o5tmp4zpcdgpxnx6zfjz4y.json.gz`;
-      await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: gzipSync(`${lines}\n`) }));
-      files.push(key);
-    }
-    const manifestFiles = files.map((k) => JSON.stringify({ itemCount: 250, md5Checksum: 'x', etag: 'y', dataFileS3Key: k })).join('\n');
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${root}/manifest-files.json`, Body: manifestFiles }));
-    await s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: `${root}/manifest-summary.json`, Body: JSON.stringify({ version: '2020-06-30', exportTime: new Date(t * 1000).toISOString(), itemCount: 1000, outputFormat: 'DYNAMODB_JSON' }) }));
-
+    const folder = exportFolder({ keyPrefix: root, exportTime: new Date(t * 1000), files: Array.from({ length: 4 }, () => Array.from({ length: 250 }, () => order(`K${n++}`, 'x', 'y'))) });
+    await uploadExportFolder(s3, BUCKET, root, folder);
+    const files = folder.dataFiles.map((f) => `${root}/${f}`);
     const notifications = await dataFileNotifications(`${root}/`);
     expect(notifications).toHaveLength(4);
     await Promise.all(notifications.map((e) => invoke(e)));

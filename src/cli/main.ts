@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { errorText, exitCodeOf, UsageError } from './errors.ts';
+import { BACKFILL_COMMAND, runBackfill } from './backfill-command.ts';
 import { FLATTEN_COMMAND, runFlatten } from './flatten-command.ts';
 import { processIO, type CliIO } from './io.ts';
 import type { CommandSpec } from './args.ts';
@@ -16,6 +17,7 @@ interface Command {
 
 export const COMMANDS: Readonly<Record<string, Command>> = {
   flatten: { spec: FLATTEN_COMMAND, run: runFlatten },
+  backfill: { spec: BACKFILL_COMMAND, run: runBackfill },
 };
 
 function version(): string {

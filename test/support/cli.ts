@@ -22,11 +22,15 @@ export function runNode(script: string, args: readonly string[], options: { inpu
   return runProcess(process.execPath, [script, ...args], options);
 }
 
-export function runProcess(command: string, args: readonly string[], options: { input?: Buffer | string; cwd?: string } = {}): Promise<ProcessResult> {
+export function runProcess(
+  command: string,
+  args: readonly string[],
+  options: { input?: Buffer | string; cwd?: string; env?: Readonly<Record<string, string>> } = {},
+): Promise<ProcessResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, {
       cwd: options.cwd ?? REPO,
-      env: { ...process.env, DDB_FLATTEN_DEBUG: '' },
+      env: { ...process.env, DDB_FLATTEN_DEBUG: '', ...options.env },
       stdio: ['pipe', 'pipe', 'pipe'],
     });
     const out: Buffer[] = [];

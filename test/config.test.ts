@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { loadPipelineConfig } from '../src/config/pipeline-config.ts';
+import { ENVIRONMENT, loadPipelineConfig } from '../src/config/pipeline-config.ts';
 
 const good = { LAKE_BUCKET: 'my-lake', EXPLODE_ATTRIBUTES: 'items', PARTITION_KEY: 'pk' };
 
@@ -15,7 +15,7 @@ describe('handler environment is validated with errors that name the variable an
     });
   });
 
-  it.each([
+  const rejections: [Record<string, string | undefined>, RegExp][] = [
     [{ LAKE_BUCKET: undefined }, /LAKE_BUCKET is required: S3 bucket of the lake/],
     [{ LAKE_BUCKET: 'My_Bucket' }, /LAKE_BUCKET: "My_Bucket" is not a valid S3 bucket name: 3-63 characters/],
     [{ LAKE_PREFIX: '/abs/' }, /LAKE_PREFIX: "\/abs\/" is not a valid prefix/],
@@ -36,8 +36,14 @@ describe('handler environment is validated with errors that name the variable an
     [{ EXPORT_PREFIX: 'flattened/exports' }, /EXPORT_PREFIX "flattened\/exports" must not overlap LAKE_PREFIX "flattened"/],
     [{ EXPORT_PREFIX: '../x' }, /EXPORT_PREFIX: "..\/x" is not a valid prefix/],
     [{ DLQ_URL: 'sqs://queue' }, /DLQ_URL: "sqs:\/\/queue" is not an SQS queue URL/],
-  ])('rejects %o', (override, message) => {
+  ];
+  it.each(rejections)('rejects %o', (override, message) => {
     expect(() => loadPipelineConfig({ ...good, ...override })).toThrow(message);
+  });
+
+  it('has a rejection case for every variable the handler reads', () => {
+    const covered = new Set(rejections.flatMap(([override]) => Object.keys(override)));
+    expect([...Object.keys(ENVIRONMENT)].filter((name) => !covered.has(name))).toEqual([]);
   });
 
   it('lists every problem at once', () => {

@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 /**
  * A real AWS API server for the tests: moto, started on a free loopback
@@ -15,6 +18,8 @@ export interface Moto {
     credentials: { accessKeyId: string; secretAccessKey: string };
     forcePathStyle: boolean;
   };
+  /** The tail of moto's request log, to explain a failure. */
+  log(): string;
   /** Drops every resource (POST /moto-api/reset). */
   reset(): Promise<void>;
   stop(): Promise<void>;
@@ -54,19 +59,29 @@ async function waitUntilUp(endpoint: string, child: ChildProcess, log: () => str
 export async function startMoto(env: Record<string, string> = {}): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  let output = '';
+  // moto's request log goes to a file, not a pipe: a pipe is only drained while this
+  // process's event loop runs, so a test blocked in spawnSync (terraform) would let it
+  // fill up and moto would hang on its next log line.
+  const logDir = mkdtempSync(join(tmpdir(), 'ddb-flatten-moto-'));
+  const logPath = join(logDir, 'moto.log');
+  const logFd = openSync(logPath, 'a');
   const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
     env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', logFd, logFd],
   });
-  // Keep only the tail of moto's request log: enough to explain a failure.
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-20_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
+  closeSync(logFd);
+  // The tail of moto's request log: enough to explain a failure.
+  const log = (): string => {
+    try {
+      return readFileSync(logPath, 'utf8').slice(-20_000);
+    } catch {
+      return '';
+    }
+  };
   const kill = () => child.kill('SIGKILL');
   process.once('exit', kill);
   try {
-    await waitUntilUp(endpoint, child, () => output);
+    await waitUntilUp(endpoint, child, log);
   } catch (err) {
     kill();
     throw err;
@@ -80,18 +95,21 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Moto>
       credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
       forcePathStyle: true,
     },
+    log,
     async reset() {
       const res = await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
       if (!res.ok) throw new Error(`moto reset failed: ${res.status}`);
     },
     async stop() {
       process.removeListener('exit', kill);
-      if (child.exitCode !== null) return;
-      await new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-        setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
-      });
+      if (child.exitCode === null && child.signalCode === null) {
+        await new Promise<void>((resolve) => {
+          child.once('exit', () => resolve());
+          child.kill('SIGTERM');
+          setTimeout(() => child.kill('SIGKILL'), 5_000).unref();
+        });
+      }
+      rmSync(logDir, { recursive: true, force: true });
     },
   };
 }

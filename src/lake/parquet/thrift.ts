@@ -1,3 +1,5 @@
+import { ByteBuffer } from './byte-buffer.ts';
+
 /**
  * Just enough of Thrift's compact protocol to write Parquet page headers
  * and the file footer. Structs are described as arrays of [fieldId, value]
@@ -27,43 +29,29 @@ export const struct = (v: ThriftStruct): ThriftValue => ({ t: 'struct', v });
 export const list = (elem: 'i32' | 'binary' | 'struct', v: readonly (number | string | ThriftStruct)[]): ThriftValue => ({ t: 'list', elem, v });
 
 export class ThriftWriter {
-  private buf = Buffer.allocUnsafe(256);
-  private pos = 0;
+  private readonly out = new ByteBuffer(256);
 
   bytes(): Buffer {
-    return this.buf.subarray(0, this.pos);
-  }
-
-  private ensure(n: number): void {
-    if (this.pos + n <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(this.buf.length * 2, this.pos + n));
-    this.buf.copy(next, 0, 0, this.pos);
-    this.buf = next;
+    return this.out.view();
   }
 
   private byte(b: number): void {
-    this.ensure(1);
-    this.buf[this.pos++] = b;
+    this.out.u8(b);
   }
 
   private varint(n: bigint): void {
-    this.ensure(10);
+    this.out.ensure(10);
+    const o = this.out;
     let v = n;
     while (v >= 0x80n) {
-      this.buf[this.pos++] = Number(v & 0x7fn) | 0x80;
+      o.buf[o.pos++] = Number(v & 0x7fn) | 0x80;
       v >>= 7n;
     }
-    this.buf[this.pos++] = Number(v);
+    o.buf[o.pos++] = Number(v);
   }
 
   private varint32(n: number): void {
-    this.ensure(5);
-    let v = n >>> 0;
-    while (v >= 0x80) {
-      this.buf[this.pos++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    this.buf[this.pos++] = v;
+    this.out.varint(n);
   }
 
   private zigzag32(n: number): void {
@@ -77,10 +65,8 @@ export class ThriftWriter {
 
   private binary(v: string | Uint8Array): void {
     const bytes = typeof v === 'string' ? Buffer.from(v, 'utf8') : v;
-    this.varint32(bytes.length);
-    this.ensure(bytes.length);
-    this.buf.set(bytes, this.pos);
-    this.pos += bytes.length;
+    this.out.varint(bytes.length);
+    this.out.bytes(bytes);
   }
 
   struct(fields: ThriftStruct): void {

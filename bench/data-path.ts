@@ -49,10 +49,11 @@ export interface DataPathResult {
 /**
  * The handler's data path, upload excluded: JSON.parse of the payload (what
  * the Lambda runtime does before our code runs) against flatten + Parquet
- * encode of the same payload, interleaved run by run in this process.
+ * encode of the same payload, interleaved run by run in this process
+ * (5 warm-up runs, then the median of `runs`).
  */
-export function measureDataPath(runs = 25): DataPathResult {
-  const { json } = lambdaBatch();
+export function measureDataPath(runs = 25, records = 10_000): DataPathResult {
+  const { json } = lambdaBatch(records);
   const parse: number[] = [];
   const flatten: number[] = [];
   const encode: number[] = [];
@@ -80,7 +81,7 @@ export function measureDataPath(runs = 25): DataPathResult {
   const encodeMs = median(encode);
   return {
     payloadBytes: json.length,
-    records: 10_000,
+    records,
     rows,
     parseMs,
     flattenMs,

@@ -9,7 +9,7 @@ import { RowBatch, type FlatRow } from '../src/flatten/row-batch.ts';
 import { appendStreamRecord } from '../src/flatten/stream-record.ts';
 import { encodeParquet } from '../src/lake/parquet-writer.ts';
 import { dataColumns } from '../src/schema/row-schema.ts';
-import { readParquetWithDuckdb } from './support/duckdb.ts';
+import { duckdbQuery, readParquetWithDuckdb, sqlString } from './support/duckdb.ts';
 import { pyarrowMissing } from './support/tools.ts';
 
 const tmp = mkdtempSync(join(tmpdir(), 'ddbf-parquet-'));
@@ -116,5 +116,19 @@ print(json.dumps({"columns": cols, "stats": stats, "rows": rows}))
     }
     expect(parsed.stats.pk).toEqual([true, 'ZSTD']);
     expect(parsed.rows).toEqual(expectedRows(batch));
+  });
+});
+
+describe('column statistics', () => {
+  it('are the exact min and max in UTF-8 byte order, including characters above the surrogates', async () => {
+    const batch = new RowBatch();
+    const flattener = new Flattener({ attributes: ['items'], partitionKey: 'pk', carry: [] });
+    // U+FF21 sorts before U+1F600 in UTF-8 bytes (EF BC A1 < F0 9F 98 80) but after it in UTF-16 code units.
+    for (const pk of ['b', 'Ａ', '😀', 'a', 'é']) appendStreamRecord(flattener, batch, { eventName: 'INSERT', dynamodb: { ApproximateCreationDateTime: 1, Keys: { pk: { S: pk } }, NewImage: { pk: { S: pk }, items: { S: pk } }, SequenceNumber: '1' } }, 'r');
+    const file = join(tmp, 'stats.parquet');
+    writeFileSync(file, encodeParquet(batch));
+    const sorted = ['b', 'Ａ', '😀', 'a', 'é'].sort((x, y) => Buffer.compare(Buffer.from(x), Buffer.from(y)));
+    const [stats] = await duckdbQuery(`SELECT stats_min_value AS min, stats_max_value AS max FROM parquet_metadata(${sqlString(file)}) WHERE path_in_schema = 'pk'`);
+    expect(stats).toEqual({ min: sorted[0], max: sorted[sorted.length - 1] });
   });
 });

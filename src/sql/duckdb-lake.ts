@@ -1,4 +1,5 @@
 import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { prefixProblem } from '../config/validate.ts';
@@ -24,6 +25,12 @@ export interface LakeOptions {
   readonly table?: string;
   /** SQL name of the current-state view. Default "current_state". */
   readonly currentView?: string;
+  /**
+   * DuckDB's memory cap. The current-state view is a window over every row;
+   * past the cap DuckDB spills to a temporary folder instead of growing, so
+   * a query's memory does not grow with the lake. Default 256MB.
+   */
+  readonly memoryLimit?: string;
 }
 
 export type LakeRow = Record<string, unknown>;
@@ -84,7 +91,12 @@ export class DuckDbLake {
 
   /** Opens an in-memory DuckDB with the table and current-state views over the lake folder. */
   static async open(options: LakeOptions): Promise<DuckDbLake> {
-    const instance = await DuckDBInstance.create(':memory:');
+    const instance = await DuckDBInstance.create(':memory:', {
+      memory_limit: options.memoryLimit ?? '256MB',
+      temp_directory: join(tmpdir(), 'ddb-flatten-duckdb'),
+      // Row order across files does not matter to any query here; not keeping it lets operators stream.
+      preserve_insertion_order: 'false',
+    });
     const connection = await instance.connect();
     let lake: DuckDbLake;
     try {

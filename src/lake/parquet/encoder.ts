@@ -40,11 +40,30 @@ export type ColumnValues = ArrayLike<string | number | null | undefined>;
  */
 export type ColumnInput = ColumnValues | { readonly values: ColumnValues; readonly index: ArrayLike<number> };
 
-interface EncodedChunk {
-  readonly parts: Buffer[];
-  readonly meta: ThriftStruct;
+/**
+ * One column chunk, encoded, as plain data: page offsets are relative to
+ * the chunk's start, so a row group can be encoded anywhere (a worker
+ * thread) and placed in the file later. Everything here is structured-
+ * clonable and its buffers transferable.
+ */
+export interface EncodedChunk {
+  /** The chunk's pages, back to back, in a buffer of its own (transferable). */
+  readonly bytes: Uint8Array;
+  readonly encodings: number[];
   readonly compressedSize: number;
   readonly uncompressedSize: number;
+  readonly numValues: number;
+  /** Relative to the chunk's first byte. */
+  readonly dataPageOffset: number;
+  readonly hasDictionaryPage: boolean;
+  readonly nullCount: number;
+  readonly min?: Uint8Array;
+  readonly max?: Uint8Array;
+}
+
+export interface EncodedRowGroup {
+  readonly rowCount: number;
+  readonly chunks: EncodedChunk[];
 }
 
 function physicalType(spec: ColumnSpec): number {
@@ -142,7 +161,7 @@ function dictionaryIds(values: ColumnValues, count: number, dict: Map<string | n
   return ids;
 }
 
-function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, codec: CodecName, chunkOffset: number): EncodedChunk {
+function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, codec: CodecName): EncodedChunk {
   // Pass 1: dictionary ids per row (per version first for version-level columns), then definition levels.
   const dict = new Map<string | number, number>();
   const dictValues: (string | number)[] = [];
@@ -172,7 +191,7 @@ function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, cod
 
   // A column of mostly distinct values is smaller and faster PLAIN; an all-null chunk has no dictionary.
   const useDictionary = nonNull > 0 && dictValues.length <= Math.max(64, nonNull / 2);
-  const parts: Buffer[] = [];
+  const parts: Uint8Array[] = [];
   let compressedSize = 0;
   let uncompressedSize = 0;
   const emitPage = (headerFields: (uncompressed: number, compressed: number) => ThriftStruct, body: Buffer): void => {
@@ -184,9 +203,7 @@ function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, cod
   };
 
   const scratch = new ByteBuffer(64 * 1024);
-  let dictionaryPageOffset: number | undefined;
-  if (useDictionary && nonNull > 0) {
-    dictionaryPageOffset = chunkOffset;
+  if (useDictionary) {
     for (const v of dictValues) writePlain(spec, v, scratch);
     emitPage(
       (u, c) => [
@@ -198,7 +215,7 @@ function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, cod
       Buffer.from(scratch.view()),
     );
   }
-  const dataPageOffset = chunkOffset + compressedSize;
+  const dataPageOffset = compressedSize;
   const bitWidth = bitWidthFor(dictValues.length);
   let idCursor = 0;
   for (let start = 0; start < rowCount || start === 0; start += PAGE_ROWS) {
@@ -240,33 +257,60 @@ function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, cod
     if (end >= rowCount) break;
   }
 
-  const encodings = useDictionary ? [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY] : [ENCODING.PLAIN, ENCODING.RLE];
-  const meta: ThriftStruct = [
-    [1, i32(physicalType(spec))],
-    [2, list('i32', encodings)],
-    [3, list('binary', [spec.name])],
-    [4, i32(CODEC_IDS[codec])],
-    [5, i64(rowCount)],
-    [6, i64(uncompressedSize)],
-    [7, i64(compressedSize)],
-    [9, i64(dataPageOffset)],
-    dictionaryPageOffset === undefined ? undefined : [11, i64(dictionaryPageOffset)],
-    [12, struct(statistics(spec, dictValues, rowCount - nonNull))],
-  ];
-  return { parts, meta, compressedSize, uncompressedSize };
+  const { min, max } = statistics(spec, dictValues);
+  const bytes = new Uint8Array(compressedSize);
+  let at = 0;
+  for (const part of parts) {
+    bytes.set(part, at);
+    at += part.length;
+  }
+  return {
+    bytes,
+    encodings: useDictionary ? [ENCODING.PLAIN, ENCODING.RLE, ENCODING.RLE_DICTIONARY] : [ENCODING.PLAIN, ENCODING.RLE],
+    compressedSize,
+    uncompressedSize,
+    numValues: rowCount,
+    dataPageOffset,
+    hasDictionaryPage: useDictionary,
+    nullCount: rowCount - nonNull,
+    ...(min && max ? { min, max } : {}),
+  };
 }
 
-function statistics(spec: ColumnSpec, distinct: readonly (string | number)[], nullCount: number): ThriftStruct {
+/** Exact min and max of a chunk's distinct values, when both are short enough to store. */
+function statistics(spec: ColumnSpec, distinct: readonly (string | number)[]): { min?: Uint8Array; max?: Uint8Array } {
   let min: string | number | undefined;
   let max: string | number | undefined;
   for (const v of distinct) {
     if (min === undefined || compareForStats(spec, v, min) < 0) min = v;
     if (max === undefined || compareForStats(spec, v, max) > 0) max = v;
   }
-  const minBytes = min === undefined ? undefined : plainBytes(spec, min);
-  const maxBytes = max === undefined ? undefined : plainBytes(spec, max);
-  const exact = minBytes && maxBytes && minBytes.length <= MAX_STAT_BYTES && maxBytes.length <= MAX_STAT_BYTES;
-  return [[3, i64(nullCount)], exact ? [5, binary(maxBytes)] : undefined, exact ? [6, binary(minBytes)] : undefined];
+  if (min === undefined || max === undefined) return {};
+  const minBytes = plainBytes(spec, min);
+  const maxBytes = plainBytes(spec, max);
+  return minBytes.length <= MAX_STAT_BYTES && maxBytes.length <= MAX_STAT_BYTES ? { min: minBytes, max: maxBytes } : {};
+}
+
+/** Encodes one row group's columns; `arrays[c]` holds the values of `columns[c]`, `rowCount` of them. */
+export function encodeRowGroup(columns: readonly ColumnSpec[], arrays: readonly ColumnInput[], rowCount: number, codec: CodecName): EncodedRowGroup {
+  if (arrays.length !== columns.length) throw new Error(`expected ${columns.length} column arrays, got ${arrays.length}`);
+  return { rowCount, chunks: columns.map((spec, c) => encodeChunk(spec, arrays[c]!, rowCount, codec)) };
+}
+
+/** The footer's ColumnMetaData of an encoded chunk placed at `chunkOffset`. */
+function columnMetaData(spec: ColumnSpec, chunk: EncodedChunk, codec: CodecName, chunkOffset: number): ThriftStruct {
+  return [
+    [1, i32(physicalType(spec))],
+    [2, list('i32', chunk.encodings)],
+    [3, list('binary', [spec.name])],
+    [4, i32(CODEC_IDS[codec])],
+    [5, i64(chunk.numValues)],
+    [6, i64(chunk.uncompressedSize)],
+    [7, i64(chunk.compressedSize)],
+    [9, i64(chunkOffset + chunk.dataPageOffset)],
+    chunk.hasDictionaryPage ? [11, i64(chunkOffset)] : undefined,
+    [12, struct([[3, i64(chunk.nullCount)], chunk.max ? [5, binary(chunk.max)] : undefined, chunk.min ? [6, binary(chunk.min)] : undefined])],
+  ];
 }
 
 /**
@@ -296,29 +340,34 @@ export class ParquetFileWriter {
 
   /** `arrays[c]` holds the values of `columns[c]`, `rowCount` of them. */
   writeRowGroup(arrays: readonly ColumnInput[], rowCount: number): void {
-    if (arrays.length !== this.columns.length) throw new Error(`expected ${this.columns.length} column arrays, got ${arrays.length}`);
     if (rowCount === 0) return;
+    this.appendRowGroup(encodeRowGroup(this.columns, arrays, rowCount, this.options.codec));
+  }
+
+  /** Places a row group encoded elsewhere (e.g. by a worker thread) at the current end of the file. */
+  appendRowGroup(group: EncodedRowGroup): void {
+    if (group.rowCount === 0) return;
+    if (group.chunks.length !== this.columns.length) throw new Error(`expected ${this.columns.length} column chunks, got ${group.chunks.length}`);
     const groupOffset = this.offset;
     const chunks: ThriftStruct[] = [];
     let totalUncompressed = 0;
     let totalCompressed = 0;
-    this.columns.forEach((spec, c) => {
+    group.chunks.forEach((chunk, c) => {
       const chunkOffset = this.offset;
-      const encoded = encodeChunk(spec, arrays[c]!, rowCount, this.options.codec, chunkOffset);
-      for (const part of encoded.parts) this.write(part);
-      totalUncompressed += encoded.uncompressedSize;
-      totalCompressed += encoded.compressedSize;
-      chunks.push([[2, i64(chunkOffset)], [3, struct(encoded.meta)]]);
+      this.write(Buffer.from(chunk.bytes.buffer, chunk.bytes.byteOffset, chunk.bytes.byteLength));
+      totalUncompressed += chunk.uncompressedSize;
+      totalCompressed += chunk.compressedSize;
+      chunks.push([[2, i64(chunkOffset)], [3, struct(columnMetaData(this.columns[c]!, chunk, this.options.codec, chunkOffset))]]);
     });
     this.rowGroups.push([
       [1, list('struct', chunks)],
       [2, i64(totalUncompressed)],
-      [3, i64(rowCount)],
+      [3, i64(group.rowCount)],
       [5, i64(groupOffset)],
       [6, i64(totalCompressed)],
       [7, { t: 'i32', v: this.rowGroups.length }],
     ]);
-    this.numRows += rowCount;
+    this.numRows += group.rowCount;
   }
 
   /** Writes the footer; the file is complete after this. */

@@ -1,8 +1,10 @@
 import { resolve } from 'node:path';
 import { Flattener } from '../flatten/flatten.ts';
-import { choiceOption, HELP_OPTION, helpText, parseCommandArgs, stringOption, type CommandSpec } from './args.ts';
+import { availableParallelism } from 'node:os';
+import { flattenInBlocks } from '../io/parallel-export.ts';
+import { choiceOption, HELP_OPTION, helpText, integerOption, parseCommandArgs, stringOption, type CommandSpec } from './args.ts';
 import { UsageError } from './errors.ts';
-import { flattenExportLines, newExportStats } from '../io/export-lines.ts';
+import { newExportStats } from '../io/export-lines.ts';
 import { FLATTEN_CONFIG_OPTIONS, flattenConfigFromArgs, SNAPSHOT_TIME_OPTION, snapshotTimeFromArgs } from './flatten-options.ts';
 import { fileInput, STDIN_NAME, streamInput, type InputSource } from '../io/lines.ts';
 import type { CliIO } from './io.ts';
@@ -33,6 +35,11 @@ export const FLATTEN_COMMAND: CommandSpec = {
       help: 'Write to FILE, atomically: a temporary file renamed into place on success,\nremoved on failure or interrupt. Default: standard output.',
     },
     ...SNAPSHOT_TIME_OPTION,
+    threads: {
+      type: 'string',
+      value: 'N',
+      help: 'Worker threads that parse, flatten and encode, 1 to 32; 1 runs in this thread.\nDefault: the number of CPUs, at most 4. The output is the same for any N.',
+    },
     ...HELP_OPTION,
   },
   positionals: true,
@@ -40,9 +47,9 @@ export const FLATTEN_COMMAND: CommandSpec = {
     'Bad input stops the run with exit code 1 and a message FILE:LINE: what is wrong: a line\n' +
       'that is not JSON, has no "Item", lacks the --partition-key or --sort-key attribute, or\n' +
       'holds an unknown type descriptor; also invalid UTF-8 and truncated or corrupt gzip.\n' +
-      'With --out nothing is left behind. On standard output rows are streamed in batches of\n' +
-      '65,536, so rows of batches before the bad line may already have been written; the\n' +
-      'error message then says so. Use --out when you need all or nothing.',
+      'With --out nothing is left behind. On standard output rows are streamed a block (about\n' +
+      '1 MB of input lines) at a time, so rows of blocks before the bad line may already have\n' +
+      'been written; the error message then says how many. Use --out for all or nothing.',
     'A progress line is shown on stderr when it is a terminal and the run lasts over a second.',
     'Exit codes: 0 done, 1 bad input or I/O failure, 2 bad command line, 130 interrupted.',
     'Example:\n  ddb-flatten flatten --attributes items --partition-key pk --format parquet \\\n      --out items.parquet export/data/*.json.gz',
@@ -55,6 +62,7 @@ interface FlattenPlan {
   readonly out: string | undefined;
   readonly snapshotMs: number;
   readonly inputs: readonly InputSource[];
+  readonly threads: number;
 }
 
 async function plan(argv: readonly string[], io: CliIO): Promise<FlattenPlan | undefined> {
@@ -67,6 +75,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<FlattenPlan | u
   const format = choiceOption(values, 'format', FORMATS, 'jsonl');
   const snapshotMs = snapshotTimeFromArgs(values, io.now);
   const out = stringOption(values, 'out');
+  const threads = integerOption(values, 'threads', 1, 32, Math.min(4, availableParallelism()));
 
   const names = positionals.length > 0 ? positionals : ['-'];
   if (names.filter((n) => n === '-').length > 1) throw new UsageError('standard input (-) can be named only once');
@@ -81,7 +90,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<FlattenPlan | u
   }
   const inputs: InputSource[] = [];
   for (const n of names) inputs.push(n === '-' ? streamInput(io.stdin, STDIN_NAME) : await fileInput(n));
-  return { flattener: new Flattener(config), format, out, snapshotMs, inputs };
+  return { flattener: new Flattener(config), format, out, snapshotMs, inputs, threads };
 }
 
 /** `ddb-flatten flatten`: export lines to JSONL or Parquet, streaming, in memory bounded by one batch. */
@@ -101,10 +110,10 @@ export async function runFlatten(argv: readonly string[], io: CliIO): Promise<nu
     );
   try {
     const writer = rowWriter(p.format, out, p.flattener.config.carry);
-    const batches = flattenExportLines(p.inputs, { flattener: p.flattener, snapshotMs: p.snapshotMs, stats, onChunk: showProgress });
-    for await (const batch of batches) {
-      await writer.write(batch);
-      rowsWritten += batch.length;
+    const blocks = flattenInBlocks(p.inputs, { config: p.flattener.config, snapshotMs: p.snapshotMs, format: p.format, threads: p.threads, stats, onChunk: showProgress });
+    for await (const block of blocks) {
+      await writer.writeEncoded(block);
+      rowsWritten = stats.rows;
     }
     await writer.finish();
     await out.commit();

@@ -5,6 +5,7 @@ import { rmSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { streamingParquetWriter } from '../lake/parquet-writer.ts';
+import type { BlockOutput } from './parallel-export.ts';
 import { OutputClosedError } from './errors.ts';
 
 /**
@@ -96,6 +97,8 @@ export type OutputFormat = (typeof FORMATS)[number];
 /** Rows to bytes in one format; `write` is called once per batch, `finish` once at the end. */
 export interface RowWriter {
   write(batch: RowBatch): Promise<void>;
+  /** Output a worker thread already encoded in this format. */
+  writeEncoded(block: BlockOutput): Promise<void>;
   finish(): Promise<void>;
 }
 
@@ -107,6 +110,10 @@ export function jsonlWriter(out: ByteOutput): RowWriter {
       let text = '';
       for (const row of batch.rows()) text += `${JSON.stringify(row)}\n`;
       await out.write(text);
+    },
+    async writeEncoded(block) {
+      if (!('jsonl' in block)) throw new Error('expected JSONL output from the worker');
+      await out.write(Buffer.from(block.jsonl.buffer, block.jsonl.byteOffset, block.jsonl.byteLength));
     },
     async finish() {},
   };
@@ -124,6 +131,11 @@ export function parquetWriter(out: ByteOutput, carried: readonly string[]): RowW
   return {
     async write(batch) {
       writer.writeBatch(batch);
+      await flush();
+    },
+    async writeEncoded(block) {
+      if (!('rowGroup' in block)) throw new Error('expected a Parquet row group from the worker');
+      writer.appendRowGroup(block.rowGroup);
       await flush();
     },
     async finish() {

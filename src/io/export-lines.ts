@@ -49,18 +49,7 @@ export async function* flattenExportLines(sources: readonly InputSource[], optio
   for (const source of sources) {
     for await (const chunk of readLines(source, { onBytes: (n) => (stats.bytes += n) })) {
       for (let i = 0; i < chunk.lines.length; i++) {
-        const line = chunk.first + i;
-        const item = parseExportLine(chunk.lines[i]!, source.name, line, flattener);
-        if (item === undefined) continue;
-        const before = batch.length;
-        try {
-          appendSnapshotItem(flattener, batch, item, snapshotMs, '');
-        } catch (error) {
-          if (error instanceof FlattenError) throw new InputError(source.name, line, error.message.trim());
-          throw error;
-        }
-        stats.items++;
-        stats.rows += batch.length - before;
+        appendExportLine(flattener, batch, chunk.lines[i]!, source.name, chunk.first + i, snapshotMs, stats);
         if (batch.length >= batchRows) {
           yield batch;
           batch.truncate(0);
@@ -70,6 +59,21 @@ export async function* flattenExportLines(sources: readonly InputSource[], optio
     }
   }
   if (batch.length > 0) yield batch;
+}
+
+/** Appends the rows of one export line (none for a blank line); bad input is an InputError naming file and line. */
+export function appendExportLine(flattener: Flattener, batch: RowBatch, text: string, file: string, line: number, snapshotMs: number, stats: ExportStats): void {
+  const item = parseExportLine(text, file, line, flattener);
+  if (item === undefined) return;
+  const before = batch.length;
+  try {
+    appendSnapshotItem(flattener, batch, item, snapshotMs, '');
+  } catch (error) {
+    if (error instanceof FlattenError) throw new InputError(file, line, error.message.trim());
+    throw error;
+  }
+  stats.items++;
+  stats.rows += batch.length - before;
 }
 
 /** The item of one export line, undefined for a blank line, or an InputError saying what is wrong. */

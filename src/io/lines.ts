@@ -90,6 +90,80 @@ export async function* readLines(source: InputSource, options: ReadOptions = {})
   }
 }
 
+/** A run of whole lines as raw bytes, for a worker to decode: line `first` starts at byte 0. */
+export interface LineBlock {
+  readonly first: number;
+  readonly count: number;
+  /** The lines' bytes including their newlines (the last line of the input may have none). */
+  readonly bytes: Uint8Array;
+}
+
+/**
+ * Cuts the (decompressed) input into blocks of whole lines of about
+ * `targetBytes` each. Where a block ends depends only on the content, not
+ * on how the input arrived in chunks, so the same input always gives the
+ * same blocks. Each block's bytes are a buffer of their own (transferable).
+ */
+export async function* readLineBlocks(source: InputSource, targetBytes: number, options: ReadOptions = {}): AsyncGenerator<LineBlock> {
+  let line = 0;
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let pendingLines = 0;
+  const cut = (): LineBlock => {
+    const bytes = new Uint8Array(pendingBytes);
+    let at = 0;
+    for (const p of pending) {
+      bytes.set(p, at);
+      at += p.length;
+    }
+    const block = { first: line - pendingLines + 1, count: pendingLines, bytes };
+    pending = [];
+    pendingBytes = 0;
+    pendingLines = 0;
+    return block;
+  };
+  try {
+    for await (const chunk of decompressed(counted(source.open(), options.onBytes))) {
+      let start = 0;
+      for (let nl = chunk.indexOf(NEWLINE); nl !== -1; nl = chunk.indexOf(NEWLINE, start)) {
+        pending.push(chunk.subarray(start, nl + 1));
+        pendingBytes += nl + 1 - start;
+        pendingLines++;
+        line++;
+        start = nl + 1;
+        if (pendingBytes >= targetBytes) yield cut();
+      }
+      if (start < chunk.length) {
+        pending.push(Buffer.from(chunk.subarray(start)));
+        pendingBytes += chunk.length - start;
+      }
+    }
+  } catch (error) {
+    if (error instanceof InputError) throw error;
+    throw new InputError(source.name, line + 1, readProblem(error));
+  }
+  // A last line without a newline still counts.
+  if (pendingBytes > 0 && pending.length > 0 && pending[pending.length - 1]![pending[pending.length - 1]!.length - 1] !== NEWLINE) {
+    pendingLines++;
+    line++;
+  }
+  if (pendingBytes > 0) yield cut();
+}
+
+/** The lines of a block, decoded exactly as readLines decodes them. */
+export function blockLines(block: LineBlock, name: string): string[] {
+  const bytes = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength);
+  const lines: string[] = [];
+  let start = 0;
+  for (let i = 0; i < block.count; i++) {
+    let end = bytes.indexOf(NEWLINE, start);
+    if (end === -1) end = bytes.length;
+    lines.push(decodeLine(bytes.subarray(start, end), name, block.first + i));
+    start = end + 1;
+  }
+  return lines;
+}
+
 function decodeLine(bytes: Buffer, name: string, line: number): string {
   let end = bytes.length;
   if (end > 0 && bytes[end - 1] === CR) end--;

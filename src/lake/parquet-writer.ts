@@ -1,7 +1,7 @@
 import { dataColumns } from '../schema/row-schema.ts';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { defaultCodec, type CodecName } from './parquet/compress.ts';
-import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues } from './parquet/encoder.ts';
+import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup } from './parquet/encoder.ts';
 
 /**
  * Rows to Parquet: the single place that does it, for the Lambda, the CLI
@@ -74,6 +74,10 @@ export function streamingParquetWriter(carried: readonly string[], emit: (chunk:
   return {
     writeBatch(batch: RowBatch): void {
       writer.writeRowGroup(columnInputs(batch), batch.length);
+    },
+    /** A row group encoded elsewhere (a worker thread), appended as is. */
+    appendRowGroup(group: EncodedRowGroup): void {
+      writer.appendRowGroup(group);
     },
     finish(): void {
       writer.finish();

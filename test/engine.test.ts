@@ -142,6 +142,15 @@ describe('bad input names what is wrong and where', () => {
   it('rejects number text that is not a number', () => {
     expect(() => flattenItem({ pk: { S: 'p' }, items: { N: '12abc' } })).toThrow(/N must hold number text/);
   });
+  it('rejects values no DynamoDB item can hold: over 38 digits, out of range, over 400 KB', () => {
+    expect(() => flattenItem({ pk: { S: 'p' }, items: { M: { n: { N: '123456789012345678901234567890123456789' } } } })).toThrow(/attribute "items"\.n: N "123456789012345678901234567890123456789" has 39 significant digits; DynamoDB numbers have at most 38/);
+    expect(() => flattenItem({ pk: { S: 'p' }, items: { N: '1E+126' } })).toThrow(/is outside DynamoDB's range/);
+    expect(() => flattenItem({ pk: { S: 'p' }, items: { N: '1E-131' } })).toThrow(/is outside DynamoDB's range/);
+    expect(() => flattenItem({ pk: { S: 'p' }, items: { S: 'x'.repeat(400 * 1024 + 1) } })).toThrow(/over DynamoDB's 400 KB item limit/);
+    // The edges are fine, including 38 digits with leading and trailing zeros.
+    expect(flattenItem({ pk: { S: 'p' }, items: { NS: ['1E-130', '9.9999999999999999999999999999999999999E+125', '000012345678901234567890123456789012345678000'] } })).toHaveLength(3);
+  });
+
   it('rejects an AttributeValue with two descriptors', () => {
     expect(() => flattenItem({ pk: { S: 'p' }, items: { S: 'a', N: '1' } })).toThrow(/exactly one type descriptor/);
   });

@@ -12,7 +12,7 @@ interface Decimal {
   readonly magnitude: number;
 }
 
-function parseDecimal(text: string): Decimal {
+export function parseDecimal(text: string): Decimal {
   let s = text;
   let sign: -1 | 1 = 1;
   if (s[0] === '-' || s[0] === '+') {
@@ -53,4 +53,18 @@ export function compareNumberText(a: string, b: string): number {
 /** Code-unit order, the same order DuckDB and Trino use for varchar comparison of ASCII text. */
 export function compareText(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** DynamoDB's number limits: 38 significant digits, magnitudes from 1E-130 to below 1E+126. */
+export const MAX_SIGNIFICANT_DIGITS = 38;
+
+/** Why number text is outside what DynamoDB can hold, or undefined when it fits. */
+export function numberLimitProblem(text: string): string | undefined {
+  // Up to 38 characters without an exponent always fit: at most 38 digits, magnitude within 1E-37..1E38.
+  if (text.length <= MAX_SIGNIFICANT_DIGITS && text.indexOf('e') < 0 && text.indexOf('E') < 0) return undefined;
+  const d = parseDecimal(text);
+  if (d.sign === 0) return undefined;
+  if (d.digits.length > MAX_SIGNIFICANT_DIGITS) return `has ${d.digits.length} significant digits; DynamoDB numbers have at most ${MAX_SIGNIFICANT_DIGITS}`;
+  if (d.magnitude > 125 || d.magnitude < -130) return 'is outside DynamoDB\'s range (1E-130 to 9.9999999999999999999999999999999999999E+125)';
+  return undefined;
 }

@@ -11,7 +11,7 @@ import {
   type Binary,
   type Item,
 } from './attribute-value.ts';
-import { compareNumberText, compareText } from './decimal.ts';
+import { compareNumberText, compareText, numberLimitProblem } from './decimal.ts';
 import { childIndexPath, childKeyPath } from './path.ts';
 import type { RowBatch } from './row-batch.ts';
 
@@ -43,6 +43,9 @@ export function padSequence(sequence: unknown, where = 'SequenceNumber'): string
 }
 
 export const SNAPSHOT_SEQUENCE = '0'.repeat(SEQUENCE_WIDTH);
+
+/** DynamoDB's item size limit: no single value can be larger, so one that is marks a malformed record. */
+export const MAX_ITEM_BYTES = 400 * 1024;
 
 const DAY_MS = 86_400_000;
 let cachedDay = Number.NaN;
@@ -167,12 +170,16 @@ export class Flattener {
     switch (type) {
       case 'S':
         if (typeof v !== 'string') throw this.bad(path, 'S must hold a string', v);
+        if (v.length > MAX_ITEM_BYTES) throw new FlattenError(`S of ${v.length} characters is over DynamoDB's 400 KB item limit`, this.at(path));
         this.emit(path, v, 'S');
         return;
-      case 'N':
+      case 'N': {
         if (!isNumberText(v)) throw this.bad(path, 'N must hold number text such as "12.5"', v);
+        const limit = numberLimitProblem(v);
+        if (limit) throw new FlattenError(`N "${v.length > 60 ? `${v.slice(0, 60)}…` : v}" ${limit}`, this.at(path));
         this.emit(path, v, 'N');
         return;
+      }
       case 'BOOL':
         if (typeof v !== 'boolean') throw this.bad(path, 'BOOL must hold true or false', v);
         this.emit(path, v ? 'true' : 'false', 'BOOL');

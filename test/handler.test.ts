@@ -184,18 +184,26 @@ describe.skipIf(skipReason)('stream handler against moto S3', () => {
     const { handler, metrics } = handlerWith(new S3Sink(s3, BUCKET), prefix);
     const good = orderItem(20);
     const poison = { pk: { S: 'BAD' }, items: { L: [{ M: { price: { Q: '1' } } }] } };
+    const tooLong = { pk: { S: 'BAD2' }, items: { L: [{ M: { price: { N: '1'.repeat(39) } } }] } };
+    const malformed = { pk: { S: 'BAD3' }, items: 'not an AttributeValue' };
     const event = streamEvent([
       change({ eventName: 'INSERT', keys: { pk: good.pk }, newImage: good, at }),
       change({ eventName: 'INSERT', keys: { pk: poison.pk }, newImage: poison as never, at }),
+      change({ eventName: 'INSERT', keys: { pk: tooLong.pk }, newImage: tooLong as never, at }),
+      change({ eventName: 'MODIFY', keys: { pk: malformed.pk }, newImage: malformed as never, at }),
       change({ eventName: 'REMOVE', keys: { pk: good.pk }, oldImage: good, at: at + 1 }),
     ]);
     expect(await handler(event, context)).toEqual({ batchItemFailures: [] });
     const quarantined = await listKeys(s3, BUCKET, `${prefix}-quarantine/`);
-    expect(quarantined).toHaveLength(1);
-    const body = JSON.parse(Buffer.from(await getBytes(s3, BUCKET, quarantined[0]!)).toString('utf8'));
-    expect(body.error).toMatch(/attribute "items"\[0\]\.price: unknown type descriptor "Q"/);
-    expect(body.record).toEqual(event.Records[1]);
-    expect(JSON.parse(metrics[0]!)).toMatchObject({ RecordsQuarantined: 1, RowsWritten: 5 * 4 + 1 });
+    expect(quarantined).toHaveLength(3);
+    const bodies = await Promise.all(quarantined.map(async (k) => JSON.parse(Buffer.from(await getBytes(s3, BUCKET, k)).toString('utf8'))));
+    const bySequence = new Map(bodies.map((b) => [b.record.dynamodb.SequenceNumber, b]));
+    const errorOf = (i: number) => bySequence.get(event.Records[i]!.dynamodb!.SequenceNumber)!.error;
+    expect(errorOf(1)).toMatch(/attribute "items"\[0\]\.price: unknown type descriptor "Q"/);
+    expect(errorOf(2)).toMatch(/attribute "items"\[0\]\.price: N "1{39}" has 39 significant digits/);
+    expect(errorOf(3)).toMatch(/attribute "items": expected an AttributeValue object such as \{"S":"x"\}, got the string "not an AttributeValue"/);
+    expect(bySequence.get(event.Records[1]!.dynamodb!.SequenceNumber)!.record).toEqual(event.Records[1]);
+    expect(JSON.parse(metrics[0]!)).toMatchObject({ RecordsQuarantined: 3, RowsWritten: 5 * 4 + 1 });
     const rows = await lakeRows(prefix, 'SELECT DISTINCT pk, event_name FROM flattened ORDER BY event_name');
     expect(rows).toEqual([
       { pk: 'ORDER#20', event_name: 'INSERT' },

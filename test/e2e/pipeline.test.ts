@@ -1,0 +1,346 @@
+import { createHash } from 'node:crypto';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetAliasCommand, GetFunctionCommand, ListEventSourceMappingsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { bundleHandler, deterministicZip, REPO_ROOT } from '../../modules/lambda-bundle.ts';
+import type { FlatteningPipelineProps } from '../../modules/props.ts';
+import { defaultHandlerZip } from '../../modules/stream-function.ts';
+import { PLAN_ACTIONS, type PlanJson } from '../../scripts/plan.ts';
+import { MODULE_ZIP } from '../../scripts/build-module.ts';
+import { settingsFromEnv } from '../../stacks/config.ts';
+import { builtModule } from '../module/module-build.ts';
+import { shardReader } from '../support/moto-stream.ts';
+import { E2E_DEFAULT_TAGS, e2eSkipReason, LocalRun, LocalStack, MOTO_DATA_GAPS, MOTO_GAPS, printTimings, runProcess, timed, writeHclRoot, type ProcessResult } from './harness.ts';
+import { localAws, type LocalAws } from './local-aws.ts';
+import {
+  asLambdaEventRecords,
+  catalogOf,
+  canonicalRows,
+  deployedConfig,
+  expectedCurrentRows,
+  expectedStreamRows,
+  ITEMS,
+  openLake,
+  runHandler,
+  writeItems,
+} from './stream-data.ts';
+import { PIPELINE_CHECKS, type Expected, type PipelineOutputs } from './verify.ts';
+
+/**
+ * End to end against a local AWS: moto 5.2 as the AWS API, terraform 1.11
+ * with the real AWS provider 5.100 from the offline mirror.
+ *
+ * - Phase 1: the CDKTF stack (what `cdktf deploy` runs) and the HCL example
+ *   consuming dist/terraform-module (with a customer managed key) are applied;
+ *   every resource is read back through the AWS APIs; a second plan must be empty.
+ * - Versions and the alias: a code change, a tag-only change, a canary, a rollback.
+ * - Phase 2: a stack with no trigger (moto would consume the stream itself);
+ *   items written through DynamoDB, the real stream read with GetRecords, fed to
+ *   the handler in Lambda-sized batches, the Parquet objects queried with DuckDB
+ *   through the Glue table's columns and view SQL.
+ * - `npm run plan -- --local`: text, JSON and the PR summary.
+ *
+ * Each Terraform root has its own moto, and all of them start at once: an apply
+ * spends most of its minute waiting (the provider polls S3 lifecycle rules for
+ * consistency), so running them side by side keeps the suite within budget.
+ * moto can't delete named queries, so nothing is destroyed: each moto is stopped.
+ */
+const skipReason = e2eSkipReason();
+if (skipReason) console.warn(`skipping the end-to-end tests: ${skipReason}`);
+
+const PIPELINE: FlatteningPipelineProps = { name: 'orders', partitionKey: { name: 'pk' }, explodeAttributes: ['items'], carryAttributes: ['status'] };
+/** The HCL example's provider default_tags and module tags (examples/hcl/main.tf). */
+const HCL_TAGS = { team: 'data-platform', service: 'orders', 'cost-center': 'analytics' };
+
+interface Deployed {
+  readonly run: LocalRun;
+  readonly aws: LocalAws;
+  readonly out: PipelineOutputs;
+}
+
+interface PlanCli extends ProcessResult {
+  readonly outDir: string;
+}
+
+/** A promise whose rejection is reported where it is awaited, not as unhandled before that. */
+function background<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => {});
+  return promise;
+}
+
+describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto) with terraform and the AWS provider', () => {
+  const runs: LocalRun[] = [];
+  const startRun = async (prefix: string): Promise<LocalRun> => {
+    const run = await LocalRun.start(prefix);
+    runs.push(run);
+    return run;
+  };
+  let cdktfStack: LocalStack;
+
+  async function deployCdktf(): Promise<Deployed> {
+    const run = await startRun('ddb-flatten-e2e-cdktf-');
+    cdktfStack = new LocalStack(run);
+    const out = await cdktfStack.apply('apply CDKTF stack', cdktfStack.settings(PIPELINE));
+    return { run, aws: localAws(run.moto), out };
+  }
+
+  async function deployHcl(): Promise<Deployed & { kmsKeyArn: string }> {
+    const run = await startRun('ddb-flatten-e2e-hcl-');
+    writeHclRoot(run, {
+      // Test-only additions next to the example: a customer managed key for the module, and its outputs.
+      'e2e_kms.tf.json': { resource: { aws_kms_key: { e2e: { description: 'ddb-flatten e2e key', deletion_window_in_days: 7 } } } },
+      'e2e_kms_override.tf.json': { module: { orders_flatten: { kms_key_arn: '${aws_kms_key.e2e.arn}' } } },
+      'e2e_outputs.tf.json': { output: { pipeline: { value: '${module.orders_flatten}' }, kms_key_arn: { value: '${aws_kms_key.e2e.arn}' } } },
+    });
+    await run.init();
+    await run.apply('apply HCL module');
+    const o = await run.outputs();
+    return { run, aws: localAws(run.moto), out: o.pipeline as PipelineOutputs, kmsKeyArn: o.kms_key_arn as string };
+  }
+
+  async function deployWithoutTrigger(): Promise<Deployed> {
+    const run = await startRun('ddb-flatten-e2e-stream-');
+    const stack = new LocalStack(run, [...MOTO_GAPS, ...MOTO_DATA_GAPS]);
+    // The documented switch: FLATTEN_TRIGGER=none creates everything but the event source mapping.
+    const { pipeline } = settingsFromEnv({ FLATTEN_NAME: 'orders', FLATTEN_TRIGGER: 'none', FLATTEN_CARRY_ATTRIBUTES: 'status' });
+    const out = await stack.apply('apply stack without trigger', stack.settings(pipeline));
+    return { run, aws: localAws(run.moto), out };
+  }
+
+  let planOutDir = '';
+  function planCli(): Promise<PlanCli> {
+    const outDir = (planOutDir = mkdtempSync(join(tmpdir(), 'ddb-flatten-e2e-plan-')));
+    // The command behind `npm run plan -- --local`, as a user runs it.
+    return timed('npm run plan --local', async () => ({
+      ...(await runProcess(process.execPath, [join(REPO_ROOT, 'scripts/plan.ts'), '--local', '--out', outDir], { cwd: REPO_ROOT })),
+      outDir,
+    }));
+  }
+
+  let cdktf: Promise<Deployed>;
+  let hcl: Promise<Deployed & { kmsKeyArn: string }>;
+  let stream: Promise<Deployed>;
+  let plan: Promise<PlanCli>;
+  const started = performance.now();
+
+  beforeAll(() => {
+    // Bundle and build once, before the concurrent runs need them.
+    defaultHandlerZip();
+    builtModule();
+    cdktf = background(timed('CDKTF deployment', deployCdktf));
+    hcl = background(timed('HCL deployment', deployHcl));
+    stream = background(timed('no-trigger deployment', deployWithoutTrigger));
+    plan = background(planCli());
+  }, 120_000);
+
+  afterAll(async () => {
+    await Promise.allSettled([cdktf, hcl, stream, plan]);
+    await Promise.allSettled(runs.map((run) => run.moto.stop()));
+    // E2E_KEEP_WORK=1 keeps the Terraform roots, states and downloaded lakes for a look afterwards.
+    if (process.env.E2E_KEEP_WORK !== '1') {
+      for (const dir of [...runs.map((run) => run.work), planOutDir]) if (dir) rmSync(dir, { recursive: true, force: true });
+    }
+    console.log(`e2e total ${((performance.now() - started) / 1000).toFixed(1)} s`);
+    printTimings();
+  }, 120_000);
+
+  describe('phase 1: the CDKTF stack, as cdktf deploy applies it', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await cdktf;
+    }, 300_000);
+    const expected: Expected = {
+      name: 'orders',
+      partitionKey: 'pk',
+      explode: ['items'],
+      carried: ['status'],
+      codeSha256: defaultHandlerZip().base64Sha256,
+      tags: E2E_DEFAULT_TAGS,
+      mapping: true,
+    };
+    for (const [what, check] of Object.entries(PIPELINE_CHECKS)) it(what, () => check({ aws: d.aws, out: d.out, expected }));
+    it('a plan right after the apply shows no changes', async () => {
+      const p = await d.run.replan('re-plan CDKTF stack');
+      expect(p.code, p.stdout).toBe(0);
+    });
+  });
+
+  describe('versions and the alias (CDKTF stack)', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await cdktf;
+    }, 300_000);
+    const FunctionName = 'orders-flatten';
+    const versions = async () => (await d.aws.lambda.send(new ListVersionsByFunctionCommand({ FunctionName }))).Versions!.map((v) => v.Version);
+    const alias = () => d.aws.lambda.send(new GetAliasCommand({ FunctionName, Name: 'live' }));
+    const codeOf = async (Qualifier: string) => (await d.aws.lambda.send(new GetFunctionCommand({ FunctionName, Qualifier }))).Configuration!.CodeSha256;
+    const TAGS = { 'e2e-change': 'tags-only' };
+    let changedZip = '';
+    const withChangedCode = (more: Partial<FlatteningPipelineProps> = {}) => cdktfStack.settings({ ...PIPELINE, lambda: { codeZipPath: changedZip }, ...more });
+
+    it('a code change publishes version 2 and the alias moves to it', async () => {
+      // The same bundle with one more line: another zip, another hash.
+      const zip = deterministicZip([{ name: 'index.mjs', data: Buffer.concat([bundleHandler().code, Buffer.from('\n// e2e: a code change\n')]) }]);
+      changedZip = join(d.run.work, 'changed-handler.zip');
+      writeFileSync(changedZip, zip);
+      const sha = createHash('sha256').update(zip).digest('base64');
+      expect(sha).not.toBe(defaultHandlerZip().base64Sha256);
+
+      const out = await cdktfStack.apply('apply code change', withChangedCode());
+      expect(await versions()).toEqual(['$LATEST', '1', '2']);
+      expect((await alias()).FunctionVersion).toBe('2');
+      expect(out.lambda_alias_function_version).toBe('2');
+      expect(await codeOf('2')).toBe(sha);
+      expect(await codeOf('1')).toBe(defaultHandlerZip().base64Sha256);
+    });
+
+    it('a tag-only change publishes no version', async () => {
+      await cdktfStack.apply('apply tag change', withChangedCode({ tags: TAGS }));
+      expect(await versions()).toEqual(['$LATEST', '1', '2']);
+      expect((await alias()).FunctionVersion).toBe('2');
+      expect((await d.aws.lambda.send(new GetFunctionCommand({ FunctionName }))).Tags).toMatchObject(TAGS);
+    });
+
+    it('a canary: the alias stays on version 1 and routes its weight to version 2', async () => {
+      await cdktfStack.apply('apply canary', withChangedCode({ tags: TAGS, alias: { pinnedVersion: '1', canary: { weight: 0.25 } } }));
+      const a = await alias();
+      expect(a.FunctionVersion).toBe('1');
+      expect(a.RoutingConfig?.AdditionalVersionWeights).toEqual({ '2': 0.25 });
+      expect(await versions()).toEqual(['$LATEST', '1', '2']);
+    });
+
+    it('a rollback: pinned to version 1, the alias points to 1 with no canary, and the next plan is empty', async () => {
+      await cdktfStack.apply('apply pin', withChangedCode({ tags: TAGS, alias: { pinnedVersion: '1' } }));
+      const a = await alias();
+      expect(a.FunctionVersion).toBe('1');
+      expect(a.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+      expect(await versions()).toEqual(['$LATEST', '1', '2']);
+      const p = await d.run.replan('re-plan after pin');
+      expect(p.code, p.stdout).toBe(0);
+    });
+  });
+
+  describe('phase 1: the HCL example consuming dist/terraform-module, with a customer managed key', () => {
+    let d: Deployed & { kmsKeyArn: string };
+    let expected: Expected;
+    beforeAll(async () => {
+      d = await hcl;
+      const zip = readFileSync(join(builtModule().dir, MODULE_ZIP));
+      expected = {
+        name: 'orders',
+        partitionKey: 'pk',
+        sortKey: 'sk',
+        explode: ['items'],
+        carried: ['status'],
+        kmsKeyArn: d.kmsKeyArn,
+        codeSha256: createHash('sha256').update(zip).digest('base64'),
+        tags: HCL_TAGS,
+        mapping: true,
+      };
+    }, 300_000);
+    it('the key is a real key of this account', () => {
+      expect(d.kmsKeyArn).toMatch(/^arn:aws:kms:us-east-1:\d{12}:key\//);
+    });
+    for (const [what, check] of Object.entries(PIPELINE_CHECKS)) it(what, () => check({ aws: d.aws, out: d.out, expected }));
+    it('a plan right after the apply shows no changes', async () => {
+      const p = await d.run.replan('re-plan HCL module');
+      expect(p.code, p.stdout).toBe(0);
+    });
+  });
+
+  describe('phase 2: real stream records flattened into queryable Parquet', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await stream;
+    }, 300_000);
+
+    it('the stack has every resource but the trigger', async () => {
+      const mappings = await d.aws.lambda.send(new ListEventSourceMappingsCommand({ FunctionName: d.out.lambda_function_name }));
+      expect(mappings.EventSourceMappings).toEqual([]);
+      expect(d.out.lambda_event_source_mapping_uuid ?? null).toBeNull();
+    });
+
+    it('puts, updates and deletes items; the stream records, through the handler, become exactly the expected rows; the current-state view reflects the changes', async () => {
+      const table = d.out.dynamodb_table_name as string;
+      const streamArn = d.out.dynamodb_table_stream_arn as string;
+      const writes = await writeItems(d.aws, table);
+
+      // The real stream, from TRIM_HORIZON, as Lambda's poller reads it.
+      const records = asLambdaEventRecords(await (await shardReader(d.aws.streams, streamArn)).next(), streamArn);
+      expect(records).toHaveLength(writes);
+      expect(records.map((r) => r.eventName)).toEqual([...ITEMS.map(() => 'INSERT'), 'MODIFY', 'REMOVE', 'MODIFY', 'MODIFY']);
+
+      // The deployed function's configuration, read back from Lambda: proves the module wires the environment.
+      const config = await deployedConfig(d.aws, d.out.lambda_function_name);
+      expect(config.bucket).toBe(d.out.s3_bucket_name);
+
+      // Batches of 4, as an event source mapping with batch size 4 would deliver them.
+      const { stats, metrics } = await runHandler(d.aws, config, records, { batchSize: 4, bisectOnError: true, maxRetries: 0, timeoutMs: 60_000 });
+      expect(stats).toMatchObject({ invocations: Math.ceil(writes / 4), errors: 0, partialFailures: 0, timeouts: 0, dlq: [] });
+      expect(metrics.reduce((n, m) => n + m.RecordsReceived!, 0)).toBe(writes);
+      expect(metrics.reduce((n, m) => n + m.RecordsQuarantined!, 0)).toBe(0);
+
+      // The lake through the catalog: Glue's column list and Glue's view SQL, over the objects in moto's S3.
+      const catalog = await catalogOf(d.aws, d.out);
+      const { lake, keys } = await openLake(d.aws, d.out, config, catalog.columns, join(d.run.work, 'lake'));
+      try {
+        expect(keys.length).toBeGreaterThanOrEqual(1);
+        for (const key of keys) expect(key).toMatch(/^flattened\/dt=\d{4}-\d{2}-\d{2}\/[^/]+\.parquet$/);
+
+        const expectedRows = expectedStreamRows(config, records);
+        expect(expectedRows.length).toBeGreaterThan(30);
+        const rows = await lake.query(`SELECT * FROM ${lake.names.table}`);
+        expect(Object.keys(rows[0]!)).toEqual(catalog.columns);
+        expect(canonicalRows(rows)).toEqual(canonicalRows(expectedRows));
+
+        // The deployed view SQL (from Glue) and the repository's view SQL agree, and show the table as it is now.
+        const viewRows = await lake.query(catalog.viewSql);
+        const currentRows = await lake.query(`SELECT * FROM ${lake.names.currentView}`);
+        expect(canonicalRows(viewRows)).toEqual(canonicalRows(currentRows));
+        const content = catalog.columns.filter((c) => !['event_name', 'event_time', 'sequence', 'dt'].includes(c));
+        expect(canonicalRows(viewRows, content)).toEqual(canonicalRows(await expectedCurrentRows(d.aws, config, table), content));
+
+        // The seed's view after the update of A1 and the delete of A2.
+        const seed = await lake.query(`SELECT pk, key, value, status FROM (${catalog.viewSql}) AS v WHERE pk IN ('A1', 'A2', 'A3') ORDER BY pk, item_index, key`);
+        expect(seed).toEqual([
+          { pk: 'A1', key: 'key1', value: 'value1-updated', status: 'shipped' },
+          { pk: 'A3', key: 'key1', value: 'value5', status: 'new' },
+          { pk: 'A3', key: 'key2', value: 'value6', status: 'new' },
+        ]);
+        // The hard cases, exactly as stored.
+        const value = async (pk: string, key: string) =>
+          (await lake.query(`SELECT value, value_type FROM (${catalog.viewSql}) AS v WHERE pk = '${pk}' AND key = '${key}'`))[0];
+        expect(await value('numbers', 'big')).toEqual({ value: '12345678901234567890123456789012345678', value_type: 'N' });
+        expect(await value('binary', 'bin')).toEqual({ value: Buffer.from([0, 255, 1, 128, 10, 13]).toString('base64'), value_type: 'B' });
+        expect((await lake.query(`SELECT count(*) AS n FROM (${catalog.viewSql}) AS v WHERE pk = 'deep'`))[0]!.n).toBe(0n);
+      } finally {
+        lake.close();
+      }
+    });
+  });
+
+  describe('npm run plan -- --local', () => {
+    let p: PlanCli;
+    beforeAll(async () => {
+      p = await plan;
+    }, 300_000);
+    it('writes plan.txt, plan.json and a PR summary of an all-create plan against an empty moto', () => {
+      expect(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts.plan).toBe('node scripts/plan.ts');
+      expect(p.code, p.stderr).toBe(0);
+      const json = JSON.parse(readFileSync(join(p.outDir, 'plan.json'), 'utf8')) as PlanJson;
+      const resources = (json.resource_changes ?? []).filter((rc) => rc.mode !== 'data');
+      expect(resources.length).toBeGreaterThan(25);
+      expect(resources.every((rc) => rc.change.actions.join() === 'create')).toBe(true);
+      const text = readFileSync(join(p.outDir, 'plan.txt'), 'utf8');
+      expect(text).toContain(`Plan: ${resources.length} to add, 0 to change, 0 to destroy.`);
+      const summary = readFileSync(join(p.outDir, 'summary.md'), 'utf8');
+      expect(summary).toContain('| create | ' + resources.length + ' |');
+      for (const action of PLAN_ACTIONS.filter((a) => a !== 'create')) expect(summary).toContain(`| ${action} | 0 |`);
+      expect(summary).toContain('aws_lambda_alias.');
+      expect(p.stdout).toContain(summary.trim());
+      expect(existsSync(join(p.outDir, 'tfplan'))).toBe(true);
+    });
+  });
+});

@@ -1,0 +1,346 @@
+import { DescribeContinuousBackupsCommand, DescribeTableCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
+import { GetDatabaseCommand, GetTableCommand } from '@aws-sdk/client-glue';
+import {
+  GetAliasCommand,
+  GetFunctionCommand,
+  GetFunctionEventInvokeConfigCommand,
+  GetPolicyCommand,
+  ListEventSourceMappingsCommand,
+  ListVersionsByFunctionCommand,
+} from '@aws-sdk/client-lambda';
+import {
+  GetBucketEncryptionCommand,
+  GetBucketLifecycleConfigurationCommand,
+  GetBucketNotificationConfigurationCommand,
+  GetBucketOwnershipControlsCommand,
+  GetBucketPolicyCommand,
+  GetBucketTaggingCommand,
+  GetBucketVersioningCommand,
+  GetPublicAccessBlockCommand,
+} from '@aws-sdk/client-s3';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { expect } from 'vitest';
+import { EXPORT_DATA_SUFFIX } from '../../modules/backfill-notification.ts';
+import { currentStateSql, glueColumns, PARQUET, prestoViewOriginalText, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
+import { WILDCARD_RESOURCE_ACTIONS } from '../../modules/iam.ts';
+import { DEFAULTS } from '../../modules/props.ts';
+import { ARCHITECTURE, RUNTIME } from '../../modules/stream-function.ts';
+import { HANDLER_NAME } from '../../modules/lambda-bundle.ts';
+import { PIPELINE_TAG } from '../../modules/naming.ts';
+import { loadPipelineConfig } from '../../src/config/pipeline-config.ts';
+import { QUERIES } from '../../src/sql/views.ts';
+import { xmlValue, xmlValues, type LocalAws } from './local-aws.ts';
+
+/**
+ * Every resource of a deployed pipeline, read back through the AWS APIs
+ * (never through Terraform's state) and compared with what the module
+ * means to create: its own constants, the row schema and the view SQL.
+ */
+
+/** The module's outputs (names of FlatteningPipeline.outputs()), as applied. */
+export type PipelineOutputs = Record<string, any>;
+
+export interface Expected {
+  readonly name: string;
+  readonly partitionKey: string;
+  readonly sortKey?: string;
+  readonly explode: readonly string[];
+  readonly carried: readonly string[];
+  /** The customer managed key, when the pipeline has one. */
+  readonly kmsKeyArn?: string;
+  /** base64 sha256 of the zip the function must run. */
+  readonly codeSha256: string;
+  /** Tags every taggable resource must carry (module tags plus provider default_tags). */
+  readonly tags: Readonly<Record<string, string>>;
+  /** Whether the stream trigger exists. */
+  readonly mapping: boolean;
+}
+
+export interface CheckContext {
+  readonly aws: LocalAws;
+  readonly out: PipelineOutputs;
+  readonly expected: Expected;
+}
+
+type Statement = { Sid?: string; Effect: string; Action: string | string[]; Resource: string | string[]; Principal?: unknown; Condition?: Record<string, Record<string, unknown>> };
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+function expectTags(actual: Record<string, string | undefined>, expected: Expected, what: string): void {
+  expect(actual, `${what} tags`).toMatchObject({ [PIPELINE_TAG]: expected.name, ...expected.tags });
+}
+
+export async function checkTable({ aws, out, expected }: CheckContext): Promise<void> {
+  const table = (await aws.ddb.send(new DescribeTableCommand({ TableName: out.dynamodb_table_name }))).Table!;
+  expect(table.TableArn).toBe(out.dynamodb_table_arn);
+  expect(table.TableArn).toMatch(/^arn:aws:dynamodb:us-east-1:\d{12}:table\//);
+  expect(table.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
+  expect(table.LatestStreamArn).toBe(out.dynamodb_table_stream_arn);
+  expect(table.BillingModeSummary?.BillingMode).toBe('PAY_PER_REQUEST');
+  expect(table.KeySchema).toEqual([
+    { AttributeName: expected.partitionKey, KeyType: 'HASH' },
+    ...(expected.sortKey ? [{ AttributeName: expected.sortKey, KeyType: 'RANGE' }] : []),
+  ]);
+  expect(table.DeletionProtectionEnabled).toBe(true);
+  expect(table.SSEDescription?.Status).toBe('ENABLED');
+  if (expected.kmsKeyArn) expect(table.SSEDescription).toMatchObject({ SSEType: 'KMS', KMSMasterKeyArn: expected.kmsKeyArn });
+  const backups = await aws.ddb.send(new DescribeContinuousBackupsCommand({ TableName: out.dynamodb_table_name }));
+  expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
+  const tags = await aws.ddb.send(new ListTagsOfResourceCommand({ ResourceArn: table.TableArn }));
+  expectTags(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value])), expected, 'table');
+}
+
+export async function checkBucket({ aws, out, expected }: CheckContext): Promise<void> {
+  const Bucket = out.s3_bucket_name as string;
+  const arn = `arn:aws:s3:::${Bucket}`;
+  expect(out.s3_bucket_arn).toBe(arn);
+
+  const sse = (await aws.s3.send(new GetBucketEncryptionCommand({ Bucket }))).ServerSideEncryptionConfiguration!.Rules!;
+  expect(sse).toHaveLength(1);
+  if (expected.kmsKeyArn) {
+    expect(sse[0]).toMatchObject({ ApplyServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: expected.kmsKeyArn }, BucketKeyEnabled: true });
+  } else {
+    expect(sse[0]!.ApplyServerSideEncryptionByDefault?.SSEAlgorithm).toBe('AES256');
+  }
+
+  const pab = (await aws.s3.send(new GetPublicAccessBlockCommand({ Bucket }))).PublicAccessBlockConfiguration;
+  expect(pab).toEqual({ BlockPublicAcls: true, IgnorePublicAcls: true, BlockPublicPolicy: true, RestrictPublicBuckets: true });
+  const ownership = (await aws.s3.send(new GetBucketOwnershipControlsCommand({ Bucket }))).OwnershipControls?.Rules;
+  expect(ownership).toEqual([{ ObjectOwnership: 'BucketOwnerEnforced' }]);
+  expect((await aws.s3.send(new GetBucketVersioningCommand({ Bucket }))).Status).toBe('Enabled');
+
+  // TLS only: deny plain HTTP and TLS older than 1.2, for the bucket and every object, to everyone.
+  const policy = JSON.parse((await aws.s3.send(new GetBucketPolicyCommand({ Bucket }))).Policy!) as { Statement: Statement[] };
+  const denies = policy.Statement.filter((s) => s.Effect === 'Deny');
+  const insecure = denies.find((s) => s.Condition?.Bool?.['aws:SecureTransport'] !== undefined);
+  const oldTls = denies.find((s) => s.Condition?.NumericLessThan?.['s3:TlsVersion'] !== undefined);
+  for (const [what, s] of [['plain HTTP', insecure], ['TLS < 1.2', oldTls]] as const) {
+    expect(s, `a Deny statement for ${what}`).toBeDefined();
+    expect(list(s!.Action)).toEqual(['s3:*']);
+    expect(list(s!.Resource).sort()).toEqual([arn, `${arn}/*`]);
+    expect(JSON.stringify(s!.Principal)).toMatch(/"\*"/);
+  }
+  expect(String(list(insecure!.Condition!.Bool!['aws:SecureTransport'] as string)[0])).toBe('false');
+  expect(String(list(oldTls!.Condition!.NumericLessThan!['s3:TlsVersion'] as string)[0])).toBe('1.2');
+  expect(policy.Statement.filter((s) => s.Effect === 'Allow'), 'the bucket policy grants nothing').toEqual([]);
+
+  const rules = (await aws.s3.send(new GetBucketLifecycleConfigurationCommand({ Bucket }))).Rules!;
+  const byId = Object.fromEntries(rules.map((r) => [r.ID!, r]));
+  const lake = DEFAULTS.lake;
+  expect(byId['abort-incomplete-multipart-uploads']?.AbortIncompleteMultipartUpload?.DaysAfterInitiation).toBe(lake.abortIncompleteMultipartUploadDays);
+  expect(byId['expire-athena-results']).toMatchObject({ Status: 'Enabled', Expiration: { Days: lake.athenaResultsExpirationDays }, Filter: { Prefix: `${lake.athenaResultsPrefix}/` } });
+  expect(byId['expire-noncurrent-versions']?.NoncurrentVersionExpiration?.NoncurrentDays).toBe(lake.noncurrentVersionExpirationDays);
+
+  // Backfill: S3 notifies the alias of every export data file.
+  const notification = await aws.s3.send(new GetBucketNotificationConfigurationCommand({ Bucket }));
+  const toLambda = notification.LambdaFunctionConfigurations ?? [];
+  expect(toLambda).toHaveLength(1);
+  expect(toLambda[0]).toMatchObject({ LambdaFunctionArn: out.lambda_alias_arn, Events: ['s3:ObjectCreated:*'] });
+  const filter = Object.fromEntries((toLambda[0]!.Filter?.Key?.FilterRules ?? []).map((r) => [String(r.Name).toLowerCase(), r.Value]));
+  expect(filter).toEqual({ prefix: `${DEFAULTS.backfill.exportPrefix}/`, suffix: EXPORT_DATA_SUFFIX });
+
+  const tags = (await aws.s3.send(new GetBucketTaggingCommand({ Bucket }))).TagSet ?? [];
+  expectTags(Object.fromEntries(tags.map((t) => [t.Key!, t.Value])), expected, 'bucket');
+}
+
+/** The `${dt}` placeholder arrives in Glue unescaped (the module writes Terraform's `$${dt}`). */
+export function expectedProjection(bucket: string): Record<string, string> {
+  const params = projectionParameters(`s3://${bucket}/${DEFAULTS.lake.dataPrefix}/`, DEFAULTS.glue.projectionStartDate);
+  return Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v.replaceAll('$${', '${')]));
+}
+
+export async function checkCatalog({ aws, out, expected }: CheckContext): Promise<void> {
+  const DatabaseName = out.glue_catalog_database_name as string;
+  expect((await aws.glue.send(new GetDatabaseCommand({ Name: DatabaseName }))).Database?.Name).toBe(DatabaseName);
+
+  const table = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_table_name }))).Table!;
+  expect(table.TableType).toBe('EXTERNAL_TABLE');
+  const sd = table.StorageDescriptor!;
+  expect(sd.Columns!.map((c) => ({ name: c.Name, type: c.Type, comment: c.Comment }))).toEqual(glueColumns(expected.carried));
+  expect(table.PartitionKeys!.map((c) => [c.Name, c.Type])).toEqual([['dt', 'string']]);
+  expect(sd.Location).toBe(`s3://${out.s3_bucket_name}/${DEFAULTS.lake.dataPrefix}/`);
+  expect(sd.InputFormat).toBe(PARQUET.inputFormat);
+  expect(sd.OutputFormat).toBe(PARQUET.outputFormat);
+  expect(sd.SerdeInfo?.SerializationLibrary).toBe(PARQUET.serde);
+  expect(table.Parameters).toMatchObject({ classification: 'parquet', EXTERNAL: 'TRUE', ...expectedProjection(out.s3_bucket_name) });
+
+  const view = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_view_name }))).Table!;
+  expect(view.TableType).toBe('VIRTUAL_VIEW');
+  expect(view.Parameters).toMatchObject({ presto_view: 'true' });
+  const sql = currentStateSql(DatabaseName, out.glue_catalog_table_name, out.glue_catalog_view_name, expected.carried);
+  expect(view.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, sql, expected.carried));
+  expect(view.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type])).toEqual(viewColumns(expected.carried).map((c) => [c.name, c.glue]));
+}
+
+export async function checkWorkgroup({ aws, out, expected }: CheckContext): Promise<void> {
+  const WorkGroup = out.athena_workgroup_name as string;
+  const { WorkGroup: wg } = await aws.json('athena', 'AmazonAthena.GetWorkGroup', { WorkGroup });
+  expect(wg.State).toBe('ENABLED');
+  expect(wg.Configuration).toMatchObject({
+    EnforceWorkGroupConfiguration: true,
+    PublishCloudWatchMetricsEnabled: true,
+    BytesScannedCutoffPerQuery: DEFAULTS.athena.bytesScannedCutoffPerQuery,
+    EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+    ResultConfiguration: {
+      OutputLocation: `s3://${out.s3_bucket_name}/${DEFAULTS.lake.athenaResultsPrefix}/`,
+      EncryptionConfiguration: expected.kmsKeyArn ? { EncryptionOption: 'SSE_KMS', KmsKey: expected.kmsKeyArn } : { EncryptionOption: 'SSE_S3' },
+    },
+  });
+  const { NamedQueryIds: ids } = await aws.json('athena', 'AmazonAthena.ListNamedQueries', { WorkGroup });
+  const queries = await Promise.all((ids as string[]).map(async (NamedQueryId) => (await aws.json('athena', 'AmazonAthena.GetNamedQuery', { NamedQueryId })).NamedQuery));
+  const db = out.glue_catalog_database_name as string;
+  expect(queries.map((q) => q.Name).sort()).toEqual([`${expected.name} ${out.glue_catalog_view_name} view`, ...Object.keys(QUERIES).map((q) => `${expected.name} ${q}`)].sort());
+  for (const q of queries) expect(q, q.Name).toMatchObject({ Database: db, WorkGroup });
+  const viewQuery = queries.find((q) => q.Name.endsWith(' view'));
+  const sql = currentStateSql(db, out.glue_catalog_table_name, out.glue_catalog_view_name, expected.carried);
+  expect(viewQuery.QueryString).toBe(`CREATE OR REPLACE VIEW "${db}"."${out.glue_catalog_view_name}" AS\n${sql}`);
+}
+
+/** The function, its published versions and the alias; returns the alias's version. */
+export async function checkFunction({ aws, out, expected }: CheckContext): Promise<void> {
+  const FunctionName = out.lambda_function_name as string;
+  const fn = await aws.lambda.send(new GetFunctionCommand({ FunctionName }));
+  const c = fn.Configuration!;
+  expect(c.FunctionArn).toBe(out.lambda_function_arn);
+  expect(c).toMatchObject({
+    Runtime: RUNTIME,
+    Architectures: [ARCHITECTURE],
+    Handler: HANDLER_NAME,
+    Role: out.iam_role_arn,
+    CodeSha256: expected.codeSha256,
+    MemorySize: DEFAULTS.lambda.memorySize,
+    Timeout: DEFAULTS.lambda.timeout,
+    TracingConfig: { Mode: 'Active' },
+  });
+  expect(out.lambda_function_code_sha256).toBe(expected.codeSha256);
+  expectTags(fn.Tags ?? {}, expected, 'function');
+
+  // The environment, as the deployed function would read it at cold start.
+  const config = loadPipelineConfig(c.Environment!.Variables!);
+  expect(config.bucket).toBe(out.s3_bucket_name);
+  expect(config.dataPrefix).toBe(DEFAULTS.lake.dataPrefix);
+  expect(config.quarantinePrefix).toBe(DEFAULTS.lake.quarantinePrefix);
+  expect(config.flatten).toEqual({ attributes: expected.explode, partitionKey: expected.partitionKey, sortKey: expected.sortKey, carry: expected.carried });
+  expect(config.actions).toMatchObject({ tableArn: out.dynamodb_table_arn, streamArn: out.dynamodb_table_stream_arn, dlqUrl: out.sqs_dlq_url });
+
+  // Published as version 1, the alias on it.
+  const versions = (await aws.lambda.send(new ListVersionsByFunctionCommand({ FunctionName }))).Versions!.map((v) => v.Version);
+  expect(versions).toEqual(['$LATEST', '1']);
+  expect(out.lambda_function_version).toBe('1');
+  const alias = await aws.lambda.send(new GetAliasCommand({ FunctionName, Name: DEFAULTS.alias.name }));
+  expect(alias).toMatchObject({ AliasArn: out.lambda_alias_arn, FunctionVersion: '1', Name: 'live' });
+  expect(alias.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
+  expect(out.lambda_alias_arn).toBe(`${out.lambda_function_arn}:live`);
+
+  // Asynchronous invocations (S3 export notifications) through the alias: bounded retries, then the DLQ.
+  const invokeConfig = await aws.lambda.send(new GetFunctionEventInvokeConfigCommand({ FunctionName, Qualifier: 'live' }));
+  expect(invokeConfig).toMatchObject({
+    MaximumRetryAttempts: DEFAULTS.backfill.maximumRetryAttempts,
+    MaximumEventAgeInSeconds: DEFAULTS.backfill.maximumEventAgeInSeconds,
+    DestinationConfig: { OnFailure: { Destination: out.sqs_dlq_arn } },
+  });
+  // Only the lake bucket, in this account, may invoke the alias.
+  const permission = JSON.parse((await aws.lambda.send(new GetPolicyCommand({ FunctionName, Qualifier: 'live' }))).Policy!) as { Statement: Statement[] };
+  expect(permission.Statement).toHaveLength(1);
+  expect(permission.Statement[0]).toMatchObject({ Effect: 'Allow', Action: 'lambda:InvokeFunction', Principal: { Service: 's3.amazonaws.com' }, Resource: out.lambda_alias_arn });
+  expect(JSON.stringify(permission.Statement[0]!.Condition)).toContain(out.s3_bucket_arn);
+}
+
+/** The stream trigger: on the alias, from the table's stream, bounded retries into the DLQ. */
+export async function checkTrigger({ aws, out, expected }: CheckContext): Promise<void> {
+  const mappings = (await aws.lambda.send(new ListEventSourceMappingsCommand({ EventSourceArn: out.dynamodb_table_stream_arn }))).EventSourceMappings ?? [];
+  if (!expected.mapping) {
+    expect(mappings).toEqual([]);
+    expect(out.lambda_event_source_mapping_uuid ?? null).toBeNull();
+    return;
+  }
+  expect(mappings).toHaveLength(1);
+  const m = mappings[0]!;
+  const e = DEFAULTS.eventSourceMapping;
+  expect(m).toMatchObject({
+    UUID: out.lambda_event_source_mapping_uuid,
+    EventSourceArn: out.dynamodb_table_stream_arn,
+    StartingPosition: 'TRIM_HORIZON',
+    BatchSize: e.batchSize,
+    MaximumBatchingWindowInSeconds: e.maximumBatchingWindowInSeconds,
+    ParallelizationFactor: e.parallelizationFactor,
+    BisectBatchOnFunctionError: true,
+    MaximumRetryAttempts: e.maximumRetryAttempts,
+    MaximumRecordAgeInSeconds: e.maximumRecordAgeInSeconds,
+    FunctionResponseTypes: ['ReportBatchItemFailures'],
+    DestinationConfig: { OnFailure: { Destination: out.sqs_dlq_arn } },
+  });
+  // On the alias. Moto gap: it reports the ARN of the version the alias points to (never $LATEST or unqualified).
+  expect([out.lambda_alias_arn, `${out.lambda_function_arn}:${out.lambda_alias_function_version}`]).toContain(m.FunctionArn);
+}
+
+export async function checkDlq({ aws, out, expected }: CheckContext): Promise<void> {
+  const QueueName = String(out.sqs_dlq_arn).split(':').at(-1)!;
+  expect((await aws.sqs.send(new GetQueueUrlCommand({ QueueName }))).QueueUrl).toBe(out.sqs_dlq_url);
+  const attributes = (await aws.sqs.send(new GetQueueAttributesCommand({ QueueUrl: out.sqs_dlq_url, AttributeNames: ['All'] }))).Attributes!;
+  expect(attributes.QueueArn).toBe(out.sqs_dlq_arn);
+  expect(attributes.MessageRetentionPeriod).toBe(String(DEFAULTS.deadLetterQueue.messageRetentionSeconds));
+  if (expected.kmsKeyArn) expect(attributes.KmsMasterKeyId).toBe(expected.kmsKeyArn);
+  else expect(attributes.SqsManagedSseEnabled).toBe('true');
+}
+
+/** The execution role: assumed by Lambda only, no managed policies, every resource scoped to this pipeline. */
+export async function checkRole({ aws, out, expected }: CheckContext): Promise<void> {
+  const RoleName = String(out.iam_role_arn).split('/').at(-1)!;
+  const iam = (action: string, params: Record<string, string> = {}) => aws.query('iam', '2010-05-08', action, { RoleName, ...params });
+  const role = await iam('GetRole');
+  expect(xmlValue(role, 'Arn')).toBe(out.iam_role_arn);
+  const trust = JSON.parse(decodeURIComponent(xmlValue(role, 'AssumeRolePolicyDocument'))) as { Statement: Statement[] };
+  expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'lambda.amazonaws.com' } })]);
+  expect(xmlValues(await iam('ListAttachedRolePolicies'), 'PolicyArn')).toEqual([]);
+
+  const names = xmlValues(await iam('ListRolePolicies'), 'member').sort();
+  expect(names).toEqual(['ddb-flatten', 'ddb-flatten-backfill']);
+  const statements: Statement[] = [];
+  for (const PolicyName of names) {
+    const doc = JSON.parse(decodeURIComponent(xmlValue(await iam('GetRolePolicy', { PolicyName }), 'PolicyDocument'))) as { Statement: Statement[] };
+    statements.push(...doc.Statement);
+  }
+  expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+  const resourcesOf = (action: string) => statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Resource)).sort();
+
+  // Wildcard resources only for the actions AWS authorizes on "*" alone.
+  for (const s of statements) {
+    if (list(s.Resource).includes('*')) expect(list(s.Action).filter((a) => !(a in WILDCARD_RESOURCE_ACTIONS)), s.Sid).toEqual([]);
+  }
+  const bucket = out.s3_bucket_arn as string;
+  const table = out.dynamodb_table_arn as string;
+  expect(resourcesOf('dynamodb:GetRecords')).toEqual([out.dynamodb_table_stream_arn]);
+  expect(resourcesOf('dynamodb:BatchGetItem')).toEqual([table]);
+  expect(resourcesOf('dynamodb:ExportTableToPointInTime')).toEqual([table]);
+  const lake = DEFAULTS.lake;
+  expect(resourcesOf('s3:PutObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`].sort());
+  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`]);
+  expect(resourcesOf('sqs:SendMessage')).toEqual([out.sqs_dlq_arn]);
+  expect(resourcesOf('logs:PutLogEvents')).toEqual([expect.stringMatching(new RegExp(`:log-group:${String(out.cloudwatch_log_group_name).replaceAll('/', '\\/')}:\\*$`))]);
+  expect(resourcesOf('kms:Decrypt')).toEqual(expected.kmsKeyArn ? [expected.kmsKeyArn] : []);
+  // Nothing outside this pipeline.
+  const ours = [table, bucket, out.sqs_dlq_arn, `:log-group:${out.cloudwatch_log_group_name}`, ...(expected.kmsKeyArn ? [expected.kmsKeyArn] : [])];
+  for (const r of statements.flatMap((s) => list(s.Resource))) {
+    if (r !== '*') expect(ours.some((o) => r.startsWith(o) || r.includes(o)), `resource ${r}`).toBe(true);
+  }
+}
+
+export async function checkLogsAndAlarms({ aws, out }: CheckContext): Promise<void> {
+  const groups = await aws.json('logs', 'Logs_20140328.DescribeLogGroups', { logGroupNamePrefix: out.cloudwatch_log_group_name });
+  expect(groups.logGroups).toEqual([expect.objectContaining({ logGroupName: out.cloudwatch_log_group_name, retentionInDays: DEFAULTS.logs.retentionInDays })]);
+  const alarms = await aws.query('monitoring', '2010-08-01', 'DescribeAlarms', { AlarmNamePrefix: `${out.lambda_function_name}-` });
+  expect(xmlValues(alarms, 'AlarmName').sort()).toEqual(['dlq-messages', 'errors', 'iterator-age'].map((s) => `${out.lambda_function_name}-${s}`));
+}
+
+/** Every check, by what it covers: test files turn each into an `it`. */
+export const PIPELINE_CHECKS: Readonly<Record<string, (ctx: CheckContext) => Promise<void>>> = {
+  'the table: stream NEW_AND_OLD_IMAGES, PITR, SSE, deletion protection, tags': checkTable,
+  'the bucket: encryption, public access block, TLS-only policy, versioning, lifecycle, export notification': checkBucket,
+  'the Glue table (columns = row schema, projection) and the current-state view': checkCatalog,
+  'the Athena workgroup configuration and its named queries': checkWorkgroup,
+  'the function: code, settings, environment, version 1, alias, async config, S3 permission': checkFunction,
+  'the event source mapping: on the alias, from the stream, bounded retries into the DLQ': checkTrigger,
+  'the DLQ': checkDlq,
+  'the IAM role and its policy documents': checkRole,
+  'the log group and the alarms': checkLogsAndAlarms,
+};

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { App } from 'cdktf';
@@ -223,7 +223,9 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     endpoint = moto.endpoint;
     // Fresh local state in the output directory: moto starts empty, so does the state.
     outdir = join(outDir, 'cdktf.out');
-    stackSettings = { ...settings, backend: { type: 'local', path: join(outDir, 'terraform.local.tfstate') } };
+    const statePath = join(outDir, 'terraform.local.tfstate');
+    rmSync(statePath, { force: true });
+    stackSettings = { ...settings, backend: { type: 'local', path: statePath } };
     target = `stack \`${settings.stackName}\` against a local AWS (moto, empty)`;
   } else {
     const source = awsCredentialSource(process.env);

@@ -10,8 +10,8 @@ const dir = tempDir('cli-threads');
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const BASE = ['flatten', '--attributes', 'items', '--partition-key', 'pk', '--snapshot-time', '2026-01-01T00:00:00Z'];
-// About 3.5 MB of lines: several blocks, so several workers take part.
-const items = Array.from({ length: 20_000 }, (_, i) => ({
+// About 12 MB of lines: several blocks, so several workers take part.
+const items = Array.from({ length: 70_000 }, (_, i) => ({
   pk: { S: `P${i}` },
   items: { L: [{ M: { sku: { S: `S${i % 97}` }, n: { N: `${i}.5` }, note: { S: 'x'.repeat(i % 50) } } }, { L: [] }, { NS: ['3', '1', '2'] }] },
 }));
@@ -24,13 +24,13 @@ describe('ddb-flatten flatten --threads', () => {
     for (const threads of ['1', '3']) {
       const out = join(dir, `t${threads}.parquet`);
       const r = await runNode(CLI_MAIN, [...BASE, '--format', 'parquet', '--threads', threads, '--out', out, input]);
-      expect(r.stderr).toContain('20,000 items → 140,000 rows');
+      expect(r.stderr).toContain('70,000 items → 490,000 rows');
       expect(r.code).toBe(0);
       outs.push(readFileSync(out));
     }
     expect(outs[0]!.equals(outs[1]!)).toBe(true);
     const rows = await readParquetWithDuckdb(join(dir, 't3.parquet'));
-    expect(rows).toHaveLength(140_000);
+    expect(rows).toHaveLength(490_000);
     expect(rows.filter((r) => r.value_type === 'NS').map((r) => r.value).slice(0, 3)).toEqual(['1', '2', '3']);
   });
 
@@ -40,16 +40,16 @@ describe('ddb-flatten flatten --threads', () => {
     expect(two!.stdout.equals(one!.stdout)).toBe(true);
     const rows = parseJsonl(one!.stdout);
     expect(rows[0]).toMatchObject({ pk: 'P0', item_index: 0, key: 'sku' });
-    expect(rows[rows.length - 1]).toMatchObject({ pk: 'P19999', item_index: 2 });
+    expect(rows[rows.length - 1]).toMatchObject({ pk: 'P69999', item_index: 2 });
   });
 
   it('reports a bad line deep in the input with its exact line number, and leaves no --out file', async () => {
     const bad = join(dir, 'bad.json.gz');
-    writeFileSync(bad, gzipSync(`${exportLines(items.slice(0, 15_000))}{"Item":{"pk":{"S":"x"},"items":{"Q":"1"}}}\n${exportLines(items.slice(15_000))}`));
+    writeFileSync(bad, gzipSync(`${exportLines(items.slice(0, 55_000))}{"Item":{"pk":{"S":"x"},"items":{"Q":"1"}}}\n${exportLines(items.slice(55_000))}`));
     const out = join(dir, 'bad.parquet');
     const r = await runNode(CLI_MAIN, [...BASE, '--format', 'parquet', '--threads', '3', '--out', out, bad]);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain(`${bad}:15001: attribute "items": unknown type descriptor "Q"`);
+    expect(r.stderr).toContain(`${bad}:55001: attribute "items": unknown type descriptor "Q"`);
     expect(readdirSync(dir).filter((f) => f.startsWith('bad.parquet') || f.startsWith('.bad.parquet'))).toEqual([]);
   });
 

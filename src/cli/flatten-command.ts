@@ -48,7 +48,7 @@ export const FLATTEN_COMMAND: CommandSpec = {
       'that is not JSON, has no "Item", lacks the --partition-key or --sort-key attribute, or\n' +
       'holds an unknown type descriptor; also invalid UTF-8 and truncated or corrupt gzip.\n' +
       'With --out nothing is left behind. On standard output rows are streamed a block (about\n' +
-      '1 MB of input lines) at a time, so rows of blocks before the bad line may already have\n' +
+      '4 MB of input lines) at a time, so rows of blocks before the bad line may already have\n' +
       'been written; the error message then says how many. Use --out for all or nothing.',
     'A progress line is shown on stderr when it is a terminal and the run lasts over a second.',
     'Exit codes: 0 done, 1 bad input or I/O failure, 2 bad command line, 130 interrupted.',

@@ -8,8 +8,8 @@ import { blockEncoder, type BlockSetup } from './flatten-block.ts';
 import type { BlockRequest, BlockResult } from './flatten-worker.ts';
 import { readLineBlocks, type InputSource } from './lines.ts';
 
-/** Raw input per block: big enough to amortise a message, small enough that memory stays flat. */
-export const BLOCK_BYTES = 1024 * 1024;
+/** Raw input per block, and so per row group: big enough to compress well (Parquet about a tenth of the JSON), small enough that memory stays flat. */
+export const BLOCK_BYTES = 4 * 1024 * 1024;
 
 /** Old-generation heap of a worker: several times what one block needs. */
 export const WORKER_HEAP_MB = 128;
@@ -30,7 +30,7 @@ export interface ParallelOptions {
 /**
  * Flattens export lines on `threads` worker threads and yields each
  * block's output in input order, so the file written is the same as with
- * one thread. At most two blocks per worker are in flight, so memory is
+ * one thread. At most one block per worker plus one are in flight, so memory is
  * bounded whatever the input size. Bad input surfaces as the same
  * InputError (file and line) as on one thread, once the blocks before it
  * have been yielded.
@@ -76,7 +76,7 @@ export async function* flattenInBlocks(sources: readonly InputSource[], options:
     for (const source of sources) {
       for await (const block of readLineBlocks(source, options.blockBytes ?? BLOCK_BYTES, { onBytes: (n) => (options.stats.bytes += n) })) {
         inflight.push(send({ id: id++, name: source.name, block }));
-        if (inflight.length >= 2 * workers.length) yield unwrap(await inflight.shift()!);
+        if (inflight.length > workers.length) yield unwrap(await inflight.shift()!);
         options.onChunk?.(source);
       }
     }

@@ -2,7 +2,7 @@ import type { ColumnSpec } from '../../schema/row-schema.ts';
 import { ByteBuffer } from './byte-buffer.ts';
 import { CODEC_IDS, compress, type CodecName } from './compress.ts';
 import { bitWidthFor, encodeHybrid } from './rle.ts';
-import { binary, bool, encodeStruct, i32, i64, list, struct, type ThriftStruct } from './thrift.ts';
+import { binary, bool, encodeStruct, i32, i64, list, struct, type EncodedStruct, type ThriftStruct } from './thrift.ts';
 
 /**
  * A column-fed Parquet encoder for the flat row schema. It takes the
@@ -324,7 +324,8 @@ export class ParquetFileWriter {
   private readonly emit: (chunk: Buffer) => void;
   private offset = 0;
   private numRows = 0;
-  private readonly rowGroups: ThriftStruct[] = [];
+  /** Each row group's footer entry, encoded as soon as it is written: a long file keeps bytes, not object trees. */
+  private readonly rowGroups: EncodedStruct[] = [];
 
   constructor(columns: readonly ColumnSpec[], emit: (chunk: Buffer) => void, options: ParquetWriterOptions) {
     this.columns = columns;
@@ -359,7 +360,7 @@ export class ParquetFileWriter {
       totalCompressed += chunk.compressedSize;
       chunks.push([[2, i64(chunkOffset)], [3, struct(columnMetaData(this.columns[c]!, chunk, this.options.codec, chunkOffset))]]);
     });
-    this.rowGroups.push([
+    const entry = encodeStruct([
       [1, list('struct', chunks)],
       [2, i64(totalUncompressed)],
       [3, i64(group.rowCount)],
@@ -367,6 +368,7 @@ export class ParquetFileWriter {
       [6, i64(totalCompressed)],
       [7, { t: 'i32', v: this.rowGroups.length }],
     ]);
+    this.rowGroups.push({ encoded: new Uint8Array(entry) });
     this.numRows += group.rowCount;
   }
 

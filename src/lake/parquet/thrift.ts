@@ -16,7 +16,12 @@ export type ThriftValue =
   | { t: 'bool'; v: boolean }
   | { t: 'binary'; v: string | Uint8Array }
   | { t: 'struct'; v: ThriftStruct }
-  | { t: 'list'; elem: 'i32' | 'binary' | 'struct'; v: readonly (number | string | ThriftStruct)[] };
+  | { t: 'list'; elem: 'i32' | 'binary' | 'struct'; v: readonly (number | string | ThriftStruct | EncodedStruct)[] };
+
+/** A struct already encoded (encodeStruct), kept as bytes instead of as an object tree. */
+export interface EncodedStruct {
+  readonly encoded: Uint8Array;
+}
 
 /** Fields in ascending id order; undefined entries are skipped (optional fields). */
 export type ThriftStruct = readonly (readonly [number, ThriftValue] | undefined)[];
@@ -26,7 +31,7 @@ export const i64 = (v: number | bigint): ThriftValue => ({ t: 'i64', v });
 export const bool = (v: boolean): ThriftValue => ({ t: 'bool', v });
 export const binary = (v: string | Uint8Array): ThriftValue => ({ t: 'binary', v });
 export const struct = (v: ThriftStruct): ThriftValue => ({ t: 'struct', v });
-export const list = (elem: 'i32' | 'binary' | 'struct', v: readonly (number | string | ThriftStruct)[]): ThriftValue => ({ t: 'list', elem, v });
+export const list = (elem: 'i32' | 'binary' | 'struct', v: readonly (number | string | ThriftStruct | EncodedStruct)[]): ThriftValue => ({ t: 'list', elem, v });
 
 export class ThriftWriter {
   private readonly out = new ByteBuffer(256);
@@ -114,6 +119,7 @@ export class ThriftWriter {
         for (const e of value.v) {
           if (value.elem === 'i32') this.zigzag32(e as number);
           else if (value.elem === 'binary') this.binary(e as string);
+          else if ('encoded' in (e as object)) this.out.bytes((e as EncodedStruct).encoded);
           else this.struct(e as ThriftStruct);
         }
       }

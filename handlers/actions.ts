@@ -48,7 +48,7 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
       result = await reflatten(clients.ddb, deps.sink, config, request.keys);
       break;
     case 'redrive':
-      result = await redrive(clients.sqs, clients.streams, deps.sink, config, request.maxMessages);
+      result = await redrive(clients, deps.sink, config, request.maxMessages);
       break;
   }
   deps.logger.info(`action ${request.action} done`, { action: request.action, result: result as Record<string, unknown> });

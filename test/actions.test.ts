@@ -266,13 +266,22 @@ describe.skipIf(skipReason)('redrive', () => {
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: failure(3, 8) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: failure(0, 1, `${streamArn.replace(table, 'someone-else')}`) }));
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: 'not json' }));
+    // An export file whose asynchronous invocation ran out of retries: its on-failure record carries the S3 event.
+    const root = `${config.actions.exportPrefix}/t=1764237600/AWSDynamoDB/01764237600000-redrive1`;
+    const folder = exportFolder({ keyPrefix: root, exportTime: new Date(1764237600_000), files: [[order('E1', 'e'), order('E2', 'f')]] });
+    await uploadExportFolder(s3, BUCKET, root, folder);
+    const [notification] = await dataFileNotifications(`${root}/`);
+    await sqs.send(new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({ version: '1.0', requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: notification, responseContext: { statusCode: 200, functionError: 'Unhandled' } }),
+    }));
 
     const result = await invoke({ action: 'redrive' });
-    expect(result).toMatchObject({ messages: 3, deleted: 1, kept: 2, records: 6, rows: 6 * 5 });
+    expect(result).toMatchObject({ messages: 4, deleted: 2, kept: 2, records: 6, rows: 6 * 5 + 2 * 5 });
     const kept = (result.outcomes as { deleted: boolean; problem?: string }[]).filter((o) => !o.deleted).map((o) => o.problem);
     expect(kept).toEqual(expect.arrayContaining([expect.stringMatching(/not this pipeline's stream/), expect.stringMatching(/not JSON/)]));
 
-    expect(await currentView(config, 'SELECT DISTINCT pk FROM current_state')).toEqual(['R3', 'R4', 'R5', 'R6', 'R7', 'R8'].map((pk) => JSON.stringify({ pk })));
+    expect(await currentView(config, 'SELECT DISTINCT pk FROM current_state')).toEqual(['E1', 'E2', 'R3', 'R4', 'R5', 'R6', 'R7', 'R8'].map((pk) => JSON.stringify({ pk })));
     const attrs = await sqs.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
     expect(Number(attrs.Attributes!.ApproximateNumberOfMessages) + Number(attrs.Attributes!.ApproximateNumberOfMessagesNotVisible)).toBe(2);
   });

@@ -1,6 +1,9 @@
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { PipelineConfig } from '../config/pipeline-config.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { parseExportDataKey } from '../backfill/export-layout.ts';
+import { flattenExportFile } from '../backfill/flatten-export-file.ts';
 import type { StreamRecordLike } from '../flatten/stream-record.ts';
 import type { LakeSink } from '../lake/sink.ts';
 import { processStreamBatch } from '../pipeline/stream-batch.ts';
@@ -85,13 +88,14 @@ export async function readRange(streams: DynamoDBStreamsClient, info: StreamBatc
  * the message only when everything was stored. Messages it cannot handle
  * (records past retention, another pipeline's stream) are kept and reported.
  */
-export async function redrive(
-  sqs: SQSClient,
-  streams: DynamoDBStreamsClient,
-  sink: LakeSink,
-  config: PipelineConfig,
-  maxMessages: number,
-): Promise<RedriveResult> {
+export interface RedriveClients {
+  readonly sqs: SQSClient;
+  readonly streams: DynamoDBStreamsClient;
+  readonly s3: S3Client;
+}
+
+export async function redrive(clients: RedriveClients, sink: LakeSink, config: PipelineConfig, maxMessages: number): Promise<RedriveResult> {
+  const { sqs } = clients;
   const queueUrl = config.actions.dlqUrl;
   if (!queueUrl) throw new ActionConfigError('redrive', 'DLQ_URL');
   const outcomes: RedriveOutcome[] = [];
@@ -104,7 +108,7 @@ export async function redrive(
     if (messages.length === 0) break;
     for (const message of messages) {
       seen.add(message.MessageId!);
-      outcomes.push(await redriveOne(sqs, streams, sink, config, queueUrl, message.MessageId!, message.ReceiptHandle!, message.Body));
+      outcomes.push(await redriveOne(clients, sink, config, queueUrl, message.MessageId!, message.ReceiptHandle!, message.Body));
     }
   }
   return {
@@ -117,9 +121,21 @@ export async function redrive(
   };
 }
 
+/** The S3 keys of an asynchronous invocation's on-failure record (a backfill export file), if that is what it is. */
+export function failedExportFiles(body: string | undefined): string[] | undefined {
+  let parsed: { requestPayload?: { Records?: { eventSource?: string; s3?: { object?: { key?: string } } }[] } };
+  try {
+    parsed = JSON.parse(body ?? '');
+  } catch {
+    return undefined;
+  }
+  const records = parsed?.requestPayload?.Records;
+  if (!Array.isArray(records) || records.length === 0 || !records.every((r) => r?.eventSource === 'aws:s3')) return undefined;
+  return records.map((r) => decodeURIComponent(String(r.s3?.object?.key ?? '').replace(/\+/g, ' ')));
+}
+
 async function redriveOne(
-  sqs: SQSClient,
-  streams: DynamoDBStreamsClient,
+  clients: RedriveClients,
   sink: LakeSink,
   config: PipelineConfig,
   queueUrl: string,
@@ -127,7 +143,24 @@ async function redriveOne(
   receipt: string,
   body: string | undefined,
 ): Promise<RedriveOutcome> {
+  const { sqs, streams } = clients;
   const kept = (problem: string, extra: Partial<RedriveOutcome> = {}): RedriveOutcome => ({ messageId, records: 0, rows: 0, quarantined: 0, deleted: false, problem, ...extra });
+  const exportFiles = failedExportFiles(body);
+  if (exportFiles) {
+    // A backfill export file whose asynchronous invocation ran out of retries: flatten it again (its object is replaced).
+    let rows = 0;
+    for (const key of exportFiles) {
+      const file = parseExportDataKey(key, config.actions.exportPrefix);
+      if (!file) return kept(`${key} is not an export data file of this pipeline (${config.actions.exportPrefix}/t=<time>/AWSDynamoDB/<id>/data/…)`);
+      try {
+        rows += (await flattenExportFile(clients.s3, config, file)).rows;
+      } catch (error) {
+        return kept(`re-flattening ${key} failed: ${(error as Error).message}`, { rows });
+      }
+    }
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+    return { messageId, range: exportFiles.join(', '), records: 0, rows, quarantined: 0, deleted: true };
+  }
   let info: StreamBatchInfo;
   try {
     info = parseFailureMessage(body);

@@ -40,7 +40,7 @@ export interface HandlerBundle {
  * ESM output keeps top-level await and tree-shakes the AWS SDK, but some
  * bundled CommonJS still calls require() for Node built-ins; give it one.
  */
-const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
+export const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
 
 export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
   const result = buildSync({

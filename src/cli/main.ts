@@ -75,9 +75,7 @@ export async function main(argv: readonly string[], io: CliIO = processIO()): Pr
   }
 }
 
-/** Entry point for bin/ddb-flatten.mjs and `node src/cli/main.ts`. */
+/** Runs the CLI on the process's arguments; src/cli/run.ts (the program) calls it. */
 export async function runCli(argv: readonly string[] = process.argv.slice(2)): Promise<void> {
   process.exitCode = await main(argv);
 }
-
-if (import.meta.main) await runCli();

@@ -11,6 +11,9 @@ import { readLineBlocks, type InputSource } from './lines.ts';
 /** Raw input per block, and so per row group: big enough to compress well (Parquet about a tenth of the JSON), small enough that memory stays flat. */
 export const BLOCK_BYTES = 4 * 1024 * 1024;
 
+/** The worker's module: its TypeScript source in the repository, the bundled .mjs beside the CLI bundle (dist/cli). */
+const WORKER_URL = new URL(import.meta.url.endsWith('.ts') ? './flatten-worker.ts' : './flatten-worker.mjs', import.meta.url);
+
 /** Old-generation heap of a worker: several times what one block needs. */
 export const WORKER_HEAP_MB = 128;
 
@@ -44,7 +47,7 @@ export async function* flattenInBlocks(sources: readonly InputSource[], options:
   // A worker holds one block's rows at a time: a small heap keeps the process's memory flat.
   const workers = Array.from(
     { length: options.threads },
-    () => new Worker(new URL('./flatten-worker.ts', import.meta.url), { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 } }),
+    () => new Worker(WORKER_URL, { workerData: setup, resourceLimits: { maxOldGenerationSizeMb: WORKER_HEAP_MB, maxYoungGenerationSizeMb: 16 } }),
   );
   const waiting = new Map<number, { resolve: (r: BlockResult) => void; reject: (e: unknown) => void }>();
   for (const worker of workers) {

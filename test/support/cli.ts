@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { CliIO } from '../../src/cli/io.ts';
 
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
-export const CLI_MAIN = join(REPO, 'src/cli/main.ts');
+export const CLI_MAIN = join(REPO, 'src/cli/run.ts');
 export const CLI_BIN = join(REPO, 'bin/ddb-flatten.mjs');
 export const START_MAIN = join(REPO, 'src/local/main.ts');
 

@@ -1,0 +1,35 @@
+import { rmSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { buildSync } from 'esbuild';
+import { REPO_ROOT, REQUIRE_SHIM } from '../modules/lambda-bundle.ts';
+
+/**
+ * `npm run build:cli [dir]`: the `ddb-flatten` CLI as plain JavaScript, so
+ * an installed package runs on any Node.js 20 or newer (Node does not run
+ * TypeScript from node_modules). Two bundles side by side: the CLI and its
+ * worker thread, which the CLI finds beside itself. Run on `npm pack`.
+ */
+export function buildCli(outdir: string = join(REPO_ROOT, 'dist/cli')): string[] {
+  rmSync(outdir, { recursive: true, force: true });
+  const result = buildSync({
+    entryPoints: { 'ddb-flatten': join(REPO_ROOT, 'src/cli/run.ts'), 'flatten-worker': join(REPO_ROOT, 'src/io/flatten-worker.ts') },
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    target: 'node20',
+    format: 'esm',
+    minify: true,
+    treeShaking: true,
+    mainFields: ['module', 'main'],
+    banner: { js: REQUIRE_SHIM },
+    legalComments: 'none',
+    metafile: true,
+    logLevel: 'warning',
+  });
+  return Object.keys(result.metafile.outputs).map((f) => join(process.cwd(), f));
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  for (const file of buildCli(process.argv[2])) console.log(relative(process.cwd(), file));
+}

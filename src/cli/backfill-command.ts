@@ -86,8 +86,7 @@ async function flattenFile(p: BackfillPlan, file: ExportDataSource, total: Expor
   const name = snapshotObjectName({ exportId: p.source.exportId, fileStem: file.stem } as ExportDataFile);
   const target = join(p.lake, partitionKey(p.prefix, utcDate(p.source.snapshotMs), name));
   await mkdir(dirname(target), { recursive: true });
-  const out = await atomicFileOutput(target);
-  const unregister = io.onInterrupt(() => out.abortSync());
+  const out = await atomicFileOutput(target, io.onInterrupt);
   const stats = newExportStats();
   try {
     const writer = parquetWriter(out, p.config.carry);
@@ -115,8 +114,6 @@ async function flattenFile(p: BackfillPlan, file: ExportDataSource, total: Expor
   } catch (error) {
     await out.abort();
     throw error;
-  } finally {
-    unregister();
   }
 }
 

@@ -97,8 +97,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<FlattenPlan | u
 export async function runFlatten(argv: readonly string[], io: CliIO): Promise<number> {
   const p = await plan(argv, io);
   if (!p) return 0;
-  const out: ByteOutput = p.out === undefined ? streamOutput(io.stdout) : await atomicFileOutput(p.out);
-  const unregister = io.onInterrupt(() => out.abortSync());
+  const out: ByteOutput = p.out === undefined ? streamOutput(io.stdout) : await atomicFileOutput(p.out, io.onInterrupt);
   const stats = newExportStats();
   let rowsWritten = 0;
   const totalBytes = p.inputs.every((i) => i.size !== undefined) ? p.inputs.reduce((n, i) => n + i.size!, 0) : undefined;
@@ -127,7 +126,5 @@ export async function runFlatten(argv: readonly string[], io: CliIO): Promise<nu
       error.message += `\nstandard output is incomplete: ${formatCount(rowsWritten)} rows were written before the error (use --out FILE for all or nothing)`;
     }
     throw error;
-  } finally {
-    unregister();
   }
 }

@@ -29,12 +29,19 @@ export interface ByteOutput {
   abortSync(): void;
 }
 
-export async function atomicFileOutput(path: string): Promise<ByteOutput> {
+/**
+ * `onInterrupt` registers a synchronous cleanup for SIGINT/SIGTERM. It is
+ * registered before the temporary file is created, so there is no moment
+ * at which an interrupt can leave it behind.
+ */
+export async function atomicFileOutput(path: string, onInterrupt?: (cleanup: () => void) => () => void): Promise<ByteOutput> {
   const temp = join(dirname(path), `.${basename(path)}.${process.pid}.${randomBytes(4).toString('hex')}.partial`);
+  const unregister = onInterrupt?.(() => rmSync(temp, { force: true })) ?? (() => {});
   let handle: FileHandle | undefined;
   try {
     handle = await open(temp, 'wx');
   } catch (error) {
+    unregister();
     throw new Error(`--out ${path}: cannot create a file in ${dirname(path)}: ${(error as Error).message}`);
   }
   let finished = false;
@@ -54,17 +61,20 @@ export async function atomicFileOutput(path: string): Promise<ByteOutput> {
       await fh.close();
       await rename(temp, path);
       finished = true;
+      unregister();
     },
     async abort() {
       if (finished) return;
       finished = true;
       await fh.close().catch(() => {});
       await rm(temp, { force: true });
+      unregister();
     },
     abortSync() {
       if (finished) return;
       finished = true;
       rmSync(temp, { force: true });
+      unregister();
     },
   };
 }

@@ -3,7 +3,7 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { buildSync } from 'esbuild';
+import { buildSync, type BuildOptions } from 'esbuild';
 
 /**
  * The stream handler as a deployable Lambda zip: one esbuild bundle
@@ -42,18 +42,23 @@ export interface HandlerBundle {
  */
 export const REQUIRE_SHIM = "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);";
 
+/** How this project bundles for Node: one ESM file per entry, minified and tree-shaken, dependencies included. */
+export const NODE_BUNDLE = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  minify: true,
+  treeShaking: true,
+  mainFields: ['module', 'main'],
+  banner: { js: REQUIRE_SHIM },
+  legalComments: 'none',
+} as const satisfies BuildOptions;
+
 export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
   const result = buildSync({
+    ...NODE_BUNDLE,
     entryPoints: [entry],
-    bundle: true,
-    platform: 'node',
     target: 'node22',
-    format: 'esm',
-    minify: true,
-    treeShaking: true,
-    mainFields: ['module', 'main'],
-    banner: { js: REQUIRE_SHIM },
-    legalComments: 'none',
     charset: 'utf8',
     outfile: 'index.mjs',
     write: false,

@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
-import { REPO_ROOT, REQUIRE_SHIM } from '../modules/lambda-bundle.ts';
+import { NODE_BUNDLE, REPO_ROOT } from '../modules/lambda-bundle.ts';
 
 /**
  * `npm run build:cli [dir]`: the `ddb-flatten` CLI as plain JavaScript, so
@@ -12,18 +12,11 @@ import { REPO_ROOT, REQUIRE_SHIM } from '../modules/lambda-bundle.ts';
 export function buildCli(outdir: string = join(REPO_ROOT, 'dist/cli')): string[] {
   rmSync(outdir, { recursive: true, force: true });
   const result = buildSync({
+    ...NODE_BUNDLE,
     entryPoints: { 'ddb-flatten': join(REPO_ROOT, 'src/cli/run.ts'), 'flatten-worker': join(REPO_ROOT, 'src/io/flatten-worker.ts') },
     outdir,
     outExtension: { '.js': '.mjs' },
-    bundle: true,
-    platform: 'node',
     target: 'node20',
-    format: 'esm',
-    minify: true,
-    treeShaking: true,
-    mainFields: ['module', 'main'],
-    banner: { js: REQUIRE_SHIM },
-    legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
   });

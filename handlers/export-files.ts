@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { S3Event } from 'aws-lambda';
-import { parseExportDataKey } from '../src/backfill/export-layout.ts';
+import { notificationKey, parseExportDataKey } from '../src/backfill/export-layout.ts';
 import { flattenExportFile, type ExportFileResult } from '../src/backfill/flatten-export-file.ts';
 import type { PipelineConfig } from '../src/config/pipeline-config.ts';
 
@@ -9,11 +9,6 @@ export interface ExportFileDeps {
   readonly config: PipelineConfig;
   readonly s3: S3Client;
   readonly logger: Logger;
-}
-
-/** S3 notification keys are URL-encoded, with + for spaces. */
-export function notificationKey(raw: string): string {
-  return decodeURIComponent(raw.replace(/\+/g, ' '));
 }
 
 /**

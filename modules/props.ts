@@ -9,9 +9,10 @@
  * `validation` blocks instead.
  */
 
-/** DynamoDB scalar types allowed for key attributes. */
-export const KEY_TYPES = ['S', 'N', 'B'] as const;
-export type KeyType = (typeof KEY_TYPES)[number];
+import type { KeyType } from '../src/config/pipeline-config.ts';
+
+/** DynamoDB scalar types allowed for key attributes: the handler's own list (PARTITION_KEY_TYPE, SORT_KEY_TYPE). */
+export { KEY_TYPES, type KeyType } from '../src/config/pipeline-config.ts';
 
 export interface KeyAttribute {
   /** Attribute name, as in the table's key schema. */

@@ -6,6 +6,7 @@ import {
   ConfigError,
   listProblems,
   prefixProblem,
+  STREAM_ARN_PATTERN,
 } from '../src/config/validate.ts';
 import { type FlatteningPipelineProps, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from './props.ts';
 
@@ -38,7 +39,7 @@ export const RULES = {
     allowed: 'a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key-id> (not an alias: IAM policies need the key ARN)',
   },
   streamArn: {
-    pattern: '^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[0-9A-Za-z:.-]+$',
+    pattern: STREAM_ARN_PATTERN,
     allowed: 'a DynamoDB stream ARN, arn:<partition>:dynamodb:<region>:<account>:table/<table>/stream/<label>',
   },
   snsTopicArn: {

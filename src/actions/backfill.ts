@@ -1,7 +1,7 @@
 import { DescribeExportCommand, ExportTableToPointInTimeCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../config/pipeline-config.ts';
-import { exportRoot, parseExportDataKey, parseExportRoot, type ExportFileMarker } from '../backfill/export-layout.ts';
+import { exportRoot, markerKey, parseExportDataKey, parseExportRoot, type ExportFileMarker } from '../backfill/export-layout.ts';
 import { ActionConfigError } from './errors.ts';
 
 export interface BackfillStarted {
@@ -75,13 +75,17 @@ export async function backfillStatus(ddb: DynamoDBClient, s3: S3Client, config: 
     throw new Error(`export ${exportArn} wrote to s3://${d.S3Bucket}/${d.S3Prefix ?? ''}, not to a backfill prefix of this pipeline (s3://${config.bucket}/${config.actions.exportPrefix}/t=<time>/)`);
   }
   const files = (await listAll(s3, config.bucket, `${root.root}/AWSDynamoDB/`)).map((k) => parseExportDataKey(k, config.actions.exportPrefix)).filter((f) => f !== undefined);
-  const markers = new Map<string, ExportFileMarker>();
-  for (const key of await listAll(s3, config.bucket, `${root.root}/ddb-flatten/`)) {
-    const body = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
-    markers.set(key.slice(key.lastIndexOf('/', key.lastIndexOf('/') - 1) + 1), JSON.parse(await body.Body!.transformToString()) as ExportFileMarker);
-  }
-  const flattened = files.filter((f) => markers.has(`${f.exportId}/${f.fileStem}.json`));
-  const pending = files.filter((f) => !markers.has(`${f.exportId}/${f.fileStem}.json`)).map((f) => f.key);
+  const markerKeys = await listAll(s3, config.bucket, `${root.root}/ddb-flatten/`);
+  const markers = new Map<string, ExportFileMarker>(
+    await Promise.all(
+      markerKeys.map(async (key): Promise<[string, ExportFileMarker]> => {
+        const body = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: key }));
+        return [key, JSON.parse(await body.Body!.transformToString()) as ExportFileMarker];
+      }),
+    ),
+  );
+  const flattened = files.filter((f) => markers.has(markerKey(f)));
+  const pending = files.filter((f) => !markers.has(markerKey(f))).map((f) => f.key);
   const all = [...markers.values()];
   const status = d.ExportStatus ?? 'UNKNOWN';
   return {

@@ -1,4 +1,4 @@
-import { describe, type AttributeValue } from '../flatten/attribute-value.ts';
+import { describe, isNumberText, type AttributeValue } from '../flatten/attribute-value.ts';
 import type { KeyType } from '../config/pipeline-config.ts';
 
 /**
@@ -52,7 +52,7 @@ function onlyFields(obj: Record<string, unknown>, allowed: readonly string[], wh
 /** A key value: plain text in the table's key type, or an AttributeValue such as {"N":"5"}. */
 function keyValue(value: unknown, type: KeyType, where: string): AttributeValue {
   if (typeof value === 'string') {
-    if (type === 'N' && !/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(value)) throw new PayloadError(`${where} must be number text for a key of type N, got "${value}"`);
+    if (type === 'N' && !isNumberText(value)) throw new PayloadError(`${where} must be number text for a key of type N, got "${value}"`);
     if (value === '') throw new PayloadError(`${where} must not be empty`);
     return { [type]: value } as AttributeValue;
   }

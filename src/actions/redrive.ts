@@ -2,8 +2,9 @@ import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aw
 import { GetRecordsCommand, GetShardIteratorCommand, type DynamoDBStreamsClient, type _Record } from '@aws-sdk/client-dynamodb-streams';
 import type { PipelineConfig } from '../config/pipeline-config.ts';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { parseExportDataKey } from '../backfill/export-layout.ts';
+import { notificationKey, parseExportDataKey } from '../backfill/export-layout.ts';
 import { flattenExportFile } from '../backfill/flatten-export-file.ts';
+import { isSequenceNumber } from '../flatten/flatten.ts';
 import type { StreamRecordLike } from '../flatten/stream-record.ts';
 import type { LakeSink } from '../lake/sink.ts';
 import { processStreamBatch } from '../pipeline/stream-batch.ts';
@@ -52,7 +53,7 @@ export function parseFailureMessage(body: string | undefined): StreamBatchInfo {
   }
   const info = (parsed as { DDBStreamBatchInfo?: Partial<StreamBatchInfo> } | null)?.DDBStreamBatchInfo;
   const ok = (v: unknown) => typeof v === 'string' && v.length > 0;
-  if (!info || !ok(info.shardId) || !/^\d{1,40}$/.test(String(info.startSequenceNumber)) || !/^\d{1,40}$/.test(String(info.endSequenceNumber)) || !ok(info.streamArn)) {
+  if (!info || !ok(info.shardId) || !isSequenceNumber(info.startSequenceNumber) || !isSequenceNumber(info.endSequenceNumber) || !ok(info.streamArn)) {
     throw new Error('the message has no valid DDBStreamBatchInfo (shardId, startSequenceNumber, endSequenceNumber, streamArn): not a DynamoDB Streams on-failure record');
   }
   return info as StreamBatchInfo;
@@ -131,7 +132,7 @@ export function failedExportFiles(body: string | undefined): string[] | undefine
   }
   const records = parsed?.requestPayload?.Records;
   if (!Array.isArray(records) || records.length === 0 || !records.every((r) => r?.eventSource === 'aws:s3')) return undefined;
-  return records.map((r) => decodeURIComponent(String(r.s3?.object?.key ?? '').replace(/\+/g, ' ')));
+  return records.map((r) => notificationKey(String(r.s3?.object?.key ?? '')));
 }
 
 async function redriveOne(

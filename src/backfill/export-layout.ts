@@ -12,6 +12,11 @@
  *   <exportPrefix>/t=<T>/ddb-flatten/<exportId>/<name>.json   (one marker per flattened file)
  */
 
+/** S3 notification keys are URL-encoded, with + for spaces. */
+export function notificationKey(raw: string): string {
+  return decodeURIComponent(raw.replace(/\+/g, ' '));
+}
+
 export interface ExportDataFile {
   /** The export's S3 prefix: <exportPrefix>/t=<T>. */
   readonly exportRoot: string;

@@ -7,6 +7,7 @@ import {
   listProblems,
   prefixProblem,
   splitList,
+  STREAM_ARN_PATTERN,
 } from './validate.ts';
 
 /** What the stream handler needs, read once at cold start. */
@@ -21,8 +22,9 @@ export interface PipelineConfig {
   readonly actions: ActionSettings;
 }
 
-export type KeyType = 'S' | 'N' | 'B';
-export const KEY_TYPES: readonly KeyType[] = ['S', 'N', 'B'];
+/** DynamoDB scalar types allowed for key attributes. */
+export const KEY_TYPES = ['S', 'N', 'B'] as const;
+export type KeyType = (typeof KEY_TYPES)[number];
 
 export interface ActionSettings {
   /** The source table, for ExportTableToPointInTime and BatchGetItem. */
@@ -60,7 +62,7 @@ export const ENVIRONMENT = {
 export type EnvironmentName = keyof typeof ENVIRONMENT;
 
 const TABLE_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
-const STREAM_ARN = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}\/stream\/[^\s/]+$/;
+const STREAM_ARN = new RegExp(STREAM_ARN_PATTERN);
 
 export function loadPipelineConfig(env: Readonly<Record<string, string | undefined>>): PipelineConfig {
   const problems: string[] = [];

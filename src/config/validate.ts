@@ -6,6 +6,9 @@ import { carriedNameProblem } from '../schema/row-schema.ts';
  * returns a problem sentence naming what is allowed, or undefined.
  */
 
+/** A DynamoDB stream ARN; the handler's STREAM_ARN and the module's existingStreamArn use the same pattern. */
+export const STREAM_ARN_PATTERN = '^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:[0-9]{12}:table/[A-Za-z0-9_.-]{3,255}/stream/[0-9A-Za-z:.-]+$';
+
 /** S3 bucket naming rules (general purpose buckets). */
 export function bucketNameProblem(name: string): string | undefined {
   if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(name) || name.includes('..') || /^\d+\.\d+\.\d+\.\d+$/.test(name)) {

@@ -34,9 +34,14 @@ export interface VersionStamp {
   readonly sequence: string;
 }
 
+/** Whether a value is a stream sequence number: a decimal of at most 40 digits. */
+export function isSequenceNumber(value: unknown): value is string {
+  return typeof value === 'string' && /^\d{1,40}$/.test(value);
+}
+
 /** Stream sequence numbers are 21-40 digit decimals; padding makes text order equal numeric order. */
 export function padSequence(sequence: unknown, where = 'SequenceNumber'): string {
-  if (typeof sequence !== 'string' || !/^\d{1,40}$/.test(sequence)) {
+  if (!isSequenceNumber(sequence)) {
     throw new FlattenError(`expected a decimal sequence number of 1 to ${SEQUENCE_WIDTH} digits, got ${describe(sequence)}`, where);
   }
   return sequence.padStart(SEQUENCE_WIDTH, '0');

@@ -1,4 +1,4 @@
-import { rowColumnNames, type EventName, type ValueType } from '../schema/row-schema.ts';
+import type { EventName, ValueType } from '../schema/row-schema.ts';
 
 /**
  * Flattened rows held column by column. The engine appends straight into
@@ -117,10 +117,6 @@ export class RowBatch {
       list.push(i);
     }
     return byDt;
-  }
-
-  columnNames(): string[] {
-    return rowColumnNames(this.carried);
   }
 }
 

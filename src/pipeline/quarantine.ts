@@ -1,6 +1,6 @@
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeSink } from '../lake/sink.ts';
-import { utcDate } from '../flatten/flatten.ts';
+import { isSequenceNumber, utcDate } from '../flatten/flatten.ts';
 
 /** A record that could not be flattened, kept whole with the reason so it can be fixed and replayed. */
 export interface QuarantinedRecord {
@@ -31,7 +31,7 @@ export async function quarantine(sink: LakeSink, prefix: string, record: unknown
 
 function sequenceOf(record: unknown): string | undefined {
   const seq = (record as { dynamodb?: { SequenceNumber?: unknown } } | null)?.dynamodb?.SequenceNumber;
-  return typeof seq === 'string' && /^\d{1,40}$/.test(seq) ? seq : undefined;
+  return isSequenceNumber(seq) ? seq : undefined;
 }
 
 function safeJson(value: unknown): string {

@@ -1,5 +1,5 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
-import { Flattener } from '../flatten/flatten.ts';
+import { Flattener, isSequenceNumber } from '../flatten/flatten.ts';
 import { RowBatch } from '../flatten/row-batch.ts';
 import { appendStreamRecord, type StreamRecordLike } from '../flatten/stream-record.ts';
 import { writeBatchToLake, type WrittenObject } from '../lake/lake-writer.ts';
@@ -71,7 +71,7 @@ export async function processStreamBatch(records: readonly StreamRecordLike[], d
       quarantined.push(key);
       deps.onQuarantine?.(key, error);
     }
-    const valid = sequences.filter((s): s is string => typeof s === 'string' && /^\d{1,40}$/.test(s));
+    const valid = sequences.filter(isSequenceNumber);
     const name = streamBatchName(valid[0] ?? 'none', valid[valid.length - 1] ?? 'none', identities);
     const objects = batch.length === 0 ? [] : await writeBatchToLake(sink, config.dataPrefix, batch, name);
     return { batchItemFailures: [], records: records.length, rows: batch.length, objects, quarantined };

@@ -3,7 +3,13 @@ import { AthenaNamedQuery } from '@cdktf/provider-aws/lib/athena-named-query/ind
 import { AthenaWorkgroup } from '@cdktf/provider-aws/lib/athena-workgroup/index.js';
 import { QUERIES, type QueryName, quoteIdent, renderSql, sqlTemplate } from '../src/sql/views.ts';
 import { choose, isAbsent, isToken } from './expressions.ts';
+import type { GlueCatalog } from './glue-catalog.ts';
 import type { ResolvedConfig } from './naming.ts';
+
+/** First lines of a view's named query: it is the view's SQL, not a statement that re-creates the view. */
+function viewCopyHeader(view: string): string {
+  return `-- The SQL of the view ${view}, for reading and as a starting point for your own queries.\n-- The view itself belongs to Terraform (ddb-flatten module): a CREATE OR REPLACE VIEW run here would be reverted by the next apply.`;
+}
 
 /** What each named query is for, shown in the Athena console. */
 export const QUERY_DESCRIPTIONS: Readonly<Record<QueryName, string>> = {
@@ -23,7 +29,7 @@ export class AthenaWorkgroupConstruct extends Construct {
   readonly workgroup: AthenaWorkgroup;
   readonly namedQueries: AthenaNamedQuery[] = [];
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, viewSql: string) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, catalog: Pick<GlueCatalog, 'viewSql' | 'elementViewSql'>) {
     super(scope, id);
     const noKms = isAbsent(config.kmsKeyArn);
     this.workgroup = new AthenaWorkgroup(this, 'workgroup', {
@@ -52,15 +58,27 @@ export class AthenaWorkgroupConstruct extends Construct {
     // SQL names the catalog objects by their configured names; `database` below references the resource (ordering).
     const names = { table: `${q(g.databaseName)}.${q(g.tableName)}`, currentView: `${q(g.databaseName)}.${q(g.viewName)}` };
 
+    // The views belong to Terraform (Glue tables of this module); the named queries are read-only copies of their SQL.
     this.namedQueries.push(
       new AthenaNamedQuery(this, 'view-definition', {
         name: `${config.name} ${g.viewName} view`,
-        description: `Re-creates the ${g.viewName} view (the module also registers it in Glue).`,
+        description: `The SQL of the ${g.viewName} view (a copy: Terraform manages the view itself).`,
         workgroup: this.workgroup.id,
         database: databaseName,
-        query: `CREATE OR REPLACE VIEW ${names.currentView} AS\n${viewSql}`,
+        query: `${viewCopyHeader(names.currentView)}\n${catalog.viewSql}`,
       }),
     );
+    for (const element of catalog.elementViewSql) {
+      const query = new AthenaNamedQuery(this, element.forEach ? 'element-views' : `element-view-${element.name}`, {
+        name: `${config.name} ${element.name} view`,
+        description: `The SQL of the ${element.name} view (a copy: Terraform manages the view itself).`,
+        workgroup: this.workgroup.id,
+        database: databaseName,
+        query: `${viewCopyHeader(`${q(g.databaseName)}.${q(element.name)}`)}\n${element.sql}`,
+      });
+      if (element.forEach) query.addOverride('for_each', element.forEach);
+      this.namedQueries.push(query);
+    }
     for (const query of Object.keys(QUERIES) as QueryName[]) {
       const template = sqlTemplate(QUERIES[query]);
       // Sample queries name columns explicitly; only the view expands the column list.

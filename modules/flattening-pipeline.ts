@@ -55,7 +55,7 @@ export class FlatteningPipeline extends Construct {
     this.source = new SourceTable(this, 'source', config);
     this.lake = new LakeBucket(this, 'lake', config, partition);
     this.catalog = new GlueCatalog(this, 'catalog', config, this.lake.bucketName);
-    this.athena = new AthenaWorkgroupConstruct(this, 'athena', config, this.lake.bucketName, this.catalog.database.name, this.catalog.viewSql);
+    this.athena = new AthenaWorkgroupConstruct(this, 'athena', config, this.lake.bucketName, this.catalog.database.name, this.catalog);
     this.logs = new FunctionLogGroup(this, 'logs', config);
     this.deadLetterQueue = new DeadLetterQueue(this, 'dlq', config);
     this.role = new FunctionRole(this, 'iam', config, {

@@ -1,27 +1,48 @@
-import { Fn, Token } from 'cdktf';
+import { TerraformLocal } from 'cdktf';
 import { Construct } from 'constructs';
 import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
 import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
-import { type ColumnSpec, type GlueType, dataColumns, PARTITION_COLUMN, ROW_COLUMNS } from '../src/schema/row-schema.ts';
-import { quoteIdent, renderSql, sqlTemplate, VIEWS } from '../src/sql/views.ts';
-import { fillTemplate, isToken, literalLocal } from './expressions.ts';
+import {
+  ELEMENT_VIEW_LEADING,
+  ELEMENT_VIEW_TRAILING,
+  elementViewColumns,
+  elementViewName,
+  ELEMENT_NAME_RULES,
+  type ElementViews,
+  KEY_COLUMN_COMMENT,
+  NUMBER_COLUMN_COMMENT,
+} from '../src/schema/element-views.ts';
+import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
+import { elementViewSql, quoteIdent, renderSql, sqlTemplate, VIEWS } from '../src/sql/views.ts';
+import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { PRESTO_TYPES, PRESTO_VIEW, prestoViewOriginalText, prestoViewOriginalTextExpression, type ViewColumn, viewColumn } from './presto-view.ts';
+import { elementColumnNameExpression, elementKeyColumnsExpression, hclString, hclTemplateString, hclValue, qualifiedName, terraformTemplate } from './sql-expressions.ts';
 
 /**
  * The Glue catalog: a database, the table of flattened rows (Parquet,
  * columns from the one row schema plus the carried attributes, `dt`
  * partition projection so new days are queryable with no crawler and no
- * MSCK REPAIR) and the current-state view as an Athena ("Presto") view.
+ * MSCK REPAIR), the current-state view and, when configured, one
+ * per-element view per exploded attribute, all as Athena ("Presto") views.
+ *
+ * Terraform owns the views: they are catalog objects of this module, and
+ * their SQL is also shipped as read-only named queries (AthenaWorkgroup).
+ *
+ * Two paths build the same catalog: literal values (a CDKTF app) give plain
+ * strings; Terraform expressions (the module build, where carried
+ * attributes and names are variables) give locals that Terraform evaluates
+ * into the same text (test/module/terraform-validate.test.ts compares them).
  */
 
 export const PARQUET = {
   inputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetInputFormat',
   outputFormat: 'org.apache.hadoop.hive.ql.io.parquet.MapredParquetOutputFormat',
   serde: 'org.apache.hadoop.hive.ql.io.parquet.serde.ParquetHiveSerDe',
+  /** Table property Hive and Athena read for the files' codec (the writer uses ZSTD). */
+  compressionProperty: 'parquet.compression',
+  compression: 'ZSTD',
 } as const;
-
-/** How Athena engine 3 (Trino) types each Glue type in a view definition. */
-export const PRESTO_TYPES: Readonly<Record<GlueType, string>> = { string: 'varchar', int: 'integer', timestamp: 'timestamp(3)' };
 
 export interface GlueColumn {
   readonly name: string;
@@ -29,17 +50,18 @@ export interface GlueColumn {
   readonly comment: string;
 }
 
-const toGlue = (c: ColumnSpec): GlueColumn => ({ name: c.name, type: c.glue, comment: c.description });
-
 /** The table's data columns, generated from the row schema (partition column excluded). */
 export function glueColumns(carried: readonly string[]): GlueColumn[] {
-  return dataColumns(carried).map(toGlue);
+  return dataColumns(carried).map((c) => ({ name: c.name, type: c.glue, comment: c.description }));
 }
 
-/** The comment of a carried column, as the row schema words it (with %s for the name). */
-const CARRIED_COMMENT = dataColumns(['x'])[ROW_COLUMNS.length].description.replace(' x ', ' %s ');
-
-/** Partition projection of `dt`: a date from the start to NOW, one per day, at `<location>dt=<date>`. */
+/**
+ * Partition projection of `dt`: a date from the start to NOW, one per day, at
+ * `<location>dt=<date>/`. Athena's partition projection documentation: the
+ * `projection.<column>.*` keys of a date column (type, range, format,
+ * interval, interval.unit) and a `storage.location.template` that contains
+ * `${<column>}` for each partition column and ends with `/`.
+ */
 export function projectionParameters(location: string, startDate: string): Record<string, string> {
   return {
     'projection.enabled': 'true',
@@ -49,94 +71,101 @@ export function projectionParameters(location: string, startDate: string): Recor
     'projection.dt.interval': '1',
     'projection.dt.interval.unit': 'DAYS',
     // $${dt} is Terraform's escape for a literal ${dt}, which Athena fills in.
-    'storage.location.template': `${location}dt=$\${dt}`,
+    'storage.location.template': `${location}dt=$\${dt}/`,
   };
 }
 
-const M = {
-  carriedSql: '@@CARRIED_SQL@@',
-  columnsJson: '@@COLUMNS_JSON@@',
-  carriedColumnsJson: '@@CARRIED_COLUMNS_JSON@@',
-  database: '@@DATABASE@@',
-  table: '@@TABLE@@',
-  view: '@@VIEW@@',
-};
+/** Columns of the current-state view: the rows' columns, dt and the typed conveniences. */
+export function viewColumns(carried: readonly string[]): ViewColumn[] {
+  return currentStateColumns(carried).map(viewColumn);
+}
 
 /** The current-state view's SQL for Athena, with the column list from the schema. */
-export function currentStateSql(database: string, table: string, view: string, carried: readonly string[]): string {
-  const names = { table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: `${quoteIdent(database)}.${quoteIdent(view)}`, carried };
-  return renderSql(sqlTemplate(VIEWS.current_state), names);
+export function currentStateSql(database: string, table: string, carried: readonly string[]): string {
+  return renderSql(sqlTemplate(VIEWS.current_state), { table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: '', carried });
 }
 
-/** Columns of the view (the rows' columns and dt), as Glue and Presto type them. */
-export function viewColumns(carried: readonly string[]): { name: string; glue: string; presto: string }[] {
-  return [...dataColumns(carried), PARTITION_COLUMN].map((c) => ({ name: c.name, glue: c.glue, presto: PRESTO_TYPES[c.glue] }));
+/** The per-element view's SQL for one exploded attribute. */
+export function elementSql(database: string, view: string, attribute: string, keys: readonly string[], carried: readonly string[]): string {
+  return elementViewSql(attribute, keys, { table: '', currentView: `${quoteIdent(database)}.${quoteIdent(view)}`, carried });
 }
 
-/** The Presto view envelope Athena reads: base64 of {originalSql, catalog, schema, columns}. */
-export function prestoViewOriginalText(database: string, sql: string, carried: readonly string[]): string {
-  const json = JSON.stringify({
-    originalSql: sql,
-    catalog: 'awsdatacatalog',
-    schema: database,
-    columns: viewColumns(carried).map((c) => ({ name: c.name, type: c.presto })),
+/** A view's definition: its SQL and columns, as values or as Terraform expressions. */
+interface ViewDefinition {
+  readonly sql: string;
+  readonly originalText: string;
+  /** Literal columns, or undefined when `columnsExpression` gives them. */
+  readonly columns?: readonly ViewColumn[];
+  readonly columnsExpression?: string;
+}
+
+type GlueTableConfig = import('@cdktf/provider-aws/lib/glue-catalog-table/index.js').GlueCatalogTableConfig;
+
+/** The Glue table arguments every Athena view shares. */
+function viewTable(definition: ViewDefinition): Pick<GlueTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
+  return {
+    tableType: 'VIRTUAL_VIEW',
+    viewOriginalText: definition.originalText,
+    viewExpandedText: PRESTO_VIEW.expandedText,
+    parameters: { ...PRESTO_VIEW.parameters },
+    storageDescriptor: {
+      serDeInfo: { ...PRESTO_VIEW.serDeInfo },
+      columns: definition.columns?.map((c) => ({ name: c.name, type: c.glue, comment: c.comment })),
+    },
+  };
+}
+
+/** A dynamic `columns` block over a list-of-objects expression (module build). */
+function dynamicColumns(table: GlueCatalogTable, columns: string): void {
+  table.addOverride('storage_descriptor.dynamic.columns', {
+    for_each: `\${${columns}}`,
+    content: { name: '${columns.value.name}', type: '${columns.value.glue}', comment: '${columns.value.comment}' },
   });
-  return `/* Presto View: ${Buffer.from(json, 'utf8').toString('base64')} */`;
+}
+
+/** A named Terraform local, referenced as `local.<name>`. */
+function local(scope: Construct, name: string, expression: unknown): string {
+  const l = new TerraformLocal(scope, name, expression);
+  l.overrideLogicalId(name);
+  return `local.${name}`;
 }
 
 /**
- * The same two texts when the carried attributes or names are Terraform
- * expressions (the module build): a JSON template with markers, filled by
- * Terraform's replace(). Carried names are plain identifiers ([a-z0-9_]),
- * so they need no escaping inside JSON or SQL.
+ * The inputs of the module build's expressions, each as a local: a local is a
+ * plain reference that can sit anywhere inside a larger expression (a token
+ * spliced into a for-expression is not always unwrapped by CDKTF).
  */
-function viewTexts(scope: Construct, database: string, table: string, view: string, carried: readonly string[]): { sql: string; originalText: string } {
-  const literal = !isToken(carried) && !carried.some(isToken) && ![database, table, view].some(isToken);
-  if (literal) {
-    const sql = currentStateSql(database, table, view, carried);
-    return { sql, originalText: prestoViewOriginalText(database, sql, carried) };
-  }
-  // Marker templates: fixed columns literal, carried columns and names filled by Terraform.
-  const carriedList = carried as string[];
-  const fixedSql = ROW_COLUMNS.map((c) => quoteIdent(c.name)).join(', ');
-  const markerSql = renderSql(sqlTemplate(VIEWS.current_state).replaceAll('{{columns}}', `${fixedSql}${M.carriedSql}, ${quoteIdent(PARTITION_COLUMN.name)}`), {
-    table: `"${M.database}"."${M.table}"`,
-    currentView: `"${M.database}"."${M.view}"`,
-    carried: [],
-  });
-  const names = { [M.database]: database, [M.table]: table, [M.view]: view };
-  const format = (id: string, text: string): string => literalLocal(scope, id, text);
-  const sql = fillTemplate(scope, 'view_sql_template', markerSql, {
-    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(format('view_sql_carried_format', ', "%s"'), [carriedList]))),
-    ...names,
-  });
-  const fixedJson = ROW_COLUMNS.map((c) => JSON.stringify({ name: c.name, type: PRESTO_TYPES[c.glue] })).join(',');
-  const dtJson = JSON.stringify({ name: PARTITION_COLUMN.name, type: PRESTO_TYPES[PARTITION_COLUMN.glue] });
-  const jsonTemplate = JSON.stringify({ originalSql: markerSql, catalog: 'awsdatacatalog', schema: M.database, columns: M.columnsJson }).replace(
-    JSON.stringify(M.columnsJson),
-    `[${fixedJson}${M.carriedColumnsJson},${dtJson}]`,
-  );
-  const json = fillTemplate(scope, 'view_json_template', jsonTemplate, {
-    // Inside the JSON string the SQL's quotes are escaped.
-    [M.carriedSql]: Fn.join('', Token.asList(Fn.formatlist(format('view_json_carried_format', ', \\"%s\\"'), [carriedList]))),
-    [M.carriedColumnsJson]: Fn.join('', Token.asList(Fn.formatlist(format('view_json_column_format', `,{"name":"%s","type":"${PRESTO_TYPES.string}"}`), [carriedList]))),
-    ...names,
-  });
-  return { sql, originalText: `/* Presto View: ${Fn.base64encode(json)} */` };
+function moduleInputs(scope: Construct, config: ResolvedConfig): { database: string; table: string; view: string; carried: string; elementViews: string } {
+  const g = config.glue;
+  return {
+    database: local(scope, 'glue_database_name', g.databaseName),
+    table: local(scope, 'glue_table_name', g.tableName),
+    view: local(scope, 'glue_view_name', g.viewName),
+    carried: local(scope, 'carry_attributes', config.carryAttributes),
+    elementViews: local(scope, 'element_view_keys', config.elementViews),
+  };
 }
+
+type ModuleInputs = ReturnType<typeof moduleInputs>;
+
+const hclColumns = (specs: readonly ViewColumn[]): string => hclValue(specs.map((c) => ({ name: c.name, glue: c.glue, presto: c.presto, comment: c.comment })));
 
 export class GlueCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly table: GlueCatalogTable;
   readonly view: GlueCatalogTable;
-  /** The view's SQL (for the Athena named query that re-creates it). */
+  /** The per-element views: one resource per attribute, or one `for_each` resource in the module build. */
+  readonly elementViews: GlueCatalogTable[] = [];
+  /** The current-state view's SQL (for the read-only named query). */
   readonly viewSql: string;
+  /** Each element view's name and SQL (literal), or one entry whose values are Terraform expressions. */
+  readonly elementViewSql: { readonly attribute: string; readonly name: string; readonly sql: string; readonly forEach?: string }[] = [];
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string) {
     super(scope, id);
     const g = config.glue;
     const carried = config.carryAttributes;
-    const literalCarried = !isToken(carried) && !carried.some(isToken);
+    const literal = !isToken(carried) && !carried.some(isToken) && ![g.databaseName, g.tableName, g.viewName].some(isToken) && !isToken(config.elementViews);
     const location = `s3://${bucketName}/${config.lake.dataPrefix}/`;
 
     this.database = new GlueCatalogDatabase(this, 'database', {
@@ -154,7 +183,7 @@ export class GlueCatalog extends Construct {
       parameters: {
         classification: 'parquet',
         EXTERNAL: 'TRUE',
-        'parquet.compress': 'ZSTD',
+        [PARQUET.compressionProperty]: PARQUET.compression,
         ...projectionParameters(location, g.projectionStartDate),
       },
       partitionKeys: [partition],
@@ -163,50 +192,98 @@ export class GlueCatalog extends Construct {
         inputFormat: PARQUET.inputFormat,
         outputFormat: PARQUET.outputFormat,
         serDeInfo: { name: 'parquet', serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
-        columns: literalCarried ? glueColumns(carried) : undefined,
+        columns: literal ? glueColumns(carried) : undefined,
       },
     });
-    if (!literalCarried) {
-      // Module build: fixed columns, then one per carried attribute, in file order.
-      const fixed = ROW_COLUMNS.map(toGlue);
-      const names = Fn.concat([fixed.map((c) => c.name), carried as string[]]);
-      this.table.addOverride('storage_descriptor.dynamic.columns', {
-        for_each: names,
-        content: {
-          name: '${columns.value}',
-          type: `\${lookup(${JSON.stringify(Object.fromEntries(fixed.map((c) => [c.name, c.type])))}, columns.value, "string")}`,
-          comment: `\${lookup(${hclMap(Object.fromEntries(fixed.map((c) => [c.name, c.comment])))}, columns.value, format(${JSON.stringify(CARRIED_COMMENT)}, columns.value))}`,
-        },
-      });
-    }
 
-    const texts = viewTexts(this, g.databaseName, g.tableName, g.viewName, carried);
-    this.viewSql = texts.sql;
-    const viewCols = literalCarried ? viewColumns(carried).map((c) => ({ name: c.name, type: c.glue })) : undefined;
+    const inputs = literal ? undefined : moduleInputs(this, config);
+    const definition = inputs ? this.currentStateExpressions(inputs) : this.literalCurrentState(config);
+    this.viewSql = definition.sql;
     this.view = new GlueCatalogTable(this, 'view', {
       name: g.viewName,
       databaseName: this.database.name,
       description: 'Current state of every item: the rows of the latest version of each (pk, sk, attribute).',
-      tableType: 'VIRTUAL_VIEW',
-      viewOriginalText: texts.originalText,
-      viewExpandedText: '/* Presto View */',
-      parameters: { presto_view: 'true', comment: 'Presto View' },
-      storageDescriptor: { columns: viewCols, serDeInfo: {} },
+      ...viewTable(definition),
       dependsOn: [this.table],
     });
-    if (!literalCarried) {
-      const fixedNames = ROW_COLUMNS.map((c) => c.name);
-      const names = Fn.concat([fixedNames, carried as string[], [PARTITION_COLUMN.name]]);
-      const types = Object.fromEntries([...ROW_COLUMNS, PARTITION_COLUMN].map((c) => [c.name, c.glue]));
-      this.view.addOverride('storage_descriptor.dynamic.columns', {
-        for_each: names,
-        content: { name: '${columns.value}', type: `\${lookup(${JSON.stringify(types)}, columns.value, "string")}` },
-      });
+    if (definition.columnsExpression) dynamicColumns(this.view, definition.columnsExpression);
+
+    if (inputs) this.elementViewExpressions(inputs);
+    else this.literalElementViews(config);
+  }
+
+  private literalCurrentState(config: ResolvedConfig): ViewDefinition {
+    const g = config.glue;
+    const sql = currentStateSql(g.databaseName, g.tableName, config.carryAttributes);
+    const columns = viewColumns(config.carryAttributes);
+    return { sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) };
+  }
+
+  /** Module build: locals for the column lists and the SQL, which Terraform evaluates. */
+  private currentStateExpressions(inputs: ModuleInputs): ViewDefinition {
+    const { carried } = inputs;
+    const fixed = ROW_COLUMNS.map(viewColumn);
+    const carriedColumn = `{ name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }`;
+    const tableColumns = local(this, 'flattened_columns', `\${concat(${hclColumns(fixed)}, [for c in ${carried} : ${carriedColumn}])}`);
+    dynamicColumns(this.table, tableColumns);
+    const after = [PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS].map(viewColumn);
+    const columns = local(this, 'current_state_columns', `\${concat(${tableColumns}, ${hclColumns(after)})}`);
+    const columnList = `join(", ", [for c in concat(${tableColumns}, ${hclColumns([viewColumn(PARTITION_COLUMN)])}) : format("\\"%s\\"", c.name)])`;
+    const sql = local(this, 'current_state_sql', terraformTemplate(sqlTemplate(VIEWS.current_state), { columns: columnList, table: qualifiedName(inputs.database, inputs.table) }));
+    return { sql: `\${${sql}}`, columnsExpression: columns, originalText: prestoViewOriginalTextExpression(inputs.database, sql, columns) };
+  }
+
+  private literalElementViews(config: ResolvedConfig): void {
+    const g = config.glue;
+    for (const [attribute, keys] of Object.entries(config.elementViews)) {
+      const name = elementViewName(attribute);
+      const sql = elementSql(g.databaseName, g.viewName, attribute, keys, config.carryAttributes);
+      const columns = elementViewColumns(keys, config.carryAttributes).map(viewColumn);
+      this.elementViewSql.push({ attribute, name, sql });
+      this.elementViews.push(
+        new GlueCatalogTable(this, `elements-${name}`, {
+          name,
+          databaseName: this.database.name,
+          description: elementViewDescription(attribute),
+          ...viewTable({ sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) }),
+          dependsOn: [this.view],
+        }),
+      );
     }
+  }
+
+  /** Module build: one `for_each` view over var.element_view_keys, from a local map of each view's name, columns and SQL. */
+  private elementViewExpressions(inputs: ModuleInputs): void {
+    const { carried, elementViews: views } = inputs;
+    const column = elementColumnNameExpression('k');
+    const keyColumns = `flatten([for k in keys : [{ name = ${column}, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(KEY_COLUMN_COMMENT)}, k) }, { name = "\${${column}}${ELEMENT_NAME_RULES.numberSuffix}", glue = "double", presto = "${PRESTO_TYPES.double}", comment = format(${hclString(NUMBER_COLUMN_COMMENT)}, k) }]])`;
+    const leading = ROW_COLUMNS.filter((c) => (ELEMENT_VIEW_LEADING as readonly string[]).includes(c.name)).map(viewColumn);
+    const trailing = ROW_COLUMNS.filter((c) => (ELEMENT_VIEW_TRAILING as readonly string[]).includes(c.name)).map(viewColumn);
+    const carriedColumns = `[for c in ${carried} : { name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }]`;
+    const sql = terraformTemplate(sqlTemplate(VIEWS.element_view), {
+      attribute: `format("'%s'", replace(attribute, "'", "''"))`,
+      key_columns: elementKeyColumnsExpression('keys'),
+      carried_columns: `join("", [for c in ${carried} : format(", \\"%s\\"", c)])`,
+      current_view: qualifiedName(inputs.database, inputs.view),
+    });
+    const entry = `{ name = "\${${elementColumnNameExpression('attribute')}}${ELEMENT_NAME_RULES.viewSuffix}", columns = concat(${hclColumns(leading)}, ${keyColumns}, ${carriedColumns}, ${hclColumns(trailing)}), sql = ${hclTemplateString(sql)} }`;
+    const map = local(this, 'element_views', `\${{ for attribute, keys in ${views} : attribute => ${entry} }}`);
+    const view = new GlueCatalogTable(this, 'element-views', {
+      name: '${each.value.name}',
+      databaseName: this.database.name,
+      description: `\${format(${hclString(elementViewDescription('%s'))}, each.key)}`,
+      ...viewTable({ sql: '${each.value.sql}', originalText: prestoViewOriginalTextExpression(inputs.database, 'each.value.sql', 'each.value.columns') }),
+      dependsOn: [this.view],
+    });
+    view.addOverride('for_each', `\${${map}}`);
+    dynamicColumns(view, 'each.value.columns');
+    this.elementViews.push(view);
+    this.elementViewSql.push({ attribute: '${each.key}', name: '${each.value.name}', sql: '${each.value.sql}', forEach: `\${${map}}` });
   }
 }
 
-/** An HCL object literal of strings (JSON syntax is valid HCL); used inside ${...}. */
-function hclMap(map: Record<string, string>): string {
-  return JSON.stringify(map).replaceAll('${', '$${').replaceAll('%{', '%%{');
+function elementViewDescription(attribute: string): string {
+  return `One row per element of ${attribute} in the current state, a column per configured key path.`;
 }
+
+export type { ElementViews };

@@ -20,6 +20,7 @@ export interface ResolvedConfig {
   readonly sortKey?: Required<KeyAttribute>;
   readonly explodeAttributes: readonly string[];
   readonly carryAttributes: readonly string[];
+  readonly elementViews: Readonly<Record<string, readonly string[]>>;
   readonly table: {
     readonly create: boolean;
     readonly name: string;
@@ -115,6 +116,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
     sortKey: props.sortKey === undefined ? undefined : key(props.sortKey),
     explodeAttributes: props.explodeAttributes,
     carryAttributes: props.carryAttributes ?? [],
+    elementViews: props.elementViews ?? {},
     table: {
       create: t.create ?? DEFAULTS.table.create,
       name: orDefault(t.name, name),

@@ -189,6 +189,13 @@ export interface FlatteningPipelineProps {
   readonly explodeAttributes: readonly string[];
   /** Top-level attributes copied onto every row as columns of their own. Default none. */
   readonly carryAttributes?: readonly string[];
+  /**
+   * Per-element views: for an exploded attribute (a list of maps), a Glue view
+   * `<attribute>_elements` with one row per element of the current state and a
+   * column per key path listed (the exact text, and `<column>_number` as DOUBLE),
+   * e.g. `{ items: ['sku', 'qty', 'unit_price'] }`. Default none.
+   */
+  readonly elementViews?: Readonly<Record<string, readonly string[]>>;
   readonly table?: SourceTableProps;
   readonly lake?: LakeBucketProps;
   readonly glue?: GlueCatalogProps;

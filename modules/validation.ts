@@ -8,7 +8,8 @@ import {
   prefixProblem,
   STREAM_ARN_PATTERN,
 } from '../src/config/validate.ts';
-import { type FlatteningPipelineProps, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from './props.ts';
+import { elementViewProblems } from '../src/schema/element-views.ts';
+import { DEFAULTS, type FlatteningPipelineProps, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from './props.ts';
 
 /**
  * Synth-time checks of every prop. A literal that AWS or the handler would
@@ -151,6 +152,15 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   }
   if (listIsLiteral(props.carryAttributes)) {
     for (const p of carriedProblems(props.carryAttributes)) problems.push(`carryAttributes: ${p}`);
+  }
+  const views = props.elementViews;
+  if (views !== undefined && !isToken(views)) {
+    const literalLists = Object.values(views).every((keys) => !isToken(keys) && (!Array.isArray(keys) || keys.every((k) => !isToken(k))));
+    const glue = props.glue ?? {};
+    const names = [glue.tableName ?? DEFAULTS.glue.tableName, glue.viewName ?? DEFAULTS.glue.viewName];
+    if (literalLists && listIsLiteral(props.explodeAttributes) && (props.carryAttributes === undefined || listIsLiteral(props.carryAttributes)) && !names.some(isToken)) {
+      problems.push(...elementViewProblems(views, props.explodeAttributes, props.carryAttributes ?? [], names));
+    }
   }
 
   const table = props.table ?? {};

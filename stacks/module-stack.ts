@@ -33,6 +33,7 @@ export class ModuleStack extends TerraformStack {
       sortKey: { name: s('sort_key'), type: s('sort_key_type') as KeyType },
       explodeAttributes: l('explode_attributes'),
       carryAttributes: l('carry_attributes'),
+      elementViews: Token.asAny(ref('var.element_view_keys', this)) as unknown as Record<string, string[]>,
       table: {
         create: b('create_table'),
         name: s('table_name'),

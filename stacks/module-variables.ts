@@ -1,4 +1,5 @@
-import { ROW_COLUMNS, PARTITION_COLUMN } from '../src/schema/row-schema.ts';
+import { ELEMENT_NAME_RULES, ELEMENT_VIEW_LEADING, ELEMENT_VIEW_TRAILING } from '../src/schema/element-views.ts';
+import { RESERVED_NAMES } from '../src/schema/row-schema.ts';
 import { DEFAULTS, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from '../modules/props.ts';
 import { RULES } from '../modules/validation.ts';
 
@@ -46,7 +47,10 @@ function oneOf(name: string, allowed: readonly (string | number)[]): VariableVal
 
 const prefixRule = { pattern: '^[A-Za-z0-9_=-]+(/[A-Za-z0-9_=-]+)*$', allowed: 'segments of A-Z a-z 0-9 _ = - separated by single /, with no leading or trailing /' };
 const bucketRule = { pattern: '^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$', allowed: 'a valid S3 bucket name: 3-63 characters of a-z, 0-9, . and -' };
-const reserved = [...ROW_COLUMNS.map((c) => c.name), PARTITION_COLUMN.name];
+const reserved = RESERVED_NAMES;
+/** The element view column of a key path `k`, in Terraform (elementColumnName in TypeScript). */
+const elementColumn = (k: string): string => `lower(replace(${k}, "/${ELEMENT_NAME_RULES.replace}/", "_"))`;
+const elementFixed = [...ELEMENT_VIEW_LEADING, ...ELEMENT_VIEW_TRAILING];
 
 export const MODULE_VARIABLES: readonly VariableSpec[] = [
   {
@@ -68,7 +72,28 @@ export const MODULE_VARIABLES: readonly VariableSpec[] = [
   { name: 'sort_key', type: 'string', default: null, description: "The table's sort key attribute name; null when it has none.", validation: [{ condition: nullable('sort_key', 'length(var.sort_key) >= 1 && length(var.sort_key) <= 255 && !can(regex("[,\\\\s]", var.sort_key))'), error_message: 'sort_key must be 1 to 255 characters without commas or whitespace.' }] },
   { name: 'sort_key_type', type: 'string', default: DEFAULTS.keyType, description: 'DynamoDB type of the sort key: S, N or B.', validation: [oneOf('sort_key_type', KEY_TYPES)] },
   { name: 'explode_attributes', type: 'list(string)', description: 'Top-level attributes exploded into rows (lists of maps, maps, ...).', validation: [{ condition: 'length(var.explode_attributes) >= 1 && length(distinct(var.explode_attributes)) == length(var.explode_attributes) && alltrue([for a in var.explode_attributes : length(a) >= 1 && !can(regex("[,\\\\s]", a))])', error_message: 'explode_attributes must list at least one attribute, each once, without commas or whitespace.' }] },
-  { name: 'carry_attributes', type: 'list(string)', default: [], description: 'Top-level attributes copied onto every row as columns of their own (lowercase identifiers).', validation: [{ condition: `length(distinct(var.carry_attributes)) == length(var.carry_attributes) && alltrue([for c in var.carry_attributes : can(regex("^[a-z_][a-z0-9_]{0,127}$", c)) && !contains(${hcl(reserved)}, c)])`, error_message: `carry_attributes must be distinct lowercase identifiers (a-z, 0-9, _) that are not row columns (${reserved.join(', ')}).` }] },
+  { name: 'carry_attributes', type: 'list(string)', default: [], description: 'Top-level attributes copied onto every row as columns of their own (lowercase identifiers).', validation: [{ condition: `length(distinct(var.carry_attributes)) == length(var.carry_attributes) && alltrue([for c in var.carry_attributes : can(regex("^[a-z_][a-z0-9_]{0,127}$", c)) && !contains(${hcl(reserved)}, c)])`, error_message: `carry_attributes must be distinct lowercase identifiers (a-z, 0-9, _) that are not row or view columns (${reserved.join(', ')}).` }] },
+  {
+    name: 'element_view_keys',
+    type: 'map(list(string))',
+    default: {},
+    description:
+      'Per-element views: for an exploded attribute (a list of maps), a Glue view <attribute>_elements with one row per element of the current state and a column per key path listed (the exact text, and <column>_number as DOUBLE), e.g. { items = ["sku", "qty"] }.',
+    validation: [
+      {
+        condition: 'alltrue([for a, keys in var.element_view_keys : length(keys) >= 1 && length(distinct(keys)) == length(keys)])',
+        error_message: 'element_view_keys must list at least one key path per attribute, each once.',
+      },
+      {
+        condition: `alltrue(flatten([for a, keys in var.element_view_keys : [for k in keys : can(regex(${hcl(ELEMENT_NAME_RULES.column)}, ${elementColumn('k')}))]]))`,
+        error_message: `element_view_keys: every key path must give a column name matching ${ELEMENT_NAME_RULES.column} (characters outside A-Z a-z 0-9 _ become _, then lowercase; it must start with a letter or _).`,
+      },
+      {
+        condition: `alltrue([for a, keys in var.element_view_keys : length(distinct(flatten([for k in keys : [${elementColumn('k')}, "\${${elementColumn('k')}}${ELEMENT_NAME_RULES.numberSuffix}"]]))) == 2 * length(keys) && length(setintersection(${hcl(elementFixed)}, flatten([for k in keys : [${elementColumn('k')}, "\${${elementColumn('k')}}${ELEMENT_NAME_RULES.numberSuffix}"]]))) == 0])`,
+        error_message: `element_view_keys: the columns derived from an attribute's key paths (<column> and <column>${ELEMENT_NAME_RULES.numberSuffix}) must be distinct and must not be ${elementFixed.join(', ')}.`,
+      },
+    ],
+  },
 
   { name: 'create_table', type: 'bool', default: DEFAULTS.table.create, description: 'Create the DynamoDB table. false: use existing_table_name and existing_stream_arn.' },
   { name: 'table_name', type: 'string', default: null, description: 'Name of the created table. null: var.name.', validation: [matches('table_name', RULES.tableName, true)] },
@@ -138,4 +163,13 @@ export const MODULE_PRECONDITIONS: readonly VariableValidation[] = [
   { condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' },
   { condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' },
   { condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' },
+  { condition: 'length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0', error_message: 'element_view_keys: every attribute must be one of explode_attributes.' },
+  {
+    condition: `alltrue([for a, keys in var.element_view_keys : length(setintersection(var.carry_attributes, flatten([for k in keys : [${elementColumn('k')}, "\${${elementColumn('k')}}${ELEMENT_NAME_RULES.numberSuffix}"]]))) == 0])`,
+    error_message: 'element_view_keys: a column derived from a key path must not be the name of a carried attribute.',
+  },
+  {
+    condition: `length(distinct([for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == 0`,
+    error_message: `element_view_keys: the view names derived from the attributes (<attribute>${ELEMENT_NAME_RULES.viewSuffix}) must be distinct and differ from glue_table_name and glue_view_name.`,
+  },
 ];

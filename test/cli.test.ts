@@ -271,7 +271,7 @@ describe('ddb-flatten: command line', () => {
     [['--snapshot-time', 'yesterday'], '--snapshot-time must be an ISO-8601 date-time with a zone, such as 2024-05-01T12:00:00Z, got "yesterday"'],
     [['--snapshot-time', '2024-05-01T12:00:00'], '--snapshot-time must be an ISO-8601 date-time with a zone'],
     [['--carry', 'Customer-Id'], '--carry: "Customer-Id" is not a valid carried attribute'],
-    [['--carry', 'value'], '--carry: "value" is not a valid carried attribute: it clashes with the row column "value"'],
+    [['--carry', 'value'], '--carry: "value" is not a valid carried attribute: it clashes with the column or view name "value"'],
     [['--sort-key', 'pk'], '--sort-key must differ from --partition-key ("pk")'],
     [['--attributes', 'items,pk'], '--attributes: "pk" is a key attribute'],
   ])('%j is refused, naming the flag and what is allowed', async (extra, message) => {

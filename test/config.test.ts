@@ -28,7 +28,7 @@ describe('handler environment is validated with errors that name the variable an
     [{ PARTITION_KEY: undefined }, /PARTITION_KEY is required/],
     [{ SORT_KEY: 'pk' }, /SORT_KEY must differ from PARTITION_KEY/],
     [{ CARRY_ATTRIBUTES: 'CustomerId' }, /CARRY_ATTRIBUTES: "CustomerId" is not a valid carried attribute: use lowercase letters/],
-    [{ CARRY_ATTRIBUTES: 'value' }, /CARRY_ATTRIBUTES: "value" is not a valid carried attribute: it clashes with the row column "value"/],
+    [{ CARRY_ATTRIBUTES: 'value' }, /CARRY_ATTRIBUTES: "value" is not a valid carried attribute: it clashes with the column or view name "value"/],
     [{ TABLE_ARN: 'orders' }, /TABLE_ARN: "orders" is not a DynamoDB table ARN/],
     [{ STREAM_ARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/orders' }, /STREAM_ARN: .* is not a DynamoDB stream ARN/],
     [{ PARTITION_KEY_TYPE: 'SS' }, /PARTITION_KEY_TYPE: "SS" is not a key type; allowed: S, N, B/],

@@ -14,6 +14,14 @@ A2 | key2 | value4
 A3 | key1 | value5
 A3 | key2 | value6`;
 
+const SEED_ELEMENTS = `pk | item_index | key1   | key2
+A1 | 0          | value1 | NULL
+A1 | 1          | NULL   | value2
+A2 | 0          | value3 | NULL
+A2 | 1          | NULL   | value4
+A3 | 0          | value5 | NULL
+A3 | 1          | NULL   | value6`;
+
 const AFTER_CHANGES = `pk | key  | value
 A1 | key1 | value1
 A1 | key2 | value2-updated
@@ -42,7 +50,8 @@ describe('npm start', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     const out = r.stdout.toString();
-    expect(out).toContain(`seed_table.sql:\n\n${SEED_TABLE}\n\n3. MODIFY A1`);
+    expect(out).toContain(`seed_table.sql:\n\n${SEED_TABLE}\n\n`);
+    expect(out).toContain(`per-element view items_elements (sql/views/element_view.sql, keys key1, key2):\n\n${SEED_ELEMENTS}\n\n3. MODIFY A1`);
     expect(out).toContain('stream: 3 records (INSERT, INSERT, INSERT)');
     expect(out).toContain('handler: 3 records → 6 rows in 1 Parquet object(s), 0 quarantined');
     expect(out).toContain('stream: 2 records (MODIFY, REMOVE)');
@@ -139,7 +148,7 @@ describe('DuckDbLake (the DuckDB side of npm start)', () => {
       const types = await lake.query(`SELECT column_name, data_type FROM information_schema.columns WHERE table_name = 'flattened' ORDER BY ordinal_position`);
       expect(types.map((t) => `${t.column_name} ${t.data_type}`)).toEqual([
         'pk VARCHAR', 'sk VARCHAR', 'attribute VARCHAR', 'item_index INTEGER', 'key VARCHAR', 'value VARCHAR', 'value_type VARCHAR',
-        'event_name VARCHAR', 'event_time TIMESTAMP WITH TIME ZONE', 'sequence VARCHAR', 'customer_id VARCHAR', 'dt VARCHAR',
+        'event_name VARCHAR', 'event_time TIMESTAMP', 'sequence VARCHAR', 'customer_id VARCHAR', 'dt VARCHAR',
       ]);
       const demo = await runNode(START_MAIN, ['--lake', root]);
       expect(demo.code).toBe(0);

@@ -48,6 +48,11 @@ module "orders_flatten" {
   explode_attributes = ["items"]
   carry_attributes   = ["status"]
 
+  # One row per element of items, a column per key (and <key>_number), as the Glue view items_elements.
+  element_view_keys = {
+    items = ["sku", "qty"]
+  }
+
   # Versions and the alias: leave unset to follow the newest version.
   # alias_pinned_version = "3"    # roll back / hold the alias on version 3
   # canary_weight        = 0.1    # and send 10% to the newest version

@@ -4,7 +4,10 @@
 -- Versions whose attribute is ABSENT (item removed, or attribute dropped)
 -- leave nothing. DISTINCT folds rows that at-least-once delivery wrote into
 -- more than one object: within one version no two rows are identical.
-SELECT DISTINCT {{columns}}
+-- value_number and value_bool are typed conveniences; value stays exact.
+SELECT DISTINCT {{columns}},
+       CASE WHEN value_type IN ('N', 'NS') THEN TRY_CAST(value AS DOUBLE) END AS value_number,
+       CASE WHEN value_type = 'BOOL' THEN value = 'true' END AS value_bool
 FROM (
   SELECT {{columns}},
          rank() OVER (

@@ -1,7 +1,8 @@
-import { querySql } from '../sql/views.ts';
+import { elementViewName } from '../schema/element-views.ts';
+import { querySql, quoteIdent } from '../sql/views.ts';
 import type { DuckDbLake } from '../sql/duckdb-lake.ts';
 import type { LambdaTotals } from './local-lambda.ts';
-import { SEED_DELETE, SEED_ITEMS, SEED_UPDATE } from './seed.ts';
+import { ELEMENT_VIEWS, SEED_DELETE, SEED_ITEMS, SEED_UPDATE } from './seed.ts';
 import type { LocalSession } from './session.ts';
 import type { StreamRecord } from './stream-events.ts';
 import { textTable } from './text-table.ts';
@@ -48,7 +49,15 @@ export async function runSeedDemo(session: LocalSession, print: Print): Promise<
   print();
   print('2. The current_state view (sql/views/current_state.sql) in DuckDB, query sql/queries/seed_table.sql:');
   print();
-  (await printCurrentState(session, print)).close();
+  const first = await printCurrentState(session, print);
+  const elements = elementViewName('items');
+  print();
+  print(`   The same items one row per element, the per-element view ${elements} (sql/views/element_view.sql, keys ${ELEMENT_VIEWS.items.join(', ')}):`);
+  print();
+  const columns = ['pk', 'item_index', ...ELEMENT_VIEWS.items];
+  const rows = await first.query(`SELECT ${columns.map(quoteIdent).join(', ')} FROM ${quoteIdent(elements)} ORDER BY pk, item_index`);
+  print(textTable(columns, rows));
+  first.close();
   print();
 
   print(`3. ${SEED_UPDATE.description}`);

@@ -13,6 +13,9 @@ export const FLATTEN: FlattenConfig = { attributes: ['items'], partitionKey: 'pk
 
 const listOfMaps = (...pairs: [string, string][]): AttributeValue => ({ L: pairs.map(([k, v]) => ({ M: { [k]: { S: v } } })) });
 
+/** The per-element view of the local lake: the seed's keys as columns (elementViews / element_view_keys in the module). */
+export const ELEMENT_VIEWS = { items: ['key1', 'key2'] } as const;
+
 /** The seed document's "DynamoDB Table". */
 export const SEED_ITEMS: readonly Item[] = [
   { pk: { S: 'A1' }, items: listOfMaps(['key1', 'value1'], ['key2', 'value2']) },

@@ -4,7 +4,7 @@ import { createTable, LOCAL_ACCOUNT, LOCAL_REGION, startLocalDynamoDB, type Loca
 import { localStreamLambda, type LocalStreamLambda } from './local-lambda.ts';
 import { prepareLakeFolder } from './lake-folder.ts';
 import { RecordingTable } from './recording-table.ts';
-import { TABLE_NAME } from './seed.ts';
+import { ELEMENT_VIEWS, TABLE_NAME } from './seed.ts';
 import { StreamSequencer, streamArn } from './stream-events.ts';
 
 /**
@@ -56,7 +56,7 @@ export async function openSession(options: SessionOptions): Promise<LocalSession
       lambda: localStreamLambda(config, lakeRoot),
       lakeRoot,
       async openLake() {
-        const lake = await DuckDbLake.open({ root: lakeRoot, prefix: config.dataPrefix, carried: config.flatten.carry });
+        const lake = await DuckDbLake.open({ root: lakeRoot, prefix: config.dataPrefix, carried: config.flatten.carry, elementViews: ELEMENT_VIEWS });
         lakes.push(lake);
         return lake;
       },

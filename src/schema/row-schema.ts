@@ -11,7 +11,7 @@
 export type ParquetType = 'STRING' | 'INT32' | 'TIMESTAMP_MILLIS';
 
 /** Hive/Glue type, as Athena (Trino) sees the column. */
-export type GlueType = 'string' | 'int' | 'timestamp';
+export type GlueType = 'string' | 'int' | 'timestamp' | 'double' | 'boolean';
 
 export interface ColumnSpec {
   readonly name: string;
@@ -117,23 +117,59 @@ export type EventName = (typeof EVENT_NAMES)[number];
 export const SEQUENCE_WIDTH = 40;
 
 /**
+ * Columns the current-state view adds beside the exact text, computed from
+ * `value` and `value_type` (sql/views/current_state.sql): conveniences for
+ * arithmetic and filters. `value` stays the exact value: a DOUBLE keeps
+ * about 16 significant digits of a 38-digit number.
+ */
+export const VIEW_TYPED_COLUMNS = [
+  {
+    name: 'value_number',
+    parquet: 'STRING',
+    glue: 'double',
+    nullable: true,
+    description: 'value as DOUBLE when value_type is N or NS (null otherwise); value keeps every digit.',
+  },
+  {
+    name: 'value_bool',
+    parquet: 'STRING',
+    glue: 'boolean',
+    nullable: true,
+    description: 'value as BOOLEAN when value_type is BOOL (null otherwise).',
+  },
+] as const satisfies readonly ColumnSpec[];
+
+/** Names the view SQL uses internally (window aliases): a column of the same name would break it. */
+export const VIEW_INTERNAL_NAMES = ['version_rank'] as const;
+
+/**
  * A carried attribute becomes a column of its own. Glue lowercases column
  * names and Athena cannot quote its way out of every clash, so only plain
- * lowercase identifiers that do not shadow a fixed column are accepted.
+ * lowercase identifiers that do not shadow a fixed column, a column the
+ * views add, or a name the view SQL uses internally are accepted.
  */
 const CARRIED_NAME = /^[a-z_][a-z0-9_]{0,127}$/;
-const RESERVED_NAMES: ReadonlySet<string> = new Set([...ROW_COLUMNS.map((c) => c.name), PARTITION_COLUMN.name]);
+export const RESERVED_NAMES: readonly string[] = [
+  ...ROW_COLUMNS.map((c) => c.name),
+  PARTITION_COLUMN.name,
+  ...VIEW_TYPED_COLUMNS.map((c) => c.name),
+  ...VIEW_INTERNAL_NAMES,
+];
+const RESERVED: ReadonlySet<string> = new Set(RESERVED_NAMES);
 
 /** Why a carried attribute name is unusable, or undefined when it is fine. */
 export function carriedNameProblem(name: string): string | undefined {
   if (!CARRIED_NAME.test(name)) {
     return `"${name}" is not a valid carried attribute: use lowercase letters, digits and _ (matching ${CARRIED_NAME.source})`;
   }
-  if (RESERVED_NAMES.has(name)) {
-    return `"${name}" is not a valid carried attribute: it clashes with the row column "${name}" (reserved: ${[...RESERVED_NAMES].join(', ')})`;
+  if (RESERVED.has(name)) {
+    return `"${name}" is not a valid carried attribute: it clashes with the column or view name "${name}" (reserved: ${RESERVED_NAMES.join(', ')})`;
   }
   return undefined;
 }
+
+/** The description of a carried column, with %s for its name (the Terraform module formats the same text). */
+export const CARRIED_COMMENT = 'Carried top-level attribute %s (canonical text; null when absent).';
 
 /** Columns of a data file for a given set of carried attributes, in file order. */
 export function dataColumns(carried: readonly string[]): ColumnSpec[] {
@@ -149,7 +185,7 @@ export function dataColumns(carried: readonly string[]): ColumnSpec[] {
       parquet: 'STRING',
       glue: 'string',
       nullable: true,
-      description: `Carried top-level attribute ${name} (canonical text; null when absent).`,
+      description: CARRIED_COMMENT.replace('%s', () => name),
     });
   }
   return [...ROW_COLUMNS, ...extra];
@@ -158,4 +194,9 @@ export function dataColumns(carried: readonly string[]): ColumnSpec[] {
 /** Column names of a full row (data columns then the partition column), e.g. for JSONL and SQL. */
 export function rowColumnNames(carried: readonly string[]): string[] {
   return [...dataColumns(carried).map((c) => c.name), PARTITION_COLUMN.name];
+}
+
+/** Columns of the current-state view, in order: the row's columns, dt, then the typed conveniences. */
+export function currentStateColumns(carried: readonly string[]): ColumnSpec[] {
+  return [...dataColumns(carried), PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS];
 }

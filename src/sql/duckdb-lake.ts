@@ -4,7 +4,8 @@ import { join, resolve } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { prefixProblem } from '../config/validate.ts';
 import { dataColumns, PARTITION_COLUMN, rowColumnNames, type ColumnSpec } from '../schema/row-schema.ts';
-import { querySql, quoteIdent, viewSql, type QueryName, type SqlNames } from './views.ts';
+import { type ElementViews, elementViewName } from '../schema/element-views.ts';
+import { elementViewSql, querySql, quoteIdent, viewSql, type QueryName, type SqlNames } from './views.ts';
 
 /**
  * DuckDB over a local lake folder laid out like the bucket
@@ -31,6 +32,8 @@ export interface LakeOptions {
    * a query's memory does not grow with the lake. Default 256MB.
    */
   readonly memoryLimit?: string;
+  /** Per-element views to create beside the current-state view (named `<attribute>_elements`). */
+  readonly elementViews?: ElementViews;
 }
 
 export type LakeRow = Record<string, unknown>;
@@ -41,7 +44,10 @@ function duckType(spec: ColumnSpec | undefined): string {
     case 'INT32':
       return 'INTEGER';
     case 'TIMESTAMP_MILLIS':
-      return 'TIMESTAMPTZ'; // written with isAdjustedToUTC = true
+      // Athena types a Glue timestamp column as timestamp(3), without a time zone; DuckDB would read the
+      // files' isAdjustedToUTC = true as TIMESTAMPTZ. The lake's table casts it (session zone UTC) so the
+      // same SQL types the same locally and in Athena.
+      return 'TIMESTAMP';
     default:
       return 'VARCHAR';
   }
@@ -68,6 +74,7 @@ export class DuckDbLake {
   readonly prefix: string;
   readonly columns: readonly string[];
   readonly names: SqlNames;
+  readonly elementViews: ElementViews;
   private readonly specs: ReadonlyMap<string, ColumnSpec>;
   private readonly instance: DuckDBInstance;
   private readonly connection: DuckDBConnection;
@@ -84,6 +91,7 @@ export class DuckDbLake {
       currentView: quoteIdent(options.currentView ?? 'current_state'),
       carried,
     };
+    this.elementViews = options.elementViews ?? {};
     this.specs = new Map([...dataColumns(carried), PARTITION_COLUMN].map((c) => [c.name, c]));
     this.instance = instance;
     this.connection = connection;
@@ -124,14 +132,21 @@ export class DuckDbLake {
     // Like Athena over Glue, columns are matched by name and a column no file has reads as NULL.
     const present = new Set(files ? (await this.query(`DESCRIBE SELECT * FROM ${files}`)).map((r) => String(r.column_name)) : []);
     const select = this.columns
-      .map((c) => (present.has(c) ? quoteIdent(c) : `CAST(NULL AS ${duckType(this.specs.get(c))}) AS ${quoteIdent(c)}`))
+      .map((c) => {
+        const type = duckType(this.specs.get(c));
+        if (!present.has(c)) return `CAST(NULL AS ${type}) AS ${quoteIdent(c)}`;
+        return type === 'TIMESTAMP' ? `CAST(${quoteIdent(c)} AS TIMESTAMP) AS ${quoteIdent(c)}` : quoteIdent(c);
+      })
       .join(', ');
     const source = files ? `${files} AS lake` : '(SELECT 1) AS lake WHERE false';
     await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.table} AS SELECT ${select} FROM ${source}`);
     await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', this.names)}`);
+    for (const [attribute, keys] of Object.entries(this.elementViews)) {
+      await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(elementViewName(attribute))} AS ${elementViewSql(attribute, keys, this.names)}`);
+    }
   }
 
-  /** Runs SQL and returns plain row objects (VARCHAR as string, INTEGER as number, BIGINT as bigint, TIMESTAMPTZ as Date). */
+  /** Runs SQL and returns plain row objects (VARCHAR as string, INTEGER as number, BIGINT as bigint, TIMESTAMP as Date). */
   async query(sql: string): Promise<LakeRow[]> {
     const reader = await this.connection.runAndReadAll(sql);
     return reader.getRowObjectsJS() as LakeRow[];

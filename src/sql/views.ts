@@ -1,14 +1,20 @@
 import { readFileSync } from 'node:fs';
+import { elementColumnName, ELEMENT_NAME_RULES } from '../schema/element-views.ts';
 import { rowColumnNames } from '../schema/row-schema.ts';
 
 /**
  * The Athena views and sample queries, kept as SQL files in the common
- * subset of Trino (Athena engine 3) and DuckDB. The module registers them
- * in Glue and as named queries; npm start and the tests run them in DuckDB.
- * Column lists always come from the row schema.
+ * subset of Trino (Athena engine 3) and DuckDB (test/sql-dialect.test.ts
+ * parses every one with a Trino-grammar parser and runs it in DuckDB). The
+ * module registers them in Glue and as named queries; npm start and the
+ * tests run them in DuckDB. Column lists always come from the row schema.
+ *
+ * A template's placeholders are `{{name}}`. They are filled here with SQL
+ * text, or, in the Terraform module, with Terraform expressions
+ * (modules/sql-expressions.ts) from the same files.
  */
 
-export const VIEWS = { current_state: 'views/current_state.sql' } as const;
+export const VIEWS = { current_state: 'views/current_state.sql', element_view: 'views/element_view.sql' } as const;
 export const QUERIES = {
   seed_table: 'queries/seed_table.sql',
   values_per_key_per_day: 'queries/values_per_key_per_day.sql',
@@ -31,23 +37,65 @@ export function sqlTemplate(file: string): string {
   return readFileSync(new URL(file, sqlRoot), 'utf8');
 }
 
+/** The placeholders of a template, in order of first use. */
+export function placeholders(template: string): string[] {
+  return [...new Set([...template.matchAll(/\{\{([a-z_]+)\}\}/g)].map((m) => m[1]))];
+}
+
+/** Fills every placeholder; a placeholder without a fill is an error (a template and its caller disagree). */
+export function fillSql(template: string, fills: Readonly<Record<string, string>>): string {
+  for (const name of placeholders(template)) {
+    if (!(name in fills)) throw new Error(`SQL template placeholder {{${name}}} has no value (given: ${Object.keys(fills).join(', ')})`);
+  }
+  return template.replace(/\{\{([a-z_]+)\}\}/g, (_, name: string) => fills[name]).trim();
+}
+
 export function quoteIdent(name: string): string {
   return `"${name.replaceAll('"', '""')}"`;
 }
 
-export function renderSql(template: string, names: SqlNames): string {
-  const columns = rowColumnNames(names.carried).map(quoteIdent).join(', ');
-  return template
-    .replaceAll('{{columns}}', columns)
-    .replaceAll('{{table}}', names.table)
-    .replaceAll('{{current_view}}', names.currentView)
-    .trim();
+export function sqlLiteral(text: string): string {
+  return `'${text.replaceAll("'", "''")}'`;
 }
 
-export function viewSql(view: ViewName, names: SqlNames): string {
+/** The fills shared by every template: the quoted column list and the two relation names. */
+function commonFills(names: SqlNames): Record<string, string> {
+  return {
+    columns: rowColumnNames(names.carried).map(quoteIdent).join(', '),
+    table: names.table,
+    current_view: names.currentView,
+  };
+}
+
+export function renderSql(template: string, names: SqlNames): string {
+  return fillSql(template, commonFills(names));
+}
+
+export function viewSql(view: 'current_state', names: SqlNames): string {
   return renderSql(sqlTemplate(VIEWS[view]), names);
 }
 
 export function querySql(query: QueryName, names: SqlNames): string {
   return renderSql(sqlTemplate(QUERIES[query]), names);
+}
+
+/** One key's two columns in the element view: the text and the number, from the current state's value and value_number. */
+export const ELEMENT_KEY_COLUMNS_FORMAT =
+  ",\n       max(CASE WHEN key = '%s' THEN value END) AS \"%s\",\n       max(CASE WHEN key = '%s' THEN value_number END) AS \"%s" + ELEMENT_NAME_RULES.numberSuffix + '"';
+
+function formatKeyColumns(key: string): string {
+  const literal = key.replaceAll("'", "''");
+  const column = elementColumnName(key);
+  const args = [literal, column, literal, column];
+  return ELEMENT_KEY_COLUMNS_FORMAT.replace(/%s/g, () => args.shift()!);
+}
+
+/** The per-element view of one exploded attribute (sql/views/element_view.sql). */
+export function elementViewSql(attribute: string, keys: readonly string[], names: SqlNames): string {
+  return fillSql(sqlTemplate(VIEWS.element_view), {
+    ...commonFills(names),
+    attribute: sqlLiteral(attribute),
+    key_columns: keys.map(formatKeyColumns).join(''),
+    carried_columns: names.carried.map((c) => `, ${quoteIdent(c)}`).join(''),
+  });
 }

@@ -21,7 +21,9 @@ import {
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import { EXPORT_DATA_SUFFIX } from '../../modules/backfill-notification.ts';
-import { currentStateSql, glueColumns, PARQUET, prestoViewOriginalText, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
+import { currentStateSql, elementSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
+import { PRESTO_VIEW, prestoViewOriginalText, viewColumn } from '../../modules/presto-view.ts';
+import { elementViewColumns, elementViewName } from '../../src/schema/element-views.ts';
 import { WILDCARD_RESOURCE_ACTIONS } from '../../modules/iam.ts';
 import { DEFAULTS } from '../../modules/props.ts';
 import { ARCHITECTURE, RUNTIME } from '../../modules/stream-function.ts';
@@ -54,6 +56,8 @@ export interface Expected {
   readonly tags: Readonly<Record<string, string>>;
   /** Whether the stream trigger exists. */
   readonly mapping: boolean;
+  /** The configured per-element views. */
+  readonly elementViews?: Readonly<Record<string, readonly string[]>>;
 }
 
 export interface CheckContext {
@@ -165,10 +169,20 @@ export async function checkCatalog({ aws, out, expected }: CheckContext): Promis
 
   const view = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_view_name }))).Table!;
   expect(view.TableType).toBe('VIRTUAL_VIEW');
-  expect(view.Parameters).toMatchObject({ presto_view: 'true' });
-  const sql = currentStateSql(DatabaseName, out.glue_catalog_table_name, out.glue_catalog_view_name, expected.carried);
-  expect(view.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, sql, expected.carried));
+  expect(view.Parameters).toMatchObject(PRESTO_VIEW.parameters);
+  expect(view.StorageDescriptor!.SerdeInfo).toEqual({ Name: '-', SerializationLibrary: '-' });
+  const sql = currentStateSql(DatabaseName, out.glue_catalog_table_name, expected.carried);
+  expect(view.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, sql, viewColumns(expected.carried)));
   expect(view.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type])).toEqual(viewColumns(expected.carried).map((c) => [c.name, c.glue]));
+
+  for (const [attribute, keys] of Object.entries(expected.elementViews ?? {})) {
+    const element = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: elementViewName(attribute) }))).Table!;
+    const columns = elementViewColumns(keys, expected.carried).map(viewColumn);
+    expect(element.TableType).toBe('VIRTUAL_VIEW');
+    expect(element.Parameters).toMatchObject(PRESTO_VIEW.parameters);
+    expect(element.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, elementSql(DatabaseName, out.glue_catalog_view_name, attribute, keys, expected.carried), columns));
+    expect(element.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type])).toEqual(columns.map((c) => [c.name, c.glue]));
+  }
 }
 
 export async function checkWorkgroup({ aws, out, expected }: CheckContext): Promise<void> {
@@ -188,11 +202,16 @@ export async function checkWorkgroup({ aws, out, expected }: CheckContext): Prom
   const { NamedQueryIds: ids } = await aws.json('athena', 'AmazonAthena.ListNamedQueries', { WorkGroup });
   const queries = await Promise.all((ids as string[]).map(async (NamedQueryId) => (await aws.json('athena', 'AmazonAthena.GetNamedQuery', { NamedQueryId })).NamedQuery));
   const db = out.glue_catalog_database_name as string;
-  expect(queries.map((q) => q.Name).sort()).toEqual([`${expected.name} ${out.glue_catalog_view_name} view`, ...Object.keys(QUERIES).map((q) => `${expected.name} ${q}`)].sort());
+  const elementViews = Object.keys(expected.elementViews ?? {}).map(elementViewName);
+  expect(queries.map((q) => q.Name).sort()).toEqual(
+    [`${expected.name} ${out.glue_catalog_view_name} view`, ...elementViews.map((v) => `${expected.name} ${v} view`), ...Object.keys(QUERIES).map((q) => `${expected.name} ${q}`)].sort(),
+  );
   for (const q of queries) expect(q, q.Name).toMatchObject({ Database: db, WorkGroup });
-  const viewQuery = queries.find((q) => q.Name.endsWith(' view'));
-  const sql = currentStateSql(db, out.glue_catalog_table_name, out.glue_catalog_view_name, expected.carried);
-  expect(viewQuery.QueryString).toBe(`CREATE OR REPLACE VIEW "${db}"."${out.glue_catalog_view_name}" AS\n${sql}`);
+  const viewQuery = queries.find((q) => q.Name === `${expected.name} ${out.glue_catalog_view_name} view`);
+  const sql = currentStateSql(db, out.glue_catalog_table_name, expected.carried);
+  // A read-only copy of the view's SQL: Terraform owns the view, so the query must not re-create it.
+  expect(viewQuery.QueryString.endsWith(`\n${sql}`)).toBe(true);
+  expect(viewQuery.QueryString).not.toMatch(/^\s*CREATE/m);
 }
 
 /** The function, its published versions and the alias; returns the alias's version. */

@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { currentStateSql, glueColumns, PRESTO_TYPES } from '../../modules/glue-catalog.ts';
-import { dataColumns, PARTITION_COLUMN, rowColumnNames } from '../../src/schema/row-schema.ts';
+import { currentStateSql, elementSql, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
+import { decodePrestoView, PRESTO_TYPES, terraformJsonEncode } from '../../modules/presto-view.ts';
+import { elementViewColumns, elementViewName } from '../../src/schema/element-views.ts';
+import { currentStateColumns, dataColumns, PARTITION_COLUMN, VIEW_TYPED_COLUMNS } from '../../src/schema/row-schema.ts';
 import { viewSql } from '../../src/sql/views.ts';
-import { builtModule } from './module-build.ts';
 import { named, synth } from './synth.ts';
 
-describe('Glue columns come from the one row schema', () => {
+describe('Glue columns and views come from the one row schema', () => {
   for (const carried of [[], ['status', 'region']]) {
     it(`table columns equal the schema's data columns (carried: ${carried.join(',') || 'none'})`, () => {
       const table = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'catalog_table');
@@ -15,29 +16,50 @@ describe('Glue columns come from the one row schema', () => {
       expect(glueColumns(carried)).toEqual(expected);
     });
   }
-  it('the view has every row column and dt, and its Presto definition decodes to the view SQL and typed columns', () => {
+
+  it('the current-state view has the row columns, dt and the typed conveniences; its Presto definition decodes to the view SQL', () => {
     const carried = ['status'];
     const view = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'catalog_view');
     expect(view.table_type).toBe('VIRTUAL_VIEW');
     expect(view.parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
     expect(view.view_expanded_text).toBe('/* Presto View */');
-    expect(view.storage_descriptor.columns.map((c: any) => c.name)).toEqual(rowColumnNames(carried));
-    const match = /^\/\* Presto View: ([A-Za-z0-9+/=]+) \*\/$/.exec(view.view_original_text);
-    expect(match).not.toBeNull();
-    const decoded = JSON.parse(Buffer.from(match![1], 'base64').toString('utf8'));
+    // An empty ser_de_info block would be dropped by the provider and Athena refuses a view without one.
+    expect(view.storage_descriptor.ser_de_info).toEqual({ name: '-', serialization_library: '-' });
+    const columns = currentStateColumns(carried);
+    expect(columns.slice(-2).map((c) => c.name)).toEqual(VIEW_TYPED_COLUMNS.map((c) => c.name));
+    expect(view.storage_descriptor.columns.map((c: any) => [c.name, c.type])).toEqual(columns.map((c) => [c.name, c.glue]));
+    const decoded = decodePrestoView(view.view_original_text);
     expect(decoded.catalog).toBe('awsdatacatalog');
     expect(decoded.schema).toBe('orders');
-    expect(decoded.originalSql).toBe(viewSql('current_state', { table: '"orders"."flattened"', currentView: '"orders"."current_state"', carried }));
-    expect(decoded.originalSql).toBe(currentStateSql('orders', 'flattened', 'current_state', carried));
-    expect(decoded.columns).toEqual([...dataColumns(carried), PARTITION_COLUMN].map((c) => ({ name: c.name, type: PRESTO_TYPES[c.glue] })));
+    expect(decoded.originalSql).toBe(viewSql('current_state', { table: '"orders"."flattened"', currentView: '', carried }));
+    expect(decoded.originalSql).toBe(currentStateSql('orders', 'flattened', carried));
+    expect(decoded.columns).toEqual(columns.map((c) => ({ name: c.name, type: PRESTO_TYPES[c.glue] })));
+    expect(viewColumns(carried).map((c) => c.presto)).toContain('double');
   });
-  it('the Terraform module lists the same fixed columns, then var.carry_attributes', () => {
-    const tables = builtModule().main.resource.aws_glue_catalog_table;
-    const table = Object.entries<any>(tables).find(([id]) => id.includes('catalog_table'))![1];
-    const fixed = dataColumns([]).map((c) => JSON.stringify(c.name)).join(', ');
-    expect(table.storage_descriptor.dynamic.columns.for_each).toBe(`\${concat([${fixed}], var.carry_attributes)}`);
-    for (const c of dataColumns([])) {
-      expect(table.storage_descriptor.dynamic.columns.content.type).toContain(`${JSON.stringify(c.name)}:${JSON.stringify(c.glue)}`);
-    }
+
+  it('a per-element view for each configured attribute: columns per key path, SQL over the current-state view', () => {
+    const s = synth({ explodeAttributes: ['items', 'tags'], carryAttributes: ['status'], elementViews: { items: ['sku', 'unit.price'], tags: ['name'] } });
+    const items = named(s, 'aws_glue_catalog_table', 'items_elements');
+    expect(items.name).toBe(elementViewName('items'));
+    expect(items.name).toBe('items_elements');
+    expect(items.storage_descriptor.columns.map((c: any) => c.name)).toEqual(['pk', 'sk', 'item_index', 'sku', 'sku_number', 'unit_price', 'unit_price_number', 'status', 'event_time']);
+    expect(items.storage_descriptor.columns.map((c: any) => c.type)).toEqual(elementViewColumns(['sku', 'unit.price'], ['status']).map((c) => c.glue));
+    const decoded = decodePrestoView(items.view_original_text);
+    expect(decoded.originalSql).toBe(elementSql('orders', 'current_state', 'items', ['sku', 'unit.price'], ['status']));
+    expect(decoded.originalSql).toContain(`max(CASE WHEN key = 'unit.price' THEN value_number END) AS "unit_price_number"`);
+    expect(decoded.originalSql).toContain('FROM "orders"."current_state"');
+    expect(named(s, 'aws_glue_catalog_table', 'tags_elements').name).toBe('tags_elements');
+    // No views unless configured.
+    expect(synth().all('aws_glue_catalog_table').map(([id]) => id).filter((id) => id.includes('elements'))).toEqual([]);
+  });
+
+  it('the envelope JSON is encoded as Terraform jsonencode() writes it, so the stack and the module give the same bytes', () => {
+    expect(terraformJsonEncode({ b: 'x<y>&z\u2028', a: [1, true, null], '': '"\\\n\t\u0001' })).toBe(
+      '{"":"\\"\\\\\\n\\t\\u0001","a":[1,true,null],"b":"x\\u003cy\\u003e\\u0026z\\u2028"}',
+    );
+    const view = named(synth(), 'aws_glue_catalog_table', 'catalog_view');
+    const json = Buffer.from(/Presto View: (\S+) \*\//.exec(view.view_original_text)![1], 'base64').toString('utf8');
+    expect(json.startsWith('{"catalog":"awsdatacatalog","columns":[{"name":"pk","type":"varchar"}')).toBe(true);
+    expect(json).toContain('value_type \\u003c\\u003e \'ABSENT\'');
   });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { App } from 'cdktf';
 import { describe, expect, it } from 'vitest';
-import { currentStateSql, prestoViewOriginalText } from '../../modules/glue-catalog.ts';
+import { currentStateSql, elementSql, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
+import { prestoViewOriginalText, viewColumn } from '../../modules/presto-view.ts';
+import { elementViewColumns } from '../../src/schema/element-views.ts';
 import { FlatteningPipelineStack } from '../../stacks/pipeline-stack.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
 import { requireTerraform, TERRAFORM_BIN, terraformEnv, terraformInit, terraformValidate } from '../support/terraform.ts';
@@ -65,29 +67,65 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
     cpSync(new URL('../../examples/hcl', import.meta.url).pathname, join(root, 'examples', 'hcl'), { recursive: true });
     expectValid(join(root, 'examples', 'hcl'));
   });
-  it('the module computes the same view definition in Terraform as the construct does in TypeScript', () => {
-    // Copy the module, add locals holding the view's and the named query's expressions, evaluate them with terraform console.
+  it('the module computes the same views (SQL, columns, envelope) and named queries in Terraform as the construct does in TypeScript', () => {
+    // Copy the module, add locals holding the resources' expressions, evaluate them with terraform console.
     const dir = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-console-')), 'module');
     const m = builtModule();
     cpSync(m.dir, dir, { recursive: true });
-    const view = Object.entries<any>(m.main.resource.aws_glue_catalog_table).find(([id]) => id.includes('catalog_view'))![1];
-    const query = Object.values<any>(m.main.resource.aws_athena_named_query).find((q) => String(q.name).endsWith(' view'));
-    writeFileSync(join(dir, 'zz_under_test.tf.json'), JSON.stringify({ locals: { view_text_under_test: view.view_original_text, view_query_under_test: query.query } }));
+    const tables = Object.entries<any>(m.main.resource.aws_glue_catalog_table);
+    const view = tables.find(([id]) => id.includes('catalog_view'))![1];
+    const elements = tables.find(([id]) => id.includes('element-views'))![1];
+    const queries = Object.values<any>(m.main.resource.aws_athena_named_query);
+    const viewQuery = queries.find((q) => String(q.name).endsWith(' view') && !q.for_each);
+    const elementQuery = queries.find((q) => q.for_each);
+    // A for_each resource's expressions use each.key / each.value: evaluate them for the key "items".
+    const forItems = (text: string): string => text.replaceAll('each.value', 'local.element_views["items"]').replaceAll('each.key', '"items"');
+    const underTest = {
+      view_text: view.view_original_text,
+      view_query: viewQuery.query,
+      view_columns: '${[for c in local.current_state_columns : [c.name, c.glue]]}',
+      table_columns: '${[for c in local.flattened_columns : [c.name, c.glue, c.comment]]}',
+      element_names: '${[for k, v in local.element_views : v.name]}',
+      element_text: forItems(elements.view_original_text),
+      element_query: forItems(elementQuery.query),
+      element_columns: '${[for c in local.element_views["items"].columns : [c.name, c.glue, c.comment]]}',
+    };
+    writeFileSync(join(dir, 'zz_under_test.tf.json'), JSON.stringify({ locals: Object.fromEntries(Object.entries(underTest).map(([k, v]) => [`${k}_under_test`, v])) }));
     terraformInit(dir, { backend: false });
     const carried = ['status', 'region'];
+    const views = { items: ['sku', 'unit.price', "it's"], tags: ['name'] };
     const r = spawnSync(
       TERRAFORM_BIN,
-      [`-chdir=${dir}`, 'console', '-var=name=order-lines', '-var=partition_key=pk', '-var=explode_attributes=["items"]', `-var=carry_attributes=${JSON.stringify(carried)}`],
-      { input: 'base64encode(jsonencode([local.view_text_under_test, local.view_query_under_test]))\n', env: terraformEnv(), encoding: 'utf8' },
+      [
+        `-chdir=${dir}`,
+        'console',
+        '-var=name=order-lines',
+        '-var=partition_key=pk',
+        '-var=explode_attributes=["items","tags"]',
+        `-var=carry_attributes=${JSON.stringify(carried)}`,
+        `-var=element_view_keys=${JSON.stringify(views)}`,
+      ],
+      { input: `base64encode(jsonencode({${Object.keys(underTest).map((k) => `${k} = local.${k}_under_test`).join(', ')}}))\n`, env: terraformEnv(), encoding: 'utf8' },
     );
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout + r.stderr).not.toMatch(/Error:/);
     const printed = [...r.stdout.matchAll(/"([A-Za-z0-9+/=]{20,})"/g)].at(-1);
     expect(printed, r.stdout).toBeDefined();
-    const [text, sql] = JSON.parse(Buffer.from(printed![1], 'base64').toString('utf8')) as string[];
-    const expectedSql = currentStateSql('order_lines', 'flattened', 'current_state', carried);
-    expect(text).toBe(prestoViewOriginalText('order_lines', expectedSql, carried));
-    expect(sql).toBe(`CREATE OR REPLACE VIEW "order_lines"."current_state" AS\n${expectedSql}`);
+    const got = JSON.parse(Buffer.from(printed![1], 'base64').toString('utf8')) as Record<string, any>;
+
+    const db = 'order_lines';
+    const sql = currentStateSql(db, 'flattened', carried);
+    expect(got.view_text).toBe(prestoViewOriginalText(db, sql, viewColumns(carried)));
+    expect(got.view_query).toContain(`\n${sql}`);
+    expect(got.view_query).not.toMatch(/^\s*CREATE/m);
+    expect(got.view_columns).toEqual(viewColumns(carried).map((c) => [c.name, c.glue]));
+    expect(got.table_columns).toEqual(glueColumns(carried).map((c) => [c.name, c.type, c.comment]));
+    expect(got.element_names).toEqual(['items_elements', 'tags_elements']);
+    const itemsSql = elementSql(db, 'current_state', 'items', views.items, carried);
+    const itemsColumns = elementViewColumns(views.items, carried);
+    expect(got.element_text).toBe(prestoViewOriginalText(db, itemsSql, itemsColumns.map(viewColumn)));
+    expect(got.element_query).toContain(`\n${itemsSql}`);
+    expect(got.element_columns).toEqual(itemsColumns.map((c) => [c.name, c.glue, c.description]));
   });
   it('the module variables refuse bad values with a message naming the variable', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-vars-')), 'module');
@@ -106,6 +144,12 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
       ['-var=canary_weight=1.5', /canary_weight must be a number from 0 to 1/],
       ['-var=name=Bad_Name', /name must be 3 to 28 characters/],
       ['-var=carry_attributes=["value"]', /carry_attributes must be distinct lowercase identifiers/],
+      ['-var=carry_attributes=["version_rank"]', /carry_attributes must be distinct lowercase identifiers[\s\S]*version_rank/],
+      ['-var=element_view_keys={items=[]}', /element_view_keys must list at least one key path per attribute/],
+      ['-var=element_view_keys={items=["1st"]}', /element_view_keys: every key path must give a column name matching/],
+      ['-var=element_view_keys={items=["a.b","a_b"]}', /element_view_keys: the columns derived from an attribute's key paths/],
+      ['-var=element_view_keys={items=["qty","qty_number"]}', /element_view_keys: the columns derived from an attribute's key paths/],
+      ['-var=element_view_keys={items=["event_time"]}', /element_view_keys: the columns derived from an attribute's key paths/],
       ['-var=maximum_retry_attempts=-1', /maximum_retry_attempts must be an integer from 0 to 10000/],
     ];
     for (const [arg, message] of bad) {

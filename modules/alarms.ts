@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
 import { countOf, gate, type Gate, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * Alarms on what goes wrong in a stream pipeline: the function failing,
@@ -27,7 +28,7 @@ export class PipelineAlarms extends Construct {
       treatMissingData: 'notBreaching',
       tags: config.tags,
     };
-    this.errors = new CloudwatchMetricAlarm(this, 'errors', {
+    this.errors = named(new CloudwatchMetricAlarm(this, 'errors', {
       ...common,
       alarmName: `${c.prefix}-errors`,
       alarmDescription: `The ${functionName} stream function failed: batches are being retried and may reach the DLQ.`,
@@ -39,8 +40,8 @@ export class PipelineAlarms extends Construct {
       evaluationPeriods: 1,
       threshold: c.errorsThreshold,
       comparisonOperator: 'GreaterThanOrEqualToThreshold',
-    });
-    this.iteratorAge = new CloudwatchMetricAlarm(this, 'iterator-age', {
+    }), 'errors');
+    this.iteratorAge = named(new CloudwatchMetricAlarm(this, 'iterator-age', {
       ...common,
       alarmName: `${c.prefix}-iterator-age`,
       alarmDescription: `The ${functionName} stream function is falling behind the stream (records older than the threshold).`,
@@ -52,8 +53,8 @@ export class PipelineAlarms extends Construct {
       evaluationPeriods: 5,
       threshold: c.iteratorAgeThresholdMs,
       comparisonOperator: 'GreaterThanThreshold',
-    });
-    this.dlqMessages = new CloudwatchMetricAlarm(this, 'dlq-messages', {
+    }), 'iterator_age');
+    this.dlqMessages = named(new CloudwatchMetricAlarm(this, 'dlq-messages', {
       ...common,
       alarmName: `${c.prefix}-dlq-messages`,
       alarmDescription: `Failed batches of ${functionName} are waiting in the DLQ ${dlqName}: replay them before the stream trims the records.`,
@@ -65,6 +66,6 @@ export class PipelineAlarms extends Construct {
       evaluationPeriods: 1,
       threshold: 0,
       comparisonOperator: 'GreaterThanThreshold',
-    });
+    }), 'dlq_messages');
   }
 }

@@ -5,6 +5,8 @@ import { QUERIES, type QueryName, quoteIdent, renderSql, sqlTemplate } from '../
 import { choose, isAbsent, isToken } from './expressions.ts';
 import type { GlueCatalog } from './glue-catalog.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
+import { elementColumnName } from '../src/schema/element-views.ts';
 
 /** First lines of a view's named query: it is the view's SQL, not a statement that re-creates the view. */
 function viewCopyHeader(view: string): string {
@@ -32,7 +34,7 @@ export class AthenaWorkgroupConstruct extends Construct {
   constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, catalog: Pick<GlueCatalog, 'viewSql' | 'elementViewSql'>) {
     super(scope, id);
     const noKms = isAbsent(config.kmsKeyArn);
-    this.workgroup = new AthenaWorkgroup(this, 'workgroup', {
+    this.workgroup = named(new AthenaWorkgroup(this, 'workgroup', {
       name: config.athena.name,
       description: `ddb-flatten queries over the ${config.name} lake`,
       state: 'ENABLED',
@@ -51,7 +53,7 @@ export class AthenaWorkgroupConstruct extends Construct {
         },
       },
       tags: config.tags,
-    });
+    }), 'lake');
 
     const g = config.glue;
     const q = (name: string): string => (isToken(name) ? `"${name}"` : quoteIdent(name));
@@ -60,22 +62,22 @@ export class AthenaWorkgroupConstruct extends Construct {
 
     // The views belong to Terraform (Glue tables of this module); the named queries are read-only copies of their SQL.
     this.namedQueries.push(
-      new AthenaNamedQuery(this, 'view-definition', {
+      named(new AthenaNamedQuery(this, 'view-definition', {
         name: `${config.name} ${g.viewName} view`,
         description: `The SQL of the ${g.viewName} view (a copy: Terraform manages the view itself).`,
         workgroup: this.workgroup.id,
         database: databaseName,
         query: `${viewCopyHeader(names.currentView)}\n${catalog.viewSql}`,
-      }),
+      }), 'current_state_view'),
     );
     for (const element of catalog.elementViewSql) {
-      const query = new AthenaNamedQuery(this, element.forEach ? 'element-views' : `element-view-${element.name}`, {
+      const query = named(new AthenaNamedQuery(this, element.forEach ? 'element-views' : `element-view-${element.name}`, {
         name: `${config.name} ${element.name} view`,
         description: `The SQL of the ${element.name} view (a copy: Terraform manages the view itself).`,
         workgroup: this.workgroup.id,
         database: databaseName,
         query: `${viewCopyHeader(`${q(g.databaseName)}.${q(element.name)}`)}\n${element.sql}`,
-      });
+      }), element.forEach ? 'element_view' : `element_view_${elementColumnName(element.attribute)}`, { introduced: '0.2.0' });
       if (element.forEach) query.addOverride('for_each', element.forEach);
       this.namedQueries.push(query);
     }
@@ -84,13 +86,13 @@ export class AthenaWorkgroupConstruct extends Construct {
       // Sample queries name columns explicitly; only the view expands the column list.
       if (template.includes('{{columns}}')) throw new Error(`queries/${query}.sql uses {{columns}}; render it with the carried attributes`);
       this.namedQueries.push(
-        new AthenaNamedQuery(this, `query-${query}`, {
+        named(new AthenaNamedQuery(this, `query-${query}`, {
           name: `${config.name} ${query}`,
           description: QUERY_DESCRIPTIONS[query],
           workgroup: this.workgroup.id,
           database: databaseName,
           query: renderSql(template, { ...names, carried: [] }),
-        }),
+        }), query),
       );
     }
   }

@@ -4,6 +4,7 @@ import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/inde
 import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
 import { bothGates, countOf, gate, type Gate, gatedAttr } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 export interface BackfillNotificationInputs {
   readonly bucketName: string;
@@ -31,8 +32,8 @@ export class BackfillNotification extends Construct {
     super(scope, id);
     this.gate = bothGates(gate(config.backfill.enabled), gate(config.backfill.bucketNotification));
     if (!this.gate.create) return;
-    const account = new DataAwsCallerIdentity(this, 'account', { ...countOf(this.gate) });
-    this.permission = new LambdaPermission(this, 'allow-s3', {
+    const account = named(new DataAwsCallerIdentity(this, 'account', { ...countOf(this.gate) }), 'current');
+    this.permission = named(new LambdaPermission(this, 'allow-s3', {
       ...countOf(this.gate),
       statementId: 'AllowLakeBucketExportNotifications',
       action: 'lambda:InvokeFunction',
@@ -41,8 +42,8 @@ export class BackfillNotification extends Construct {
       principal: 's3.amazonaws.com',
       sourceArn: inputs.bucketArn,
       sourceAccount: gatedAttr(account, this.gate, 'account_id', account.accountId),
-    });
-    this.notification = new S3BucketNotification(this, 'export-files', {
+    }), 's3_export_files');
+    this.notification = named(new S3BucketNotification(this, 'export-files', {
       ...countOf(this.gate),
       bucket: inputs.bucketName,
       lambdaFunction: [
@@ -55,6 +56,6 @@ export class BackfillNotification extends Construct {
         },
       ],
       dependsOn: [this.permission],
-    });
+    }), 'export_files');
   }
 }

@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
 import { choose, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * The event source mapping's on-failure destination: an SQS queue that
@@ -15,13 +16,13 @@ export class DeadLetterQueue extends Construct {
   constructor(scope: Construct, id: string, config: ResolvedConfig) {
     super(scope, id);
     const noKms = isAbsent(config.kmsKeyArn);
-    this.queue = new SqsQueue(this, 'queue', {
+    this.queue = named(new SqsQueue(this, 'queue', {
       name: config.deadLetterQueue.name,
       messageRetentionSeconds: config.deadLetterQueue.messageRetentionSeconds,
       // SSE-SQS when there is no customer key (the two settings conflict; null leaves it to the key).
       sqsManagedSseEnabled: isToken(noKms) ? choose(noKms, true, null as unknown as boolean) : noKms ? true : undefined,
       kmsMasterKeyId: config.kmsKeyArn,
       tags: config.tags,
-    });
+    }), 'dlq');
   }
 }

@@ -40,7 +40,8 @@ export function countOf(g: Gate): { count?: number } {
 /** An attribute of a gated resource: the plain reference, or `one(resource[*].attr)` (null when count is 0). */
 export function gatedAttr(resource: TerraformResource | TerraformDataSource, g: Gate, attr: string, plain: string): string {
   if (g.count === undefined) return plain;
-  const kind = resource instanceof TerraformDataSource ? 'data.' : '';
+  // A symbol check, not instanceof: it holds across the cdktf and cdktn cores.
+  const kind = TerraformDataSource.isTerraformDataSource(resource) ? 'data.' : '';
   return Token.asString(Fn.one(ref(`${kind}${resource.terraformResourceType}.${resource.friendlyUniqueId}[*].${attr}`, TerraformStack.of(resource))));
 }
 
@@ -63,11 +64,6 @@ export function isAbsent(value: string | undefined): boolean {
   if (!isToken(value)) return false;
   // (CDKTF's operators render a literal 0 as "undefined", so compare with 1.)
   return Op.lt(Fn.lengthOf(Fn.compact([value])), 1) as unknown as boolean;
-}
-
-/** Whether a number is above zero, as a Terraform expression (signum, since CDKTF cannot render a literal 0 in operators). */
-export function isPositive(value: number): boolean {
-  return Op.eq(Fn.signum(value), 1) as unknown as boolean;
 }
 
 /** Negation of a literal or Terraform boolean. */

@@ -14,6 +14,7 @@ import type { FlatteningPipelineProps } from './props.ts';
 import { SourceTable } from './source-table.ts';
 import { StreamFunction } from './stream-function.ts';
 import { validateProps } from './validation.ts';
+import { AddressBook, named } from './addresses.ts';
 
 /**
  * The whole flattening pipeline in one construct: the source table (or an
@@ -48,9 +49,11 @@ export class FlatteningPipeline extends Construct {
     validateProps(props);
     const config = resolveConfig(props);
     this.config = config;
+    // Fixed, readable Terraform addresses for everything below (and moved blocks from the generated ones).
+    const addresses = AddressBook.attach(this, props.addressPrefix ?? '');
 
     const needsPartition = config.lake.create !== true;
-    const partition = needsPartition ? new DataAwsPartition(this, 'partition').partition : 'aws';
+    const partition = needsPartition ? named(new DataAwsPartition(this, 'partition'), 'current').partition : 'aws';
 
     this.source = new SourceTable(this, 'source', config);
     this.lake = new LakeBucket(this, 'lake', config, partition);
@@ -84,6 +87,7 @@ export class FlatteningPipeline extends Construct {
       aliasArn: this.stream.alias.arn,
     });
     this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
+    addresses.emitMoved();
   }
 
   /** The outputs users need, named `<service>_<resource>_<attribute>`, with descriptions. */

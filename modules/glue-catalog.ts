@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
 import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
 import {
+  elementColumnName,
   ELEMENT_VIEW_LEADING,
   ELEMENT_VIEW_TRAILING,
   elementViewColumns,
@@ -17,7 +18,8 @@ import { elementViewSql, quoteIdent, renderSql, sqlTemplate, VIEWS } from '../sr
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { PRESTO_TYPES, PRESTO_VIEW, prestoViewOriginalText, prestoViewOriginalTextExpression, type ViewColumn, viewColumn } from './presto-view.ts';
-import { elementColumnNameExpression, elementKeyColumnsExpression, hclString, hclTemplateString, hclValue, qualifiedName, terraformTemplate } from './sql-expressions.ts';
+import { elementColumnNameExpression, elementKeyColumnsExpression, hclString, qualifiedName, templateFileExpression } from './sql-expressions.ts';
+import { named } from './addresses.ts';
 
 /**
  * The Glue catalog: a database, the table of flattened rows (Parquet,
@@ -148,7 +150,9 @@ function moduleInputs(scope: Construct, config: ResolvedConfig): { database: str
 
 type ModuleInputs = ReturnType<typeof moduleInputs>;
 
-const hclColumns = (specs: readonly ViewColumn[]): string => hclValue(specs.map((c) => ({ name: c.name, glue: c.glue, presto: c.presto, comment: c.comment })));
+/** Columns as plain objects: a literal local, which the HCL module lists one per block of lines. */
+const columnObjects = (specs: readonly ViewColumn[]): { name: string; glue: string; presto: string; comment: string }[] =>
+  specs.map((c) => ({ name: c.name, glue: c.glue, presto: c.presto, comment: c.comment }));
 
 export class GlueCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
@@ -168,14 +172,14 @@ export class GlueCatalog extends Construct {
     const literal = !isToken(carried) && !carried.some(isToken) && ![g.databaseName, g.tableName, g.viewName].some(isToken) && !isToken(config.elementViews);
     const location = `s3://${bucketName}/${config.lake.dataPrefix}/`;
 
-    this.database = new GlueCatalogDatabase(this, 'database', {
+    this.database = named(new GlueCatalogDatabase(this, 'database', {
       name: g.databaseName,
       description: `ddb-flatten lake of ${config.name}: flattened DynamoDB stream rows (Parquet on S3).`,
       tags: config.tags,
-    });
+    }), 'lake');
 
     const partition = { name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.glue, comment: PARTITION_COLUMN.description };
-    this.table = new GlueCatalogTable(this, 'table', {
+    this.table = named(new GlueCatalogTable(this, 'table', {
       name: g.tableName,
       databaseName: this.database.name,
       description: 'One row per leaf of the exploded attributes (see the row schema); partitioned by dt with partition projection.',
@@ -194,18 +198,18 @@ export class GlueCatalog extends Construct {
         serDeInfo: { name: 'parquet', serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
         columns: literal ? glueColumns(carried) : undefined,
       },
-    });
+    }), 'flattened');
 
     const inputs = literal ? undefined : moduleInputs(this, config);
     const definition = inputs ? this.currentStateExpressions(inputs) : this.literalCurrentState(config);
     this.viewSql = definition.sql;
-    this.view = new GlueCatalogTable(this, 'view', {
+    this.view = named(new GlueCatalogTable(this, 'view', {
       name: g.viewName,
       databaseName: this.database.name,
       description: 'Current state of every item: the rows of the latest version of each (pk, sk, attribute).',
       ...viewTable(definition),
       dependsOn: [this.table],
-    });
+    }), 'current_state');
     if (definition.columnsExpression) dynamicColumns(this.view, definition.columnsExpression);
 
     if (inputs) this.elementViewExpressions(inputs);
@@ -219,17 +223,23 @@ export class GlueCatalog extends Construct {
     return { sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) };
   }
 
-  /** Module build: locals for the column lists and the SQL, which Terraform evaluates. */
+  /** Module build: locals for the column lists and the SQL (the module's template file), which Terraform evaluates. */
   private currentStateExpressions(inputs: ModuleInputs): ViewDefinition {
-    const { carried } = inputs;
-    const fixed = ROW_COLUMNS.map(viewColumn);
-    const carriedColumn = `{ name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }`;
-    const tableColumns = local(this, 'flattened_columns', `\${concat(${hclColumns(fixed)}, [for c in ${carried} : ${carriedColumn}])}`);
+    const rowColumns = local(this, 'row_columns', columnObjects(ROW_COLUMNS.map(viewColumn)));
+    const carriedColumns = local(this, 'carried_columns', `\${[for c in ${inputs.carried} : { name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }]}`);
+    const tableColumns = local(this, 'flattened_columns', `\${concat(${rowColumns}, ${carriedColumns})}`);
     dynamicColumns(this.table, tableColumns);
-    const after = [PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS].map(viewColumn);
-    const columns = local(this, 'current_state_columns', `\${concat(${tableColumns}, ${hclColumns(after)})}`);
-    const columnList = `join(", ", [for c in concat(${tableColumns}, ${hclColumns([viewColumn(PARTITION_COLUMN)])}) : format("\\"%s\\"", c.name)])`;
-    const sql = local(this, 'current_state_sql', terraformTemplate(sqlTemplate(VIEWS.current_state), { columns: columnList, table: qualifiedName(inputs.database, inputs.table) }));
+    const added = local(this, 'current_state_added_columns', columnObjects([PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS].map(viewColumn)));
+    const columns = local(this, 'current_state_columns', `\${concat(${tableColumns}, ${added})}`);
+    const sql = local(
+      this,
+      'current_state_sql',
+      `\${${templateFileExpression('current_state', {
+        // The rows' columns and dt (the first column the view adds): what the window and DISTINCT keep.
+        columns: `join(", ", [for c in concat(${tableColumns}, [${added}[0]]) : format("\\"%s\\"", c.name)])`,
+        table: qualifiedName(inputs.database, inputs.table),
+      })}}`,
+    );
     return { sql: `\${${sql}}`, columnsExpression: columns, originalText: prestoViewOriginalTextExpression(inputs.database, sql, columns) };
   }
 
@@ -241,40 +251,40 @@ export class GlueCatalog extends Construct {
       const columns = elementViewColumns(keys, config.carryAttributes).map(viewColumn);
       this.elementViewSql.push({ attribute, name, sql });
       this.elementViews.push(
-        new GlueCatalogTable(this, `elements-${name}`, {
+        named(new GlueCatalogTable(this, `elements-${name}`, {
           name,
           databaseName: this.database.name,
           description: elementViewDescription(attribute),
           ...viewTable({ sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) }),
           dependsOn: [this.view],
-        }),
+        }), `element_view_${elementColumnName(attribute)}`, { introduced: '0.2.0' }),
       );
     }
   }
 
   /** Module build: one `for_each` view over var.element_view_keys, from a local map of each view's name, columns and SQL. */
   private elementViewExpressions(inputs: ModuleInputs): void {
-    const { carried, elementViews: views } = inputs;
+    const { elementViews: views } = inputs;
     const column = elementColumnNameExpression('k');
+    const pick = (names: readonly string[]) => ROW_COLUMNS.filter((c) => names.includes(c.name)).map(viewColumn);
+    const fixed = local(this, 'element_view_fixed_columns', { leading: columnObjects(pick(ELEMENT_VIEW_LEADING)), trailing: columnObjects(pick(ELEMENT_VIEW_TRAILING)) });
     const keyColumns = `flatten([for k in keys : [{ name = ${column}, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(KEY_COLUMN_COMMENT)}, k) }, { name = "\${${column}}${ELEMENT_NAME_RULES.numberSuffix}", glue = "double", presto = "${PRESTO_TYPES.double}", comment = format(${hclString(NUMBER_COLUMN_COMMENT)}, k) }]])`;
-    const leading = ROW_COLUMNS.filter((c) => (ELEMENT_VIEW_LEADING as readonly string[]).includes(c.name)).map(viewColumn);
-    const trailing = ROW_COLUMNS.filter((c) => (ELEMENT_VIEW_TRAILING as readonly string[]).includes(c.name)).map(viewColumn);
-    const carriedColumns = `[for c in ${carried} : { name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }]`;
-    const sql = terraformTemplate(sqlTemplate(VIEWS.element_view), {
+    const columns = local(this, 'element_view_columns', `\${{ for attribute, keys in ${views} : attribute => concat(${fixed}.leading, ${keyColumns}, local.carried_columns, ${fixed}.trailing) }}`);
+    const sql = templateFileExpression('element_view', {
       attribute: `format("'%s'", replace(attribute, "'", "''"))`,
       key_columns: elementKeyColumnsExpression('keys'),
-      carried_columns: `join("", [for c in ${carried} : format(", \\"%s\\"", c)])`,
+      carried_columns: `join("", [for c in ${inputs.carried} : format(", \\"%s\\"", c)])`,
       current_view: qualifiedName(inputs.database, inputs.view),
     });
-    const entry = `{ name = "\${${elementColumnNameExpression('attribute')}}${ELEMENT_NAME_RULES.viewSuffix}", columns = concat(${hclColumns(leading)}, ${keyColumns}, ${carriedColumns}, ${hclColumns(trailing)}), sql = ${hclTemplateString(sql)} }`;
+    const entry = `{ name = "\${${elementColumnNameExpression('attribute')}}${ELEMENT_NAME_RULES.viewSuffix}", columns = ${columns}[attribute], sql = ${sql} }`;
     const map = local(this, 'element_views', `\${{ for attribute, keys in ${views} : attribute => ${entry} }}`);
-    const view = new GlueCatalogTable(this, 'element-views', {
+    const view = named(new GlueCatalogTable(this, 'element-views', {
       name: '${each.value.name}',
       databaseName: this.database.name,
       description: `\${format(${hclString(elementViewDescription('%s'))}, each.key)}`,
       ...viewTable({ sql: '${each.value.sql}', originalText: prestoViewOriginalTextExpression(inputs.database, 'each.value.sql', 'each.value.columns') }),
       dependsOn: [this.view],
-    });
+    }), 'element_view', { introduced: '0.2.0' });
     view.addOverride('for_each', `\${${map}}`);
     dynamicColumns(view, 'each.value.columns');
     this.elementViews.push(view);

@@ -5,6 +5,7 @@ import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
 import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
 import { countOf, gate, type Gate, gatedAttr, isToken, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * Actions AWS only authorizes on `Resource: "*"` (they have no
@@ -47,7 +48,7 @@ export class FunctionRole extends Construct {
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: FunctionRoleInputs) {
     super(scope, id);
-    const assume = new DataAwsIamPolicyDocument(this, 'assume-role', {
+    const assume = named(new DataAwsIamPolicyDocument(this, 'assume-role', {
       statement: [
         {
           sid: 'LambdaAssumeRole',
@@ -56,13 +57,13 @@ export class FunctionRole extends Construct {
           principals: [{ type: 'Service', identifiers: ['lambda.amazonaws.com'] }],
         },
       ],
-    });
-    this.role = new IamRole(this, 'role', {
+    }), 'assume_role');
+    this.role = named(new IamRole(this, 'role', {
       name: config.lambda.roleName,
       description: `Execution role of the ddb-flatten stream function of ${config.name}`,
       assumeRolePolicy: assume.json,
       tags: config.tags,
-    });
+    }), 'function');
 
     const statements: DataAwsIamPolicyDocumentStatement[] = [
       {
@@ -114,7 +115,7 @@ export class FunctionRole extends Construct {
     const dynamicKeys = isToken(keys);
     if (!dynamicKeys && keys.length > 0) statements.push(kmsStatement);
 
-    this.policyDocument = new DataAwsIamPolicyDocument(this, 'policy-document', { statement: statements });
+    this.policyDocument = named(new DataAwsIamPolicyDocument(this, 'policy-document', { statement: statements }), 'function');
     if (dynamicKeys) {
       // Module build: the keys are known only to Terraform; add the statement when there is at least one.
       this.policyDocument.addOverride('dynamic.statement', {
@@ -122,16 +123,16 @@ export class FunctionRole extends Construct {
         content: kmsStatement,
       });
     }
-    this.policy = new IamRolePolicy(this, 'policy', {
+    this.policy = named(new IamRolePolicy(this, 'policy', {
       name: 'ddb-flatten',
       role: this.role.id,
       policy: this.policyDocument.json,
-    });
+    }), 'function');
 
     this.backfillGate = gate(config.backfill.enabled);
     if (this.backfillGate.create) {
       const exportObjects = `${inputs.bucketArn}/${config.backfill.exportPrefix}/*`;
-      this.backfillPolicyDocument = new DataAwsIamPolicyDocument(this, 'backfill-rights-document', {
+      this.backfillPolicyDocument = named(new DataAwsIamPolicyDocument(this, 'backfill-rights-document', {
         ...countOf(this.backfillGate),
         statement: [
           { sid: 'BackfillExportsThisTable', effect: 'Allow', actions: ['dynamodb:ExportTableToPointInTime'], resources: [inputs.tableArn] },
@@ -151,13 +152,13 @@ export class FunctionRole extends Construct {
             condition: [{ test: 'StringLike', variable: 's3:prefix', values: [`${config.backfill.exportPrefix}/*`] }],
           },
         ],
-      });
-      this.backfillPolicy = new IamRolePolicy(this, 'backfill-rights', {
+      }), 'backfill');
+      this.backfillPolicy = named(new IamRolePolicy(this, 'backfill-rights', {
         ...countOf(this.backfillGate),
         name: 'ddb-flatten-backfill',
         role: this.role.id,
         policy: gatedAttr(this.backfillPolicyDocument, this.backfillGate, 'json', this.backfillPolicyDocument.json),
-      });
+      }), 'backfill');
     }
   }
 }

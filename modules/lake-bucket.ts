@@ -9,6 +9,7 @@ import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncrypt
 import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
 import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * The lake bucket: all public access blocked, BucketOwnerEnforced (no ACLs),
@@ -46,32 +47,32 @@ export class LakeBucket extends Construct {
     }
     const count = countOf(this.gate);
     const noName = isAbsent(c.name);
-    const bucket = new S3Bucket(this, 'bucket', {
+    const bucket = named(new S3Bucket(this, 'bucket', {
       ...count,
       bucket: c.name,
       bucketPrefix: isToken(c.name) ? choose(noName, c.bucketPrefix, null as unknown as string) : c.name === undefined ? c.bucketPrefix : undefined,
       forceDestroy: c.forceDestroy,
       tags: config.tags,
-    });
+    }), 'lake');
     this.bucket = bucket;
     const name = gatedAttr(bucket, this.gate, 'id', bucket.id);
     const arn = gatedAttr(bucket, this.gate, 'arn', bucket.arn);
 
-    this.publicAccessBlock = new S3BucketPublicAccessBlock(this, 'public-access-block', {
+    this.publicAccessBlock = named(new S3BucketPublicAccessBlock(this, 'public-access-block', {
       ...count,
       bucket: name,
       blockPublicAcls: true,
       blockPublicPolicy: true,
       ignorePublicAcls: true,
       restrictPublicBuckets: true,
-    });
-    this.ownership = new S3BucketOwnershipControls(this, 'ownership', {
+    }), 'lake');
+    this.ownership = named(new S3BucketOwnershipControls(this, 'ownership', {
       ...count,
       bucket: name,
       rule: { objectOwnership: 'BucketOwnerEnforced' },
-    });
+    }), 'lake');
     const noKms = isAbsent(config.kmsKeyArn);
-    this.encryption = new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
+    this.encryption = named(new S3BucketServerSideEncryptionConfiguration(this, 'encryption', {
       ...count,
       bucket: name,
       rule: [
@@ -83,13 +84,13 @@ export class LakeBucket extends Construct {
           bucketKeyEnabled: choose(noKms, false, true),
         },
       ],
-    });
-    this.versioning = new S3BucketVersioning(this, 'versioning', {
+    }), 'lake');
+    this.versioning = named(new S3BucketVersioning(this, 'versioning', {
       ...count,
       bucket: name,
       versioningConfiguration: { status: 'Enabled' },
-    });
-    this.lifecycle = new S3BucketLifecycleConfiguration(this, 'lifecycle', {
+    }), 'lake');
+    this.lifecycle = named(new S3BucketLifecycleConfiguration(this, 'lifecycle', {
       ...count,
       bucket: name,
       rule: [
@@ -113,10 +114,10 @@ export class LakeBucket extends Construct {
         },
       ],
       dependsOn: [this.versioning],
-    });
+    }), 'lake');
     const everyone = [{ type: '*', identifiers: ['*'] }];
     const resources = [arn, `${arn}/*`];
-    this.policyDocument = new DataAwsIamPolicyDocument(this, 'tls-only', {
+    this.policyDocument = named(new DataAwsIamPolicyDocument(this, 'tls-only', {
       ...count,
       statement: [
         {
@@ -136,13 +137,13 @@ export class LakeBucket extends Construct {
           condition: [{ test: 'NumericLessThan', variable: 's3:TlsVersion', values: ['1.2'] }],
         },
       ],
-    });
-    this.policy = new S3BucketPolicy(this, 'policy', {
+    }), 'lake_tls_only');
+    this.policy = named(new S3BucketPolicy(this, 'policy', {
       ...count,
       bucket: name,
       policy: gatedAttr(this.policyDocument, this.gate, 'json', this.policyDocument.json),
       dependsOn: [this.publicAccessBlock],
-    });
+    }), 'lake');
 
     if (this.gate.count === undefined) {
       this.bucketName = name;

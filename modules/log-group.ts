@@ -1,6 +1,7 @@
 import { Construct } from 'constructs';
 import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * The function's log group, created by the module (not on first invoke) so
@@ -12,11 +13,11 @@ export class FunctionLogGroup extends Construct {
 
   constructor(scope: Construct, id: string, config: ResolvedConfig) {
     super(scope, id);
-    this.logGroup = new CloudwatchLogGroup(this, 'log-group', {
+    this.logGroup = named(new CloudwatchLogGroup(this, 'log-group', {
       name: config.logs.groupName,
       retentionInDays: config.logs.retentionInDays,
       kmsKeyId: config.logs.kmsKeyArn,
       tags: config.tags,
-    });
+    }), 'function');
   }
 }

@@ -173,6 +173,11 @@ export interface BackfillProps {
 export interface FlatteningPipelineProps {
   /** Base of every resource name: 3 to 28 characters of a-z, 0-9 and -, starting with a letter. */
   readonly name: string;
+  /**
+   * Prefix of every Terraform address of this pipeline (`aws_dynamodb_table.<prefix>_source`), snake_case.
+   * Default none (`aws_dynamodb_table.source`). Needed only to hold two pipelines in one stack.
+   */
+  readonly addressPrefix?: string;
   /** Tags on every resource (merged over the module's own `ddb-flatten:*` tags). */
   readonly tags?: Readonly<Record<string, string>>;
   /**

@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
+import { named } from './addresses.ts';
 
 /**
  * The source DynamoDB table: on-demand, stream NEW_AND_OLD_IMAGES, PITR,
@@ -39,7 +40,7 @@ export class SourceTable extends Construct {
     const pk = config.partitionKey;
     const sk = config.sortKey;
     const dynamicKeys = isToken(sk?.name);
-    const table = new DynamodbTable(this, 'table', {
+    const table = named(new DynamodbTable(this, 'table', {
       ...countOf(this.gate),
       name: c.name,
       billingMode: 'PAY_PER_REQUEST',
@@ -52,7 +53,7 @@ export class SourceTable extends Construct {
       serverSideEncryption: { enabled: true, kmsKeyArn: config.kmsKeyArn },
       deletionProtectionEnabled: c.deletionProtection,
       tags: config.tags,
-    });
+    }), 'source');
     if (dynamicKeys) {
       // Module build: the sort key is optional at plan time.
       const keys = Fn.concat([[{ name: pk.name, type: pk.type }], choose(isAbsent(sk!.name), [], [{ name: sk!.name, type: sk!.type }])]);

@@ -1,5 +1,5 @@
 import { ELEMENT_NAME_RULES } from '../src/schema/element-views.ts';
-import { ELEMENT_KEY_COLUMNS_FORMAT, placeholders } from '../src/sql/views.ts';
+import { ELEMENT_KEY_COLUMNS_FORMAT, placeholders, sqlTemplate, VIEWS, type ViewName } from '../src/sql/views.ts';
 
 /**
  * The SQL templates of sql/ as Terraform templates, for the module build
@@ -61,9 +61,15 @@ export function hclTemplateString(template: string): string {
   return `"${out}"`;
 }
 
-/** An HCL value literal (JSON syntax is valid HCL), with template sequences in strings kept literal. */
+/** An HCL value literal for use inside an expression: `{ name = "pk", glue = "string" }`, strings quoted and kept literal. */
 export function hclValue(value: unknown): string {
-  return templateLiteral(JSON.stringify(value));
+  if (Array.isArray(value)) return `[${value.map(hclValue).join(', ')}]`;
+  if (value !== null && typeof value === 'object') {
+    return `{ ${Object.entries(value as Record<string, unknown>)
+      .map(([k, v]) => `${/^[A-Za-z_][A-Za-z0-9_]*$/.test(k) ? k : hclString(k)} = ${hclValue(v)}`)
+      .join(', ')} }`;
+  }
+  return typeof value === 'string' ? hclString(value) : JSON.stringify(value);
 }
 
 /** `"\"<a>\".\"<b>\""`-style SQL name of a relation, from two string expressions. */
@@ -81,4 +87,29 @@ export function elementKeyColumnsExpression(keys: string): string {
   const literal = `replace(k, "'", "''")`;
   const column = elementColumnNameExpression('k');
   return `join("", [for k in ${keys} : format(${hclString(ELEMENT_KEY_COLUMNS_FORMAT)}, ${literal}, ${column}, ${literal}, ${column})])`;
+}
+
+/**
+ * The view SQL the Terraform module ships as template files, for
+ * templatefile(): each `{{name}}` placeholder of sql/views/<view>.sql becomes
+ * the template variable `${name}`. The module reads them with
+ * trimspace(templatefile(...)), as src/sql/views.ts trims what it fills.
+ */
+export const MODULE_TEMPLATES: Readonly<Record<ViewName, string>> = {
+  current_state: 'templates/current_state.sql.tftpl',
+  element_view: 'templates/element_view.sql.tftpl',
+};
+
+export function moduleTemplateText(view: ViewName): string {
+  const template = sqlTemplate(VIEWS[view]);
+  return `${terraformTemplate(template, Object.fromEntries(placeholders(template).map((p) => [p, p])))}\n`;
+}
+
+/** `trimspace(templatefile("${path.module}/<template>", { name = expression, ... }))`. */
+export function templateFileExpression(view: ViewName, variables: Readonly<Record<string, string>>): string {
+  const template = sqlTemplate(VIEWS[view]);
+  const missing = placeholders(template).filter((p) => !(p in variables));
+  if (missing.length) throw new Error(`${MODULE_TEMPLATES[view]}: no value for ${missing.join(', ')}`);
+  const vars = placeholders(template).map((p) => `${p} = ${variables[p]}`).join(', ');
+  return `trimspace(templatefile("\${path.module}/${MODULE_TEMPLATES[view]}", { ${vars} }))`;
 }

@@ -1,17 +1,18 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetType, Fn, Op, TerraformAsset } from 'cdktf';
+import { AssetType, Fn, Op, TerraformAsset, Token } from 'cdktf';
 import { Construct } from 'constructs';
 import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
 import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
 import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
 import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
-import { countOf, gate, type Gate, gatedAttr, isAbsent, isPositive, isToken, joinList } from './expressions.ts';
+import { countOf, gate, type Gate, gatedAttr, isAbsent, isToken, joinList } from './expressions.ts';
 import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { DEFAULTS } from './props.ts';
+import { named } from './addresses.ts';
 
 export const RUNTIME = 'nodejs22.x';
 export const ARCHITECTURE = 'arm64';
@@ -86,7 +87,7 @@ export class StreamFunction extends Construct {
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
 
-    this.function = new LambdaFunction(this, 'function', {
+    this.function = named(new LambdaFunction(this, 'function', {
       functionName: config.lambda.functionName,
       description: `ddb-flatten: flattens ${config.name} stream records into Parquet rows on S3`,
       role: inputs.roleArn,
@@ -105,29 +106,31 @@ export class StreamFunction extends Construct {
       loggingConfig: { logFormat: 'JSON', logGroup: inputs.logGroupName, applicationLogLevel: config.lambda.logLevel },
       tags: config.tags,
       dependsOn: [...inputs.dependsOn],
-    });
+    }), 'flatten');
 
     const a = config.alias;
-    this.alias = new LambdaAlias(this, 'alias', {
+    this.alias = named(new LambdaAlias(this, 'alias', {
       name: a.name,
       description: 'Stream traffic follows this alias; pin it to roll back, add a canary to try a version.',
       functionName: this.function.functionName,
       functionVersion:
         a.pinnedVersion === undefined ? this.function.version : isToken(a.pinnedVersion) ? Fn.coalesce([a.pinnedVersion, this.function.version]) : a.pinnedVersion,
-    });
+    }), 'live');
     if (a.canary !== undefined) {
       const version =
         a.canary.version === undefined ? this.function.version : isToken(a.canary.version) ? Fn.coalesce([a.canary.version, this.function.version]) : a.canary.version;
       const weights = isToken(version) ? Fn.zipmap([version], [a.canary.weight]) : { [version]: a.canary.weight };
       if (isToken(a.canary.weight)) {
         // Module build: a canary only when its weight is above zero, and only with a pinned version.
+        // (A comparison, not signum(): signum needs a whole number, and any weight from 0 to 1 is allowed.)
+        const weight = Token.asString(a.canary.weight);
         this.alias.addOverride('dynamic.routing_config', {
-          for_each: Fn.conditional(isPositive(a.canary.weight), ['canary'], []),
+          for_each: `\${${weight} > 0 ? ["canary"] : []}`,
           content: { additional_version_weights: weights },
         });
         this.alias.addOverride('lifecycle.precondition', [
           {
-            condition: Op.or(Op.not(isPositive(a.canary.weight)), Op.not(isAbsent(a.pinnedVersion))),
+            condition: `\${${weight} == 0 || ${Token.asString(Op.not(isAbsent(a.pinnedVersion)))}}`,
             error_message: 'canary_weight above 0 needs alias_pinned_version: the alias must stay on a known version while the canary gets its share.',
           },
         ]);
@@ -137,18 +140,18 @@ export class StreamFunction extends Construct {
     }
 
     // Asynchronous invocations (S3 notifications of export files): bounded retries, then the same DLQ.
-    this.asyncInvokeConfig = new LambdaFunctionEventInvokeConfig(this, 'async-invoke-config', {
+    this.asyncInvokeConfig = named(new LambdaFunctionEventInvokeConfig(this, 'async-invoke-config', {
       functionName: this.function.functionName,
       qualifier: this.alias.name,
       maximumRetryAttempts: DEFAULTS.backfill.maximumRetryAttempts,
       maximumEventAgeInSeconds: DEFAULTS.backfill.maximumEventAgeInSeconds,
       destinationConfig: { onFailure: { destination: inputs.dlqArn } },
-    });
+    }), 'async_invocations');
 
     const e = config.eventSourceMapping;
     this.mappingGate = gate(e.create);
     if (this.mappingGate.create) {
-      this.eventSourceMapping = new LambdaEventSourceMapping(this, 'stream-trigger', {
+      this.eventSourceMapping = named(new LambdaEventSourceMapping(this, 'stream-trigger', {
         ...countOf(this.mappingGate),
         functionName: this.alias.arn,
         eventSourceArn: inputs.streamArn,
@@ -164,7 +167,7 @@ export class StreamFunction extends Construct {
         destinationConfig: { onFailure: { destinationArn: inputs.dlqArn } },
         tags: config.tags,
         dependsOn: [...inputs.dependsOn],
-      });
+      }), 'stream');
     }
   }
 

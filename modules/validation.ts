@@ -26,6 +26,7 @@ export const RULES = {
     pattern: '^[a-z][a-z0-9-]{1,26}[a-z0-9]$',
     allowed: '3 to 28 characters of a-z, 0-9 and -, starting with a letter and ending with a letter or digit',
   },
+  addressPrefix: { pattern: '^[a-z][a-z0-9_]{0,39}$', allowed: 'up to 40 characters of a-z, 0-9 and _, starting with a letter (a Terraform address name)' },
   tableName: { pattern: '^[A-Za-z0-9_.-]{3,255}$', allowed: '3 to 255 characters of A-Z a-z 0-9 _ . -' },
   glueName: { pattern: '^[a-z0-9_]{1,255}$', allowed: '1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)' },
   workgroupName: { pattern: '^[A-Za-z0-9._-]{1,128}$', allowed: '1 to 128 characters of A-Z a-z 0-9 . _ -' },
@@ -123,6 +124,7 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
     }
   }
   pattern(problems, 'kmsKeyArn', props.kmsKeyArn, RULES.kmsKeyArn);
+  pattern(problems, 'addressPrefix', props.addressPrefix, RULES.addressPrefix);
 
   // Keys and attributes: the same rules the handler applies to its environment.
   const keyNames: string[] = [];

@@ -9,7 +9,7 @@ import { named, synth } from './synth.ts';
 describe('Glue columns and views come from the one row schema', () => {
   for (const carried of [[], ['status', 'region']]) {
     it(`table columns equal the schema's data columns (carried: ${carried.join(',') || 'none'})`, () => {
-      const table = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'catalog_table');
+      const table = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'flattened');
       const expected = dataColumns(carried).map((c) => ({ name: c.name, type: c.glue, comment: c.description }));
       expect(table.storage_descriptor.columns).toEqual(expected);
       expect(table.partition_keys).toEqual([{ name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.glue, comment: PARTITION_COLUMN.description }]);
@@ -19,7 +19,7 @@ describe('Glue columns and views come from the one row schema', () => {
 
   it('the current-state view has the row columns, dt and the typed conveniences; its Presto definition decodes to the view SQL', () => {
     const carried = ['status'];
-    const view = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'catalog_view');
+    const view = named(synth({ carryAttributes: carried }), 'aws_glue_catalog_table', 'current_state');
     expect(view.table_type).toBe('VIRTUAL_VIEW');
     expect(view.parameters).toEqual({ presto_view: 'true', comment: 'Presto View' });
     expect(view.view_expanded_text).toBe('/* Presto View */');
@@ -39,7 +39,7 @@ describe('Glue columns and views come from the one row schema', () => {
 
   it('a per-element view for each configured attribute: columns per key path, SQL over the current-state view', () => {
     const s = synth({ explodeAttributes: ['items', 'tags'], carryAttributes: ['status'], elementViews: { items: ['sku', 'unit.price'], tags: ['name'] } });
-    const items = named(s, 'aws_glue_catalog_table', 'items_elements');
+    const items = named(s, 'aws_glue_catalog_table', 'element_view_items');
     expect(items.name).toBe(elementViewName('items'));
     expect(items.name).toBe('items_elements');
     expect(items.storage_descriptor.columns.map((c: any) => c.name)).toEqual(['pk', 'sk', 'item_index', 'sku', 'sku_number', 'unit_price', 'unit_price_number', 'status', 'event_time']);
@@ -48,16 +48,16 @@ describe('Glue columns and views come from the one row schema', () => {
     expect(decoded.originalSql).toBe(elementSql('orders', 'current_state', 'items', ['sku', 'unit.price'], ['status']));
     expect(decoded.originalSql).toContain(`max(CASE WHEN key = 'unit.price' THEN value_number END) AS "unit_price_number"`);
     expect(decoded.originalSql).toContain('FROM "orders"."current_state"');
-    expect(named(s, 'aws_glue_catalog_table', 'tags_elements').name).toBe('tags_elements');
+    expect(named(s, 'aws_glue_catalog_table', 'element_view_tags').name).toBe('tags_elements');
     // No views unless configured.
-    expect(synth().all('aws_glue_catalog_table').map(([id]) => id).filter((id) => id.includes('elements'))).toEqual([]);
+    expect(synth().all('aws_glue_catalog_table').map(([id]) => id).filter((id) => id.startsWith('element_view'))).toEqual([]);
   });
 
   it('the envelope JSON is encoded as Terraform jsonencode() writes it, so the stack and the module give the same bytes', () => {
     expect(terraformJsonEncode({ b: 'x<y>&z\u2028', a: [1, true, null], '': '"\\\n\t\u0001' })).toBe(
       '{"":"\\"\\\\\\n\\t\\u0001","a":[1,true,null],"b":"x\\u003cy\\u003e\\u0026z\\u2028"}',
     );
-    const view = named(synth(), 'aws_glue_catalog_table', 'catalog_view');
+    const view = named(synth(), 'aws_glue_catalog_table', 'current_state');
     const json = Buffer.from(/Presto View: (\S+) \*\//.exec(view.view_original_text)![1], 'base64').toString('utf8');
     expect(json.startsWith('{"catalog":"awsdatacatalog","columns":[{"name":"pk","type":"varchar"}')).toBe(true);
     expect(json).toContain('value_type \\u003c\\u003e \'ABSENT\'');

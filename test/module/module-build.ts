@@ -4,27 +4,33 @@ import { join } from 'node:path';
 import { buildModule, type BuildResult } from '../../scripts/build-module.ts';
 import type { Json } from './synth.ts';
 
-/** Builds the Terraform module into a fresh temp dir (once per test file) and reads its JSON files. */
+/**
+ * Builds the Terraform module into a fresh temp dir (once per test file): the
+ * HCL files as written, and the same module in Terraform JSON form (what the
+ * tests analyse: resources, variables, outputs).
+ */
 export interface BuiltModule extends BuildResult {
   readonly main: Json;
   readonly variables: Json;
   readonly outputs: Json;
   readonly versions: Json;
   readonly readme: string;
+  /** The text of a generated file, e.g. hcl('main.tf'). */
+  hcl(file: string): string;
 }
 
 let built: BuiltModule | undefined;
 export function builtModule(): BuiltModule {
   if (!built) {
-    const r = buildModule(join(mkdtempSync(join(tmpdir(), 'ddb-flatten-module-')), 'terraform-module'));
-    const read = (f: string): Json => JSON.parse(readFileSync(join(r.dir, f), 'utf8')) as Json;
+    const r = buildModule(join(mkdtempSync(join(tmpdir(), 'ddb-flatten-module-')), 'terraform'));
     built = {
       ...r,
-      main: read('main.tf.json'),
-      variables: read('variables.tf.json').variable,
-      outputs: read('outputs.tf.json').output,
-      versions: read('versions.tf.json'),
+      main: r.json.main,
+      variables: r.json.variables,
+      outputs: r.json.outputs,
+      versions: r.json.versions,
       readme: readFileSync(join(r.dir, 'README.md'), 'utf8'),
+      hcl: (file) => readFileSync(join(r.dir, file), 'utf8'),
     };
   }
   return built;

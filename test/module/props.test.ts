@@ -15,11 +15,11 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(q.sqs_managed_sse_enabled).toBeUndefined();
     expect(s.one('aws_lambda_function').kms_key_arn).toBe(KMS);
     expect(s.one('aws_athena_workgroup').configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_KMS', kms_key_arn: KMS });
-    const kms = s.data('aws_iam_policy_document', 'policy-document').statement.find((st: any) => st.sid === 'UseOnlyThesePipelineKeys');
+    const kms = s.data('aws_iam_policy_document', 'function').statement.find((st: any) => st.sid === 'UseOnlyThesePipelineKeys');
     expect(kms).toMatchObject({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [KMS] });
   });
   it('without any key, the role has no KMS statement', () => {
-    const statements = synth().data('aws_iam_policy_document', 'policy-document').statement;
+    const statements = synth().data('aws_iam_policy_document', 'function').statement;
     expect(statements.map((st: any) => st.sid)).not.toContain('UseOnlyThesePipelineKeys');
   });
   it('partitionKey / sortKey: key schema and handler environment', () => {
@@ -32,7 +32,7 @@ describe('every prop reaches the synthesized Terraform', () => {
   it('explodeAttributes / carryAttributes: environment and Glue columns', () => {
     const s = synth({ explodeAttributes: ['items', 'tags'], carryAttributes: ['status', 'region'] });
     expect(s.one('aws_lambda_function').environment.variables).toMatchObject({ EXPLODE_ATTRIBUTES: 'items,tags', CARRY_ATTRIBUTES: 'status,region' });
-    const cols = named(s, 'aws_glue_catalog_table', 'catalog_table').storage_descriptor.columns.map((c: any) => c.name);
+    const cols = named(s, 'aws_glue_catalog_table', 'flattened').storage_descriptor.columns.map((c: any) => c.name);
     expect(cols.slice(-2)).toEqual(['status', 'region']);
   });
   it('table.create = false: no table; the existing stream is read and its key granted', () => {
@@ -40,7 +40,7 @@ describe('every prop reaches the synthesized Terraform', () => {
     const s = synth({ table: { create: false, existingTableName: 'orders', existingStreamArn: STREAM, existingKmsKeyArn: tableKms } });
     expect(s.all('aws_dynamodb_table')).toEqual([]);
     expect(s.one('aws_lambda_event_source_mapping').event_source_arn).toBe(STREAM);
-    const doc = s.data('aws_iam_policy_document', 'policy-document');
+    const doc = s.data('aws_iam_policy_document', 'function');
     expect(doc.statement.find((st: any) => st.sid === 'ReadThisStream').resources).toEqual([STREAM]);
     expect(doc.statement.find((st: any) => st.sid === 'UseOnlyThesePipelineKeys').resources).toEqual([tableKms]);
     expect(s.output('dynamodb_table_name').value).toBe('orders');
@@ -59,7 +59,7 @@ describe('every prop reaches the synthesized Terraform', () => {
       expect(s.all(type)).toEqual([]);
     }
     expect(s.one('aws_lambda_function').environment.variables.LAKE_BUCKET).toBe('shared-lake');
-    const doc = s.data('aws_iam_policy_document', 'policy-document');
+    const doc = s.data('aws_iam_policy_document', 'function');
     expect(doc.statement.find((st: any) => st.sid === 'WriteLakePrefixesOnly').resources).toEqual([
       expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\.partition\}:s3:::shared-lake\/flattened\/\*$/),
       expect.stringMatching(/^arn:\$\{data\.aws_partition\.[^}]+\.partition\}:s3:::shared-lake\/quarantine\/\*$/),
@@ -87,15 +87,15 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(rules[1]).toMatchObject({ filter: [{ prefix: 'results/' }], expiration: [{ days: 3 }] });
     expect(rules[2].noncurrent_version_expiration[0].noncurrent_days).toBe(9);
     expect(s.one('aws_athena_workgroup').configuration.result_configuration.output_location).toMatch(/\/results\/$/);
-    expect(named(s, 'aws_glue_catalog_table', 'catalog_table').storage_descriptor.location).toMatch(/\/rows\/v1\/$/);
+    expect(named(s, 'aws_glue_catalog_table', 'flattened').storage_descriptor.location).toMatch(/\/rows\/v1\/$/);
   });
   it('glue: database, table and view names, projection start', () => {
     const s = synth({ glue: { databaseName: 'lake_db', tableName: 'rows', viewName: 'latest', projectionStartDate: '2023-06-01' } });
     expect(s.one('aws_glue_catalog_database').name).toBe('lake_db');
-    const table = named(s, 'aws_glue_catalog_table', 'catalog_table');
+    const table = named(s, 'aws_glue_catalog_table', 'flattened');
     expect(table.name).toBe('rows');
     expect(table.parameters['projection.dt.range']).toBe('2023-06-01,NOW');
-    expect(named(s, 'aws_glue_catalog_table', 'catalog_view').name).toBe('latest');
+    expect(named(s, 'aws_glue_catalog_table', 'current_state').name).toBe('latest');
   });
   it('default Glue database name replaces - with _', () => {
     expect(synth({ name: 'order-lines' }).one('aws_glue_catalog_database').name).toBe('order_lines');

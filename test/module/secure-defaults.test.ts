@@ -40,7 +40,7 @@ describe('secure defaults: lake bucket', () => {
     expect(bucket.bucket_prefix).toBe('orders-lake-');
   });
   it('has a TLS-only policy: deny without SecureTransport, deny TLS older than 1.2', () => {
-    const doc = s.data('aws_iam_policy_document', 'tls-only');
+    const doc = s.data('aws_iam_policy_document', 'lake_tls_only');
     const conditions = doc.statement.map((st: any) => ({ effect: st.effect, actions: st.actions, cond: st.condition[0] }));
     expect(conditions).toEqual([
       { effect: 'Deny', actions: ['s3:*'], cond: { test: 'Bool', variable: 'aws:SecureTransport', values: ['false'] } },
@@ -148,7 +148,7 @@ describe('secure defaults: alarms, Athena, Glue, tags', () => {
     expect(view.query).not.toMatch(/^\s*CREATE/m);
   });
   it('projects the dt partition: date from the start to NOW, daily, at the lake location', () => {
-    const table = named(s, 'aws_glue_catalog_table', 'catalog_table');
+    const table = named(s, 'aws_glue_catalog_table', 'flattened');
     expect(table.parameters).toMatchObject({
       'projection.enabled': 'true',
       'projection.dt.type': 'date',

@@ -49,7 +49,7 @@ export function wrap(json: Json, pipeline: FlatteningPipeline): Synth {
       return found[0][1];
     },
     data(type, match) {
-      const found = Object.entries<Json>(json.data?.[type] ?? {}).filter(([id]) => (match ? id.includes(match) : true));
+      const found = Object.entries<Json>(json.data?.[type] ?? {}).filter(([id]) => (match ? id === match : true));
       if (found.length !== 1) throw new Error(`expected one data.${type}${match ? ` matching ${match}` : ''}, found ${found.length}`);
       return found[0][1];
     },
@@ -61,9 +61,9 @@ export function wrap(json: Json, pipeline: FlatteningPipeline): Synth {
   };
 }
 
-/** The resource of a type whose logical id contains `match`. */
-export function named(s: Synth, type: string, match: string): Json {
-  const found = s.all(type).filter(([id]) => id.includes(match));
-  if (found.length !== 1) throw new Error(`expected one ${type} matching ${match}, found ${found.length}`);
+/** The resource with this address name (`aws_glue_catalog_table.flattened`: named(s, 'aws_glue_catalog_table', 'flattened')). */
+export function named(s: Synth, type: string, name: string): Json {
+  const found = s.all(type).filter(([id]) => id === name);
+  if (found.length !== 1) throw new Error(`expected one ${type}.${name}, found ${found.length} (have: ${s.all(type).map(([id]) => id).join(', ')})`);
   return found[0][1];
 }

@@ -73,8 +73,8 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
     const m = builtModule();
     cpSync(m.dir, dir, { recursive: true });
     const tables = Object.entries<any>(m.main.resource.aws_glue_catalog_table);
-    const view = tables.find(([id]) => id.includes('catalog_view'))![1];
-    const elements = tables.find(([id]) => id.includes('element-views'))![1];
+    const view = tables.find(([id]) => id.includes('current_state'))![1];
+    const elements = tables.find(([id]) => id === 'element_view')![1];
     const queries = Object.values<any>(m.main.resource.aws_athena_named_query);
     const viewQuery = queries.find((q) => String(q.name).endsWith(' view') && !q.for_each);
     const elementQuery = queries.find((q) => q.for_each);

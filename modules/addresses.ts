@@ -23,6 +23,14 @@ export interface MovedBlock {
   readonly to: string;
 }
 
+/**
+ * Renames after names were fixed: when an address must change, keep the old
+ * one here (without addressPrefix) so every stack and the module carry a
+ * moved block for it; test/module/addresses.test.ts requires one for every
+ * address a release shipped (test/fixtures/addresses-<version>.json).
+ */
+export const ADDRESS_MOVES: readonly MovedBlock[] = [];
+
 const books = new WeakMap<IConstruct, AddressBook>();
 const stackBooks = new WeakMap<TerraformStack, { names: Map<string, string>; moved: MovedBlock[] }>();
 
@@ -88,6 +96,15 @@ export class AddressBook {
 
   /** Writes the stack's moved blocks (all pipelines in it), replacing what an earlier pipeline wrote. */
   emitMoved(): void {
+    const book = stackBooks.get(this.stack)!;
+    const withPrefix = (address: string): string => {
+      const dot = address.lastIndexOf('.');
+      return this.prefix ? `${address.slice(0, dot)}.${this.prefix}_${address.slice(dot + 1)}` : address;
+    };
+    for (const m of ADDRESS_MOVES) {
+      const move = { from: withPrefix(m.from), to: withPrefix(m.to) };
+      if (!book.moved.some((x) => x.from === move.from)) book.moved.push(move);
+    }
     const moved = this.moved();
     if (moved.length) this.stack.addOverride('moved', moved.map((m) => ({ from: m.from, to: m.to })));
   }

@@ -27,7 +27,8 @@ export class SourceTable extends Construct {
     this.gate = gate(c.create);
     const existingArn = (): string =>
       // arn:aws:dynamodb:region:account:table/NAME/stream/LABEL -> the table ARN
-      isToken(c.existingStreamArn) ? Fn.element(Fn.split('/stream/', c.existingStreamArn!), 0) : c.existingStreamArn!.split('/stream/')[0];
+      // A missing stream ARN is reported by the module's precondition, not as an error inside split() (the placeholder is never used).
+      isToken(c.existingStreamArn) ? Fn.element(Fn.split('/stream/', Fn.coalesce([c.existingStreamArn!, 'existing_stream_arn-is-not-set'])), 0) : c.existingStreamArn!.split('/stream/')[0];
 
     if (!this.gate.create) {
       this.tableName = c.existingTableName!;

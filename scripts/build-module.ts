@@ -30,7 +30,8 @@ import { AWS_PROVIDER_CONSTRAINT, AWS_PROVIDER_SOURCE } from '../stacks/pipeline
 
 export const MODULE_DIR = join(REPO_ROOT, 'terraform');
 export const MODULE_ZIP = 'lambda/ddb-flatten-handler.zip';
-export const MIN_TERRAFORM = '>= 1.5.0';
+/** 1.9: variable validations may read other variables (the module's cross-variable rules). */
+export const MIN_TERRAFORM = '>= 1.9.0';
 export const MODULE_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as { version: string }).version;
 /** The files the build writes (and the stale check compares); anything else in terraform/ is hand-written. */
 export const GENERATED_FILES = ['versions.tf', 'variables.tf', 'main.tf', 'outputs.tf', 'migrations.tf', 'README.md', MODULE_ZIP, ...Object.values(MODULE_TEMPLATES)] as const;
@@ -131,8 +132,12 @@ const TERRAFORM = (): string => process.env.TERRAFORM_BIN ?? 'terraform';
 /** `terraform fmt -` of one file's text: the canonical layout every HCL reviewer knows. */
 export function terraformFmt(text: string, file: string): string {
   const r = spawnSync(TERRAFORM(), ['fmt', '-no-color', '-'], { input: text, encoding: 'utf8' });
-  if (r.error) throw new Error(`npm run build:module needs terraform (>= 1.5) on the PATH or in TERRAFORM_BIN to format the module: ${r.error.message}`);
-  if (r.status !== 0) throw new Error(`terraform fmt refused the generated ${file}:\n${r.stderr}\n--- ${file} ---\n${text}`);
+  if (r.error) throw new Error(`npm run build:module needs terraform (>= 1.9) on the PATH or in TERRAFORM_BIN to format the module: ${r.error.message}`);
+  if (r.status !== 0) {
+    const kept = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-unformatted-')), file);
+    writeFileSync(kept, text);
+    throw new Error(`terraform fmt refused the generated ${file} (kept as ${kept}):\n${r.stderr}`);
+  }
   return r.stdout;
 }
 

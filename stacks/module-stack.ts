@@ -3,7 +3,6 @@ import type { Construct } from 'constructs';
 import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
 import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps, KeyType } from '../modules/props.ts';
-import { MODULE_PRECONDITIONS } from './module-variables.ts';
 
 /**
  * The stack `npm run build:module` turns into a plain Terraform module:
@@ -103,11 +102,6 @@ export class ModuleStack extends TerraformStack {
       },
     };
     this.pipeline = new FlatteningPipeline(this, 'pipeline', props);
-    // Rules that span variables, checked before anything is created.
-    this.pipeline.catalog.database.addOverride(
-      'lifecycle.precondition',
-      MODULE_PRECONDITIONS.map((p) => ({ condition: `\${${p.condition}}`, error_message: p.error_message })),
-    );
     this.pipeline.addOutputs(this);
   }
 }

@@ -52,7 +52,7 @@ const reserved = RESERVED_NAMES;
 const elementColumn = (k: string): string => `lower(replace(${k}, "/${ELEMENT_NAME_RULES.replace}/", "_"))`;
 const elementFixed = [...ELEMENT_VIEW_LEADING, ...ELEMENT_VIEW_TRAILING];
 
-export const MODULE_VARIABLES: readonly VariableSpec[] = [
+const BASE_VARIABLES: readonly VariableSpec[] = [
   {
     name: 'name',
     type: 'string',
@@ -155,21 +155,42 @@ export const MODULE_VARIABLES: readonly VariableSpec[] = [
   { name: 'errors_alarm_threshold', type: 'number', default: DEFAULTS.alarms.errorsThreshold, description: 'Function errors per 5 minutes that raise the errors alarm.', validation: [between('errors_alarm_threshold', RULES.errorsThreshold)] },
 ];
 
-/** Cross-variable rules, checked as preconditions (variable validations may only see their own variable before Terraform 1.9). */
-export const MODULE_PRECONDITIONS: readonly VariableValidation[] = [
-  { condition: 'var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)', error_message: 'create_table = false needs existing_table_name and existing_stream_arn.' },
-  { condition: 'var.create_bucket || var.existing_bucket_name != null', error_message: 'create_bucket = false needs existing_bucket_name.' },
-  { condition: 'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])', error_message: 'lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap.' },
-  { condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' },
-  { condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' },
-  { condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' },
-  { condition: 'length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0', error_message: 'element_view_keys: every attribute must be one of explode_attributes.' },
-  {
-    condition: `alltrue([for a, keys in var.element_view_keys : length(setintersection(var.carry_attributes, flatten([for k in keys : [${elementColumn('k')}, "\${${elementColumn('k')}}${ELEMENT_NAME_RULES.numberSuffix}"]]))) == 0])`,
-    error_message: 'element_view_keys: a column derived from a key path must not be the name of a carried attribute.',
-  },
-  {
-    condition: `length(distinct([for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == 0`,
-    error_message: `element_view_keys: the view names derived from the attributes (<attribute>${ELEMENT_NAME_RULES.viewSuffix}) must be distinct and differ from glue_table_name and glue_view_name.`,
-  },
-];
+/**
+ * Rules that span variables. Terraform >= 1.9 lets a variable's validation
+ * read other variables, so each rule sits on the variable it is about: the
+ * error names it, and it is reported at validate time, before any resource
+ * argument built from the bad combination fails less clearly.
+ */
+const CROSS_VARIABLE_RULES: Readonly<Record<string, readonly VariableValidation[]>> = {
+  create_table: [{ condition: 'var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)', error_message: 'create_table = false needs existing_table_name and existing_stream_arn.' }],
+  create_bucket: [{ condition: 'var.create_bucket || var.existing_bucket_name != null', error_message: 'create_bucket = false needs existing_bucket_name.' }],
+  lake_prefix: [
+    {
+      condition:
+        'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])',
+      error_message: 'lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap: each has its own lifecycle and permissions.',
+    },
+  ],
+  sort_key: [{ condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' }],
+  glue_view_name: [{ condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' }],
+  explode_attributes: [{ condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' }],
+  element_view_keys: [
+    { condition: 'length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0', error_message: 'element_view_keys: every attribute must be one of explode_attributes.' },
+    {
+      condition: `alltrue([for a, keys in var.element_view_keys : length(setintersection(var.carry_attributes, flatten([for k in keys : [${elementColumn('k')}, "\${${elementColumn('k')}}${ELEMENT_NAME_RULES.numberSuffix}"]]))) == 0])`,
+      error_message: 'element_view_keys: a column derived from a key path must not be the name of a carried attribute.',
+    },
+    {
+      condition: `length(distinct([for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == 0`,
+      error_message: `element_view_keys: the view names derived from the attributes (<attribute>${ELEMENT_NAME_RULES.viewSuffix}) must be distinct and differ from glue_table_name and glue_view_name.`,
+    },
+  ],
+};
+
+/** Every input variable of the module, with its own and its cross-variable validations. */
+export const MODULE_VARIABLES: readonly VariableSpec[] = BASE_VARIABLES.map((v) =>
+  CROSS_VARIABLE_RULES[v.name] ? { ...v, validation: [...(v.validation ?? []), ...CROSS_VARIABLE_RULES[v.name]] } : v,
+);
+for (const name of Object.keys(CROSS_VARIABLE_RULES)) {
+  if (!BASE_VARIABLES.some((v) => v.name === name)) throw new Error(`CROSS_VARIABLE_RULES: no variable ${name}`);
+}

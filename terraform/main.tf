@@ -152,7 +152,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:ExportTableToPointInTime"]
     effect  = "Allow"
     resources = [
-      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", var.existing_stream_arn), 0),
+      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "BackfillExportsThisTable"
   }
@@ -160,7 +160,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:DescribeExport"]
     effect  = "Allow"
     resources = [
-      "${var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", var.existing_stream_arn), 0)}/export/*",
+      "${var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)}/export/*",
     ]
     sid = "BackfillReadsItsExportStatus"
   }
@@ -214,7 +214,7 @@ data "aws_iam_policy_document" "function" {
     actions = ["dynamodb:BatchGetItem"]
     effect  = "Allow"
     resources = [
-      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", var.existing_stream_arn), 0),
+      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "ReflattenReadsItemsByKey"
   }
@@ -495,45 +495,6 @@ resource "aws_glue_catalog_database" "lake" {
   description = "ddb-flatten lake of ${var.name}: flattened DynamoDB stream rows (Parquet on S3)."
   name        = coalesce(var.glue_database_name, replace(var.name, "-", "_"))
   tags        = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
-
-  lifecycle {
-    precondition {
-      condition     = var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)
-      error_message = "create_table = false needs existing_table_name and existing_stream_arn."
-    }
-    precondition {
-      condition     = var.create_bucket || var.existing_bucket_name != null
-      error_message = "create_bucket = false needs existing_bucket_name."
-    }
-    precondition {
-      condition     = length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])
-      error_message = "lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap."
-    }
-    precondition {
-      condition     = var.sort_key == null ? true : var.sort_key != var.partition_key
-      error_message = "sort_key must differ from partition_key."
-    }
-    precondition {
-      condition     = var.glue_table_name != var.glue_view_name
-      error_message = "glue_view_name must differ from glue_table_name."
-    }
-    precondition {
-      condition     = length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0
-      error_message = "explode_attributes must not list a key attribute (keys are columns already)."
-    }
-    precondition {
-      condition     = length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0
-      error_message = "element_view_keys: every attribute must be one of explode_attributes."
-    }
-    precondition {
-      condition     = alltrue([for a, keys in var.element_view_keys : length(setintersection(var.carry_attributes, flatten([for k in keys : [lower(replace(k, "/[^A-Za-z0-9_]/", "_")), "${lower(replace(k, "/[^A-Za-z0-9_]/", "_"))}_number"]]))) == 0])
-      error_message = "element_view_keys: a column derived from a key path must not be the name of a carried attribute."
-    }
-    precondition {
-      condition     = length(distinct([for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == 0
-      error_message = "element_view_keys: the view names derived from the attributes (<attribute>_elements) must be distinct and differ from glue_table_name and glue_view_name."
-    }
-  }
 }
 
 resource "aws_glue_catalog_table" "current_state" {
@@ -745,7 +706,7 @@ resource "aws_lambda_function" "flatten" {
       SORT_KEY           = join("", compact([var.sort_key]))
       SORT_KEY_TYPE      = var.sort_key_type
       STREAM_ARN         = var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn
-      TABLE_ARN          = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", var.existing_stream_arn), 0)
+      TABLE_ARN          = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)
     }
   }
 

@@ -13,7 +13,7 @@ output "cloudwatch_log_group_name" {
 
 output "dynamodb_table_arn" {
   description = "ARN of the source DynamoDB table."
-  value       = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", var.existing_stream_arn), 0)
+  value       = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)
 }
 
 output "dynamodb_table_name" {

@@ -74,6 +74,11 @@ variable "sort_key" {
     condition     = var.sort_key == null ? true : (length(var.sort_key) >= 1 && length(var.sort_key) <= 255 && !can(regex("[,\\s]", var.sort_key)))
     error_message = "sort_key must be 1 to 255 characters without commas or whitespace."
   }
+
+  validation {
+    condition     = var.sort_key == null ? true : var.sort_key != var.partition_key
+    error_message = "sort_key must differ from partition_key."
+  }
 }
 
 variable "sort_key_type" {
@@ -96,6 +101,11 @@ variable "explode_attributes" {
   validation {
     condition     = length(var.explode_attributes) >= 1 && length(distinct(var.explode_attributes)) == length(var.explode_attributes) && alltrue([for a in var.explode_attributes : length(a) >= 1 && !can(regex("[,\\s]", a))])
     error_message = "explode_attributes must list at least one attribute, each once, without commas or whitespace."
+  }
+
+  validation {
+    condition     = length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0
+    error_message = "explode_attributes must not list a key attribute (keys are columns already)."
   }
 }
 
@@ -131,6 +141,21 @@ variable "element_view_keys" {
     condition     = alltrue([for a, keys in var.element_view_keys : length(distinct(flatten([for k in keys : [lower(replace(k, "/[^A-Za-z0-9_]/", "_")), "${lower(replace(k, "/[^A-Za-z0-9_]/", "_"))}_number"]]))) == 2 * length(keys) && length(setintersection(["pk", "sk", "item_index", "event_time"], flatten([for k in keys : [lower(replace(k, "/[^A-Za-z0-9_]/", "_")), "${lower(replace(k, "/[^A-Za-z0-9_]/", "_"))}_number"]]))) == 0])
     error_message = "element_view_keys: the columns derived from an attribute's key paths (<column> and <column>_number) must be distinct and must not be pk, sk, item_index, event_time."
   }
+
+  validation {
+    condition     = length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0
+    error_message = "element_view_keys: every attribute must be one of explode_attributes."
+  }
+
+  validation {
+    condition     = alltrue([for a, keys in var.element_view_keys : length(setintersection(var.carry_attributes, flatten([for k in keys : [lower(replace(k, "/[^A-Za-z0-9_]/", "_")), "${lower(replace(k, "/[^A-Za-z0-9_]/", "_"))}_number"]]))) == 0])
+    error_message = "element_view_keys: a column derived from a key path must not be the name of a carried attribute."
+  }
+
+  validation {
+    condition     = length(distinct([for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == 0
+    error_message = "element_view_keys: the view names derived from the attributes (<attribute>_elements) must be distinct and differ from glue_table_name and glue_view_name."
+  }
 }
 
 variable "create_table" {
@@ -138,6 +163,11 @@ variable "create_table" {
   type        = bool
   default     = true
   nullable    = false
+
+  validation {
+    condition     = var.create_table || (var.existing_table_name != null && var.existing_stream_arn != null)
+    error_message = "create_table = false needs existing_table_name and existing_stream_arn."
+  }
 }
 
 variable "table_name" {
@@ -207,6 +237,11 @@ variable "create_bucket" {
   type        = bool
   default     = true
   nullable    = false
+
+  validation {
+    condition     = var.create_bucket || var.existing_bucket_name != null
+    error_message = "create_bucket = false needs existing_bucket_name."
+  }
 }
 
 variable "bucket_name" {
@@ -261,6 +296,11 @@ variable "lake_prefix" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_=-]+(/[A-Za-z0-9_=-]+)*$", var.lake_prefix))
     error_message = "lake_prefix must be segments of A-Z a-z 0-9 _ = - separated by single /, with no leading or trailing /."
+  }
+
+  validation {
+    condition     = length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])
+    error_message = "lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap: each has its own lifecycle and permissions."
   }
 }
 
@@ -357,6 +397,11 @@ variable "glue_view_name" {
   validation {
     condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_view_name))
     error_message = "glue_view_name must be 1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)."
+  }
+
+  validation {
+    condition     = var.glue_table_name != var.glue_view_name
+    error_message = "glue_view_name must differ from glue_table_name."
   }
 }
 

@@ -1,11 +1,10 @@
-# A root module consuming the ddb-flatten Terraform module.
-# Build the module first: npm run build:module (writes dist/terraform-module).
+# The pipeline with its secure defaults: a new table, a new lake bucket, the catalog and the views.
 #
 #   terraform init
 #   terraform plan -var region=eu-west-1
 
 terraform {
-  required_version = ">= 1.5.0"
+  required_version = ">= 1.9.0"
   required_providers {
     aws = {
       source  = "hashicorp/aws"
@@ -40,7 +39,9 @@ provider "aws" {
 }
 
 module "orders_flatten" {
-  source = "../../dist/terraform-module"
+  # From a clone of this repository; from elsewhere pin a release:
+  # source = "git::https://github.com/<owner>/ddb-flatten.git//terraform?ref=v0.2.0"
+  source = "../../terraform"
 
   name               = "orders"
   partition_key      = "pk"
@@ -52,10 +53,6 @@ module "orders_flatten" {
   element_view_keys = {
     items = ["sku", "qty"]
   }
-
-  # Versions and the alias: leave unset to follow the newest version.
-  # alias_pinned_version = "3"    # roll back / hold the alias on version 3
-  # canary_weight        = 0.1    # and send 10% to the newest version
 
   lambda_memory_size    = 512
   batch_size            = 100

@@ -1,0 +1,155 @@
+# Every bad value is refused at plan with a message naming the variable (expect_failures).
+
+mock_provider "aws" {
+  source = "./tests/mocks"
+}
+
+variables {
+  name               = "orders"
+  partition_key      = "pk"
+  explode_attributes = ["items"]
+}
+
+run "name_with_capitals" {
+  command = plan
+  variables {
+    name = "Orders"
+  }
+  expect_failures = [var.name]
+}
+
+run "unknown_key_type" {
+  command = plan
+  variables {
+    partition_key_type = "X"
+  }
+  expect_failures = [var.partition_key_type]
+}
+
+run "carried_name_the_view_uses" {
+  command = plan
+  variables {
+    carry_attributes = ["version_rank"]
+  }
+  expect_failures = [var.carry_attributes]
+}
+
+run "retention_cloudwatch_refuses" {
+  command = plan
+  variables {
+    log_retention_in_days = 42
+  }
+  expect_failures = [var.log_retention_in_days]
+}
+
+run "unbounded_retries" {
+  command = plan
+  variables {
+    maximum_retry_attempts = -1
+  }
+  expect_failures = [var.maximum_retry_attempts]
+}
+
+run "batch_too_big" {
+  command = plan
+  variables {
+    batch_size = 10001
+  }
+  expect_failures = [var.batch_size]
+}
+
+run "bad_kms_key" {
+  command = plan
+  variables {
+    kms_key_arn = "alias/mine"
+  }
+  expect_failures = [var.kms_key_arn]
+}
+
+run "pinned_version_not_a_number" {
+  command = plan
+  variables {
+    alias_pinned_version = "$LATEST"
+  }
+  expect_failures = [var.alias_pinned_version]
+}
+
+# nullable = false: null for a variable with a default means the default (not an error deep in the module).
+run "null_means_the_default" {
+  command = plan
+  variables {
+    create_table = null
+    batch_size   = null
+  }
+  assert {
+    condition     = length(aws_dynamodb_table.source) == 1 && aws_lambda_event_source_mapping.stream[0].batch_size == 100
+    error_message = "null gives the defaults"
+  }
+}
+
+run "existing_table_without_stream" {
+  command = plan
+  variables {
+    create_table        = false
+    existing_table_name = "orders-live"
+  }
+  expect_failures = [var.create_table]
+}
+
+run "element_view_of_an_attribute_not_exploded" {
+  command = plan
+  variables {
+    element_view_keys = { lines = ["sku"] }
+  }
+  expect_failures = [var.element_view_keys]
+}
+
+run "element_keys_deriving_one_column" {
+  command = plan
+  variables {
+    element_view_keys = { items = ["a.b", "a_b"] }
+  }
+  expect_failures = [var.element_view_keys]
+}
+
+run "element_key_clashing_with_a_carried_attribute" {
+  command = plan
+  variables {
+    carry_attributes  = ["status"]
+    element_view_keys = { items = ["status"] }
+  }
+  expect_failures = [var.element_view_keys]
+}
+
+run "sort_key_equal_to_partition_key" {
+  command = plan
+  variables {
+    sort_key = "pk"
+  }
+  expect_failures = [var.sort_key]
+}
+
+run "existing_bucket_missing" {
+  command = plan
+  variables {
+    create_bucket = false
+  }
+  expect_failures = [var.create_bucket]
+}
+
+run "exploding_a_key" {
+  command = plan
+  variables {
+    explode_attributes = ["pk"]
+  }
+  expect_failures = [var.explode_attributes]
+}
+
+run "overlapping_prefixes" {
+  command = plan
+  variables {
+    lake_prefix       = "data"
+    quarantine_prefix = "data"
+  }
+  expect_failures = [var.lake_prefix]
+}

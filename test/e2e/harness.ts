@@ -7,7 +7,7 @@ import type { StackSettings } from '../../stacks/config.ts';
 import { MOTO_REGION, startMoto, type Moto } from '../support/moto.ts';
 import { requireTerraform, TERRAFORM_BIN, terraformEnv, terraformWorkDir, type TerraformOptions, type TerraformResult } from '../support/terraform.ts';
 import { motoMissing } from '../support/tools.ts';
-import { builtModule } from '../module/module-build.ts';
+import { REPO_ROOT } from '../../modules/lambda-bundle.ts';
 
 /**
  * The end-to-end harness: moto as the AWS API, terraform 1.11 with the
@@ -95,6 +95,8 @@ export const MOTO_DATA_GAPS: readonly MotoGap[] = [
 /** A planned change as `terraform show -json` gives it. */
 export interface PlannedChange {
   readonly address: string;
+  /** Set when a moved block carried the resource from this address. */
+  readonly previous_address?: string;
   readonly type: string;
   readonly mode: string;
   readonly change: { actions: string[]; before: Record<string, unknown> | null; after: Record<string, unknown> | null; after_unknown?: Record<string, unknown> };
@@ -276,22 +278,32 @@ export class LocalStack {
 }
 
 /**
- * The HCL example (examples/hcl) consuming the built module, as a user lays
- * it out: <root>/dist/terraform-module and <root>/examples/hcl. The test adds,
- * next to the example: the provider override pointing at moto, an output of
- * the whole module, and extra root .tf.json files. The module is used as shipped:
- * no moto-gap override goes into it (a re-plan may show only documented gaps).
+ * An HCL root from examples/<name> consuming the committed module, laid out as
+ * in the repository: <work>/terraform and <work>/examples/<name> (source
+ * "../../terraform"). The test adds, next to the example, only the provider
+ * override pointing at moto (with the e2e default_tags) and extra root .tf.json
+ * files. The module is used as shipped: no moto-gap override goes into it (a
+ * re-plan may show only documented gaps).
  */
-export function writeHclRoot(run: LocalRun, extraFiles: Readonly<Record<string, unknown>> = {}, endpoints: Readonly<Record<string, string>> = {}): string {
-  const moduleDir = join(run.work, 'dist', 'terraform-module');
-  cpSync(builtModule().dir, moduleDir, { recursive: true });
-  const root = join(run.work, 'examples', 'hcl');
+export function writeHclRoot(
+  run: LocalRun,
+  example: string,
+  options: { extraFiles?: Readonly<Record<string, unknown>>; endpoints?: Readonly<Record<string, string>>; moduleDir?: string } = {},
+): string {
+  cpSync(options.moduleDir ?? join(REPO_ROOT, 'terraform'), join(run.work, 'terraform'), { recursive: true, filter: (src) => !src.includes('.terraform') });
+  const root = join(run.work, 'examples', example);
   mkdirSync(root, { recursive: true });
-  cpSync(new URL('../../examples/hcl', import.meta.url).pathname, root, { recursive: true });
-  const provider = localAwsProvider(run.moto.endpoint) as { endpoints: Record<string, string>[] };
-  provider.endpoints = [{ ...provider.endpoints[0], ...endpoints }];
-  writeFileSync(join(root, 'local_aws_override.tf.json'), JSON.stringify({ provider: { aws: provider } }, null, 2));
-  for (const [file, json] of Object.entries(extraFiles)) writeFileSync(join(root, file), JSON.stringify(json, null, 2));
+  cpSync(join(REPO_ROOT, 'examples', example), root, { recursive: true });
+  writeLocalProvider(run, root, options.endpoints);
+  for (const [file, json] of Object.entries(options.extraFiles ?? {})) writeFileSync(join(root, file), JSON.stringify(json, null, 2));
   run.dir = root;
   return root;
+}
+
+/** The provider override of an HCL root: every endpoint at moto (or a proxy in front of it), and the e2e default_tags. */
+export function writeLocalProvider(run: LocalRun, root: string, endpoints: Readonly<Record<string, string>> = {}): void {
+  const provider = localAwsProvider(run.moto.endpoint) as { endpoints: Record<string, string>[] };
+  provider.endpoints = [{ ...provider.endpoints[0], ...endpoints }];
+  const withTags = { ...provider, default_tags: [{ tags: E2E_DEFAULT_TAGS }] };
+  writeFileSync(join(root, 'local_aws_override.tf.json'), JSON.stringify({ provider: { aws: withTags } }, null, 2));
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetAliasCommand, GetFunctionCommand, ListEventSourceMappingsCommand, ListVersionsByFunctionCommand } from '@aws-sdk/client-lambda';
@@ -10,12 +10,27 @@ import { defaultHandlerZip } from '../../modules/stream-function.ts';
 import { PLAN_ACTIONS, type PlanJson } from '../../scripts/plan.ts';
 import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
-import { builtModule } from '../module/module-build.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { elementViewName } from '../../src/schema/element-views.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
 import { checkGlueAthenaContract } from './glue-athena-contract.ts';
-import { E2E_DEFAULT_TAGS, e2eSkipReason, LocalRun, LocalStack, MOTO_DATA_GAPS, MOTO_GAPS, changedAttributes, printTimings, runProcess, timed, unexplainedChanges, writeHclRoot, type ProcessResult } from './harness.ts';
+import {
+  changedAttributes,
+  E2E_DEFAULT_TAGS,
+  e2eSkipReason,
+  LocalRun,
+  LocalStack,
+  MOTO_DATA_GAPS,
+  MOTO_GAPS,
+  printTimings,
+  runProcess,
+  timed,
+  unexplainedChanges,
+  writeHclRoot,
+  writeLocalProvider,
+  type PlannedChange,
+  type ProcessResult,
+} from './harness.ts';
 import { localAws, type LocalAws } from './local-aws.ts';
 import {
   asLambdaEventRecords,
@@ -54,10 +69,8 @@ const skipReason = e2eSkipReason();
 if (skipReason) console.warn(`skipping the end-to-end tests: ${skipReason}`);
 
 const PIPELINE: FlatteningPipelineProps = { name: 'orders', partitionKey: { name: 'pk' }, explodeAttributes: ['items'], carryAttributes: ['status'], elementViews: { items: ['sku'] } };
-/** The HCL example's per-element views (examples/hcl/main.tf element_view_keys). */
+/** examples/kms's per-element views (element_view_keys). */
 const HCL_ELEMENT_VIEWS = { items: ['sku', 'qty'] };
-/** The HCL example's provider default_tags and module tags (examples/hcl/main.tf). */
-const HCL_TAGS = { team: 'data-platform', service: 'orders', 'cost-center': 'analytics' };
 
 interface Deployed {
   readonly run: LocalRun;
@@ -96,16 +109,40 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     const run = await startRun('ddb-flatten-e2e-hcl-');
     // Glue and Athena requests go through a recording proxy: the contract test checks what the provider sent.
     glueAthena = await startRecordingProxy(run.moto.endpoint);
-    writeHclRoot(run, {
-      // Test-only additions next to the example: a customer managed key for the module, and its outputs.
-      'e2e_kms.tf.json': { resource: { aws_kms_key: { e2e: { description: 'ddb-flatten e2e key', deletion_window_in_days: 7 } } } },
-      'e2e_kms_override.tf.json': { module: { orders_flatten: { kms_key_arn: '${aws_kms_key.e2e.arn}' } } },
-      'e2e_outputs.tf.json': { output: { pipeline: { value: '${module.orders_flatten}' }, kms_key_arn: { value: '${aws_kms_key.e2e.arn}' } } },
-    }, { glue: glueAthena.endpoint, athena: glueAthena.endpoint });
+    // examples/kms as a user has it: the committed module (../../terraform), a customer managed key of its own.
+    writeHclRoot(run, 'kms', { endpoints: { glue: glueAthena.endpoint, athena: glueAthena.endpoint } });
     await run.init();
     await run.apply('apply HCL module');
     const o = await run.outputs();
     return { run, aws: localAws(run.moto), out: o.pipeline as PipelineOutputs, kmsKeyArn: o.kms_key_arn as string };
+  }
+
+  /**
+   * 0.1.0 as its users have it (the JSON module of that release, test/fixtures/module-0.1.0, whose
+   * addresses are CDKTF-generated), applied; then the same root pointed at the committed terraform/ and
+   * planned: the moved blocks must carry every resource to its new address.
+   */
+  async function upgradeFrom010(): Promise<{ run: LocalRun; changes: PlannedChange[] }> {
+    const run = await startRun('ddb-flatten-e2e-upgrade-');
+    const old = join(run.work, 'module-0.1.0');
+    cpSync(new URL('../fixtures/module-0.1.0', import.meta.url).pathname, old, { recursive: true });
+    mkdirSync(join(old, 'lambda'), { recursive: true });
+    cpSync(join(REPO_ROOT, 'terraform', MODULE_ZIP), join(old, MODULE_ZIP));
+    cpSync(join(REPO_ROOT, 'terraform'), join(run.work, 'terraform'), { recursive: true, filter: (src) => !src.includes('.terraform') });
+    const root = join(run.work, 'root');
+    mkdirSync(root, { recursive: true });
+    const rootConfig = (source: string) => ({
+      terraform: { required_providers: { aws: { source: 'hashicorp/aws', version: '>= 5.100.0, < 7.0.0' } } },
+      module: { orders_flatten: { source, name: 'orders', partition_key: 'pk', sort_key: 'sk', explode_attributes: ['items'], carry_attributes: ['status'] } },
+    });
+    writeFileSync(join(root, 'main.tf.json'), JSON.stringify(rootConfig('../module-0.1.0'), null, 2));
+    writeLocalProvider(run, root);
+    run.dir = root;
+    await run.init();
+    await run.apply('apply 0.1.0 module');
+    writeFileSync(join(root, 'main.tf.json'), JSON.stringify(rootConfig('../terraform'), null, 2));
+    await run.init();
+    return { run, changes: await run.planChanges('plan upgrade to the committed module') };
   }
 
   async function deployWithoutTrigger(): Promise<Deployed> {
@@ -130,21 +167,22 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   let cdktf: Promise<Deployed>;
   let hcl: Promise<Deployed & { kmsKeyArn: string }>;
   let stream: Promise<Deployed>;
+  let upgrade: Promise<{ run: LocalRun; changes: PlannedChange[] }>;
   let plan: Promise<PlanCli>;
   const started = performance.now();
 
   beforeAll(() => {
     // Bundle and build once, before the concurrent runs need them.
     defaultHandlerZip();
-    builtModule();
     cdktf = background(timed('CDKTF deployment', deployCdktf));
     hcl = background(timed('HCL deployment', deployHcl));
     stream = background(timed('no-trigger deployment', deployWithoutTrigger));
+    upgrade = background(timed('upgrade from 0.1.0', upgradeFrom010));
     plan = background(planCli());
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled([cdktf, hcl, stream, plan]);
+    await Promise.allSettled([cdktf, hcl, stream, plan, upgrade]);
     await glueAthena?.close();
     await Promise.allSettled(runs.map((run) => run.moto.stop()));
     // E2E_KEEP_WORK=1 keeps the Terraform roots, states and downloaded lakes for a look afterwards.
@@ -232,12 +270,12 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     });
   });
 
-  describe('phase 1: the HCL example consuming dist/terraform-module, with a customer managed key', () => {
+  describe('phase 1: examples/kms, an HCL root consuming the committed terraform/ module with a customer managed key', () => {
     let d: Deployed & { kmsKeyArn: string };
     let expected: Expected;
     beforeAll(async () => {
       d = await hcl;
-      const zip = readFileSync(join(builtModule().dir, MODULE_ZIP));
+      const zip = readFileSync(join(REPO_ROOT, 'terraform', MODULE_ZIP));
       expected = {
         name: 'orders',
         partitionKey: 'pk',
@@ -246,7 +284,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
         carried: ['status'],
         kmsKeyArn: d.kmsKeyArn,
         codeSha256: createHash('sha256').update(zip).digest('base64'),
-        tags: HCL_TAGS,
+        tags: E2E_DEFAULT_TAGS,
         mapping: true,
         elementViews: HCL_ELEMENT_VIEWS,
       };
@@ -269,6 +307,47 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       for (const [type, attribute] of [['aws_lambda_function', 'kms_key_arn'], ['aws_lambda_function', 'logging_config'], ['aws_lambda_event_source_mapping', 'function_name']]) {
         expect(seen, `${type}.${attribute}`).toContain(`${type}.${attribute}`);
       }
+    });
+    it('from HCL inputs: a change publishes version 2, then the alias pinned to 1 sends a tenth of the traffic to 2', async () => {
+      const FunctionName = d.out.lambda_function_name as string;
+      const alias = () => d.aws.lambda.send(new GetAliasCommand({ FunctionName, Name: 'live' }));
+      // As a user edits the module block (an override file merges into it the same way).
+      const change = (inputs: Record<string, unknown>) =>
+        writeFileSync(join(d.run.dir, 'e2e_change_override.tf.json'), JSON.stringify({ module: { orders_flatten: inputs } }, null, 2));
+      change({ lambda_memory_size: 1024 });
+      await d.run.apply('apply HCL memory change');
+      expect((await alias()).FunctionVersion).toBe('2');
+      // canary_version "2": moto's missing LoggingConfig makes every apply update (so publish) the function
+      // again (docs/e2e.md), so "the newest" would be 3 by now; AWS would not publish here.
+      change({ lambda_memory_size: 1024, alias_pinned_version: '1', canary_weight: 0.1, canary_version: '2' });
+      await d.run.apply('apply HCL canary');
+      const a = await alias();
+      expect(a.FunctionVersion).toBe('1');
+      expect(a.RoutingConfig?.AdditionalVersionWeights).toEqual({ '2': 0.1 });
+      const versions = (await d.aws.lambda.send(new ListVersionsByFunctionCommand({ FunctionName }))).Versions!.map((v) => v.Version);
+      expect(versions).toEqual(expect.arrayContaining(['$LATEST', '1', '2']));
+    });
+  });
+
+  describe('upgrade: a root on the 0.1.0 module moves to the committed module', () => {
+    let changes: PlannedChange[];
+    beforeAll(async () => {
+      ({ changes } = await upgrade);
+    }, 400_000);
+    const STATEFUL = ['aws_dynamodb_table', 'aws_s3_bucket', 'aws_glue_catalog_database', 'aws_sqs_queue', 'aws_cloudwatch_log_group', 'aws_kms_key'];
+    it('every resource moves to its fixed name (moved blocks), the table and the bucket included', () => {
+      const moved = changes.filter((rc) => rc.previous_address);
+      expect(moved.length).toBeGreaterThanOrEqual(25);
+      const table = changes.find((rc) => rc.address === 'module.orders_flatten.aws_dynamodb_table.source[0]');
+      expect(table?.previous_address).toBe('module.orders_flatten.aws_dynamodb_table.pipeline_source_table_9C33FAD4[0]');
+      expect(changes.find((rc) => rc.address === 'module.orders_flatten.aws_s3_bucket.lake[0]')?.previous_address).toBe('module.orders_flatten.aws_s3_bucket.pipeline_lake_bucket_93501E94[0]');
+    });
+    it('nothing stateful is destroyed or replaced', () => {
+      const destroyed = changes.filter((rc) => rc.change.actions.includes('delete'));
+      const stateful = destroyed.filter((rc) => STATEFUL.includes(rc.type) || (rc.type === 'aws_glue_catalog_table' && rc.change.before?.table_type !== 'VIRTUAL_VIEW'));
+      expect(stateful.map((rc) => `${rc.change.actions.join('+')} ${rc.address}`)).toEqual([]);
+      // What is replaced at all: only what cannot be updated in place, and holds no data.
+      for (const rc of destroyed) expect(['aws_athena_named_query'], `${rc.change.actions.join('+')} ${rc.address}`).toContain(rc.type);
     });
   });
 

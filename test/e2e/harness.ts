@@ -1,13 +1,13 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { localAwsProvider, synthStack } from '../../scripts/plan.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
 import type { StackSettings } from '../../stacks/config.ts';
 import { MOTO_REGION, startMoto, type Moto } from '../support/moto.ts';
 import { requireTerraform, TERRAFORM_BIN, terraformEnv, terraformWorkDir, type TerraformOptions, type TerraformResult } from '../support/terraform.ts';
 import { motoMissing } from '../support/tools.ts';
-import { builtModule } from '../module/module-build.ts';
+import { exampleModuleSource, moduleSourceDir } from '../support/module-source.ts';
 
 /**
  * The end-to-end harness: moto as the AWS API, terraform 1.11 with the
@@ -220,16 +220,18 @@ export class LocalStack {
 
 /**
  * The HCL example (examples/hcl) consuming the built module, as a user lays
- * it out: <root>/dist/terraform-module and <root>/examples/hcl. The test adds,
+ * it out: <root>/examples/hcl and the module where its `source` points
+ * (<root>/dist/terraform-module). The test adds,
  * next to the example: the provider override pointing at moto, an output of
  * the whole module, and extra root .tf.json files; into its copy of the module,
  * the moto-gap overrides.
  */
 export function writeHclRoot(run: LocalRun, extraFiles: Readonly<Record<string, unknown>> = {}): string {
-  const moduleDir = join(run.work, 'dist', 'terraform-module');
-  cpSync(builtModule().dir, moduleDir, { recursive: true });
-  writeMotoGapOverrides(moduleDir);
   const root = join(run.work, 'examples', 'hcl');
+  // The module goes where the example's `source` expects it (../../dist/terraform-module today).
+  const moduleDir = resolve(root, exampleModuleSource());
+  cpSync(moduleSourceDir(), moduleDir, { recursive: true });
+  writeMotoGapOverrides(moduleDir);
   mkdirSync(root, { recursive: true });
   cpSync(new URL('../../examples/hcl', import.meta.url).pathname, root, { recursive: true });
   writeFileSync(join(root, 'local_aws_override.tf.json'), JSON.stringify({ provider: { aws: localAwsProvider(run.moto.endpoint) } }, null, 2));

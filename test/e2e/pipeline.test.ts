@@ -10,7 +10,7 @@ import { defaultHandlerZip } from '../../modules/stream-function.ts';
 import { PLAN_ACTIONS, type PlanJson } from '../../scripts/plan.ts';
 import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
-import { builtModule } from '../module/module-build.ts';
+import { moduleSourceDir } from '../support/module-source.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { E2E_DEFAULT_TAGS, e2eSkipReason, LocalRun, LocalStack, MOTO_DATA_GAPS, MOTO_GAPS, printTimings, runProcess, timed, writeHclRoot, type ProcessResult } from './harness.ts';
 import { localAws, type LocalAws } from './local-aws.ts';
@@ -128,7 +128,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   beforeAll(() => {
     // Bundle and build once, before the concurrent runs need them.
     defaultHandlerZip();
-    builtModule();
+    moduleSourceDir();
     cdktf = background(timed('CDKTF deployment', deployCdktf));
     hcl = background(timed('HCL deployment', deployHcl));
     stream = background(timed('no-trigger deployment', deployWithoutTrigger));
@@ -227,7 +227,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     let expected: Expected;
     beforeAll(async () => {
       d = await hcl;
-      const zip = readFileSync(join(builtModule().dir, MODULE_ZIP));
+      const zip = readFileSync(join(moduleSourceDir(), MODULE_ZIP));
       expected = {
         name: 'orders',
         partitionKey: 'pk',

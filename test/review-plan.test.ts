@@ -39,6 +39,16 @@ function change(plan: Plan, module: string, type: string, where: (rc: ResourceCh
 
 const hex = (b64: string): string => Buffer.from(b64, 'base64').toString('hex');
 
+/** "4 update, 2 replace": the managed changes of one module in the plan, as the headline counts them. */
+function changesOf(plan: Plan, module: string): string {
+  const actions = (plan.resource_changes ?? []).filter((rc) => rc.mode === 'managed' && rc.module_address === module).map((rc) => (rc.change.actions.length === 2 ? 'replace' : rc.change.actions[0]!));
+  return ['create', 'update', 'replace', 'delete']
+    .map((a) => [a, actions.filter((x) => x === a).length] as const)
+    .filter(([, n]) => n > 0)
+    .map(([a, n]) => `${n} ${a === 'delete' ? 'destroy' : a}`)
+    .join(', ');
+}
+
 async function cli(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const t = testIO();
   const code = await main(['review-plan', ...args], t.io);
@@ -140,7 +150,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       expect(first).toContain('every item in the table `orders`');
       expect(first).toContain('[README: Change the table\'s key schema](README.md#change-the-tables-key-schema)');
       expect(first).toContain(`\`--allow-replace '${table.address}'\``);
-      expect(r.stdout).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): 4 update, 2 replace — ⛔ replaces DynamoDB table \`orders\``);
+      expect(r.stdout).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): ${changesOf(plan('sortKey'), EXAMPLE)} — ⛔ replaces DynamoDB table \`orders\``);
       expect(r.stdout).toContain(`- \`${SECOND}\` (pipeline \`returns\`): no changes`);
     });
 
@@ -218,7 +228,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       expect(pinned.summary).toBe('`live` pinned to 1; canary 100% to version 2 (published by this apply)');
       // The other instance is not pinned: it follows the new version.
       expect(r.versions.aliases.find((a) => a.instance === SECOND)).toMatchObject({ mode: 'follows-newest', versionAfter: '2' });
-      expect(reviewMarkdown(r)).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): 2 update — publishes version 2; alias \`live\` pinned to 1 with a canary`);
+      expect(reviewMarkdown(r)).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): ${changesOf(plan('canary'), EXAMPLE)} — publishes version 2; alias \`live\` pinned to 1 with a canary`);
     });
   });
 
@@ -264,6 +274,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       const md = (await cli([plans.iam.jsonFile])).stdout;
       expect(md).toContain('> [!WARNING]');
       expect(md).toContain(`  - ⚠ **added** \`UseOnlyThesePipelineKeys\`: Allow \`kms:Decrypt\`, \`kms:GenerateDataKey\` on \`${FIXTURE_KMS_KEY_ARN}\``);
+      expect(changesOf(plan('iam'), EXAMPLE)).toBe('1 update');
       expect(md).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): 1 update — ⚠ widens access`);
     });
   });
@@ -280,13 +291,14 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       const r = await cli([plans.destroy.jsonFile, '--format', 'json']);
       expect(r.code).toBe(3);
       const json = JSON.parse(r.stdout) as Review;
+      // Six kinds in each of the two instances.
       expect(statefulAddresses()).toHaveLength(12);
       expect(json.dataAtRisk.map((x) => x.address).sort()).toEqual(statefulAddresses().sort());
       expect(json.dataAtRisk.every((x) => x.action === 'delete')).toBe(true);
       expect(json.dataAtRisk[0]).toMatchObject({ instance: EXAMPLE, type: 'aws_dynamodb_table' });
       const md = markdown('destroy');
       expect(md).toContain('Applying this plan destroys 12 stateful resources');
-      expect(md).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): 30 destroy — ⛔ destroys 6 stateful resources (DynamoDB table, S3 bucket, SQS queue, Glue database, Glue table, log group); the whole pipeline is destroyed`);
+      expect(md).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): ${changesOf(plan('destroy'), EXAMPLE)} — ⛔ destroys 6 stateful resources (DynamoDB table, S3 bucket, SQS queue, Glue database, Glue table, log group); the whole pipeline is destroyed`);
       expect(md.length).toBeLessThanOrEqual(GITHUB_COMMENT_LIMIT);
     });
 
@@ -323,6 +335,25 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       const r = await cli([cut]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^ddb-flatten: .*cut\.plan\.json is truncated: it ends at line 1 \([\d,]+ bytes\) in the middle of a value/);
+    });
+  });
+
+  describe('sensitive values stay out of the comment', () => {
+    it('names the argument that forces the replacement but not its values, when Terraform marks them sensitive', () => {
+      // The sort-key plan as Terraform writes it when the key comes from a sensitive variable:
+      // the values stay in the JSON, marked in before_sensitive / after_sensitive.
+      const base = plan('sortKey');
+      const table = tableOf('sortKey');
+      const marked = (base.resource_changes ?? []).map((rc) =>
+        rc.address === table.address ? { ...rc, change: { ...rc.change, before_sensitive: { range_key: true }, after_sensitive: { range_key: true } } } : rc,
+      );
+      const r = reviewPlan({ ...base, resource_changes: marked });
+      expect(r.exitCode).toBe(3);
+      expect(r.dataAtRisk[0]!.forcedBy).toEqual([{ path: 'range_key', afterUnknown: false, sensitive: true }]);
+      const md = reviewMarkdown(r);
+      expect(md).toContain('- **Forced by** `range_key` (sensitive value)');
+      expect(md).not.toContain('line_id');
+      expect(JSON.stringify(r)).not.toContain('line_id');
     });
   });
 

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
 import { App } from 'cdktf';
-import { HELP_OPTION, helpText, parseCommandArgs, stringOption, type CommandSpec } from '../src/cli/args.ts';
+import { HELP_OPTION, helpText, listOption, parseCommandArgs, stringOption, type CommandSpec } from '../src/cli/args.ts';
 import { errorText, exitCodeOf, UsageError } from '../src/cli/errors.ts';
 import { REPO_ROOT } from '../modules/lambda-bundle.ts';
 import { loadStackSettings, type StackSettings } from '../stacks/config.ts';
@@ -11,6 +11,9 @@ import { FlatteningPipelineStack } from '../stacks/pipeline-stack.ts';
 import { MOTO_REGION, startMoto } from '../test/support/moto.ts';
 import { AWS_PROVIDER_ADDRESS, cliConfigFile, PLUGIN_MIRROR } from '../test/support/terraform.ts';
 import { motoMissing } from '../test/support/tools.ts';
+import { reviewMarkdown } from '../src/review/markdown.ts';
+import { parsePlan } from '../src/review/plan.ts';
+import { reviewPlan, type Review } from '../src/review/review.ts';
 
 /**
  * `npm run plan [-- --local] [-- --out DIR]`: a Terraform plan of the
@@ -22,7 +25,7 @@ import { motoMissing } from '../test/support/tools.ts';
  * directory (default plan-out/):
  *   plan.txt    `terraform show` of the plan (what a reviewer reads)
  *   plan.json   `terraform show -json` of the plan (for tools)
- *   summary.md  resource counts per action, for a PR comment
+ *   summary.md  the review of the plan (ddb-flatten review-plan), for a PR comment
  *
  * Default target: real AWS, with the credentials and backend you have
  * configured. `--local` instead starts moto (a local AWS API), points the
@@ -32,19 +35,22 @@ import { motoMissing } from '../test/support/tools.ts';
 
 export const PLAN_COMMAND: CommandSpec = {
   name: 'npm run plan --',
-  usage: '[--local] [--out DIR]',
-  title: 'Terraform plan of the stack, as text, JSON and a PR summary',
+  usage: '[--local] [--out DIR] [--allow-replace ADDRESS ...]',
+  title: 'Terraform plan of the stack, as text, JSON and a reviewed PR summary',
   summary:
-    'Synthesizes the deployable stack (configured like cdktf deploy), runs terraform init and plan, and writes plan.txt, plan.json and summary.md.\n' +
+    'Synthesizes the deployable stack (configured like cdktf deploy), runs terraform init and plan, and writes plan.txt, plan.json and summary.md\n' +
+    '(the review of ddb-flatten review-plan: data at risk first, versions and traffic, views, access).\n' +
     'Without --local it plans against real AWS with your credentials and backend (FLATTEN_STATE_BUCKET or the config file; local state otherwise).',
   options: {
     local: { type: 'boolean', help: 'Start moto (pip install "moto[server]") and plan against it: no AWS account needed.' },
     out: { type: 'string', value: 'DIR', help: 'Where to write plan.txt, plan.json and summary.md (default plan-out).' },
+    'allow-replace': { type: 'string', value: 'ADDRESS', multiple: true, help: 'Accept the destroy or replace of this stateful resource (as ddb-flatten review-plan --allow-replace).' },
     ...HELP_OPTION,
   },
   notes: [
     'Environment: TERRAFORM_BIN (default terraform on PATH), and the stack settings of stacks/config.ts (FLATTEN_*, AWS_REGION).',
-    'Exit codes: 0 the plan was written (with or without changes), 1 terraform or synth failed, 2 bad command line or no AWS credentials.',
+    'Exit codes: 0 the plan was written and destroys nothing stateful, 3 the plan was written and destroys or replaces a stateful\n' +
+      'resource that --allow-replace does not name (summary.md says which), 1 terraform or synth failed, 2 bad command line or no AWS credentials.',
   ],
 };
 
@@ -91,58 +97,17 @@ export function synthStack(settings: StackSettings, outdir: string, localEndpoin
   return join(outdir, 'stacks', settings.stackName);
 }
 
-/* ---- the plan summary ---- */
+/* ---- summary.md: the review of the plan ---- */
 
-/** Actions in the order the summary lists them; `replace` is delete+create in either order. */
-export const PLAN_ACTIONS = ['create', 'update', 'replace', 'delete', 'no-op'] as const;
-
-export interface PlanJson {
-  readonly terraform_version?: string;
-  readonly resource_changes?: readonly { address: string; mode?: string; change: { actions: readonly string[] } }[];
-}
-
-export interface PlanSummary {
-  /** Count per action: the PLAN_ACTIONS always, others (read, forget) when present. */
-  readonly counts: Readonly<Record<string, number>>;
-  /** Every resource that changes, as [action, address], in plan order. */
-  readonly changes: readonly (readonly [string, string])[];
-  readonly terraformVersion?: string;
-}
-
-/** The one action name of a resource change: create, update, delete, replace, no-op, read, forget. */
-export function actionOf(actions: readonly string[]): string {
-  if (actions.length === 2 && actions.includes('delete') && actions.includes('create')) return 'replace';
-  return actions.join('+') || 'no-op';
-}
-
-export function summarizePlan(plan: PlanJson): PlanSummary {
-  const counts: Record<string, number> = Object.fromEntries(PLAN_ACTIONS.map((a) => [a, 0]));
-  const changes: [string, string][] = [];
-  for (const rc of plan.resource_changes ?? []) {
-    const action = actionOf(rc.change.actions);
-    // Data sources read during apply are not changes to review; they are counted apart.
-    const key = rc.mode === 'data' ? `${action} (data source)` : action;
-    counts[key] = (counts[key] ?? 0) + 1;
-    if (action !== 'no-op' && rc.mode !== 'data') changes.push([action, rc.address]);
-  }
-  return { counts, changes, terraformVersion: plan.terraform_version };
-}
-
-/** A short markdown summary for a pull request comment. */
-export function summaryMarkdown(summary: PlanSummary, target: string): string {
-  const lines = [`### Terraform plan: ${target}`, '', '| Action | Resources |', '|---|---:|'];
-  for (const [action, n] of Object.entries(summary.counts)) lines.push(`| ${action} | ${n} |`);
-  lines.push('');
-  const n = summary.changes.length;
-  if (n === 0) {
-    lines.push('No changes: the infrastructure matches the configuration.');
-  } else {
-    lines.push(`<details><summary>${n} resource${n === 1 ? '' : 's'} to change</summary>`, '');
-    for (const [action, address] of summary.changes) lines.push(`- **${action}** \`${address}\``);
-    lines.push('', '</details>');
-  }
-  lines.push('', `Terraform ${summary.terraformVersion ?? '?'}; the full plan is in plan.txt (plan.json for tools).`, '');
-  return lines.join('\n');
+/**
+ * summary.md is `ddb-flatten review-plan plan.json` (src/review): data at
+ * risk first, versions and traffic, views, access, the rest; its exit code
+ * (3 when a stateful resource would be destroyed and is not allowed) is the
+ * command's.
+ */
+export function planReview(planJson: string, target: string, allowReplace: readonly string[] = []): { review: Review; markdown: string } {
+  const review = reviewPlan(parsePlan(planJson, 'plan.json'), { allowReplace });
+  return { review, markdown: reviewMarkdown(review, { target }) };
 }
 
 /* ---- running terraform ---- */
@@ -168,10 +133,13 @@ export interface PlanOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Terraform's own output goes here line by line (default: stderr). */
   readonly onOutput?: (text: string) => void;
+  /** Stateful resources whose destroy or replace is accepted (review-plan --allow-replace). */
+  readonly allowReplace?: readonly string[];
 }
 
 export interface PlanResult {
-  readonly summary: PlanSummary;
+  readonly review: Review;
+  /** summary.md: the review as Markdown. */
   readonly markdown: string;
   readonly files: { readonly text: string; readonly json: string; readonly summary: string };
   /** The synthesized stack directory terraform ran in. */
@@ -200,7 +168,7 @@ function terraformEnvironment(local: boolean): NodeJS.ProcessEnv {
   return env;
 }
 
-/** Synth, init, plan, show: writes plan.txt, plan.json and summary.md into `outDir`. */
+/** Synth, init, plan, show, review: writes plan.txt, plan.json, summary.md (and tfplan) into `outDir`. */
 export async function runPlan(options: PlanOptions): Promise<PlanResult> {
   const onOutput = options.onOutput ?? ((text: string) => process.stderr.write(text));
   const settingsEnv = options.env ?? process.env;
@@ -248,10 +216,9 @@ export async function runPlan(options: PlanOptions): Promise<PlanResult> {
     writeFileSync(files.text, runTerraform(bin, stackDir, ['show', '-no-color', planFile], env, onOutput, true));
     const json = runTerraform(bin, stackDir, ['show', '-json', planFile], env, onOutput, true);
     writeFileSync(files.json, json);
-    const summary = summarizePlan(JSON.parse(json) as PlanJson);
-    const markdown = summaryMarkdown(summary, target);
+    const { review, markdown } = planReview(json, target, options.allowReplace);
     writeFileSync(files.summary, markdown);
-    return { summary, markdown, files, stackDir };
+    return { review, markdown, files, stackDir };
   } finally {
     await stop();
   }
@@ -265,11 +232,14 @@ export async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     const outDir = stringOption(values, 'out') ?? 'plan-out';
-    const result = await runPlan({ local: values.local === true, outDir });
+    const result = await runPlan({ local: values.local === true, outDir, allowReplace: listOption(values, 'allow-replace') });
     process.stdout.write(`\n${result.markdown}\n`);
     const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
     process.stdout.write(`wrote ${shown(result.files.text)}, ${shown(result.files.json)}, ${shown(result.files.summary)}\n`);
-    return 0;
+    if (result.review.exitCode !== 0) {
+      process.stderr.write(`npm run plan: the plan destroys or replaces ${result.review.dataAtRisk.filter((r) => !r.allowed).length} stateful resource(s): see ${shown(result.files.summary)} (exit ${result.review.exitCode})\n`);
+    }
+    return result.review.exitCode;
   } catch (error) {
     process.stderr.write(`npm run plan: ${errorText(error)}\n`);
     return exitCodeOf(error);

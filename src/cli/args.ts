@@ -12,6 +12,8 @@ export interface OptionSpec {
   readonly short?: string;
   /** Placeholder shown in help, e.g. LIST or FILE. */
   readonly value?: string;
+  /** May be given more than once (its values are then a list); only for values that may hold commas. */
+  readonly multiple?: boolean;
   readonly help: string;
 }
 
@@ -37,14 +39,16 @@ export const HELP_OPTION: OptionSpecs = {
 };
 
 export interface ParsedArgs {
-  readonly values: Readonly<Record<string, string | boolean | undefined>>;
+  readonly values: Readonly<Record<string, string | boolean | readonly string[] | undefined>>;
   readonly positionals: readonly string[];
 }
 
 /** Parses argv against the command's options; every mistake becomes a UsageError naming the flag. */
 export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): ParsedArgs {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const [name, o] of Object.entries(spec.options)) options[name] = o.short ? { type: o.type, short: o.short } : { type: o.type };
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {};
+  for (const [name, o] of Object.entries(spec.options)) {
+    options[name] = { type: o.type, ...(o.short ? { short: o.short } : {}), ...(o.multiple ? { multiple: true } : {}) };
+  }
   let parsed;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: true, strict: true, tokens: true });
@@ -54,7 +58,7 @@ export function parseCommandArgs(spec: CommandSpec, argv: readonly string[]): Pa
   const seen = new Set<string>();
   for (const token of parsed.tokens ?? []) {
     if (token.kind !== 'option') continue;
-    if (seen.has(token.name)) throw new UsageError(`--${token.name} is given more than once; give it once${listHint(spec, token.name)}`);
+    if (seen.has(token.name) && !spec.options[token.name]?.multiple) throw new UsageError(`--${token.name} is given more than once; give it once${listHint(spec, token.name)}`);
     seen.add(token.name);
     if (spec.options[token.name]?.type === 'string' && (token.value === undefined || token.value === '')) {
       throw new UsageError(`--${token.name} needs a value: ${spec.options[token.name]!.value ?? 'VALUE'}`);
@@ -110,7 +114,7 @@ function editDistance(a: string, b: string): number {
 /** --help text: usage, summary, every option with its help, then notes. */
 export function helpText(spec: CommandSpec): string {
   const entries = Object.entries(spec.options).map(([name, o]) => {
-    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}`;
+    const flag = `${o.short ? `-${o.short}, ` : '    '}--${name}${o.value ? ` ${o.value}` : ''}${o.multiple ? ' ...' : ''}`;
     return [flag, o.help] as const;
   });
   const width = Math.max(...entries.map(([flag]) => flag.length)) + 2;
@@ -125,6 +129,12 @@ export function helpText(spec: CommandSpec): string {
 }
 
 /* ---- value checks shared by commands: each names the flag and what is allowed ---- */
+
+/** Every value of an option declared `multiple`, in the order given. */
+export function listOption(values: ParsedArgs['values'], name: string): string[] {
+  const v = values[name];
+  return Array.isArray(v) ? [...v] : typeof v === 'string' ? [v] : [];
+}
 
 export function stringOption(values: ParsedArgs['values'], name: string): string | undefined {
   const v = values[name];

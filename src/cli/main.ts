@@ -3,6 +3,7 @@ import { errorText, exitCodeOf, UsageError } from './errors.ts';
 import { BACKFILL_COMMAND, runBackfill } from './backfill-command.ts';
 import { FLATTEN_COMMAND, runFlatten } from './flatten-command.ts';
 import { processIO, type CliIO } from './io.ts';
+import { REVIEW_PLAN_COMMAND, runReviewPlan } from './review-plan-command.ts';
 import type { CommandSpec } from './args.ts';
 
 /**
@@ -18,6 +19,7 @@ interface Command {
 export const COMMANDS: Readonly<Record<string, Command>> = {
   flatten: { spec: FLATTEN_COMMAND, run: runFlatten },
   backfill: { spec: BACKFILL_COMMAND, run: runBackfill },
+  'review-plan': { spec: REVIEW_PLAN_COMMAND, run: runReviewPlan },
 };
 
 function version(): string {

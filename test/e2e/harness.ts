@@ -130,20 +130,33 @@ export function unexplainedChanges(changes: readonly PlannedChange[], gaps: read
 
 export const MOTO_GAP_OVERRIDE_FILE = 'e2e_moto_gaps_override.tf.json';
 
-/** Writes the overrides of `gaps` for every matching resource of the *.tf.json files in `dir`; returns the addresses. */
+/** The resources of a folder's configuration, from its *.tf (HCL) and *.tf.json files, with their JSON config when there is one. */
+function configuredResources(dir: string): { type: string; name: string; config?: Record<string, unknown> }[] {
+  const found: { type: string; name: string; config?: Record<string, unknown> }[] = [];
+  for (const file of readdirSync(dir).filter((f) => /\.tf(\.json)?$/.test(f) && !/_override\.tf(\.json)?$/.test(f))) {
+    const text = readFileSync(join(dir, file), 'utf8');
+    if (file.endsWith('.tf.json')) {
+      const json = JSON.parse(text) as { resource?: Record<string, Record<string, Record<string, unknown>>> };
+      for (const [type, byName] of Object.entries(json.resource ?? {})) for (const [name, config] of Object.entries(byName)) found.push({ type, name, config });
+    } else if (file.endsWith('.tf')) {
+      for (const m of text.matchAll(/^resource\s+"([a-z0-9_]+)"\s+"([A-Za-z0-9_-]+)"/gm)) found.push({ type: m[1]!, name: m[2]! });
+    }
+  }
+  return found;
+}
+
+/** Writes the overrides of `gaps` for every matching resource in `dir` (HCL or JSON configuration); returns the addresses. */
 export function writeMotoGapOverrides(dir: string, gaps: readonly MotoGap[] = MOTO_GAPS): string[] {
   const resources: Record<string, Record<string, unknown>> = {};
   const addresses: string[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.tf.json') && !f.endsWith('_override.tf.json'))) {
-    const json = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { resource?: Record<string, Record<string, Record<string, unknown>>> };
+  for (const { type, name, config } of configuredResources(dir)) {
     for (const gap of gaps) {
-      for (const [name, config] of Object.entries(json.resource?.[gap.type] ?? {})) {
-        if (gap.match && !gap.match(config)) continue;
-        const byName = (resources[gap.type] ??= {});
-        if (byName[name]) throw new Error(`two moto gaps override ${gap.type}.${name}: merge them`);
-        byName[name] = gap.override;
-        addresses.push(`${gap.type}.${name}`);
-      }
+      if (gap.type !== type || Object.keys(gap.override).length === 0) continue;
+      if (gap.match && !(config && gap.match(config))) continue;
+      const byName = (resources[type] ??= {});
+      if (byName[name]) throw new Error(`two moto gaps override ${type}.${name}: merge them`);
+      byName[name] = gap.override;
+      addresses.push(`${type}.${name}`);
     }
   }
   writeFileSync(join(dir, MOTO_GAP_OVERRIDE_FILE), JSON.stringify(addresses.length ? { resource: resources } : {}, null, 2));

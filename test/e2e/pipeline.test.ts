@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandler, deterministicZip, REPO_ROOT } from '../../modules/lambda-bundle.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
 import { defaultHandlerZip } from '../../modules/stream-function.ts';
-import { PLAN_ACTIONS, type PlanJson } from '../../scripts/plan.ts';
+import { COMMENT_MARKER } from '../../src/review/markdown.ts';
+import type { Plan } from '../../src/review/plan.ts';
 import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
 import { shardReader } from '../support/moto-stream.ts';
@@ -427,19 +428,24 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     beforeAll(async () => {
       p = await plan;
     }, 300_000);
-    it('writes plan.txt, plan.json and a PR summary of an all-create plan against an empty moto', () => {
+    it('writes plan.txt, plan.json and, as summary.md, the review of an all-create plan against an empty moto (exit 0: nothing destroyed)', () => {
       expect(JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')).scripts.plan).toBe('node scripts/plan.ts');
       expect(p.code, p.stderr).toBe(0);
-      const json = JSON.parse(readFileSync(join(p.outDir, 'plan.json'), 'utf8')) as PlanJson;
+      const json = JSON.parse(readFileSync(join(p.outDir, 'plan.json'), 'utf8')) as Plan;
       const resources = (json.resource_changes ?? []).filter((rc) => rc.mode !== 'data');
       expect(resources.length).toBeGreaterThan(25);
       expect(resources.every((rc) => rc.change.actions.join() === 'create')).toBe(true);
       const text = readFileSync(join(p.outDir, 'plan.txt'), 'utf8');
       expect(text).toContain(`Plan: ${resources.length} to add, 0 to change, 0 to destroy.`);
       const summary = readFileSync(join(p.outDir, 'summary.md'), 'utf8');
-      expect(summary).toContain('| create | ' + resources.length + ' |');
-      for (const action of PLAN_ACTIONS.filter((a) => a !== 'create')) expect(summary).toContain(`| ${action} | 0 |`);
-      expect(summary).toContain('aws_lambda_alias.');
+      // The review of the plan (ddb-flatten review-plan), for the default stack's pipeline `orders` in the root module.
+      expect(summary.startsWith(COMMENT_MARKER)).toBe(true);
+      expect(summary).toContain('## ✅ Plan review: no data at risk');
+      expect(summary).toContain('Plan of stack `ddb-flatten` against a local AWS (moto, empty).');
+      expect(summary).toContain(`**${resources.length} to create · 0 to update · 0 to replace · 0 to destroy**`);
+      expect(summary).toContain(`- root module (pipeline \`orders\`): ${resources.length} create — a new pipeline; publishes version 1`);
+      expect(summary).toContain('- Alias: `live` is created on version 1 and follows the newest version');
+      expect(summary).toMatch(/- \*\*create\*\* `aws_dynamodb_table\.[^`]+` \(DynamoDB table\)/);
       expect(p.stdout).toContain(summary.trim());
       expect(existsSync(join(p.outDir, 'tfplan'))).toBe(true);
     });

@@ -1,7 +1,5 @@
 import { Construct } from 'constructs';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
-import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
+import { DataAwsCallerIdentity, LambdaPermission, S3BucketNotification } from './aws.ts';
 import { bothGates, countOf, gate, type Gate, gatedAttr } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

@@ -1,6 +1,6 @@
-import { TerraformOutput } from 'cdktf';
+import { TerraformOutput } from './cdk.ts';
 import { Construct } from 'constructs';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { DataAwsPartition } from './aws.ts';
 import { PipelineAlarms } from './alarms.ts';
 import { AthenaWorkgroupConstruct } from './athena-workgroup.ts';
 import { BackfillNotification } from './backfill-notification.ts';

@@ -1,7 +1,6 @@
-import { TerraformLocal } from 'cdktf';
+import { TerraformLocal } from './cdk.ts';
 import { Construct } from 'constructs';
-import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
-import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
+import { GlueCatalogDatabase, GlueCatalogTable, type GlueCatalogTableConfig } from './aws.ts';
 import {
   elementColumnName,
   ELEMENT_VIEW_LEADING,
@@ -101,10 +100,8 @@ interface ViewDefinition {
   readonly columnsExpression?: string;
 }
 
-type GlueTableConfig = import('@cdktf/provider-aws/lib/glue-catalog-table/index.js').GlueCatalogTableConfig;
-
 /** The Glue table arguments every Athena view shares. */
-function viewTable(definition: ViewDefinition): Pick<GlueTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
+function viewTable(definition: ViewDefinition): Pick<GlueCatalogTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
   return {
     tableType: 'VIRTUAL_VIEW',
     viewOriginalText: definition.originalText,

@@ -1,8 +1,6 @@
-import { Fn, Op } from 'cdktf';
+import { Fn, Op } from './cdk.ts';
 import { Construct } from 'constructs';
-import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement, IamRole, IamRolePolicy } from './aws.ts';
 import { countOf, gate, type Gate, gatedAttr, isToken, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

@@ -1,12 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetType, Fn, Op, TerraformAsset, Token } from 'cdktf';
+import { AssetType, Fn, type ITerraformDependable, Op, TerraformAsset, Token } from './cdk.ts';
 import { Construct } from 'constructs';
-import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
-import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
+import { LambdaAlias, LambdaEventSourceMapping, LambdaFunction, LambdaFunctionEventInvokeConfig } from './aws.ts';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
 import { countOf, gate, type Gate, gatedAttr, isAbsent, isToken, joinList } from './expressions.ts';
 import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
@@ -41,7 +38,7 @@ export interface StreamFunctionInputs {
   readonly dlqUrl: string;
   readonly logGroupName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
-  readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
+  readonly dependsOn: readonly ITerraformDependable[];
 }
 
 /**

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { App } from 'cdktf';
+import { App } from '../modules/cdk.ts';
 import { bundleHandler, REPO_ROOT, writeHandlerZip } from '../modules/lambda-bundle.ts';
 import { MODULE_TEMPLATES, moduleTemplateText } from '../modules/sql-expressions.ts';
 import type { ViewName } from '../src/sql/views.ts';

@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { App } from 'cdktf';
+import { App } from '../modules/cdk.ts';
 import { HELP_OPTION, helpText, listOption, parseCommandArgs, stringOption, type CommandSpec } from '../src/cli/args.ts';
 import { errorText, exitCodeOf, UsageError } from '../src/cli/errors.ts';
 import { REPO_ROOT } from '../modules/lambda-bundle.ts';

@@ -1,6 +1,6 @@
-import { ref, TerraformStack, Token } from 'cdktf';
+import { ref, TerraformStack, Token } from '../modules/cdk.ts';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { AwsProvider } from '../modules/aws.ts';
 import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps, KeyType } from '../modules/props.ts';
 

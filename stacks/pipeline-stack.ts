@@ -1,6 +1,6 @@
-import { LocalBackend, S3Backend, type S3BackendConfig, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, type S3BackendConfig, TerraformStack } from '../modules/cdk.ts';
 import type { Construct } from 'constructs';
-import { AwsProvider, type AwsProviderConfig } from '@cdktf/provider-aws/lib/provider/index.js';
+import { AwsProvider, type AwsProviderConfig } from '../modules/aws.ts';
 import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps } from '../modules/props.ts';
 

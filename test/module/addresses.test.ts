@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { App, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { App, TerraformStack } from '../../modules/cdk.ts';
+import { AwsProvider } from '../../modules/aws.ts';
 import { FlatteningPipeline } from '../../modules/flattening-pipeline.ts';
 import { addressesOf, FULL_PROPS, synthDeployableStack } from './addresses.ts';
 import { builtModule } from './module-build.ts';

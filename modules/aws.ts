@@ -2,8 +2,9 @@
  * The AWS provider bindings seam: every class of @cdktf/provider-aws (or
  * @cdktn/provider-aws, for the cdktn flavour) the construct and the stacks
  * use, from its deep path. Deep paths on purpose: the package root loads
- * every binding (about 6 s per synth). A cdktn flavour needs only the
- * package name in these specifiers rewritten; keep this file to re-exports.
+ * every binding (about 6 s per synth). scripts/build-flavours.ts rewrites
+ * only the package name in these specifiers for the cdktn flavour; keep
+ * this file to re-exports.
  */
 export { AthenaNamedQuery } from '@cdktf/provider-aws/lib/athena-named-query/index.js';
 export { AthenaWorkgroup } from '@cdktf/provider-aws/lib/athena-workgroup/index.js';

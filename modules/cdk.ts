@@ -2,9 +2,10 @@
  * The CDK core seam: every import of the CDK core (cdktf, or its fork
  * CDK Terrain, cdktn) in modules/, stacks/, scripts/ and test/ goes
  * through this file. The two cores are rename-level forks with the same
- * API, so a cdktn flavour of the library can be this tree with only the
- * specifier below rewritten, here and in ./aws.ts. Keep this file to
- * re-exports from one specifier.
+ * API, so the cdktn flavour of the library (dist/cdktn, built by
+ * scripts/build-flavours.ts) is this tree with only the specifier below
+ * rewritten, here and in ./aws.ts. Keep this file to re-exports from one
+ * specifier: nothing else in it may differ between the flavours.
  */
 export {
   App,

@@ -15,6 +15,7 @@ import { SourceTable } from './source-table.ts';
 import { StreamFunction } from './stream-function.ts';
 import { validateProps } from './validation.ts';
 import { AddressBook, named } from './addresses.ts';
+import { assertSameCore } from './core.ts';
 
 /**
  * The whole flattening pipeline in one construct: the source table (or an
@@ -45,6 +46,8 @@ export class FlatteningPipeline extends Construct {
   readonly backfillNotification: BackfillNotification;
 
   constructor(scope: Construct, id: string, props: FlatteningPipelineProps) {
+    // Before anything joins the tree: a construct of the other CDK core would only fail at synth, obscurely.
+    assertSameCore(scope, 'FlatteningPipeline', id);
     super(scope, id);
     validateProps(props);
     const config = resolveConfig(props);

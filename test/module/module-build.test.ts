@@ -37,8 +37,8 @@ describe('npm run build:module output', () => {
     const unvalidated = Object.keys(m.variables).filter((k) => !m.variables[k].validation && m.variables[k].type !== 'bool');
     expect(unvalidated).toEqual([]);
   });
-  it('every module variable reaches the resources', () => {
-    const text = JSON.stringify(m.main);
+  it('every module variable reaches the resources or the outputs', () => {
+    const text = JSON.stringify([m.main, m.outputs]);
     for (const name of Object.keys(m.variables)) expect(text, name).toContain(`var.${name}`);
   });
   it('has the same outputs as the CDKTF stack, named <service>_<resource>_<attr>, described', () => {

@@ -17,6 +17,9 @@ import { named } from './addresses.ts';
 export const RUNTIME = 'nodejs22.x';
 export const ARCHITECTURE = 'arm64';
 
+/** A number for the environment: a literal as text, a Terraform number as its expression. */
+const numberText = (n: number): string => (isToken(n) ? Token.asString(n) : String(n));
+
 /** The handler zip for this process: bundled once, written where TerraformAsset can copy it. */
 let bundled: { path: string; base64Sha256: string } | undefined;
 export function defaultHandlerZip(): { path: string; base64Sha256: string } {
@@ -40,6 +43,9 @@ export interface StreamFunctionInputs {
   readonly dlqArn: string;
   readonly dlqUrl: string;
   readonly logGroupName: string;
+  /** The catalog the maintenance run updates (the current-state view follows each checkpoint). */
+  readonly glueDatabaseName: string;
+  readonly glueViewName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
   readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
 }
@@ -69,6 +75,7 @@ export class StreamFunction extends Construct {
     this.asset = new TerraformAsset(this, 'code', { path: zip.path, type: AssetType.FILE });
 
     const sk = config.sortKey?.name;
+    const e = config.eventSourceMapping;
     const environment: Partial<Record<EnvironmentName, string>> = {
       LAKE_BUCKET: inputs.bucketName,
       LAKE_PREFIX: config.lake.dataPrefix,
@@ -83,6 +90,16 @@ export class StreamFunction extends Construct {
       SORT_KEY_TYPE: config.sortKey?.type ?? 'S',
       EXPORT_PREFIX: config.backfill.exportPrefix,
       DLQ_URL: inputs.dlqUrl,
+      // For the maintenance run (compaction, checkpoints).
+      STATE_PREFIX: config.lake.statePrefix,
+      GLUE_DATABASE: inputs.glueDatabaseName,
+      GLUE_VIEW: inputs.glueViewName,
+      MAXIMUM_RECORD_AGE_SECONDS: numberText(e.maximumRecordAgeInSeconds),
+      COMPACTION_MARGIN_SECONDS: numberText(config.compaction.marginSeconds),
+      COMPACTION_LOOKBACK_DAYS: numberText(config.compaction.lookbackDays),
+      COMPACTION_TARGET_BYTES: numberText(config.compaction.targetBytes),
+      COMPACTION_MAX_TASK_BYTES: numberText(config.compaction.maxTaskBytes),
+      CHECKPOINT_RETENTION: numberText(config.compaction.checkpointRetention),
     };
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
@@ -148,7 +165,6 @@ export class StreamFunction extends Construct {
       destinationConfig: { onFailure: { destination: inputs.dlqArn } },
     }), 'async_invocations');
 
-    const e = config.eventSourceMapping;
     this.mappingGate = gate(e.create);
     if (this.mappingGate.create) {
       this.eventSourceMapping = named(new LambdaEventSourceMapping(this, 'stream-trigger', {

@@ -6,6 +6,8 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { LambdaClient } from '@aws-sdk/client-lambda';
 import type { Context, S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../handlers/router.ts';
@@ -68,7 +70,7 @@ function pipeline(prefix: string, env: Record<string, string>) {
     sink: new S3Sink(s3, BUCKET),
     logger: new Logger({ logLevel: 'SILENT' }),
     writeMetrics: () => {},
-    clients: async () => ({ ddb, streams, sqs, s3 }),
+    clients: async () => ({ ddb, streams, sqs, s3, glue: new GlueClient(moto.clientConfig), lambda: new LambdaClient(moto.clientConfig) }),
   });
   return { config, invoke: (event: unknown) => handler(event, context) as Promise<Record<string, unknown>> };
 }

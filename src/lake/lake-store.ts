@@ -172,6 +172,13 @@ export class FolderStore implements LakeStore {
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    for (const key of keys) await rm(this.path(key), { force: true });
+    for (const key of keys) {
+      await rm(this.path(key), { force: true });
+      // S3 has no folders: a "folder" left empty disappears, so it does here too.
+      for (let dir = dirname(this.path(key)); dir.startsWith(this.root + sep); dir = dirname(dir)) {
+        if ((await readdir(dir).catch(() => ['?'])).length > 0) break;
+        await rm(dir, { recursive: true, force: true });
+      }
+    }
   }
 }

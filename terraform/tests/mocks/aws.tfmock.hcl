@@ -34,3 +34,13 @@ mock_resource "aws_lambda_function" {
 mock_resource "aws_lambda_alias" {
   defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-flatten:live" }
 }
+# The checkpoint pointer the current-state view follows (the maintenance run writes it).
+mock_data "aws_s3_object" {
+  defaults = { body = "{\"checkpoint\":\"none\",\"bound\":\"0000-01-01\",\"parts\":0}\n" }
+}
+mock_resource "aws_glue_catalog_database" {
+  defaults = { arn = "arn:aws:glue:eu-west-1:123456789012:database/orders" }
+}
+mock_resource "aws_glue_catalog_table" {
+  defaults = { arn = "arn:aws:glue:eu-west-1:123456789012:table/orders/current_state" }
+}

@@ -838,7 +838,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "sVwrUNNihD4MnnLzJhchRH7WhtwYGF090/K7UXYdaeI="
+  source_code_hash               = "nhecj8r0OYdQW9Bw0fDwpr9Pt5S8WtDQFo/n1Fb9eBA="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "sVwrUNNihD4MnnLzJhchRH7WhtwYGF090/K7UXYdaeI="
+  value       = "nhecj8r0OYdQW9Bw0fDwpr9Pt5S8WtDQFo/n1Fb9eBA="
 }
 
 output "lambda_function_name" {

@@ -37,8 +37,8 @@ describe('npm run build:module output', () => {
     const unvalidated = Object.keys(m.variables).filter((k) => !m.variables[k].validation && m.variables[k].type !== 'bool');
     expect(unvalidated).toEqual([]);
   });
-  it('every module variable reaches the resources', () => {
-    const text = JSON.stringify(m.main);
+  it('every module variable reaches the resources or the outputs', () => {
+    const text = JSON.stringify([m.main, m.outputs]);
     for (const name of Object.keys(m.variables)) expect(text, name).toContain(`var.${name}`);
   });
   it('has the same outputs as the CDKTF stack, named <service>_<resource>_<attr>, described', () => {
@@ -46,7 +46,7 @@ describe('npm run build:module output', () => {
     // The module also reports its own version.
     expect(Object.keys(m.outputs).sort()).toEqual([...stackOutputs, 'module_version'].sort());
     for (const [name, o] of Object.entries<any>(m.outputs).filter(([n]) => n !== 'module_version')) {
-      expect(name).toMatch(/^(dynamodb|s3|glue|athena|lambda|sqs|cloudwatch|iam)_[a-z0-9_]+$/);
+      expect(name).toMatch(/^(dynamodb|s3|glue|athena|lambda|sqs|cloudwatch|iam|scheduler)_[a-z0-9_]+$/);
       expect(o.description.length).toBeGreaterThan(5);
     }
   });

@@ -10,9 +10,10 @@ import { reflatten } from '../src/actions/reflatten.ts';
 import type { PipelineConfig } from '../src/config/pipeline-config.ts';
 import type { LakeSink } from '../src/lake/sink.ts';
 import type { GlueClient } from '@aws-sdk/client-glue';
+import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import { runMaintenance, runMaintenanceTask, type MaintenanceDeps } from '../src/actions/maintenance.ts';
-import { backfillHolds, dlqHold, lambdaDispatcher, repointGlueView } from '../src/actions/maintenance-aws.ts';
+import { backfillHolds, dlqHold, lambdaDispatcher, movePointerParameter, repointGlueView } from '../src/actions/maintenance-aws.ts';
 import { S3Store } from '../src/lake/lake-store.ts';
 import { readPointer } from '../src/maintenance/checkpoint.ts';
 
@@ -23,6 +24,7 @@ export interface ActionClients {
   readonly sqs: SQSClient;
   readonly s3: S3Client;
   readonly glue: GlueClient;
+  readonly ssm: SSMClient;
   readonly lambda: LambdaClient;
 }
 
@@ -88,10 +90,11 @@ function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: A
     config,
     now: (deps.now ?? Date.now)(),
     tempDir: deps.tempDir,
-    repointView:
-      m.glueDatabase && m.glueView
-        ? (pointer) => repointGlueView(clients.glue, m.glueDatabase!, m.glueView!, pointer)
-        : undefined,
+    repointView: async (pointer) => {
+      // The parameter first: Terraform then renders what the view is about to say.
+      if (m.checkpointParameter) await movePointerParameter(clients.ssm, m.checkpointParameter, pointer);
+      if (m.glueDatabase && m.glueView) await repointGlueView(clients.glue, m.glueDatabase, m.glueView, pointer);
+    },
     holds: async () => {
       const current = await readPointer(store, m);
       return [

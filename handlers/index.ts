@@ -20,12 +20,14 @@ async function clients(): Promise<ActionClients> {
     import('@aws-sdk/client-sqs'),
     import('@aws-sdk/client-glue'),
     import('@aws-sdk/client-lambda'),
-  ]).then(([ddb, streams, sqs, glue, lambda]) => ({
+    import('@aws-sdk/client-ssm'),
+  ]).then(([ddb, streams, sqs, glue, lambda, ssm]) => ({
     ddb: new ddb.DynamoDBClient({}),
     streams: new streams.DynamoDBStreamsClient({}),
     sqs: new sqs.SQSClient({}),
     glue: new glue.GlueClient({}),
     lambda: new lambda.LambdaClient({}),
+    ssm: new ssm.SSMClient({}),
     s3,
   }));
   return actionClients;

@@ -77,7 +77,7 @@ export class AthenaWorkgroupConstruct extends Construct {
         workgroup: this.workgroup.id,
         database: databaseName,
         query: `${viewCopyHeader(`${q(g.databaseName)}.${q(element.name)}`)}\n${element.sql}`,
-      }), element.forEach ? 'element_view' : `element_view_${elementColumnName(element.attribute)}`, { introduced: '0.2.0' });
+      }), element.forEach ? 'element_view' : `element_view_${elementColumnName(element.attribute)}`, { introduced: '0.3.0' });
       if (element.forEach) query.addOverride('for_each', element.forEach);
       this.namedQueries.push(query);
     }

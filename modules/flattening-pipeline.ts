@@ -81,6 +81,7 @@ export class FlatteningPipeline extends Construct {
       logGroupName: this.logs.logGroup.name,
       glueDatabaseName: this.catalog.database.name,
       glueViewName: this.catalog.view.name,
+      pointerParameterName: this.catalog.pointerParameter.name,
       dependsOn: [this.role.policy, ...(this.role.backfillPolicy ? [this.role.backfillPolicy] : []), this.logs.logGroup],
     });
     this.backfillNotification = new BackfillNotification(this, 'backfill', config, {
@@ -97,6 +98,7 @@ export class FlatteningPipeline extends Construct {
       dlqArn: this.deadLetterQueue.queue.arn,
       databaseArn: this.catalog.database.arn,
       viewArn: this.catalog.view.arn,
+      pointerParameterArn: this.catalog.pointerParameter.arn,
     });
     this.maintenance = new MaintenanceSchedule(this, 'maintenance', config, { aliasArn: this.stream.alias.arn });
     addresses.emitMoved();

@@ -16,8 +16,8 @@ import {
 import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
 import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/checkpoint.ts';
-import { DataAwsS3Object } from '@cdktf/provider-aws/lib/data-aws-s3-object/index.js';
-import { S3Object } from '@cdktf/provider-aws/lib/s3-object/index.js';
+import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter/index.js';
+import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
 import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
@@ -183,8 +183,8 @@ export class GlueCatalog extends Construct {
   readonly table: GlueCatalogTable;
   readonly view: GlueCatalogTable;
   readonly checkpoints: GlueCatalogTable;
-  /** The pointer to the current checkpoint (created once, then moved only by the maintenance run). */
-  readonly pointerObject: S3Object;
+  /** The pointer to the current checkpoint, for Terraform (created once, then moved only by the maintenance run). */
+  readonly pointerParameter: SsmParameter;
   /** The per-element views: one resource per attribute, or one `for_each` resource in the module build. */
   readonly elementViews: GlueCatalogTable[] = [];
   /** The current-state view's SQL (for the read-only named query). */
@@ -250,27 +250,32 @@ export class GlueCatalog extends Construct {
         },
       }),
       'checkpoints',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
     if (inputs) dynamicColumns(this.checkpoints, columns.checkpoints);
 
-    // The pointer to the current checkpoint. Terraform creates it once and then only reads it: the
-    // maintenance run moves it and the view together, and Terraform renders the view from it, so the
-    // two never disagree about the view's text (no perpetual diff, nothing reverted).
-    const pointerKey = `${config.lake.statePrefix}/checkpoints/current.json`;
-    this.pointerObject = named(
-      new S3Object(this, 'checkpoint-pointer', {
-        bucket: bucketName,
-        key: pointerKey,
-        content: pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }),
-        contentType: 'application/json',
-        lifecycle: { ignoreChanges: ['content', 'content_type', 'etag', 'metadata', 'tags'] },
+    // The pointer to the current checkpoint, as Terraform sees it. Terraform creates the parameter
+    // once and then only reads it: the maintenance run moves it and the view together, and Terraform
+    // renders the view from it, so the two never disagree about the view's text (no perpetual diff,
+    // nothing reverted). An SSM String parameter rather than the pointer object in the lake: a plan
+    // then needs ssm:GetParameter only, not read access to the lake bucket and its KMS key.
+    this.pointerParameter = named(
+      new SsmParameter(this, 'checkpoint-pointer', {
+        name: config.compaction.pointerParameterName,
+        description: `Current checkpoint of the ddb-flatten lake of ${config.name}: moved by the maintenance run, read by Terraform to render the current-state view.`,
+        type: 'String',
+        insecureValue: pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }).trim(),
+        tags: config.tags,
+        lifecycle: { ignoreChanges: ['insecure_value', 'value'] },
       }),
       'checkpoint_pointer',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
-    const pointerData = named(new DataAwsS3Object(this, 'checkpoint-pointer-data', { bucket: bucketName, key: pointerKey, dependsOn: [this.pointerObject] }), 'checkpoint_pointer');
-    const pointer = local(this, 'checkpoint_pointer', `\${jsondecode(${pointerData.body})}`);
+    const pointerData = named(
+      new DataAwsSsmParameter(this, 'checkpoint-pointer-data', { name: this.pointerParameter.name, dependsOn: [this.pointerParameter] }),
+      'checkpoint_pointer',
+    );
+    const pointer = local(this, 'checkpoint_pointer', `\${jsondecode(${pointerData.insecureValue})}`);
 
     const definition = this.currentState(config, inputs, columns.view, pointer);
     this.viewSql = definition.sql;
@@ -355,7 +360,7 @@ export class GlueCatalog extends Construct {
           description: elementViewDescription(attribute),
           ...viewTable({ sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) }),
           dependsOn: [this.view],
-        }), `element_view_${elementColumnName(attribute)}`, { introduced: '0.2.0' }),
+        }), `element_view_${elementColumnName(attribute)}`, { introduced: '0.3.0' }),
       );
     }
   }
@@ -382,7 +387,7 @@ export class GlueCatalog extends Construct {
       description: `\${format(${hclString(elementViewDescription('%s'))}, each.key)}`,
       ...viewTable({ sql: '${each.value.sql}', originalText: prestoViewOriginalTextExpression(inputs.database, 'each.value.sql', 'each.value.columns') }),
       dependsOn: [this.view],
-    }), 'element_view', { introduced: '0.2.0' });
+    }), 'element_view', { introduced: '0.3.0' });
     view.addOverride('for_each', `\${${map}}`);
     dynamicColumns(view, 'each.value.columns');
     this.elementViews.push(view);

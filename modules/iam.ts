@@ -173,7 +173,7 @@ export class FunctionRole extends Construct {
    * Its own policy, which the function does not wait for (it names the alias,
    * which depends on the function).
    */
-  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; databaseArn: string; viewArn: string }): void {
+  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; databaseArn: string; viewArn: string; pointerParameterArn: string }): void {
     const prefixes = [config.lake.dataPrefix, config.lake.statePrefix];
     const catalogArn = Fn.join('', [Fn.element(Fn.split(':database/', inputs.databaseArn), 0), ':catalog']);
     this.maintenancePolicyDocument = named(
@@ -194,6 +194,7 @@ export class FunctionRole extends Construct {
             resources: prefixes.map((p) => `${inputs.bucketArn}/${p}/*`),
           },
           { sid: 'MaintenanceMovesTheCurrentStateView', effect: 'Allow', actions: ['glue:GetTable', 'glue:UpdateTable'], resources: [catalogArn, inputs.databaseArn, inputs.viewArn] },
+          { sid: 'MaintenanceMovesTheCheckpointPointer', effect: 'Allow', actions: ['ssm:PutParameter'], resources: [inputs.pointerParameterArn] },
           { sid: 'MaintenanceDispatchesToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
           { sid: 'MaintenanceWaitsForTheDlq', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [inputs.dlqArn] },
         ],
@@ -203,7 +204,7 @@ export class FunctionRole extends Construct {
     this.maintenancePolicy = named(
       new IamRolePolicy(this, 'maintenance-rights', { name: 'ddb-flatten-maintenance', role: this.role.id, policy: this.maintenancePolicyDocument.json }),
       'maintenance',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
   }
 }

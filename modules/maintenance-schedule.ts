@@ -44,7 +44,7 @@ export class MaintenanceSchedule extends Construct {
         tags: config.tags,
       }),
       'scheduler',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
     const invoke = named(
       new DataAwsIamPolicyDocument(this, 'invoke', {
@@ -57,7 +57,7 @@ export class MaintenanceSchedule extends Construct {
     named(
       new IamRolePolicy(this, 'policy', { ...count, name: 'ddb-flatten-scheduler', role: roleId, policy: gatedAttr(invoke, this.gate, 'json', invoke.json) }),
       'scheduler',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
     this.schedule = named(
       new SchedulerSchedule(this, 'schedule', {
@@ -75,7 +75,7 @@ export class MaintenanceSchedule extends Construct {
         },
       }),
       'maintenance',
-      { introduced: '0.2.0' },
+      { introduced: '0.3.0' },
     );
   }
 

@@ -79,6 +79,8 @@ export interface ResolvedConfig {
   readonly compaction: {
     readonly create: boolean;
     readonly scheduleName: string;
+    /** SSM parameter holding the current checkpoint's pointer, which Terraform reads to render the view. */
+    readonly pointerParameterName: string;
     readonly scheduleExpression: string;
     readonly lookbackDays: number;
     readonly targetBytes: number;
@@ -198,6 +200,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
     compaction: {
       create: props.compaction?.create ?? DEFAULTS.compaction.create,
       scheduleName: `${base}-maintenance`,
+      pointerParameterName: `/ddb-flatten/${name}/checkpoint-pointer`,
       scheduleExpression: props.compaction?.scheduleExpression ?? DEFAULTS.compaction.scheduleExpression,
       lookbackDays: props.compaction?.lookbackDays ?? DEFAULTS.compaction.lookbackDays,
       targetBytes: props.compaction?.targetBytes ?? DEFAULTS.compaction.targetBytes,

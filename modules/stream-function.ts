@@ -46,6 +46,7 @@ export interface StreamFunctionInputs {
   /** The catalog the maintenance run updates (the current-state view follows each checkpoint). */
   readonly glueDatabaseName: string;
   readonly glueViewName: string;
+  readonly pointerParameterName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
   readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
 }
@@ -94,6 +95,7 @@ export class StreamFunction extends Construct {
       STATE_PREFIX: config.lake.statePrefix,
       GLUE_DATABASE: inputs.glueDatabaseName,
       GLUE_VIEW: inputs.glueViewName,
+      CHECKPOINT_PARAMETER: inputs.pointerParameterName,
       MAXIMUM_RECORD_AGE_SECONDS: numberText(e.maximumRecordAgeInSeconds),
       COMPACTION_MARGIN_SECONDS: numberText(config.compaction.marginSeconds),
       COMPACTION_LOOKBACK_DAYS: numberText(config.compaction.lookbackDays),

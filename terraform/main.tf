@@ -6,7 +6,7 @@ locals {
   carried_columns    = [for c in local.carry_attributes : { name = c, glue = "string", presto = "varchar", comment = format("Carried top-level attribute %s (canonical text; null when absent).", c) }]
   carry_attributes   = var.carry_attributes
   checkpoint_columns = concat(local.flattened_columns, [{ name = "dt", glue = "string", presto = "varchar", comment = "UTC date of event_time (the dt partition the row came from)." }])
-  checkpoint_pointer = jsondecode(data.aws_s3_object.checkpoint_pointer.body)
+  checkpoint_pointer = jsondecode(data.aws_ssm_parameter.checkpoint_pointer.insecure_value)
   current_state_added_columns = [
     {
       comment = "UTC date of event_time, YYYY-MM-DD (Hive partition, projected in Glue)."
@@ -325,6 +325,12 @@ data "aws_iam_policy_document" "maintenance" {
     sid = "MaintenanceMovesTheCurrentStateView"
   }
   statement {
+    actions   = ["ssm:PutParameter"]
+    effect    = "Allow"
+    resources = [aws_ssm_parameter.checkpoint_pointer.arn]
+    sid       = "MaintenanceMovesTheCheckpointPointer"
+  }
+  statement {
     actions   = ["lambda:InvokeFunction"]
     effect    = "Allow"
     resources = [aws_lambda_alias.live.arn]
@@ -367,10 +373,9 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 data "aws_partition" "current" {
 }
 
-data "aws_s3_object" "checkpoint_pointer" {
-  bucket     = var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name
-  key        = "${var.state_prefix}/checkpoints/current.json"
-  depends_on = [aws_s3_object.checkpoint_pointer]
+data "aws_ssm_parameter" "checkpoint_pointer" {
+  name       = aws_ssm_parameter.checkpoint_pointer.name
+  depends_on = [aws_ssm_parameter.checkpoint_pointer]
 }
 
 resource "aws_athena_named_query" "changes_per_day" {
@@ -838,13 +843,14 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "nhecj8r0OYdQW9Bw0fDwpr9Pt5S8WtDQFo/n1Fb9eBA="
+  source_code_hash               = "LbzeizXTpEAoNmrZywXZSDRG9Xom1aSf89Q713J0pwc="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 
   environment {
     variables = {
       CARRY_ATTRIBUTES           = join(",", var.carry_attributes)
+      CHECKPOINT_PARAMETER       = aws_ssm_parameter.checkpoint_pointer.name
       CHECKPOINT_RETENTION       = var.checkpoint_retention
       COMPACTION_LOOKBACK_DAYS   = var.compaction_lookback_days
       COMPACTION_MARGIN_SECONDS  = var.compaction_margin_seconds
@@ -1026,17 +1032,6 @@ resource "aws_s3_bucket_versioning" "lake" {
   }
 }
 
-resource "aws_s3_object" "checkpoint_pointer" {
-  bucket       = var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name
-  content      = "{\"checkpoint\":\"none\",\"bound\":\"0000-01-01\",\"parts\":0}\n"
-  content_type = "application/json"
-  key          = "${var.state_prefix}/checkpoints/current.json"
-
-  lifecycle {
-    ignore_changes = [content, content_type, etag, metadata, tags]
-  }
-}
-
 resource "aws_scheduler_schedule" "maintenance" {
   count = var.create_compaction_schedule ? 1 : 0
 
@@ -1067,4 +1062,16 @@ resource "aws_sqs_queue" "dlq" {
   name                      = "${var.name}-flatten-dlq"
   sqs_managed_sse_enabled   = (length(compact([var.kms_key_arn])) < 1) ? true : null
   tags                      = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
+}
+
+resource "aws_ssm_parameter" "checkpoint_pointer" {
+  description    = "Current checkpoint of the ddb-flatten lake of ${var.name}: moved by the maintenance run, read by Terraform to render the current-state view."
+  insecure_value = "{\"checkpoint\":\"none\",\"bound\":\"0000-01-01\",\"parts\":0}"
+  name           = "/ddb-flatten/${var.name}/checkpoint-pointer"
+  tags           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
+  type           = "String"
+
+  lifecycle {
+    ignore_changes = [insecure_value, value]
+  }
 }

@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "nhecj8r0OYdQW9Bw0fDwpr9Pt5S8WtDQFo/n1Fb9eBA="
+  value       = "LbzeizXTpEAoNmrZywXZSDRG9Xom1aSf89Q713J0pwc="
 }
 
 output "lambda_function_name" {

@@ -94,7 +94,8 @@ export async function backfillStatus(ddb: DynamoDBClient, s3: S3Client, config: 
   );
   const flattened = files.filter((f) => markers.has(markerKey(f)));
   const pending = files.filter((f) => !markers.has(markerKey(f))).map((f) => f.key);
-  const all = [...markers.values()];
+  // Only the data files' markers count (started.json, which the maintenance run reads, sits beside them).
+  const all = flattened.map((f) => markers.get(markerKey(f))!);
   const status = d.ExportStatus ?? 'UNKNOWN';
   return {
     exportArn,

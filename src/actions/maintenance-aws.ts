@@ -1,11 +1,12 @@
 import { GetTableCommand, UpdateTableCommand, type GlueClient, type TableInput } from '@aws-sdk/client-glue';
 import { InvokeCommand, type LambdaClient } from '@aws-sdk/client-lambda';
+import { GetParameterCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { PipelineConfig } from '../config/pipeline-config.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
-import type { CheckpointPointer } from '../maintenance/checkpoint.ts';
+import { pointerText, type CheckpointPointer } from '../maintenance/checkpoint.ts';
 import { decodePrestoView, PRESTO_VIEW, terraformJsonEncode } from '../sql/presto-view.ts';
 import { repointViewSql } from '../sql/views.ts';
 import { backfillStatus } from './backfill.ts';
@@ -44,6 +45,23 @@ export async function repointGlueView(glue: GlueClient, database: string, view: 
     ViewOriginalText: `${PRESTO_VIEW.prefix}${Buffer.from(json, 'utf8').toString('base64')}${PRESTO_VIEW.suffix}`,
   };
   await glue.send(new UpdateTableCommand({ DatabaseName: database, TableInput: input }));
+}
+
+/**
+ * Moves the SSM parameter Terraform reads the pointer from (the module
+ * renders the view's text from it). Written before the view moves: a plan
+ * made in between renders the new pointer, which the view gets next anyway.
+ * Unchanged values are not rewritten (each PutParameter makes a version).
+ */
+export async function movePointerParameter(ssm: SSMClient, name: string, pointer: CheckpointPointer): Promise<void> {
+  const value = pointerText(pointer).trim();
+  try {
+    const { Parameter } = await ssm.send(new GetParameterCommand({ Name: name }));
+    if (Parameter?.Value === value) return;
+  } catch (error) {
+    if (!(error instanceof ParameterNotFound)) throw error;
+  }
+  await ssm.send(new PutParameterCommand({ Name: name, Value: value, Type: 'String', Overwrite: true }));
 }
 
 /** Failures waiting in the on-failure queue: a redrive may still write rows of any recent day. */

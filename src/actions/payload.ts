@@ -10,6 +10,8 @@ import { parseMaintenance, type MaintenanceRequest, type MaintenanceTaskRequest 
 
 export const ACTIONS = ['backfill', 'status', 'reflatten', 'redrive', 'compact', 'checkpoint', 'maintenance-task'] as const;
 export type ActionName = (typeof ACTIONS)[number];
+/** The actions of the lake's maintenance: idempotent, resumed by the next run when one fails. */
+export const MAINTENANCE_ACTIONS = ['compact', 'checkpoint', 'maintenance-task'] as const satisfies readonly ActionName[];
 
 export type ActionRequest =
   | { readonly action: 'backfill' }

@@ -9,6 +9,7 @@ import type { StreamRecordLike } from '../flatten/stream-record.ts';
 import type { LakeSink } from '../lake/sink.ts';
 import { processStreamBatch } from '../pipeline/stream-batch.ts';
 import { ActionConfigError } from './errors.ts';
+import { MAINTENANCE_ACTIONS } from './payload.ts';
 
 /**
  * The on-failure message Lambda sends for a DynamoDB Streams batch whose
@@ -135,6 +136,16 @@ export function failedExportFiles(body: string | undefined): string[] | undefine
   return records.map((r) => notificationKey(String(r.s3?.object?.key ?? '')));
 }
 
+/** The maintenance action of an asynchronous invocation's on-failure record (a scheduled run or one of its tasks), if that is what it is. */
+export function failedMaintenanceAction(body: string | undefined): string | undefined {
+  try {
+    const action = (JSON.parse(body ?? '') as { requestPayload?: { action?: unknown } })?.requestPayload?.action;
+    return typeof action === 'string' && MAINTENANCE_ACTIONS.includes(action as (typeof MAINTENANCE_ACTIONS)[number]) ? action : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function redriveOne(
   clients: RedriveClients,
   sink: LakeSink,
@@ -146,6 +157,14 @@ async function redriveOne(
 ): Promise<RedriveOutcome> {
   const { sqs, streams } = clients;
   const kept = (problem: string, extra: Partial<RedriveOutcome> = {}): RedriveOutcome => ({ messageId, records: 0, rows: 0, quarantined: 0, deleted: false, problem, ...extra });
+  const maintenance = failedMaintenanceAction(body);
+  if (maintenance) {
+    // A maintenance run or task that ran out of retries wrote nothing it cannot redo: its plan stays in the
+    // lake, and the next run (the schedule, or {"action":"compact"}) finishes it. Nothing to replay here;
+    // the message only held checkpoints back (see dlqHold).
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+    return { messageId, range: `${maintenance} (resumed by the next maintenance run)`, records: 0, rows: 0, quarantined: 0, deleted: true };
+  }
   const exportFiles = failedExportFiles(body);
   if (exportFiles) {
     // A backfill export file whose asynchronous invocation ran out of retries: flatten it again (its object is replaced).

@@ -30,6 +30,8 @@ export interface MaintenanceSettings {
   /** The Glue database and current-state view the checkpoint run points at the new checkpoint. */
   readonly glueDatabase?: string;
   readonly glueView?: string;
+  /** The SSM String parameter the run moves with the view, which Terraform reads to render the view's text. */
+  readonly checkpointParameter?: string;
   /** The trigger's maximum record age: no record arrives later than this after its creation. */
   readonly maximumRecordAgeSeconds: number;
   /** Added to the record age before a day counts as closed (batches in flight, clocks). */
@@ -82,6 +84,7 @@ export const ENVIRONMENT = {
   STATE_PREFIX: 'Key prefix of the maintenance state: compaction plans and checkpoints (default "state").',
   GLUE_DATABASE: 'Glue database of the lake (the checkpoint run updates its current-state view).',
   GLUE_VIEW: 'Name of the current-state view in GLUE_DATABASE.',
+  CHECKPOINT_PARAMETER: 'SSM parameter (String) that holds the current checkpoint for Terraform; the checkpoint run moves it with the view.',
   MAXIMUM_RECORD_AGE_SECONDS: "The trigger's maximum record age, 60 to 604800 (default 21600): when a day is closed.",
   COMPACTION_MARGIN_SECONDS: 'Seconds added to the record age before a day is closed, 0 to 86400 (default 3600).',
   COMPACTION_LOOKBACK_DAYS: 'Closed days a scheduled compaction looks at, 1 to 3650 (default 14).',
@@ -179,10 +182,16 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     if (v !== undefined && !/^[a-z0-9_]{1,255}$/.test(v)) problems.push(`${name}: "${v}" is not a Glue name (1 to 255 characters of a-z, 0-9 and _)`);
     return v;
   };
+  const ssmName = (raw: string | undefined): string | undefined => {
+    const v = raw?.trim() || undefined;
+    if (v !== undefined && !/^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(v)) problems.push(`CHECKPOINT_PARAMETER: "${v}" is not an SSM parameter name (/ then a-z, A-Z, 0-9, _ . - /)`);
+    return v;
+  };
   const maintenance: MaintenanceSettings = {
     statePrefix,
     glueDatabase: glueName('GLUE_DATABASE'),
     glueView: glueName('GLUE_VIEW'),
+    checkpointParameter: ssmName(env.CHECKPOINT_PARAMETER),
     maximumRecordAgeSeconds: integer('MAXIMUM_RECORD_AGE_SECONDS', 21_600, 60, 604_800),
     marginSeconds: integer('COMPACTION_MARGIN_SECONDS', 3_600, 0, 86_400),
     lookbackDays: integer('COMPACTION_LOOKBACK_DAYS', 14, 1, 3_650),

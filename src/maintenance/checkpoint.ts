@@ -233,9 +233,15 @@ export async function checkpoint(
     await publishIfComplete(store, s, plan, options.onPublished);
   }
   const previous = await readPointer(store, s);
-  if (bound <= previous.bound) return { status: 'current', pointer: previous, days: [], rowsIn: 0, rowsOut: 0 };
+  const current = async (): Promise<CheckpointResult> => {
+    // Nothing new: follow the pointer again all the same (cheap when nothing moved). A view that an
+    // apply planned before the last checkpoint set back to an older one comes back to the current one.
+    if (previous.checkpoint !== NO_CHECKPOINT) await options.onPublished?.(previous);
+    return { status: 'current', pointer: previous, days: [], rowsIn: 0, rowsOut: 0 };
+  };
+  if (bound <= previous.bound) return current();
   const plan = await planCheckpoint(store, s, previous, bound);
-  if (!plan) return { status: 'current', pointer: previous, days: [], rowsIn: 0, rowsOut: 0 };
+  if (!plan) return current();
   await store.write(planKey(s, plan.id), JSON.stringify(plan), 'application/json');
   const pending = Array.from({ length: plan.tasks }, (_, t) => t);
   if (!(await run(plan, pending))) return { status: 'dispatched', pointer: previous, days: plan.days, rowsIn: 0, rowsOut: 0 };

@@ -107,7 +107,7 @@ export async function runHandler(aws: LocalAws, config: PipelineConfig, records:
     config,
     sink: new S3Sink(aws.s3, config.bucket),
     s3: aws.s3,
-    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda }),
+    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm }),
     // E2E_LOG_LEVEL=INFO shows the handler's own log lines.
     logger: new Logger({ serviceName: 'ddb-flatten-e2e', logLevel: (process.env.E2E_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
     writeMetrics: (line) => metrics.push(JSON.parse(line) as Record<string, number>),

@@ -92,6 +92,7 @@ describe('IAM: least privilege', () => {
       'ListStreamsHasNoResourceLevelPermissions',
       'MaintenanceDispatchesToItsOwnAlias',
       'MaintenanceListsItsPrefixesOnly',
+      'MaintenanceMovesTheCheckpointPointer',
       'MaintenanceMovesTheCurrentStateView',
       'MaintenanceRewritesItsPrefixesOnly',
       'MaintenanceWaitsForTheDlq',
@@ -130,6 +131,7 @@ describe('IAM: least privilege', () => {
       actions: ['glue:GetTable', 'glue:UpdateTable'],
       resources: [expect.stringMatching(/":catalog"\]\)\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_database\.[^}]+\.arn\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_table\.current_state\.arn\}$/)],
     });
+    expect(bySid.MaintenanceMovesTheCheckpointPointer).toMatchObject({ actions: ['ssm:PutParameter'], resources: [expect.stringMatching(/^\$\{aws_ssm_parameter\.checkpoint_pointer\.arn\}$/)] });
     for (const sid of ['MaintenanceDispatchesToItsOwnAlias', 'InvokeTheAliasOnly']) {
       expect(bySid[sid]).toMatchObject({ actions: ['lambda:InvokeFunction'], resources: [expect.stringMatching(/^\$\{aws_lambda_alias\.[^}]+\.arn\}$/)] });
     }

@@ -76,6 +76,8 @@ export interface MappingStats {
   acknowledged: number;
   /** Records whose range went to the on-failure destination. */
   failedRecords: number;
+  /** What closed each batch before the shard's end: BatchSize, the payload limit or the batching window. */
+  readonly closedBy: { size: number; payload: number; window: number };
   readonly dlq: OnFailureRecord[];
   /** Invocations abandoned at their timeout and still running: await them before reading the lake. */
   readonly abandoned: Set<Promise<unknown>>;
@@ -191,7 +193,7 @@ async function processBatch(invoke: Invoke, batch: readonly DynamoDBRecord[], op
 }
 
 /** The poller: batches in shard order, each closed by size, payload or batching window. */
-export async function* pollBatches(records: RecordSource, options: MappingOptions): AsyncGenerator<DynamoDBRecord[]> {
+export async function* pollBatches(records: RecordSource, options: MappingOptions, closedBy?: MappingStats['closedBy']): AsyncGenerator<DynamoDBRecord[]> {
   const maxBytes = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
   const sizeOf = options.recordBytes ?? ((r: DynamoDBRecord) => JSON.stringify(r).length);
   const window = options.batchingWindowSeconds;
@@ -201,8 +203,9 @@ export async function* pollBatches(records: RecordSource, options: MappingOption
   for await (const record of records) {
     const size = sizeOf(record);
     const at = Number(record.dynamodb?.ApproximateCreationDateTime ?? 0);
-    const full = batch.length >= options.batchSize || bytes + size > maxBytes || (window !== undefined && at - opened > window);
-    if (batch.length > 0 && full) {
+    const reason = batch.length >= options.batchSize ? 'size' : bytes + size > maxBytes ? 'payload' : window !== undefined && at - opened > window ? 'window' : undefined;
+    if (batch.length > 0 && reason) {
+      if (closedBy) closedBy[reason]++;
       yield batch;
       batch = [];
       bytes = 0;
@@ -215,12 +218,25 @@ export async function* pollBatches(records: RecordSource, options: MappingOption
 }
 
 export function emptyStats(): MappingStats {
-  return { batches: 0, invocations: 0, retries: 0, partialFailures: 0, errors: 0, timeouts: 0, bisections: 0, acknowledged: 0, failedRecords: 0, dlq: [], abandoned: new Set() };
+  return {
+    batches: 0,
+    invocations: 0,
+    retries: 0,
+    partialFailures: 0,
+    errors: 0,
+    timeouts: 0,
+    bisections: 0,
+    acknowledged: 0,
+    failedRecords: 0,
+    closedBy: { size: 0, payload: 0, window: 0 },
+    dlq: [],
+    abandoned: new Set(),
+  };
 }
 
 export async function drainShard(records: RecordSource, invoke: Invoke, options: MappingOptions): Promise<MappingStats> {
   const stats = emptyStats();
-  for await (const batch of pollBatches(records, options)) {
+  for await (const batch of pollBatches(records, options, stats.closedBy)) {
     stats.batches++;
     await processBatch(invoke, batch, options, stats);
   }

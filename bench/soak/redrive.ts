@@ -14,10 +14,12 @@ import type { RedriveResult } from '../../src/actions/redrive.ts';
 
 export interface RedriveTotals {
   invocations: number;
+  /** Redrive invocations that failed as a whole (a timeout); their messages are retried in the next round. */
+  failedInvocations: number;
   rounds: number;
   messages: number;
   deleted: number;
-  /** Messages kept at least once because storing their range failed (then redriven in a later round). */
+  /** Messages received but not deleted in a round (storing their range failed), then redriven in a later one. */
   keptThenRetried: number;
   records: number;
   rows: number;
@@ -46,25 +48,38 @@ export function watchReceipts(sqs: SQSClient): Map<string, string> {
 }
 
 export async function redriveAll(invoke: RedriveInvoke, sqs: SQSClient, queueUrl: string, receipts: ReadonlyMap<string, string>): Promise<RedriveTotals> {
-  const totals: RedriveTotals = { invocations: 0, rounds: 0, messages: 0, deleted: 0, keptThenRetried: 0, records: 0, rows: 0, leftInQueue: 0, problems: [] };
+  const totals: RedriveTotals = { invocations: 0, failedInvocations: 0, rounds: 0, messages: 0, deleted: 0, keptThenRetried: 0, records: 0, rows: 0, leftInQueue: 0, problems: [] };
+  const done = new Set<string>();
   for (let round = 0; round < MAX_ROUNDS; round++) {
     totals.rounds++;
-    const kept: string[] = [];
     for (;;) {
-      const result = await invoke(100);
+      let result: RedriveResult;
       totals.invocations++;
+      try {
+        result = await invoke(100);
+      } catch (error) {
+        // The invocation failed (it timed out, say): what it deleted stays deleted, the rest is retried.
+        totals.failedInvocations++;
+        totals.problems.push(`invocation failed: ${(error as Error).message}`);
+        break;
+      }
       totals.messages += result.messages;
       totals.deleted += result.deleted;
-      totals.records += result.outcomes.filter((o) => o.deleted).reduce((n, o) => n + o.records, 0);
-      totals.rows += result.outcomes.filter((o) => o.deleted).reduce((n, o) => n + o.rows, 0);
-      for (const o of result.outcomes) if (!o.deleted) kept.push(o.messageId), totals.problems.push(o.problem ?? 'kept');
+      for (const o of result.outcomes) {
+        if (o.deleted) {
+          done.add(o.messageId);
+          totals.records += o.records;
+          totals.rows += o.rows;
+        } else totals.problems.push(o.problem ?? 'kept');
+      }
       if (result.messages === 0) break;
     }
-    if (kept.length === 0) break;
-    totals.keptThenRetried += kept.length;
-    for (const id of kept) {
-      const ReceiptHandle = receipts.get(id);
-      if (ReceiptHandle) await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle, VisibilityTimeout: 0 }));
+    // Received and not deleted: kept for a reason, or in an invocation that failed.
+    const pending = [...receipts.keys()].filter((id) => !done.has(id));
+    if (pending.length === 0) break;
+    totals.keptThenRetried += pending.length;
+    for (const id of pending) {
+      await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receipts.get(id)!, VisibilityTimeout: 0 })).catch(() => undefined);
     }
   }
   const attributes = await sqs.send(

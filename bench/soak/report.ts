@@ -30,7 +30,7 @@ export function soakTable(r: SoakReport): string {
     ['bisects', count(m.bisections)],
     ['timeouts / partial batch responses / function errors', `${count(m.timeouts)} / ${count(m.partialFailures)} / ${count(m.errors)}`],
     ['sent to the on-failure queue', `${count(m.queueMessages)} batches, ${count(m.sentToQueue)} records`],
-    ['redriven', `${count(r.redrive.deleted)} messages, ${count(r.redrive.records)} records (${r.redrive.rounds} rounds, ${count(r.redrive.keptThenRetried)} kept then retried, ${r.redrive.leftInQueue} left)`],
+    ['redriven', `${count(r.redrive.deleted)} messages, ${count(r.redrive.records)} records (${r.redrive.rounds} rounds, ${count(r.redrive.keptThenRetried)} kept then retried, ${r.redrive.failedInvocations} invocations failed, ${r.redrive.leftInQueue} left)`],
     ['rows written', `${count(r.handler.rowsWritten)} by the handler into ${count(l.objects)} objects; raw lake ${count(l.rawRows)} rows, ${count(l.rawDistinctRows)} distinct`],
     ['raw lake vs every valid version', `${count(l.expectedVersions)} versions, ${count(l.expectedRawRows)} rows expected; ${count(l.rawLostRows)} rows (${count(l.rawLostVersions)} versions) missing, ${count(l.phantomRows)} rows from nowhere`],
     ['current view rows expected / found', `${count(l.expectedCurrentRows)} / ${count(l.currentRows)}`],

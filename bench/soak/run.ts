@@ -50,13 +50,16 @@ export interface SoakOptions {
 /**
  * What the run fixes besides the flags: the trigger as the module deploys it
  * (5 s batching window, 10 retries, bisect, partial batch responses), a
- * function timeout far above a batch's normal seconds, the workload's span
+ * stream function timeout far above a batch's normal second (short, so
+ * that hung writes cost little wall time), the workload's span
  * and its share of items near 400 KB outside the bulk imports.
  */
 export const SETTINGS = {
   batchingWindowSeconds: 5,
   maxRetries: 10,
   timeoutMs: 5_000,
+  /** The redrive is an invocation of the same function with the module's default timeout (2 minutes). */
+  redriveTimeoutMs: 120_000,
   /** A hung PutObject is forwarded this long after it arrived: after its invocation timed out. */
   hangMs: 6_500,
   days: 3.5,
@@ -110,13 +113,18 @@ function motoPeakRss(moto: Moto): number | undefined {
   }
 }
 
-function lambdaContext(): Context {
+/**
+ * A fresh invocation's context: the time left counts down from the function
+ * timeout, and Middy ends the handler just before it, as Lambda does.
+ */
+function lambdaContext(timeoutMs: number): Context {
+  const deadline = Date.now() + timeoutMs;
   return {
     functionName: 'orders-flatten',
     functionVersion: '1',
     invokedFunctionArn: FUNCTION_ARN,
     awsRequestId: 'soak',
-    getRemainingTimeInMillis: () => SETTINGS.timeoutMs,
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
   } as unknown as Context;
 }
 
@@ -213,7 +221,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const shardS3 = new S3Client({ ...moto.clientConfig, endpoint: proxy.endpoint });
       const handler = createHandler({ config, sink: new S3Sink(shardS3, BUCKET), s3: shardS3, clients: unused, logger, writeMetrics: metricsSink(handlerTotals) });
       // A JSON round trip per invocation: the handler gets what Lambda would deliver, never the workload's own objects.
-      const invoke = faults.wrap(async (event) => (await handler(JSON.parse(JSON.stringify(event)) as DynamoDBStreamEvent, lambdaContext())) as DynamoDBBatchResponse);
+      const invoke = faults.wrap(async (event) => (await handler(JSON.parse(JSON.stringify(event)) as DynamoDBStreamEvent, lambdaContext(SETTINGS.timeoutMs))) as DynamoDBBatchResponse);
       const records = async function* (): AsyncGenerator<DynamoDBRecord> {
         for (;;) {
           const planned = shard.plan();
@@ -263,7 +271,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const actionClients = { ddb: new DynamoDBClient(moto.clientConfig), streams, sqs: redriveSqs, s3: redriveS3 };
     const functionForRedrive = createHandler({ config, sink: new S3Sink(redriveS3, BUCKET), s3: redriveS3, clients: async () => actionClients, logger, writeMetrics: () => {} });
     const redrive = await redriveAll(
-      async (maxMessages) => (await functionForRedrive({ action: 'redrive', maxMessages }, lambdaContext())) as RedriveResult,
+      async (maxMessages) => (await functionForRedrive({ action: 'redrive', maxMessages }, lambdaContext(SETTINGS.redriveTimeoutMs))) as RedriveResult,
       redriveSqs,
       queueUrl,
       receipts,

@@ -55,13 +55,17 @@ export class Schedule {
   private nextBurst(): void {
     this.index++;
     const size = between(this.rnd, Math.ceil(this.mean / 2), Math.floor((this.mean * 3) / 2));
-    const rate = between(this.rnd, 20, 200);
+    const drawnRate = between(this.rnd, 20, 200);
+    const share = 0.2 + 0.2 * this.rnd();
     const planned = this.options.start + Math.floor(this.index * this.slot);
-    const nextMidnight = Math.ceil((planned + 1) / DAY) * DAY;
-    // The burst of the slot holding a midnight straddles it, a fifth to two fifths in: off the middle,
-    // so a batch that crosses it still has a half that crosses it when bisected.
-    const lead = Math.floor((size / rate) * (0.2 + 0.2 * this.rnd()));
-    const placed = nextMidnight < planned + this.slot ? nextMidnight - lead : planned;
+    // The first midnight at or after the slot's start (a slot may begin exactly at one).
+    const nextMidnight = Math.ceil(planned / DAY) * DAY;
+    const straddles = nextMidnight < planned + this.slot;
+    // The burst of the slot holding a midnight straddles it, a fifth to two fifths in (off the middle,
+    // so a batch that crosses it still has a half that crosses it when bisected), and lasts at least
+    // 10 s, so some 5 s batch holds seconds on both sides.
+    const rate = straddles ? Math.max(1, Math.min(drawnRate, Math.floor(size / 10))) : drawnRate;
+    const placed = straddles ? nextMidnight - Math.max(2, Math.floor((size / rate) * share)) : planned;
     // Never before the previous burst's end: a shard's times only go forward, as an item's versions do.
     const previousEnd = this.burst ? this.burst.start + Math.ceil(this.burst.size / this.burst.rate) : -Infinity;
     this.burst = { start: Math.max(placed, previousEnd), size, rate };

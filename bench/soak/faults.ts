@@ -9,8 +9,9 @@ import { random, type Random } from './random.ts';
  * by the shard's own fault proxy (each shard writes through its own, as
  * each Lambda instance has its own connections); function faults per
  * invocation by a wrapper around the handler. Every kind is forced once on
- * every shard, early on, then happens at its rate, so a short run has every
- * kind and a long one has them at volume. Two targeted rates make the
+ * every shard (early on; the outage on a batch holding poison), then happens
+ * at its rate, so a short run has every kind and a long one has them at
+ * volume. Two targeted rates make the
  * rare interleavings frequent: batches that cross midnight crash more
  * often (so their retries and bisected halves cross it too), and batches
  * holding a poison record are redelivered more often.

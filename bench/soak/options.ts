@@ -36,7 +36,7 @@ export const SOAK_COMMAND: CommandSpec = {
     ...HELP_OPTION,
   },
   notes: [
-    'Every fault kind is also forced once on every shard early in the run, so even a short\nrun has each of them; a rate of 0 leaves only that one.',
+    'Every fault kind is also forced once on every shard, so even a short run has each of\nthem; a rate of 0 leaves only that one.',
   ],
 };
 

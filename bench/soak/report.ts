@@ -28,7 +28,10 @@ export function soakTable(r: SoakReport): string {
     ['invocations', `${count(m.invocations)} (${count(m.batches)} batches; closed by the window ${count(m.closedByWindow)}, BatchSize ${count(m.closedBySize)}, the 6 MB payload ${count(m.closedByPayload)})`],
     ['retries', count(m.retries)],
     ['bisects', count(m.bisections)],
-    ['timeouts / partial batch responses / function errors', `${count(m.timeouts)} / ${count(m.partialFailures)} / ${count(m.errors)}`],
+    [
+      'timeouts / partial batch responses / function errors',
+      `${count(m.functionTimeouts + m.timeouts)} (${count(m.functionTimeouts)} answered by Middy just before the deadline, ${count(m.timeouts)} cut off by the mapping) / ${count(m.partialFailures)} / ${count(m.errors)}`,
+    ],
     ['sent to the on-failure queue', `${count(m.queueMessages)} batches, ${count(m.sentToQueue)} records`],
     ['redriven', `${count(r.redrive.deleted)} messages, ${count(r.redrive.records)} records (${r.redrive.rounds} rounds, ${count(r.redrive.keptThenRetried)} kept then retried, ${r.redrive.failedInvocations} invocations failed, ${r.redrive.leftInQueue} left)`],
     ['rows written', `${count(r.handler.rowsWritten)} by the handler into ${count(l.objects)} objects; raw lake ${count(l.rawRows)} rows, ${count(l.rawDistinctRows)} distinct`],

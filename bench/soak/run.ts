@@ -87,7 +87,7 @@ export interface SoakReport {
   };
   readonly faults: FaultCounts & { poison: number; landedLate: number; redriveSlowdown: number; redriveReset: number };
   readonly interleavings: Interleavings;
-  readonly mapping: { batches: number; closedBySize: number; closedByPayload: number; closedByWindow: number; invocations: number; retries: number; partialFailures: number; errors: number; timeouts: number; bisections: number; acknowledged: number; sentToQueue: number; queueMessages: number };
+  readonly mapping: { batches: number; closedBySize: number; closedByPayload: number; closedByWindow: number; invocations: number; retries: number; partialFailures: number; errors: number; timeouts: number; functionTimeouts: number; bisections: number; acknowledged: number; sentToQueue: number; queueMessages: number };
   readonly handler: { rowsWritten: number; objectsWritten: number; bytesWritten: number; recordsQuarantined: number; batchFailures: number };
   readonly redrive: Omit<RedriveTotals, 'problems'> & { problems: string[]; streamRecordsServed: number };
   readonly compaction: { ran: boolean };
@@ -99,6 +99,11 @@ export interface SoakReport {
   readonly memory: { peakRssBytes: number; pipelinePeakRssBytes: number; motoPeakRssBytes: number | undefined };
   /** 0 lost, 0 doubled, nothing missing or wrongly quarantined, nothing left in the queue. */
   readonly ok: boolean;
+}
+
+/** Middy's early-timeout response (timeoutEarlyResponse), which it gives just before the context's deadline. */
+function isEarlyTimeout(error: unknown): boolean {
+  return error instanceof Error && error.name === 'TimeoutError';
 }
 
 const peakRss = (): number => process.resourceUsage().maxRSS * 1024;
@@ -201,6 +206,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const handlerTotals: HandlerTotals = { rowsWritten: 0, objectsWritten: 0, bytesWritten: 0, recordsQuarantined: 0, batchFailures: 0 };
     let produced = 0;
     let nextReport = 0;
+    let functionTimeouts = 0;
     const shards: Shard[] = [];
     for (let s = 0; s < options.shards; s++) {
       const shard = new ShardWorkload(workload, s);
@@ -220,8 +226,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       // Each shard's function instance has its own S3 client (SDK defaults: 3 attempts, standard retries).
       const shardS3 = new S3Client({ ...moto.clientConfig, endpoint: proxy.endpoint });
       const handler = createHandler({ config, sink: new S3Sink(shardS3, BUCKET), s3: shardS3, clients: unused, logger, writeMetrics: metricsSink(handlerTotals) });
-      // A JSON round trip per invocation: the handler gets what Lambda would deliver, never the workload's own objects.
-      const invoke = faults.wrap(async (event) => (await handler(JSON.parse(JSON.stringify(event)) as DynamoDBStreamEvent, lambdaContext(SETTINGS.timeoutMs))) as DynamoDBBatchResponse);
+      const invoke = faults.wrap(async (event) => {
+        // The deadline starts with the invocation, as the mapping's own timeout does.
+        const context = lambdaContext(SETTINGS.timeoutMs);
+        try {
+          // A JSON round trip: the handler gets what Lambda would deliver, never the workload's own objects.
+          return (await handler(JSON.parse(JSON.stringify(event)) as DynamoDBStreamEvent, context)) as DynamoDBBatchResponse;
+        } catch (error) {
+          // Middy answers just before the deadline, so a hung write usually ends as this error, not the mapping's cut-off.
+          if (isEarlyTimeout(error)) functionTimeouts++;
+          throw error;
+        }
+      });
       const records = async function* (): AsyncGenerator<DynamoDBRecord> {
         for (;;) {
           const planned = shard.plan();
@@ -323,6 +339,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         partialFailures: total((s) => s.partialFailures),
         errors: total((s) => s.errors),
         timeouts: total((s) => s.timeouts),
+        functionTimeouts,
         bisections: total((s) => s.bisections),
         acknowledged: total((s) => s.acknowledged),
         sentToQueue: total((s) => s.failedRecords),

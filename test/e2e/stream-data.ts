@@ -6,6 +6,7 @@ import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
+import { asTriggerRecord } from '../../src/actions/redrive.ts';
 import { loadPipelineConfig, type PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { Flattener } from '../../src/flatten/flatten.ts';
 import { RowBatch } from '../../src/flatten/row-batch.ts';
@@ -83,16 +84,11 @@ export async function writeItems(aws: LocalAws, table: string): Promise<number> 
 
 /**
  * GetRecords records as Lambda delivers them: the stream's JSON, where the
- * SDK's Date is epoch seconds and its bytes are base64, plus eventSourceARN.
+ * SDK's Date is epoch seconds and its bytes are base64, plus eventSourceARN
+ * (the redrive's own conversion).
  */
 export function asLambdaEventRecords(records: readonly _Record[], streamArn: string): DynamoDBRecord[] {
-  const json = JSON.stringify(records, function (this: Record<string, unknown>, key, value) {
-    const original = this[key];
-    if (original instanceof Date) return original.getTime() / 1000;
-    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
-    return value;
-  });
-  return (JSON.parse(json) as DynamoDBRecord[]).map((r) => ({ ...r, eventSourceARN: streamArn }));
+  return records.map((r) => asTriggerRecord(r, streamArn) as unknown as DynamoDBRecord);
 }
 
 /** The configuration the deployed function reads at cold start, from its environment as Lambda reports it. */

@@ -5,6 +5,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
@@ -284,7 +287,15 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const redriveSqs = new SQSClient(moto.clientConfig);
     const receipts = watchReceipts(redriveSqs);
     const streams = new DynamoDBStreamsClient({ ...moto.clientConfig, endpoint: stream.endpoint });
-    const actionClients = { ddb: new DynamoDBClient(moto.clientConfig), streams, sqs: redriveSqs, s3: redriveS3 };
+    const actionClients = {
+      ddb: new DynamoDBClient(moto.clientConfig),
+      streams,
+      sqs: redriveSqs,
+      s3: redriveS3,
+      glue: new GlueClient(moto.clientConfig),
+      lambda: new LambdaClient(moto.clientConfig),
+      ssm: new SSMClient(moto.clientConfig),
+    };
     const functionForRedrive = createHandler({ config, sink: new S3Sink(redriveS3, BUCKET), s3: redriveS3, clients: async () => actionClients, logger, writeMetrics: () => {} });
     const redrive = await redriveAll(
       async (maxMessages) => (await functionForRedrive({ action: 'redrive', maxMessages }, lambdaContext(SETTINGS.redriveTimeoutMs))) as RedriveResult,

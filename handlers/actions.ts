@@ -9,6 +9,13 @@ import { redrive } from '../src/actions/redrive.ts';
 import { reflatten } from '../src/actions/reflatten.ts';
 import type { PipelineConfig } from '../src/config/pipeline-config.ts';
 import type { LakeSink } from '../src/lake/sink.ts';
+import type { GlueClient } from '@aws-sdk/client-glue';
+import type { SSMClient } from '@aws-sdk/client-ssm';
+import type { LambdaClient } from '@aws-sdk/client-lambda';
+import { runMaintenance, runMaintenanceTask, type MaintenanceDeps } from '../src/actions/maintenance.ts';
+import { backfillHolds, dlqHold, lambdaDispatcher, movePointerParameter, repointGlueView } from '../src/actions/maintenance-aws.ts';
+import { S3Store } from '../src/lake/lake-store.ts';
+import { readPointer } from '../src/maintenance/checkpoint.ts';
 
 /** AWS clients only the actions use, created on first use so a stream-only cold start never pays for them. */
 export interface ActionClients {
@@ -16,6 +23,9 @@ export interface ActionClients {
   readonly streams: DynamoDBStreamsClient;
   readonly sqs: SQSClient;
   readonly s3: S3Client;
+  readonly glue: GlueClient;
+  readonly ssm: SSMClient;
+  readonly lambda: LambdaClient;
 }
 
 export interface ActionDeps {
@@ -23,6 +33,11 @@ export interface ActionDeps {
   readonly sink: LakeSink;
   readonly clients: () => Promise<ActionClients>;
   readonly logger: Logger;
+  /** The ARN this invocation came in on (the alias): where the maintenance run sends split tasks. */
+  readonly invokedFunctionArn?: string;
+  /** Where sort runs go (the Lambda's /tmp). */
+  readonly tempDir?: string;
+  readonly now?: () => number;
 }
 
 /**
@@ -31,6 +46,8 @@ export interface ActionDeps {
  *   {"action":"status","exportArn":"…"}           export state and files flattened so far
  *   {"action":"reflatten","keys":[{"pk":"A1"}]}  re-read items and write SNAPSHOT rows
  *   {"action":"redrive"}                          reprocess batches from the on-failure queue
+ *   {"action":"compact"}                          compact closed days and checkpoint the current state (daily schedule)
+ *   {"action":"checkpoint"}                       checkpoint only
  */
 export async function runAction(event: unknown, deps: ActionDeps): Promise<unknown> {
   const { config } = deps;
@@ -39,7 +56,9 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
   let result: unknown;
   switch (request.action) {
     case 'backfill':
-      result = await startBackfill(clients.ddb, config);
+      result = await startBackfill(clients.ddb, config, Date.now, (root, started) =>
+        new S3Store(clients.s3, config.bucket).write(`${root}/ddb-flatten/started.json`, JSON.stringify({ exportArn: started.exportArn, exportTime: started.exportTime }), 'application/json'),
+      );
       break;
     case 'status':
       result = await backfillStatus(clients.ddb, clients.s3, config, request.exportArn);
@@ -50,7 +69,39 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
     case 'redrive':
       result = await redrive(clients, deps.sink, config, request.maxMessages);
       break;
+    case 'compact':
+    case 'checkpoint':
+    case 'maintenance-task': {
+      const maintenance = maintenanceDeps(config, clients, deps);
+      result = request.action === 'maintenance-task' ? await runMaintenanceTask(request, maintenance) : await runMaintenance(request, maintenance);
+      break;
+    }
   }
   deps.logger.info(`action ${request.action} done`, { action: request.action, result: result as Record<string, unknown> });
   return result;
+}
+
+/** The maintenance run's dependencies in the Lambda: the bucket, Glue, the DLQ, backfills in flight, its own alias. */
+function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: ActionDeps): MaintenanceDeps {
+  const store = new S3Store(clients.s3, config.bucket);
+  const m = config.maintenance;
+  return {
+    store,
+    config,
+    now: (deps.now ?? Date.now)(),
+    tempDir: deps.tempDir,
+    repointView: async (pointer) => {
+      // The parameter first: Terraform then renders what the view is about to say.
+      if (m.checkpointParameter) await movePointerParameter(clients.ssm, m.checkpointParameter, pointer);
+      if (m.glueDatabase && m.glueView) await repointGlueView(clients.glue, m.glueDatabase, m.glueView, pointer);
+    },
+    holds: async () => {
+      const current = await readPointer(store, m);
+      return [
+        ...(config.actions.dlqUrl ? await dlqHold(clients.sqs, config.actions.dlqUrl, current.bound) : []),
+        ...(config.actions.tableArn ? await backfillHolds(store, clients.ddb, clients.s3, config) : []),
+      ];
+    },
+    dispatch: deps.invokedFunctionArn ? lambdaDispatcher(clients.lambda, deps.invokedFunctionArn) : undefined,
+  };
 }

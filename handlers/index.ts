@@ -14,9 +14,22 @@ const s3 = new S3Client({});
 let actionClients: Promise<ActionClients> | undefined;
 /** The action-only clients are imported on first use: a stream batch never loads them. */
 async function clients(): Promise<ActionClients> {
-  actionClients ??= Promise.all([import('@aws-sdk/client-dynamodb'), import('@aws-sdk/client-dynamodb-streams'), import('@aws-sdk/client-sqs')]).then(
-    ([ddb, streams, sqs]) => ({ ddb: new ddb.DynamoDBClient({}), streams: new streams.DynamoDBStreamsClient({}), sqs: new sqs.SQSClient({}), s3 }),
-  );
+  actionClients ??= Promise.all([
+    import('@aws-sdk/client-dynamodb'),
+    import('@aws-sdk/client-dynamodb-streams'),
+    import('@aws-sdk/client-sqs'),
+    import('@aws-sdk/client-glue'),
+    import('@aws-sdk/client-lambda'),
+    import('@aws-sdk/client-ssm'),
+  ]).then(([ddb, streams, sqs, glue, lambda, ssm]) => ({
+    ddb: new ddb.DynamoDBClient({}),
+    streams: new streams.DynamoDBStreamsClient({}),
+    sqs: new sqs.SQSClient({}),
+    glue: new glue.GlueClient({}),
+    lambda: new lambda.LambdaClient({}),
+    ssm: new ssm.SSMClient({}),
+    s3,
+  }));
   return actionClients;
 }
 

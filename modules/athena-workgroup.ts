@@ -12,6 +12,10 @@ function viewCopyHeader(view: string): string {
   return `-- The SQL of the view ${view}, for reading and as a starting point for your own queries.\n-- The view itself belongs to Terraform (ddb-flatten module): a CREATE OR REPLACE VIEW run here would be reverted by the next apply.`;
 }
 
+/** The current-state view's copy reads every day; the view itself reads the latest checkpoint and the days after it. */
+const CHECKPOINT_NOTE =
+  "-- The view reads the latest checkpoint of the current state and the days from its bound (the two\n-- literals below, moved by each maintenance run); this copy shows them as before the first checkpoint.";
+
 /** What each named query is for, shown in the Athena console. */
 export const QUERY_DESCRIPTIONS: Readonly<Record<QueryName, string>> = {
   seed_table: "The seed's flattened table: one line per leaf of the current state (pk, key, value).",
@@ -66,7 +70,7 @@ export class AthenaWorkgroupConstruct extends Construct {
         description: `The SQL of the ${g.viewName} view (a copy: Terraform manages the view itself).`,
         workgroup: this.workgroup.id,
         database: databaseName,
-        query: `${viewCopyHeader(names.currentView)}\n${catalog.viewSql}`,
+        query: `${viewCopyHeader(names.currentView)}\n${CHECKPOINT_NOTE}\n${catalog.viewSql}`,
       }), 'current_state_view'),
     );
     for (const element of catalog.elementViewSql) {
@@ -76,7 +80,7 @@ export class AthenaWorkgroupConstruct extends Construct {
         workgroup: this.workgroup.id,
         database: databaseName,
         query: `${viewCopyHeader(`${q(g.databaseName)}.${q(element.name)}`)}\n${element.sql}`,
-      }), element.forEach ? 'element_view' : `element_view_${elementColumnName(element.attribute)}`, { introduced: '0.2.0' });
+      }), element.forEach ? 'element_view' : `element_view_${elementColumnName(element.attribute)}`, { introduced: '0.3.0' });
       if (element.forEach) query.addOverride('for_each', element.forEach);
       this.namedQueries.push(query);
     }

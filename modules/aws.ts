@@ -13,6 +13,7 @@ export { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 export { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 export { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 export { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+export { DataAwsSsmParametersByPath } from '@cdktf/provider-aws/lib/data-aws-ssm-parameters-by-path/index.js';
 export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 export { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
 export { GlueCatalogTable, type GlueCatalogTableConfig } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
@@ -33,4 +34,6 @@ export { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-pub
 // The bindings call these two with an A suffix (their plain names are taken by the aws_s3_bucket block structs).
 export { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
 export { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
+export { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule/index.js';
 export { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
+export { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';

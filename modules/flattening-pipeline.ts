@@ -8,6 +8,7 @@ import { DeadLetterQueue } from './dead-letter-queue.ts';
 import { GlueCatalog } from './glue-catalog.ts';
 import { FunctionRole } from './iam.ts';
 import { LakeBucket } from './lake-bucket.ts';
+import { MaintenanceSchedule } from './maintenance-schedule.ts';
 import { FunctionLogGroup } from './log-group.ts';
 import { type ResolvedConfig, resolveConfig } from './naming.ts';
 import type { FlatteningPipelineProps } from './props.ts';
@@ -44,6 +45,7 @@ export class FlatteningPipeline extends Construct {
   readonly stream: StreamFunction;
   readonly alarms: PipelineAlarms;
   readonly backfillNotification: BackfillNotification;
+  readonly maintenance: MaintenanceSchedule;
 
   constructor(scope: Construct, id: string, props: FlatteningPipelineProps) {
     // Before anything joins the tree: a construct of the other CDK core would only fail at synth, obscurely.
@@ -80,6 +82,9 @@ export class FlatteningPipeline extends Construct {
       dlqArn: this.deadLetterQueue.queue.arn,
       dlqUrl: this.deadLetterQueue.queue.url,
       logGroupName: this.logs.logGroup.name,
+      glueDatabaseName: this.catalog.database.name,
+      glueViewName: this.catalog.view.name,
+      pointerParameterName: this.catalog.pointerParameter.name,
       dependsOn: [this.role.policy, ...(this.role.backfillPolicy ? [this.role.backfillPolicy] : []), this.logs.logGroup],
     });
     this.backfillNotification = new BackfillNotification(this, 'backfill', config, {
@@ -90,6 +95,15 @@ export class FlatteningPipeline extends Construct {
       aliasArn: this.stream.alias.arn,
     });
     this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
+    this.role.addMaintenanceRights(config, {
+      bucketArn: this.lake.bucketArn,
+      aliasArn: this.stream.alias.arn,
+      dlqArn: this.deadLetterQueue.queue.arn,
+      databaseArn: this.catalog.database.arn,
+      viewArn: this.catalog.view.arn,
+      pointerParameterArn: this.catalog.pointerParameter.arn,
+    });
+    this.maintenance = new MaintenanceSchedule(this, 'maintenance', config, { aliasArn: this.stream.alias.arn });
     addresses.emitMoved();
   }
 
@@ -109,6 +123,7 @@ export class FlatteningPipeline extends Construct {
       glue_catalog_database_name: { value: this.catalog.database.name, description: 'Glue database of the lake.' },
       glue_catalog_table_name: { value: this.catalog.table.name, description: 'Glue table of the flattened rows.' },
       glue_catalog_view_name: { value: this.catalog.view.name, description: 'Glue (Athena) view of the current state.' },
+      glue_catalog_checkpoints_table_name: { value: this.catalog.checkpoints.name, description: 'Glue table of the checkpoints of the current state (the view reads the latest).' },
       athena_workgroup_name: { value: this.athena.workgroup.name, description: 'Athena workgroup to query the lake with.' },
       lambda_function_name: { value: fn.function.functionName, description: 'Name of the stream function.' },
       lambda_function_arn: { value: fn.function.arn, description: 'Unqualified ARN of the stream function.' },
@@ -126,6 +141,9 @@ export class FlatteningPipeline extends Construct {
       },
       sqs_dlq_url: { value: this.deadLetterQueue.queue.url, description: 'URL of the on-failure destination queue.' },
       sqs_dlq_arn: { value: this.deadLetterQueue.queue.arn, description: 'ARN of the on-failure destination queue.' },
+      ...(this.maintenance.scheduleName === undefined
+        ? {}
+        : { scheduler_schedule_name: { value: this.maintenance.scheduleName, description: 'The daily maintenance schedule: compaction of closed days and checkpoints (null when it is not created).' } }),
       cloudwatch_log_group_name: { value: this.logs.logGroup.name, description: "The function's log group." },
       iam_role_arn: { value: this.role.role.arn, description: "The function's execution role." },
     };

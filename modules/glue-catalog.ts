@@ -1,6 +1,6 @@
 import { TerraformLocal } from './cdk.ts';
 import { Construct } from 'constructs';
-import { GlueCatalogDatabase, GlueCatalogTable, type GlueCatalogTableConfig } from './aws.ts';
+import { DataAwsSsmParametersByPath, GlueCatalogDatabase, GlueCatalogTable, SsmParameter, type GlueCatalogTableConfig } from './aws.ts';
 import {
   elementColumnName,
   ELEMENT_VIEW_LEADING,
@@ -13,11 +13,13 @@ import {
   NUMBER_COLUMN_COMMENT,
 } from '../src/schema/element-views.ts';
 import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
-import { elementViewSql, quoteIdent, renderSql, sqlTemplate, VIEWS } from '../src/sql/views.ts';
+import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
+import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/checkpoint.ts';
+import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { PRESTO_TYPES, PRESTO_VIEW, prestoViewOriginalText, prestoViewOriginalTextExpression, type ViewColumn, viewColumn } from './presto-view.ts';
-import { elementColumnNameExpression, elementKeyColumnsExpression, hclString, qualifiedName, templateFileExpression } from './sql-expressions.ts';
+import { elementColumnNameExpression, elementKeyColumnsExpression, hclString, hclValue, qualifiedName, templateFileExpression, terraformTemplate } from './sql-expressions.ts';
 import { named } from './addresses.ts';
 
 /**
@@ -81,9 +83,29 @@ export function viewColumns(carried: readonly string[]): ViewColumn[] {
   return currentStateColumns(carried).map(viewColumn);
 }
 
-/** The current-state view's SQL for Athena, with the column list from the schema. */
-export function currentStateSql(database: string, table: string, carried: readonly string[]): string {
-  return renderSql(sqlTemplate(VIEWS.current_state), { table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: '', carried });
+/** The current-state view's SQL for Athena, with the column list from the schema, reading the given checkpoint (none by default). */
+export function currentStateSql(
+  database: string,
+  table: string,
+  carried: readonly string[],
+  options: { checkpoints?: string; pointer?: ViewPointer } = {},
+): string {
+  const names = { table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: '', checkpoints: `${quoteIdent(database)}.${quoteIdent(options.checkpoints ?? DEFAULTS.glue.checkpointsTableName)}`, carried };
+  return viewSql('current_state', names, options.pointer ?? { checkpoint: NO_CHECKPOINT, bound: NO_BOUND });
+}
+
+/** Columns of the checkpoints table: the rows' columns and dt (as data: a checkpoint holds rows of many days). */
+export function checkpointColumns(carried: readonly string[]): GlueColumn[] {
+  return [...glueColumns(carried), { name: PARTITION_COLUMN.name, type: PARTITION_COLUMN.glue, comment: 'UTC date of event_time (the dt partition the row came from).' }];
+}
+
+/** Partition projection of the checkpoints table: the view names its checkpoint, so the value is injected. */
+export function checkpointProjection(location: string): Record<string, string> {
+  return {
+    'projection.enabled': 'true',
+    'projection.checkpoint.type': 'injected',
+    'storage.location.template': `${location}checkpoint=$\${checkpoint}/`,
+  };
 }
 
 /** The per-element view's SQL for one exploded attribute. */
@@ -155,9 +177,12 @@ export class GlueCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly table: GlueCatalogTable;
   readonly view: GlueCatalogTable;
+  readonly checkpoints: GlueCatalogTable;
+  /** The pointer to the current checkpoint, for Terraform (created once, then moved only by the maintenance run). */
+  readonly pointerParameter: SsmParameter;
   /** The per-element views: one resource per attribute, or one `for_each` resource in the module build. */
   readonly elementViews: GlueCatalogTable[] = [];
-  /** The current-state view's SQL (for the read-only named query). */
+  /** The current-state view's SQL as before any checkpoint (the read-only named query: it must not change with every checkpoint). */
   readonly viewSql: string;
   /** Each element view's name and SQL (literal), or one entry whose values are Terraform expressions. */
   readonly elementViewSql: { readonly attribute: string; readonly name: string; readonly sql: string; readonly forEach?: string }[] = [];
@@ -198,14 +223,78 @@ export class GlueCatalog extends Construct {
     }), 'flattened');
 
     const inputs = literal ? undefined : moduleInputs(this, config);
-    const definition = inputs ? this.currentStateExpressions(inputs) : this.literalCurrentState(config);
-    this.viewSql = definition.sql;
+    const columns = this.columnLocals(config, inputs);
+    if (inputs) dynamicColumns(this.table, columns.table);
+
+    // The checkpoints of the current state (src/maintenance/checkpoint.ts), which the view reads.
+    const stateLocation = `s3://${bucketName}/${config.lake.statePrefix}/checkpoints/`;
+    this.checkpoints = named(
+      new GlueCatalogTable(this, 'checkpoints', {
+        name: g.checkpointsTableName,
+        databaseName: this.database.name,
+        description: 'Checkpoints of the current state: the latest version of every item as of a day, written by the maintenance run; the current-state view reads one.',
+        tableType: 'EXTERNAL_TABLE',
+        parameters: { classification: 'parquet', EXTERNAL: 'TRUE', [PARQUET.compressionProperty]: PARQUET.compression, ...checkpointProjection(stateLocation) },
+        partitionKeys: [{ name: 'checkpoint', type: 'string', comment: 'Checkpoint id: the first day it does not cover, and a hash of what it was computed from.' }],
+        storageDescriptor: {
+          location: stateLocation,
+          inputFormat: PARQUET.inputFormat,
+          outputFormat: PARQUET.outputFormat,
+          serDeInfo: { name: 'parquet', serializationLibrary: PARQUET.serde, parameters: { 'serialization.format': '1' } },
+          columns: literal ? checkpointColumns(carried) : undefined,
+        },
+      }),
+      'checkpoints',
+      { introduced: '0.3.0' },
+    );
+    if (inputs) dynamicColumns(this.checkpoints, columns.checkpoints);
+
+    // The pointer to the current checkpoint, as Terraform sees it. Terraform creates the parameter
+    // once and then only reads it: the maintenance run moves it and the view together, and Terraform
+    // renders the view from it, so the two never disagree about the view's text (no perpetual diff,
+    // nothing reverted). An SSM String parameter rather than the pointer object in the lake: a plan
+    // then needs ssm:GetParameter only, not read access to the lake bucket and its KMS key.
+    const parameterName = local(this, 'checkpoint_parameter_name', config.compaction.pointerParameterName);
+    this.pointerParameter = named(
+      new SsmParameter(this, 'checkpoint-pointer', {
+        name: `\${${parameterName}}`,
+        description: `Current checkpoint of the ddb-flatten lake of ${config.name}: moved by the maintenance run, read by Terraform to render the current-state view.`,
+        type: 'String',
+        insecureValue: pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }).trim(),
+        tags: config.tags,
+        lifecycle: { ignoreChanges: ['insecure_value', 'value'] },
+      }),
+      'checkpoint_pointer',
+      { introduced: '0.3.0' },
+    );
+    // Read by path, not by name: before the first apply the parameter does not exist, and a by-path read
+    // of nothing is an empty list, so the plan still knows the view's SQL (the 'none' checkpoint) instead
+    // of deferring the read to the apply. A String parameter holds no secret; `values` is marked sensitive
+    // only because by-path reads may return SecureStrings (not decrypted here).
+    const pointerData = named(
+      new DataAwsSsmParametersByPath(this, 'checkpoint-pointer-data', { path: config.compaction.pointerParameterPath, recursive: false, withDecryption: false }),
+      'checkpoint_pointer',
+    );
+    // The lists as a local first: a list token cannot sit inside a string expression.
+    const found = local(this, 'checkpoint_parameters', { names: pointerData.names, values: pointerData.values });
+    const noPointer = hclString(pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }).trim());
+    const pointer = local(
+      this,
+      'checkpoint_pointer',
+      `\${jsondecode(nonsensitive(lookup(zipmap(${found}.names, ${found}.values), ${parameterName}, ${noPointer})))}`,
+    );
+
+    const definition = this.currentState(config, inputs, columns.view, pointer, 'current_state_sql');
+    // The named query's copy reads as the view did before any checkpoint: a copy that named the current
+    // checkpoint would be replaced by every plan after each daily run.
+    const before = local(this, 'checkpoint_pointer_none', { checkpoint: NO_CHECKPOINT, bound: NO_BOUND });
+    this.viewSql = this.currentState(config, inputs, columns.view, before, 'current_state_sql_before_checkpoints').sql;
     this.view = named(new GlueCatalogTable(this, 'view', {
       name: g.viewName,
       databaseName: this.database.name,
       description: 'Current state of every item: the rows of the latest version of each (pk, sk, attribute).',
       ...viewTable(definition),
-      dependsOn: [this.table],
+      dependsOn: [this.table, this.checkpoints],
     }), 'current_state');
     if (definition.columnsExpression) dynamicColumns(this.view, definition.columnsExpression);
 
@@ -213,31 +302,58 @@ export class GlueCatalog extends Construct {
     else this.literalElementViews(config);
   }
 
-  private literalCurrentState(config: ResolvedConfig): ViewDefinition {
-    const g = config.glue;
-    const sql = currentStateSql(g.databaseName, g.tableName, config.carryAttributes);
-    const columns = viewColumns(config.carryAttributes);
-    return { sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) };
-  }
-
-  /** Module build: locals for the column lists and the SQL (the module's template file), which Terraform evaluates. */
-  private currentStateExpressions(inputs: ModuleInputs): ViewDefinition {
+  /** The column lists as locals: literal lists for a CDKTF app, expressions over the carried attributes for the module. */
+  private columnLocals(config: ResolvedConfig, inputs: ModuleInputs | undefined): { table: string; view: string; checkpoints: string } {
+    const dt = { name: PARTITION_COLUMN.name, glue: PARTITION_COLUMN.glue, presto: PRESTO_TYPES[PARTITION_COLUMN.glue], comment: checkpointColumns([]).at(-1)!.comment };
+    if (!inputs) {
+      return {
+        table: '',
+        view: local(this, 'current_state_columns', columnObjects(viewColumns(config.carryAttributes))),
+        checkpoints: '',
+      };
+    }
     const rowColumns = local(this, 'row_columns', columnObjects(ROW_COLUMNS.map(viewColumn)));
     const carriedColumns = local(this, 'carried_columns', `\${[for c in ${inputs.carried} : { name = c, glue = "string", presto = "${PRESTO_TYPES.string}", comment = format(${hclString(CARRIED_COMMENT)}, c) }]}`);
-    const tableColumns = local(this, 'flattened_columns', `\${concat(${rowColumns}, ${carriedColumns})}`);
-    dynamicColumns(this.table, tableColumns);
+    const table = local(this, 'flattened_columns', `\${concat(${rowColumns}, ${carriedColumns})}`);
     const added = local(this, 'current_state_added_columns', columnObjects([PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS].map(viewColumn)));
-    const columns = local(this, 'current_state_columns', `\${concat(${tableColumns}, ${added})}`);
-    const sql = local(
-      this,
-      'current_state_sql',
-      `\${${templateFileExpression('current_state', {
+    const view = local(this, 'current_state_columns', `\${concat(${table}, ${added})}`);
+    const checkpoints = local(this, 'checkpoint_columns', `\${concat(${table}, [${hclValue(dt)}])}`);
+    return { table, view, checkpoints };
+  }
+
+  /**
+   * The current-state view, rendered by Terraform in both paths: its SQL
+   * names the checkpoint the pointer object holds. A CDKTF app's SQL is
+   * rendered here with the pointer left as two placeholders; the module's
+   * comes from its template file.
+   */
+  private currentState(config: ResolvedConfig, inputs: ModuleInputs | undefined, columns: string, pointer: string, sqlLocal: string): ViewDefinition {
+    const g = config.glue;
+    const literalOf = (field: string): string => `format("'%s'", replace(${pointer}.${field}, "'", "''"))`;
+    const pointerFills = { checkpoint: literalOf('checkpoint'), bound: literalOf('bound') };
+    let template: string;
+    if (inputs) {
+      template = `\${${templateFileExpression('current_state', {
         // The rows' columns and dt (the first column the view adds): what the window and DISTINCT keep.
-        columns: `join(", ", [for c in concat(${tableColumns}, [${added}[0]]) : format("\\"%s\\"", c.name)])`,
+        columns: `join(", ", [for c in concat(local.flattened_columns, [local.current_state_added_columns[0]]) : format("\\"%s\\"", c.name)])`,
         table: qualifiedName(inputs.database, inputs.table),
-      })}}`,
-    );
-    return { sql: `\${${sql}}`, columnsExpression: columns, originalText: prestoViewOriginalTextExpression(inputs.database, sql, columns) };
+        checkpoints: qualifiedName(inputs.database, this.node.tryFindChild('glue_checkpoints_table_name') ? 'local.glue_checkpoints_table_name' : local(this, 'glue_checkpoints_table_name', g.checkpointsTableName)),
+        ...pointerFills,
+      })}}`;
+    } else {
+      const names = { table: `${quoteIdent(g.databaseName)}.${quoteIdent(g.tableName)}`, currentView: '', checkpoints: `${quoteIdent(g.databaseName)}.${quoteIdent(g.checkpointsTableName)}`, carried: config.carryAttributes };
+      // Everything but the pointer filled here; the pointer's two literals stay placeholders for Terraform.
+      const sql = renderSql(sqlTemplate(VIEWS.current_state), names, { checkpoint: '{{checkpoint}}', bound: '{{bound}}' });
+      template = terraformTemplate(sql, pointerFills);
+    }
+    const sql = local(this, sqlLocal, template);
+    const database = inputs ? inputs.database : hclString(g.databaseName);
+    return {
+      sql: `\${${sql}}`,
+      columns: inputs ? undefined : viewColumns(config.carryAttributes),
+      columnsExpression: inputs ? columns : undefined,
+      originalText: prestoViewOriginalTextExpression(database, sql, columns),
+    };
   }
 
   private literalElementViews(config: ResolvedConfig): void {
@@ -254,7 +370,7 @@ export class GlueCatalog extends Construct {
           description: elementViewDescription(attribute),
           ...viewTable({ sql, columns, originalText: prestoViewOriginalText(g.databaseName, sql, columns) }),
           dependsOn: [this.view],
-        }), `element_view_${elementColumnName(attribute)}`, { introduced: '0.2.0' }),
+        }), `element_view_${elementColumnName(attribute)}`, { introduced: '0.3.0' }),
       );
     }
   }
@@ -281,7 +397,7 @@ export class GlueCatalog extends Construct {
       description: `\${format(${hclString(elementViewDescription('%s'))}, each.key)}`,
       ...viewTable({ sql: '${each.value.sql}', originalText: prestoViewOriginalTextExpression(inputs.database, 'each.value.sql', 'each.value.columns') }),
       dependsOn: [this.view],
-    }), 'element_view', { introduced: '0.2.0' });
+    }), 'element_view', { introduced: '0.3.0' });
     view.addOverride('for_each', `\${${map}}`);
     dynamicColumns(view, 'each.value.columns');
     this.elementViews.push(view);

@@ -43,6 +43,8 @@ export class FunctionRole extends Construct {
   readonly backfillGate: Gate;
   readonly backfillPolicyDocument?: DataAwsIamPolicyDocument;
   readonly backfillPolicy?: IamRolePolicy;
+  maintenancePolicyDocument?: DataAwsIamPolicyDocument;
+  maintenancePolicy?: IamRolePolicy;
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: FunctionRoleInputs) {
     super(scope, id);
@@ -158,5 +160,49 @@ export class FunctionRole extends Construct {
         policy: gatedAttr(this.backfillPolicyDocument, this.backfillGate, 'json', this.backfillPolicyDocument.json),
       }), 'backfill');
     }
+  }
+
+  /**
+   * The maintenance run's rights (compaction of closed days, checkpoints):
+   * list, read, write and delete only under the data and state prefixes of
+   * this bucket, move only this pipeline's current-state view in Glue, invoke
+   * only its own alias (a large day's tasks, one invocation each), read only
+   * the DLQ's message counts (a day does not close while failures wait there).
+   * Its own policy, which the function does not wait for (it names the alias,
+   * which depends on the function).
+   */
+  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; databaseArn: string; viewArn: string; pointerParameterArn: string }): void {
+    const prefixes = [config.lake.dataPrefix, config.lake.statePrefix];
+    const catalogArn = Fn.join('', [Fn.element(Fn.split(':database/', inputs.databaseArn), 0), ':catalog']);
+    this.maintenancePolicyDocument = named(
+      new DataAwsIamPolicyDocument(this, 'maintenance-rights-document', {
+        statement: [
+          {
+            sid: 'MaintenanceListsItsPrefixesOnly',
+            effect: 'Allow',
+            actions: ['s3:ListBucket'],
+            resources: [inputs.bucketArn],
+            condition: [{ test: 'StringLike', variable: 's3:prefix', values: prefixes.map((p) => `${p}/*`) }],
+          },
+          {
+            // Compaction replaces a day's objects (reads them, writes the compacted ones, then deletes the originals); checkpoints live under the state prefix.
+            sid: 'MaintenanceRewritesItsPrefixesOnly',
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+            resources: prefixes.map((p) => `${inputs.bucketArn}/${p}/*`),
+          },
+          { sid: 'MaintenanceMovesTheCurrentStateView', effect: 'Allow', actions: ['glue:GetTable', 'glue:UpdateTable'], resources: [catalogArn, inputs.databaseArn, inputs.viewArn] },
+          { sid: 'MaintenanceMovesTheCheckpointPointer', effect: 'Allow', actions: ['ssm:PutParameter'], resources: [inputs.pointerParameterArn] },
+          { sid: 'MaintenanceDispatchesToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
+          { sid: 'MaintenanceWaitsForTheDlq', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [inputs.dlqArn] },
+        ],
+      }),
+      'maintenance',
+    );
+    this.maintenancePolicy = named(
+      new IamRolePolicy(this, 'maintenance-rights', { name: 'ddb-flatten-maintenance', role: this.role.id, policy: this.maintenancePolicyDocument.json }),
+      'maintenance',
+      { introduced: '0.3.0' },
+    );
   }
 }

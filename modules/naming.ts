@@ -41,11 +41,12 @@ export interface ResolvedConfig {
     readonly dataPrefix: string;
     readonly quarantinePrefix: string;
     readonly athenaResultsPrefix: string;
+    readonly statePrefix: string;
     readonly athenaResultsExpirationDays: number;
     readonly noncurrentVersionExpirationDays: number;
     readonly abortIncompleteMultipartUploadDays: number;
   };
-  readonly glue: { readonly databaseName: string; readonly tableName: string; readonly viewName: string; readonly projectionStartDate: string };
+  readonly glue: { readonly databaseName: string; readonly tableName: string; readonly viewName: string; readonly checkpointsTableName: string; readonly projectionStartDate: string };
   readonly athena: { readonly name: string; readonly bytesScannedCutoffPerQuery: number; readonly forceDestroy: boolean };
   readonly lambda: {
     readonly functionName: string;
@@ -74,6 +75,20 @@ export interface ResolvedConfig {
     readonly snsTopicArn?: string;
     readonly iteratorAgeThresholdMs: number;
     readonly errorsThreshold: number;
+  };
+  readonly compaction: {
+    readonly create: boolean;
+    readonly scheduleName: string;
+    /** SSM parameter holding the current checkpoint's pointer, which Terraform reads to render the view. */
+    readonly pointerParameterName: string;
+    /** Its path (the parameter is read by path: see GlueCatalog). */
+    readonly pointerParameterPath: string;
+    readonly scheduleExpression: string;
+    readonly lookbackDays: number;
+    readonly targetBytes: number;
+    readonly maxTaskBytes: number;
+    readonly checkpointRetention: number;
+    readonly marginSeconds: number;
   };
   readonly backfill: {
     readonly enabled: boolean;
@@ -136,6 +151,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       dataPrefix: l.dataPrefix ?? DEFAULTS.lake.dataPrefix,
       quarantinePrefix: l.quarantinePrefix ?? DEFAULTS.lake.quarantinePrefix,
       athenaResultsPrefix: l.athenaResultsPrefix ?? DEFAULTS.lake.athenaResultsPrefix,
+      statePrefix: l.statePrefix ?? DEFAULTS.lake.statePrefix,
       athenaResultsExpirationDays: l.athenaResultsExpirationDays ?? DEFAULTS.lake.athenaResultsExpirationDays,
       noncurrentVersionExpirationDays: l.noncurrentVersionExpirationDays ?? DEFAULTS.lake.noncurrentVersionExpirationDays,
       abortIncompleteMultipartUploadDays: l.abortIncompleteMultipartUploadDays ?? DEFAULTS.lake.abortIncompleteMultipartUploadDays,
@@ -144,6 +160,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       databaseName: orDefault(g.databaseName, underscored(name)),
       tableName: g.tableName ?? DEFAULTS.glue.tableName,
       viewName: g.viewName ?? DEFAULTS.glue.viewName,
+      checkpointsTableName: g.checkpointsTableName ?? DEFAULTS.glue.checkpointsTableName,
       projectionStartDate: g.projectionStartDate ?? DEFAULTS.glue.projectionStartDate,
     },
     athena: {
@@ -181,6 +198,18 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       snsTopicArn: am.snsTopicArn,
       iteratorAgeThresholdMs: am.iteratorAgeThresholdMs ?? DEFAULTS.alarms.iteratorAgeThresholdMs,
       errorsThreshold: am.errorsThreshold ?? DEFAULTS.alarms.errorsThreshold,
+    },
+    compaction: {
+      create: props.compaction?.create ?? DEFAULTS.compaction.create,
+      scheduleName: `${base}-maintenance`,
+      pointerParameterName: `/ddb-flatten/${name}/checkpoint-pointer`,
+      pointerParameterPath: `/ddb-flatten/${name}`,
+      scheduleExpression: props.compaction?.scheduleExpression ?? DEFAULTS.compaction.scheduleExpression,
+      lookbackDays: props.compaction?.lookbackDays ?? DEFAULTS.compaction.lookbackDays,
+      targetBytes: props.compaction?.targetBytes ?? DEFAULTS.compaction.targetBytes,
+      maxTaskBytes: props.compaction?.maxTaskBytes ?? DEFAULTS.compaction.maxTaskBytes,
+      checkpointRetention: props.compaction?.checkpointRetention ?? DEFAULTS.compaction.checkpointRetention,
+      marginSeconds: props.compaction?.marginSeconds ?? DEFAULTS.compaction.marginSeconds,
     },
     backfill: {
       enabled: bf.enabled ?? DEFAULTS.backfill.enabled,

@@ -55,6 +55,8 @@ export interface LakeBucketProps {
   readonly quarantinePrefix?: string;
   /** Key prefix of Athena query results. Default `athena-results`. */
   readonly athenaResultsPrefix?: string;
+  /** Key prefix of the maintenance state: compaction plans, checkpoints of the current state. Default `state`. */
+  readonly statePrefix?: string;
   /** Days before Athena results expire (lifecycle rule). Default 30. */
   readonly athenaResultsExpirationDays?: number;
   /** Days before noncurrent object versions expire (lifecycle rule). Default 30. */
@@ -70,6 +72,8 @@ export interface GlueCatalogProps {
   readonly tableName?: string;
   /** Glue (Athena) view of the current state. Default `current_state`. */
   readonly viewName?: string;
+  /** Glue table of the current state's checkpoints, which the view reads. Default `checkpoints`. */
+  readonly checkpointsTableName?: string;
   /** First day of the `dt` partition projection range, `yyyy-MM-dd`. Default `2024-01-01`. */
   readonly projectionStartDate?: string;
 }
@@ -170,6 +174,23 @@ export interface BackfillProps {
   readonly bucketNotification?: boolean;
 }
 
+export interface CompactionProps {
+  /** Create the daily schedule (EventBridge Scheduler) that compacts closed days and writes a checkpoint. Default `true`. */
+  readonly create?: boolean;
+  /** When it runs, as EventBridge Scheduler reads it (UTC). Default `cron(30 7 * * ? *)`: after the previous day closes (end + 6 h record age + 1 h). */
+  readonly scheduleExpression?: string;
+  /** Closed days a run looks at, newest first; older late objects need a run with `dt`. Default 14. */
+  readonly lookbackDays?: number;
+  /** Size of a compacted object in bytes. Default 134217728 (128 MiB). */
+  readonly targetBytes?: number;
+  /** Input bytes one task (one invocation) takes; a bigger day or checkpoint is split. Default 268435456. */
+  readonly maxTaskBytes?: number;
+  /** Checkpoints kept for readers of an older pointer, 2 to 100. Default 3. */
+  readonly checkpointRetention?: number;
+  /** Seconds added to the trigger's maximum record age before a day is closed. Default 3600. */
+  readonly marginSeconds?: number;
+}
+
 export interface FlatteningPipelineProps {
   /** Base of every resource name: 3 to 28 characters of a-z, 0-9 and -, starting with a letter. */
   readonly name: string;
@@ -212,6 +233,7 @@ export interface FlatteningPipelineProps {
   readonly logs?: LogGroupProps;
   readonly alarms?: AlarmsProps;
   readonly backfill?: BackfillProps;
+  readonly compaction?: CompactionProps;
 }
 
 /** Every default in one place; docs and the module's variables read them from here. */
@@ -224,11 +246,12 @@ export const DEFAULTS = {
     dataPrefix: 'flattened',
     quarantinePrefix: 'quarantine',
     athenaResultsPrefix: 'athena-results',
+    statePrefix: 'state',
     athenaResultsExpirationDays: 30,
     noncurrentVersionExpirationDays: 30,
     abortIncompleteMultipartUploadDays: 7,
   },
-  glue: { tableName: 'flattened', viewName: 'current_state', projectionStartDate: '2024-01-01' },
+  glue: { tableName: 'flattened', viewName: 'current_state', checkpointsTableName: 'checkpoints', projectionStartDate: '2024-01-01' },
   athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, forceDestroy: false },
   lambda: { memorySize: 512, timeout: 120, reservedConcurrency: -1, logLevel: 'INFO' },
   alias: { name: 'live' },
@@ -245,6 +268,15 @@ export const DEFAULTS = {
   logs: { retentionInDays: 30 },
   alarms: { create: true, iteratorAgeThresholdMs: 600000, errorsThreshold: 1 },
   backfill: { enabled: true, exportPrefix: 'exports', maximumRetryAttempts: 2, maximumEventAgeInSeconds: 21600 },
+  compaction: {
+    create: true,
+    scheduleExpression: 'cron(30 7 * * ? *)',
+    lookbackDays: 14,
+    targetBytes: 134217728,
+    maxTaskBytes: 268435456,
+    checkpointRetention: 3,
+    marginSeconds: 3600,
+  },
 } as const;
 
 /** The values CloudWatch Logs accepts for a log group's retention, in days. */

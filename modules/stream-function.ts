@@ -14,6 +14,9 @@ import { named } from './addresses.ts';
 export const RUNTIME = 'nodejs22.x';
 export const ARCHITECTURE = 'arm64';
 
+/** A number for the environment: a literal as text, a Terraform number as its expression. */
+const numberText = (n: number): string => (isToken(n) ? Token.asString(n) : String(n));
+
 /**
  * The handler zip for this process: from the repository, bundled once and written where
  * TerraformAsset can copy it; from a built flavour, the zip built with it.
@@ -46,6 +49,10 @@ export interface StreamFunctionInputs {
   readonly dlqArn: string;
   readonly dlqUrl: string;
   readonly logGroupName: string;
+  /** The catalog the maintenance run updates (the current-state view follows each checkpoint). */
+  readonly glueDatabaseName: string;
+  readonly glueViewName: string;
+  readonly pointerParameterName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
   readonly dependsOn: readonly ITerraformDependable[];
 }
@@ -75,6 +82,7 @@ export class StreamFunction extends Construct {
     this.asset = new TerraformAsset(this, 'code', { path: zip.path, type: AssetType.FILE });
 
     const sk = config.sortKey?.name;
+    const e = config.eventSourceMapping;
     const environment: Partial<Record<EnvironmentName, string>> = {
       LAKE_BUCKET: inputs.bucketName,
       LAKE_PREFIX: config.lake.dataPrefix,
@@ -89,6 +97,17 @@ export class StreamFunction extends Construct {
       SORT_KEY_TYPE: config.sortKey?.type ?? 'S',
       EXPORT_PREFIX: config.backfill.exportPrefix,
       DLQ_URL: inputs.dlqUrl,
+      // For the maintenance run (compaction, checkpoints).
+      STATE_PREFIX: config.lake.statePrefix,
+      GLUE_DATABASE: inputs.glueDatabaseName,
+      GLUE_VIEW: inputs.glueViewName,
+      CHECKPOINT_PARAMETER: inputs.pointerParameterName,
+      MAXIMUM_RECORD_AGE_SECONDS: numberText(e.maximumRecordAgeInSeconds),
+      COMPACTION_MARGIN_SECONDS: numberText(config.compaction.marginSeconds),
+      COMPACTION_LOOKBACK_DAYS: numberText(config.compaction.lookbackDays),
+      COMPACTION_TARGET_BYTES: numberText(config.compaction.targetBytes),
+      COMPACTION_MAX_TASK_BYTES: numberText(config.compaction.maxTaskBytes),
+      CHECKPOINT_RETENTION: numberText(config.compaction.checkpointRetention),
     };
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
@@ -154,7 +173,6 @@ export class StreamFunction extends Construct {
       destinationConfig: { onFailure: { destination: inputs.dlqArn } },
     }), 'async_invocations');
 
-    const e = config.eventSourceMapping;
     this.mappingGate = gate(e.create);
     if (this.mappingGate.create) {
       this.eventSourceMapping = named(new LambdaEventSourceMapping(this, 'stream-trigger', {

@@ -61,6 +61,12 @@ export const RULES = {
   expirationDays: { min: 1, max: 36500 },
   iteratorAgeThresholdMs: { min: 1000, max: 604800000 },
   errorsThreshold: { min: 1, max: 1000000 },
+  scheduleExpression: { pattern: '^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$', allowed: 'an EventBridge Scheduler expression, cron(...) or rate(N unit)' },
+  lookbackDays: { min: 1, max: 3650 },
+  targetBytes: { min: 1048576, max: 5368709120 },
+  maxTaskBytes: { min: 1048576, max: 107374182400 },
+  checkpointRetention: { min: 2, max: 100 },
+  marginSeconds: { min: 0, max: 86400 },
 } as const;
 
 type Problems = string[];
@@ -204,6 +210,7 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   prefix(problems, 'lake.dataPrefix', lake.dataPrefix);
   prefix(problems, 'lake.quarantinePrefix', lake.quarantinePrefix);
   prefix(problems, 'lake.athenaResultsPrefix', lake.athenaResultsPrefix);
+  prefix(problems, 'lake.statePrefix', lake.statePrefix);
   const backfill = props.backfill ?? {};
   flag(problems, 'backfill.enabled', backfill.enabled);
   flag(problems, 'backfill.bucketNotification', backfill.bucketNotification);
@@ -212,6 +219,7 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
     ['lake.dataPrefix', lake.dataPrefix ?? 'flattened'],
     ['lake.quarantinePrefix', lake.quarantinePrefix ?? 'quarantine'],
     ['lake.athenaResultsPrefix', lake.athenaResultsPrefix ?? 'athena-results'],
+    ['lake.statePrefix', lake.statePrefix ?? 'state'],
     ['backfill.exportPrefix', backfill.exportPrefix ?? 'exports'],
   ] as const;
   for (let i = 0; i < prefixes.length; i++) {
@@ -232,6 +240,11 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   pattern(problems, 'glue.databaseName', glue.databaseName, RULES.glueName);
   pattern(problems, 'glue.tableName', glue.tableName, RULES.glueName);
   pattern(problems, 'glue.viewName', glue.viewName, RULES.glueName);
+  pattern(problems, 'glue.checkpointsTableName', glue.checkpointsTableName, RULES.glueName);
+  const glueNames = [glue.tableName ?? DEFAULTS.glue.tableName, glue.viewName ?? DEFAULTS.glue.viewName, glue.checkpointsTableName ?? DEFAULTS.glue.checkpointsTableName];
+  if (!glueNames.some(isToken) && new Set(glueNames).size !== glueNames.length) {
+    problems.push(`glue.checkpointsTableName: "${glueNames[2]}" must differ from glue.tableName and glue.viewName`);
+  }
   if (!isToken(glue.tableName) && !isToken(glue.viewName) && (glue.tableName ?? 'flattened') === (glue.viewName ?? 'current_state')) {
     problems.push('glue.viewName: must differ from glue.tableName');
   }
@@ -266,6 +279,15 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
       problems.push('alias.canary.version: must differ from alias.pinnedVersion');
     }
   }
+
+  const compaction = props.compaction ?? {};
+  flag(problems, 'compaction.create', compaction.create);
+  pattern(problems, 'compaction.scheduleExpression', compaction.scheduleExpression, RULES.scheduleExpression);
+  integer(problems, 'compaction.lookbackDays', compaction.lookbackDays, RULES.lookbackDays);
+  integer(problems, 'compaction.targetBytes', compaction.targetBytes, RULES.targetBytes);
+  integer(problems, 'compaction.maxTaskBytes', compaction.maxTaskBytes, RULES.maxTaskBytes);
+  integer(problems, 'compaction.checkpointRetention', compaction.checkpointRetention, RULES.checkpointRetention);
+  integer(problems, 'compaction.marginSeconds', compaction.marginSeconds, RULES.marginSeconds);
 
   const esm = props.eventSourceMapping ?? {};
   flag(problems, 'eventSourceMapping.create', esm.create);

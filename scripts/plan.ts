@@ -54,7 +54,7 @@ export const PLAN_COMMAND: CommandSpec = {
 };
 
 /** The services the provider calls, all pointed at the local AWS API. */
-export const LOCAL_AWS_SERVICES = ['dynamodb', 's3', 'glue', 'athena', 'lambda', 'iam', 'kms', 'sqs', 'logs', 'cloudwatch', 'sts'] as const;
+export const LOCAL_AWS_SERVICES = ['dynamodb', 's3', 'glue', 'athena', 'lambda', 'iam', 'kms', 'sqs', 'logs', 'cloudwatch', 'sts', 'ssm', 'scheduler'] as const;
 
 /**
  * The AWS provider settings for a local AWS API (moto), in Terraform JSON:

@@ -53,6 +53,7 @@ export class ModuleStack extends TerraformStack {
         dataPrefix: s('lake_prefix'),
         quarantinePrefix: s('quarantine_prefix'),
         athenaResultsPrefix: s('athena_results_prefix'),
+        statePrefix: s('state_prefix'),
         athenaResultsExpirationDays: n('athena_results_expiration_days'),
         noncurrentVersionExpirationDays: n('noncurrent_version_expiration_days'),
         abortIncompleteMultipartUploadDays: n('abort_incomplete_multipart_upload_days'),
@@ -61,6 +62,7 @@ export class ModuleStack extends TerraformStack {
         databaseName: s('glue_database_name'),
         tableName: s('glue_table_name'),
         viewName: s('glue_view_name'),
+        checkpointsTableName: s('glue_checkpoints_table_name'),
         projectionStartDate: s('projection_start_date'),
       },
       athena: {
@@ -96,6 +98,15 @@ export class ModuleStack extends TerraformStack {
         snsTopicArn: s('alarm_sns_topic_arn'),
         iteratorAgeThresholdMs: n('iterator_age_alarm_threshold_ms'),
         errorsThreshold: n('errors_alarm_threshold'),
+      },
+      compaction: {
+        create: b('create_compaction_schedule'),
+        scheduleExpression: s('compaction_schedule_expression'),
+        lookbackDays: n('compaction_lookback_days'),
+        targetBytes: n('compaction_target_bytes'),
+        maxTaskBytes: n('compaction_max_task_bytes'),
+        checkpointRetention: n('checkpoint_retention'),
+        marginSeconds: n('compaction_margin_seconds'),
       },
       backfill: {
         enabled: b('backfill_enabled'),

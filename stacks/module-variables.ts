@@ -110,6 +110,7 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'existing_bucket_kms_key_arn', type: 'string', default: null, description: "Existing bucket's SSE-KMS key, if any (the function gets kms:GenerateDataKey on it).", validation: [matches('existing_bucket_kms_key_arn', RULES.kmsKeyArn, true)] },
   { name: 'lake_prefix', type: 'string', default: DEFAULTS.lake.dataPrefix, description: 'Key prefix of the flattened rows.', validation: [matches('lake_prefix', prefixRule)] },
   { name: 'quarantine_prefix', type: 'string', default: DEFAULTS.lake.quarantinePrefix, description: 'Key prefix of records that could not be flattened.', validation: [matches('quarantine_prefix', prefixRule)] },
+  { name: 'state_prefix', type: 'string', default: DEFAULTS.lake.statePrefix, description: 'Key prefix of the maintenance state: compaction plans and the checkpoints of the current state.', validation: [matches('state_prefix', prefixRule)] },
   { name: 'athena_results_prefix', type: 'string', default: DEFAULTS.lake.athenaResultsPrefix, description: 'Key prefix of Athena query results.', validation: [matches('athena_results_prefix', prefixRule)] },
   { name: 'athena_results_expiration_days', type: 'number', default: DEFAULTS.lake.athenaResultsExpirationDays, description: 'Days before Athena results expire.', validation: [between('athena_results_expiration_days', RULES.expirationDays)] },
   { name: 'noncurrent_version_expiration_days', type: 'number', default: DEFAULTS.lake.noncurrentVersionExpirationDays, description: 'Days before noncurrent object versions expire.', validation: [between('noncurrent_version_expiration_days', RULES.expirationDays)] },
@@ -117,6 +118,7 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
 
   { name: 'glue_database_name', type: 'string', default: null, description: 'Glue database. null: var.name with - replaced by _.', validation: [matches('glue_database_name', RULES.glueName, true)] },
   { name: 'glue_table_name', type: 'string', default: DEFAULTS.glue.tableName, description: 'Glue table of the flattened rows.', validation: [matches('glue_table_name', RULES.glueName)] },
+  { name: 'glue_checkpoints_table_name', type: 'string', default: DEFAULTS.glue.checkpointsTableName, description: 'Glue table of the checkpoints of the current state (the view reads the latest one).', validation: [matches('glue_checkpoints_table_name', RULES.glueName)] },
   { name: 'glue_view_name', type: 'string', default: DEFAULTS.glue.viewName, description: 'Glue (Athena) view of the current state.', validation: [matches('glue_view_name', RULES.glueName)] },
   { name: 'projection_start_date', type: 'string', default: DEFAULTS.glue.projectionStartDate, description: 'First day of the dt partition projection range (yyyy-MM-dd).', validation: [{ condition: 'can(formatdate("YYYY-MM-DD", "${var.projection_start_date}T00:00:00Z"))', error_message: 'projection_start_date must be a calendar date as yyyy-MM-dd.' }] },
 
@@ -149,6 +151,13 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'create_alarms', type: 'bool', default: DEFAULTS.alarms.create, description: 'Create the alarms (function errors, iterator age, DLQ messages).' },
   { name: 'alarm_sns_topic_arn', type: 'string', default: null, description: 'SNS topic the alarms notify. null: none.', validation: [matches('alarm_sns_topic_arn', RULES.snsTopicArn, true)] },
   { name: 'iterator_age_alarm_threshold_ms', type: 'number', default: DEFAULTS.alarms.iteratorAgeThresholdMs, description: 'Iterator age (ms) that raises the iterator-age alarm.', validation: [between('iterator_age_alarm_threshold_ms', RULES.iteratorAgeThresholdMs)] },
+  { name: 'create_compaction_schedule', type: 'bool', default: DEFAULTS.compaction.create, description: 'Create the daily maintenance schedule (EventBridge Scheduler): compaction of closed days, then a checkpoint of the current state. false: run {"action":"compact"} yourself.' },
+  { name: 'compaction_schedule_expression', type: 'string', default: DEFAULTS.compaction.scheduleExpression, description: 'When the maintenance runs (UTC), e.g. cron(30 7 * * ? *): after the previous day closes (its end + the maximum record age + the margin).', validation: [matches('compaction_schedule_expression', RULES.scheduleExpression)] },
+  { name: 'compaction_lookback_days', type: 'number', default: DEFAULTS.compaction.lookbackDays, description: 'Closed days a maintenance run looks at, newest first.', validation: [between('compaction_lookback_days', RULES.lookbackDays)] },
+  { name: 'compaction_target_bytes', type: 'number', default: DEFAULTS.compaction.targetBytes, description: 'Size of a compacted object in bytes (128 MiB).', validation: [between('compaction_target_bytes', RULES.targetBytes)] },
+  { name: 'compaction_max_task_bytes', type: 'number', default: DEFAULTS.compaction.maxTaskBytes, description: 'Input bytes one maintenance task (one invocation) takes; a bigger day or checkpoint is split by pk hash.', validation: [between('compaction_max_task_bytes', RULES.maxTaskBytes)] },
+  { name: 'checkpoint_retention', type: 'number', default: DEFAULTS.compaction.checkpointRetention, description: 'Checkpoints kept (the current one and those before it, for readers of an older pointer).', validation: [between('checkpoint_retention', RULES.checkpointRetention)] },
+  { name: 'compaction_margin_seconds', type: 'number', default: DEFAULTS.compaction.marginSeconds, description: "Seconds added to the trigger's maximum record age before a day counts as closed.", validation: [between('compaction_margin_seconds', RULES.marginSeconds)] },
   { name: 'backfill_enabled', type: 'bool', default: DEFAULTS.backfill.enabled, description: 'Let the function export this table (PITR) into export_prefix and flatten each export data file (the backfill action).' },
   { name: 'export_prefix', type: 'string', default: DEFAULTS.backfill.exportPrefix, description: 'Key prefix of backfill exports in the lake bucket.', validation: [matches('export_prefix', prefixRule)] },
   { name: 'create_bucket_notification', type: 'bool', default: null, description: 'Create the bucket notification that invokes the alias for each export data file. null: only when the module creates the bucket (a bucket has one notification configuration).' },
@@ -167,12 +176,15 @@ const CROSS_VARIABLE_RULES: Readonly<Record<string, readonly VariableValidation[
   lake_prefix: [
     {
       condition:
-        'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])',
-      error_message: 'lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap: each has its own lifecycle and permissions.',
+        'length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix])) == 5 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])',
+      error_message: 'lake_prefix, quarantine_prefix, athena_results_prefix, export_prefix and state_prefix must not overlap: each has its own lifecycle and permissions.',
     },
   ],
   sort_key: [{ condition: 'var.sort_key == null ? true : var.sort_key != var.partition_key', error_message: 'sort_key must differ from partition_key.' }],
   glue_view_name: [{ condition: 'var.glue_table_name != var.glue_view_name', error_message: 'glue_view_name must differ from glue_table_name.' }],
+  glue_checkpoints_table_name: [
+    { condition: '!contains([var.glue_table_name, var.glue_view_name], var.glue_checkpoints_table_name)', error_message: 'glue_checkpoints_table_name must differ from glue_table_name and glue_view_name.' },
+  ],
   explode_attributes: [{ condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' }],
   element_view_keys: [
     { condition: 'length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0', error_message: 'element_view_keys: every attribute must be one of explode_attributes.' },

@@ -26,6 +26,11 @@ output "dynamodb_table_stream_arn" {
   value       = var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn
 }
 
+output "glue_catalog_checkpoints_table_name" {
+  description = "Glue table of the checkpoints of the current state (the view reads the latest)."
+  value       = aws_glue_catalog_table.checkpoints.name
+}
+
 output "glue_catalog_database_name" {
   description = "Glue database of the lake."
   value       = aws_glue_catalog_database.lake.name
@@ -73,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "5Dkc8Q3Ku+cVhpFviTE2METS9RLadSLYBTR8/RbhGnc="
+  value       = "YaRxI7ZN5Ja5ZriGct8CbH/iuGoJDoXg0DejBFzrKPY="
 }
 
 output "lambda_function_name" {
@@ -104,6 +109,11 @@ output "s3_export_location" {
 output "s3_lake_location" {
   description = "Where the flattened Parquet rows are written (Hive layout dt=YYYY-MM-DD)."
   value       = "s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.lake_prefix}/"
+}
+
+output "scheduler_schedule_name" {
+  description = "The daily maintenance schedule: compaction of closed days and checkpoints (null when it is not created)."
+  value       = one(aws_scheduler_schedule.maintenance[*].name)
 }
 
 output "sqs_dlq_arn" {

@@ -299,8 +299,8 @@ variable "lake_prefix" {
   }
 
   validation {
-    condition     = length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix])) == 4 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])
-    error_message = "lake_prefix, quarantine_prefix, athena_results_prefix and export_prefix must not overlap: each has its own lifecycle and permissions."
+    condition     = length(distinct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix])) == 5 && alltrue([for p in setproduct([var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix], [var.lake_prefix, var.quarantine_prefix, var.athena_results_prefix, var.export_prefix, var.state_prefix]) : p[0] == p[1] || !startswith(p[0], "${p[1]}/")])
+    error_message = "lake_prefix, quarantine_prefix, athena_results_prefix, export_prefix and state_prefix must not overlap: each has its own lifecycle and permissions."
   }
 }
 
@@ -313,6 +313,18 @@ variable "quarantine_prefix" {
   validation {
     condition     = can(regex("^[A-Za-z0-9_=-]+(/[A-Za-z0-9_=-]+)*$", var.quarantine_prefix))
     error_message = "quarantine_prefix must be segments of A-Z a-z 0-9 _ = - separated by single /, with no leading or trailing /."
+  }
+}
+
+variable "state_prefix" {
+  description = "Key prefix of the maintenance state: compaction plans and the checkpoints of the current state."
+  type        = string
+  default     = "state"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[A-Za-z0-9_=-]+(/[A-Za-z0-9_=-]+)*$", var.state_prefix))
+    error_message = "state_prefix must be segments of A-Z a-z 0-9 _ = - separated by single /, with no leading or trailing /."
   }
 }
 
@@ -385,6 +397,23 @@ variable "glue_table_name" {
   validation {
     condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_table_name))
     error_message = "glue_table_name must be 1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)."
+  }
+}
+
+variable "glue_checkpoints_table_name" {
+  description = "Glue table of the checkpoints of the current state (the view reads the latest one)."
+  type        = string
+  default     = "checkpoints"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_checkpoints_table_name))
+    error_message = "glue_checkpoints_table_name must be 1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)."
+  }
+
+  validation {
+    condition     = !contains([var.glue_table_name, var.glue_view_name], var.glue_checkpoints_table_name)
+    error_message = "glue_checkpoints_table_name must differ from glue_table_name and glue_view_name."
   }
 }
 
@@ -682,6 +711,85 @@ variable "iterator_age_alarm_threshold_ms" {
   validation {
     condition     = var.iterator_age_alarm_threshold_ms >= 1000 && var.iterator_age_alarm_threshold_ms <= 604800000 && floor(var.iterator_age_alarm_threshold_ms) == var.iterator_age_alarm_threshold_ms
     error_message = "iterator_age_alarm_threshold_ms must be an integer from 1000 to 604800000."
+  }
+}
+
+variable "create_compaction_schedule" {
+  description = "Create the daily maintenance schedule (EventBridge Scheduler): compaction of closed days, then a checkpoint of the current state. false: run {\"action\":\"compact\"} yourself."
+  type        = bool
+  default     = true
+  nullable    = false
+}
+
+variable "compaction_schedule_expression" {
+  description = "When the maintenance runs (UTC), e.g. cron(30 7 * * ? *): after the previous day closes (its end + the maximum record age + the margin)."
+  type        = string
+  default     = "cron(30 7 * * ? *)"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$", var.compaction_schedule_expression))
+    error_message = "compaction_schedule_expression must be an EventBridge Scheduler expression, cron(...) or rate(N unit)."
+  }
+}
+
+variable "compaction_lookback_days" {
+  description = "Closed days a maintenance run looks at, newest first."
+  type        = number
+  default     = 14
+  nullable    = false
+
+  validation {
+    condition     = var.compaction_lookback_days >= 1 && var.compaction_lookback_days <= 3650 && floor(var.compaction_lookback_days) == var.compaction_lookback_days
+    error_message = "compaction_lookback_days must be an integer from 1 to 3650."
+  }
+}
+
+variable "compaction_target_bytes" {
+  description = "Size of a compacted object in bytes (128 MiB)."
+  type        = number
+  default     = 134217728
+  nullable    = false
+
+  validation {
+    condition     = var.compaction_target_bytes >= 1048576 && var.compaction_target_bytes <= 5368709120 && floor(var.compaction_target_bytes) == var.compaction_target_bytes
+    error_message = "compaction_target_bytes must be an integer from 1048576 to 5368709120."
+  }
+}
+
+variable "compaction_max_task_bytes" {
+  description = "Input bytes one maintenance task (one invocation) takes; a bigger day or checkpoint is split by pk hash."
+  type        = number
+  default     = 268435456
+  nullable    = false
+
+  validation {
+    condition     = var.compaction_max_task_bytes >= 1048576 && var.compaction_max_task_bytes <= 107374182400 && floor(var.compaction_max_task_bytes) == var.compaction_max_task_bytes
+    error_message = "compaction_max_task_bytes must be an integer from 1048576 to 107374182400."
+  }
+}
+
+variable "checkpoint_retention" {
+  description = "Checkpoints kept (the current one and those before it, for readers of an older pointer)."
+  type        = number
+  default     = 3
+  nullable    = false
+
+  validation {
+    condition     = var.checkpoint_retention >= 2 && var.checkpoint_retention <= 100 && floor(var.checkpoint_retention) == var.checkpoint_retention
+    error_message = "checkpoint_retention must be an integer from 2 to 100."
+  }
+}
+
+variable "compaction_margin_seconds" {
+  description = "Seconds added to the trigger's maximum record age before a day counts as closed."
+  type        = number
+  default     = 3600
+  nullable    = false
+
+  validation {
+    condition     = var.compaction_margin_seconds >= 0 && var.compaction_margin_seconds <= 86400 && floor(var.compaction_margin_seconds) == var.compaction_margin_seconds
+    error_message = "compaction_margin_seconds must be an integer from 0 to 86400."
   }
 }
 

@@ -6,6 +6,9 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { GlueClient } from '@aws-sdk/client-glue';
+import { LambdaClient } from '@aws-sdk/client-lambda';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import type { Context, S3Event } from 'aws-lambda';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHandler } from '../handlers/router.ts';
@@ -68,7 +71,7 @@ function pipeline(prefix: string, env: Record<string, string>) {
     sink: new S3Sink(s3, BUCKET),
     logger: new Logger({ logLevel: 'SILENT' }),
     writeMetrics: () => {},
-    clients: async () => ({ ddb, streams, sqs, s3 }),
+    clients: async () => ({ ddb, streams, sqs, s3, glue: new GlueClient(moto.clientConfig), lambda: new LambdaClient(moto.clientConfig), ssm: new SSMClient(moto.clientConfig) }),
   });
   return { config, invoke: (event: unknown) => handler(event, context) as Promise<Record<string, unknown>> };
 }
@@ -225,7 +228,7 @@ describe.skipIf(skipReason)('reflatten', () => {
     [{ action: 'reflatten', keys: [{ pk: 5, sk: 'x' }] }, /keys\[0\]\.pk: write numbers as text \("5"\)/],
     [{ action: 'reflatten', keys: [{ pk: 'A', sk: 'x', extra: 1 }] }, /keys\[0\]\.extra is not a known field; allowed: pk, sk/],
     [{ action: 'reflatten', keys: [{ pk: { X: '1' }, sk: 'x' }] }, /keys\[0\]\.pk must be a string \(the table's S key\) or an AttributeValue/],
-    [{ action: 'purge' }, /action must be one of backfill, status, reflatten, redrive, got the string "purge"/],
+    [{ action: 'purge' }, /action must be one of backfill, status, reflatten, redrive, compact, checkpoint, maintenance-task, got the string "purge"/],
     [{ action: 'status', exportArn: 'nope' }, /exportArn must be the ARN the backfill action returned/],
     [{ action: 'redrive', maxMessages: 0 }, /maxMessages must be a whole number from 1 to 100/],
     [{ hello: 'world' }, /unsupported event an object: expected a DynamoDB Streams batch/],
@@ -276,8 +279,15 @@ describe.skipIf(skipReason)('redrive', () => {
       MessageBody: JSON.stringify({ version: '1.0', requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: notification, responseContext: { statusCode: 200, functionError: 'Unhandled' } }),
     }));
 
+    // A maintenance task that ran out of retries: nothing to replay (the next run resumes its plan), only a hold on checkpoints to clear.
+    await sqs.send(new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify({ version: '1.0', requestContext: { condition: 'RetriesExhausted', approximateInvokeCount: 3 }, requestPayload: { action: 'maintenance-task', kind: 'compaction', plan: 'p', task: 0 }, responseContext: { statusCode: 200, functionError: 'Unhandled' } }),
+    }));
+
     const result = await invoke({ action: 'redrive' });
-    expect(result).toMatchObject({ messages: 4, deleted: 2, kept: 2, records: 6, rows: 6 * 5 + 2 * 5 });
+    expect(result).toMatchObject({ messages: 5, deleted: 3, kept: 2, records: 6, rows: 6 * 5 + 2 * 5 });
+    expect(result.outcomes).toContainEqual(expect.objectContaining({ deleted: true, range: 'maintenance-task (resumed by the next maintenance run)' }));
     const kept = (result.outcomes as { deleted: boolean; problem?: string }[]).filter((o) => !o.deleted).map((o) => o.problem);
     expect(kept).toEqual(expect.arrayContaining([expect.stringMatching(/not this pipeline's stream/), expect.stringMatching(/not JSON/)]));
 

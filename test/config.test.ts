@@ -12,6 +12,17 @@ describe('handler environment is validated with errors that name the variable an
       dataPrefix: 'flattened',
       quarantinePrefix: 'quarantine',
       actions: { tableArn: undefined, streamArn: undefined, partitionKeyType: 'S', sortKeyType: 'S', exportPrefix: 'exports', dlqUrl: undefined },
+      maintenance: {
+        statePrefix: 'state',
+        glueDatabase: undefined,
+        glueView: undefined,
+        maximumRecordAgeSeconds: 21_600,
+        marginSeconds: 3_600,
+        lookbackDays: 14,
+        targetBytes: 134_217_728,
+        maxTaskBytes: 268_435_456,
+        retention: 3,
+      },
     });
   });
 
@@ -36,6 +47,15 @@ describe('handler environment is validated with errors that name the variable an
     [{ EXPORT_PREFIX: 'flattened/exports' }, /EXPORT_PREFIX "flattened\/exports" must not overlap LAKE_PREFIX "flattened"/],
     [{ EXPORT_PREFIX: '../x' }, /EXPORT_PREFIX: "..\/x" is not a valid prefix/],
     [{ DLQ_URL: 'sqs://queue' }, /DLQ_URL: "sqs:\/\/queue" is not an SQS queue URL/],
+    [{ STATE_PREFIX: 'flattened/state' }, /STATE_PREFIX "flattened\/state" must not overlap LAKE_PREFIX "flattened"/],
+    [{ GLUE_DATABASE: 'My-Db' }, /GLUE_DATABASE: "My-Db" is not a Glue name/],
+    [{ GLUE_VIEW: 'current state' }, /GLUE_VIEW: "current state" is not a Glue name/],
+    [{ MAXIMUM_RECORD_AGE_SECONDS: '-1' }, /MAXIMUM_RECORD_AGE_SECONDS: "-1" is not allowed: use an integer from 60 to 604800/],
+    [{ COMPACTION_MARGIN_SECONDS: '1.5' }, /COMPACTION_MARGIN_SECONDS: "1.5" is not allowed: use an integer from 0 to 86400/],
+    [{ COMPACTION_LOOKBACK_DAYS: '0' }, /COMPACTION_LOOKBACK_DAYS: "0" is not allowed/],
+    [{ COMPACTION_TARGET_BYTES: '1000' }, /COMPACTION_TARGET_BYTES: "1000" is not allowed: use an integer from 1048576/],
+    [{ COMPACTION_MAX_TASK_BYTES: 'lots' }, /COMPACTION_MAX_TASK_BYTES: "lots" is not allowed/],
+    [{ CHECKPOINT_RETENTION: '1' }, /CHECKPOINT_RETENTION: "1" is not allowed: use an integer from 2 to 100/],
   ];
   it.each(rejections)('rejects %o', (override, message) => {
     expect(() => loadPipelineConfig({ ...good, ...override })).toThrow(message);

@@ -18,7 +18,13 @@ export interface BackfillStarted {
  * flattened one per invocation as S3 announces them. T is a whole second
  * just before now, so the snapshot time is exactly the export time.
  */
-export async function startBackfill(ddb: DynamoDBClient, config: PipelineConfig, now = Date.now): Promise<BackfillStarted> {
+export async function startBackfill(
+  ddb: DynamoDBClient,
+  config: PipelineConfig,
+  now = Date.now,
+  /** Records the export where the maintenance run finds it (a checkpoint must not pass its day until it is flattened). */
+  onStarted: (root: string, started: BackfillStarted) => Promise<void> = async () => {},
+): Promise<BackfillStarted> {
   const tableArn = config.actions.tableArn;
   if (!tableArn) throw new ActionConfigError('backfill', 'TABLE_ARN');
   const seconds = Math.floor(now() / 1000) - 1;
@@ -35,7 +41,9 @@ export async function startBackfill(ddb: DynamoDBClient, config: PipelineConfig,
     }),
   );
   const d = started.ExportDescription!;
-  return { exportArn: d.ExportArn!, exportStatus: d.ExportStatus ?? 'IN_PROGRESS', exportTime: new Date(seconds * 1000).toISOString(), s3Uri: `s3://${config.bucket}/${prefix}/` };
+  const result = { exportArn: d.ExportArn!, exportStatus: d.ExportStatus ?? 'IN_PROGRESS', exportTime: new Date(seconds * 1000).toISOString(), s3Uri: `s3://${config.bucket}/${prefix}/` };
+  await onStarted(prefix, result);
+  return result;
 }
 
 export interface BackfillStatus {
@@ -86,7 +94,8 @@ export async function backfillStatus(ddb: DynamoDBClient, s3: S3Client, config: 
   );
   const flattened = files.filter((f) => markers.has(markerKey(f)));
   const pending = files.filter((f) => !markers.has(markerKey(f))).map((f) => f.key);
-  const all = [...markers.values()];
+  // Only the data files' markers count (started.json, which the maintenance run reads, sits beside them).
+  const all = flattened.map((f) => markers.get(markerKey(f))!);
   const status = d.ExportStatus ?? 'UNKNOWN';
   return {
     exportArn,

@@ -1,5 +1,6 @@
 import { describe, isNumberText, type AttributeValue } from '../flatten/attribute-value.ts';
 import type { KeyType } from '../config/pipeline-config.ts';
+import { parseMaintenance, type MaintenanceRequest, type MaintenanceTaskRequest } from './maintenance.ts';
 
 /**
  * The actions the function answers when invoked directly (through its
@@ -7,14 +8,18 @@ import type { KeyType } from '../config/pipeline-config.ts';
  * field and what is expected; nothing is started.
  */
 
-export const ACTIONS = ['backfill', 'status', 'reflatten', 'redrive'] as const;
+export const ACTIONS = ['backfill', 'status', 'reflatten', 'redrive', 'compact', 'checkpoint', 'maintenance-task'] as const;
 export type ActionName = (typeof ACTIONS)[number];
+/** The actions of the lake's maintenance: idempotent, resumed by the next run when one fails. */
+export const MAINTENANCE_ACTIONS = ['compact', 'checkpoint', 'maintenance-task'] as const satisfies readonly ActionName[];
 
 export type ActionRequest =
   | { readonly action: 'backfill' }
   | { readonly action: 'status'; readonly exportArn: string }
   | { readonly action: 'reflatten'; readonly keys: readonly ItemKey[] }
-  | { readonly action: 'redrive'; readonly maxMessages: number };
+  | { readonly action: 'redrive'; readonly maxMessages: number }
+  | MaintenanceRequest
+  | MaintenanceTaskRequest;
 
 /** A key of the source table, as AttributeValues under the table's key attribute names. */
 export type ItemKey = Record<string, AttributeValue>;
@@ -41,6 +46,9 @@ const EXAMPLES: Record<ActionName, string> = {
   status: '{"action":"status","exportArn":"arn:aws:dynamodb:…:table/T/export/…"}',
   reflatten: '{"action":"reflatten","keys":[{"pk":"A1"},{"pk":"A2","sk":"x"}]}',
   redrive: '{"action":"redrive"} or {"action":"redrive","maxMessages":10}',
+  compact: '{"action":"compact"} or {"action":"compact","dt":"2026-11-30"}',
+  checkpoint: '{"action":"checkpoint"}',
+  'maintenance-task': '{"action":"maintenance-task","kind":"compaction","plan":"state/compaction/dt=…/….json","task":1} (sent by the maintenance run itself)',
 };
 
 function onlyFields(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {
@@ -118,6 +126,10 @@ export function parseAction(event: unknown, schema: KeySchema): ActionRequest {
         }
         return { action: name, maxMessages: max };
       }
+      case 'compact':
+      case 'checkpoint':
+      case 'maintenance-task':
+        return parseMaintenance(payload);
     }
   } catch (error) {
     if (error instanceof PayloadError) throw new PayloadError(`bad "${name}" payload: ${error.message}. Example: ${EXAMPLES[name]}`);

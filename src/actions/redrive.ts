@@ -9,6 +9,7 @@ import type { StreamRecordLike } from '../flatten/stream-record.ts';
 import type { LakeSink } from '../lake/sink.ts';
 import { processStreamBatch } from '../pipeline/stream-batch.ts';
 import { ActionConfigError } from './errors.ts';
+import { MAINTENANCE_ACTIONS } from './payload.ts';
 
 /**
  * The on-failure message Lambda sends for a DynamoDB Streams batch whose
@@ -59,6 +60,26 @@ export function parseFailureMessage(body: string | undefined): StreamBatchInfo {
   return info as StreamBatchInfo;
 }
 
+/**
+ * A GetRecords record as the stream trigger delivers it: the time in epoch
+ * seconds, binary values as base64 (the SDK gives a Date and Uint8Arrays)
+ * and a type the SDK does not know as it came ({"Q":…}, not the SDK's
+ * {"$unknown":["Q",…]}), with the stream's ARN. A redriven batch is then
+ * the batch the trigger saw, and a poison record quarantined again is
+ * stored the same way, ready to be replayed through the handler.
+ */
+export function asTriggerRecord(record: _Record, streamArn: string): StreamRecordLike {
+  const json = JSON.stringify(record, function (this: Record<string, unknown>, key, value) {
+    const original = this[key];
+    if (original instanceof Date) return original.getTime() / 1000;
+    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
+    const unknown = (value as { $unknown?: unknown } | null)?.$unknown;
+    if (Array.isArray(unknown) && unknown.length === 2 && typeof unknown[0] === 'string' && Object.keys(value as object).length === 1) return { [unknown[0]]: unknown[1] };
+    return value;
+  });
+  return { ...(JSON.parse(json) as StreamRecordLike), eventSourceARN: streamArn };
+}
+
 /** Reads the records of [start, end] from the shard, while they are still within the stream's retention. */
 export async function readRange(streams: DynamoDBStreamsClient, info: StreamBatchInfo): Promise<StreamRecordLike[]> {
   const end = BigInt(info.endSequenceNumber);
@@ -75,7 +96,7 @@ export async function readRange(streams: DynamoDBStreamsClient, info: StreamBatc
     for (const r of got) {
       const seq = BigInt(r.dynamodb?.SequenceNumber ?? '0');
       if (seq > end) return records;
-      if (seq >= start) records.push({ ...(r as StreamRecordLike), eventSourceARN: info.streamArn });
+      if (seq >= start) records.push(asTriggerRecord(r, info.streamArn));
     }
     iterator = page.NextShardIterator;
   }
@@ -135,6 +156,16 @@ export function failedExportFiles(body: string | undefined): string[] | undefine
   return records.map((r) => notificationKey(String(r.s3?.object?.key ?? '')));
 }
 
+/** The maintenance action of an asynchronous invocation's on-failure record (a scheduled run or one of its tasks), if that is what it is. */
+export function failedMaintenanceAction(body: string | undefined): string | undefined {
+  try {
+    const action = (JSON.parse(body ?? '') as { requestPayload?: { action?: unknown } })?.requestPayload?.action;
+    return typeof action === 'string' && MAINTENANCE_ACTIONS.includes(action as (typeof MAINTENANCE_ACTIONS)[number]) ? action : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function redriveOne(
   clients: RedriveClients,
   sink: LakeSink,
@@ -146,6 +177,14 @@ async function redriveOne(
 ): Promise<RedriveOutcome> {
   const { sqs, streams } = clients;
   const kept = (problem: string, extra: Partial<RedriveOutcome> = {}): RedriveOutcome => ({ messageId, records: 0, rows: 0, quarantined: 0, deleted: false, problem, ...extra });
+  const maintenance = failedMaintenanceAction(body);
+  if (maintenance) {
+    // A maintenance run or task that ran out of retries wrote nothing it cannot redo: its plan stays in the
+    // lake, and the next run (the schedule, or {"action":"compact"}) finishes it. Nothing to replay here;
+    // the message only held checkpoints back (see dlqHold).
+    await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: receipt }));
+    return { messageId, range: `${maintenance} (resumed by the next maintenance run)`, records: 0, rows: 0, quarantined: 0, deleted: true };
+  }
   const exportFiles = failedExportFiles(body);
   if (exportFiles) {
     // A backfill export file whose asynchronous invocation ran out of retries: flatten it again (its object is replaced).

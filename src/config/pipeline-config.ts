@@ -20,6 +20,30 @@ export interface PipelineConfig {
   readonly quarantinePrefix: string;
   /** Settings of the on-demand actions (backfill, status, reflatten, redrive); each checks what it needs. */
   readonly actions: ActionSettings;
+  /** Settings of the lake's maintenance (compaction of closed days, checkpoints of the current state). */
+  readonly maintenance: MaintenanceSettings;
+}
+
+export interface MaintenanceSettings {
+  /** Where plans, markers and checkpoints go: s3://bucket/<statePrefix>/... */
+  readonly statePrefix: string;
+  /** The Glue database and current-state view the checkpoint run points at the new checkpoint. */
+  readonly glueDatabase?: string;
+  readonly glueView?: string;
+  /** The SSM String parameter the run moves with the view, which Terraform reads to render the view's text. */
+  readonly checkpointParameter?: string;
+  /** The trigger's maximum record age: no record arrives later than this after its creation. */
+  readonly maximumRecordAgeSeconds: number;
+  /** Added to the record age before a day counts as closed (batches in flight, clocks). */
+  readonly marginSeconds: number;
+  /** Closed days a scheduled run looks at, newest first. */
+  readonly lookbackDays: number;
+  /** Size of a compacted object. */
+  readonly targetBytes: number;
+  /** Input bytes one compaction or checkpoint task takes. */
+  readonly maxTaskBytes: number;
+  /** Checkpoints kept (the current one and those before it). */
+  readonly retention: number;
 }
 
 /** DynamoDB scalar types allowed for key attributes. */
@@ -57,6 +81,16 @@ export const ENVIRONMENT = {
   SORT_KEY_TYPE: 'S, N or B: the sort key type (default S).',
   EXPORT_PREFIX: 'Key prefix of DynamoDB exports for backfill (default "exports").',
   DLQ_URL: 'URL of the on-failure SQS queue (needed by the redrive action).',
+  STATE_PREFIX: 'Key prefix of the maintenance state: compaction plans and checkpoints (default "state").',
+  GLUE_DATABASE: 'Glue database of the lake (the checkpoint run updates its current-state view).',
+  GLUE_VIEW: 'Name of the current-state view in GLUE_DATABASE.',
+  CHECKPOINT_PARAMETER: 'SSM parameter (String) that holds the current checkpoint for Terraform; the checkpoint run moves it with the view.',
+  MAXIMUM_RECORD_AGE_SECONDS: "The trigger's maximum record age, 60 to 604800 (default 21600): when a day is closed.",
+  COMPACTION_MARGIN_SECONDS: 'Seconds added to the record age before a day is closed, 0 to 86400 (default 3600).',
+  COMPACTION_LOOKBACK_DAYS: 'Closed days a scheduled compaction looks at, 1 to 3650 (default 14).',
+  COMPACTION_TARGET_BYTES: 'Size of a compacted object in bytes, 1 MiB to 5 GiB (default 134217728).',
+  COMPACTION_MAX_TASK_BYTES: 'Input bytes one compaction or checkpoint task takes, 1 MiB to 100 GiB (default 268435456).',
+  CHECKPOINT_RETENTION: 'Checkpoints kept, 2 to 100 (default 3).',
 } as const;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
@@ -131,6 +165,41 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     problems.push(`DLQ_URL: "${dlqUrl}" is not an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>)`);
   }
 
+  const integer = (name: EnvironmentName, fallback: number, min: number, max: number): number => {
+    const text = env[name]?.trim();
+    if (!text) return fallback;
+    const n = Number(text);
+    if (!/^\d+$/.test(text) || n < min || n > max) problems.push(`${name}: "${text}" is not allowed: use an integer from ${min} to ${max}`);
+    return n;
+  };
+  const statePrefix = env.STATE_PREFIX?.trim() || 'state';
+  named('STATE_PREFIX', prefixProblem(statePrefix));
+  for (const [other, value] of [['LAKE_PREFIX', dataPrefix], ['QUARANTINE_PREFIX', quarantinePrefix], ['EXPORT_PREFIX', exportPrefix]] as const) {
+    if (statePrefix === value || statePrefix.startsWith(`${value}/`) || value.startsWith(`${statePrefix}/`)) problems.push(`STATE_PREFIX "${statePrefix}" must not overlap ${other} "${value}"`);
+  }
+  const glueName = (name: 'GLUE_DATABASE' | 'GLUE_VIEW'): string | undefined => {
+    const v = env[name]?.trim() || undefined;
+    if (v !== undefined && !/^[a-z0-9_]{1,255}$/.test(v)) problems.push(`${name}: "${v}" is not a Glue name (1 to 255 characters of a-z, 0-9 and _)`);
+    return v;
+  };
+  const ssmName = (raw: string | undefined): string | undefined => {
+    const v = raw?.trim() || undefined;
+    if (v !== undefined && !/^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(v)) problems.push(`CHECKPOINT_PARAMETER: "${v}" is not an SSM parameter name (/ then a-z, A-Z, 0-9, _ . - /)`);
+    return v;
+  };
+  const maintenance: MaintenanceSettings = {
+    statePrefix,
+    glueDatabase: glueName('GLUE_DATABASE'),
+    glueView: glueName('GLUE_VIEW'),
+    checkpointParameter: ssmName(env.CHECKPOINT_PARAMETER),
+    maximumRecordAgeSeconds: integer('MAXIMUM_RECORD_AGE_SECONDS', 21_600, 60, 604_800),
+    marginSeconds: integer('COMPACTION_MARGIN_SECONDS', 3_600, 0, 86_400),
+    lookbackDays: integer('COMPACTION_LOOKBACK_DAYS', 14, 1, 3_650),
+    targetBytes: integer('COMPACTION_TARGET_BYTES', 128 * 1024 * 1024, 1024 * 1024, 5 * 1024 ** 3),
+    maxTaskBytes: integer('COMPACTION_MAX_TASK_BYTES', 256 * 1024 * 1024, 1024 * 1024, 100 * 1024 ** 3),
+    retention: integer('CHECKPOINT_RETENTION', 3, 2, 100),
+  };
+
   if (problems.length > 0) throw new ConfigError('environment', problems);
   return {
     flatten: { attributes, partitionKey, sortKey, carry },
@@ -138,5 +207,6 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     dataPrefix,
     quarantinePrefix,
     actions: { tableArn, streamArn, partitionKeyType, sortKeyType, exportPrefix, dlqUrl },
+    maintenance,
   };
 }

@@ -1,4 +1,4 @@
-import { dataColumns } from '../schema/row-schema.ts';
+import { dataColumns, PARTITION_COLUMN } from '../schema/row-schema.ts';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { defaultCodec, type CodecName } from './parquet/compress.ts';
 import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup } from './parquet/encoder.ts';
@@ -58,6 +58,11 @@ export function columnInputs(batch: RowBatch, rows?: readonly number[]): ColumnI
 
 export interface EncodeOptions {
   readonly codec?: CodecName;
+  /**
+   * Also store dt as a column (after the carried ones). Lake objects carry dt in their path; files that
+   * hold rows of many days (checkpoints, sort runs) carry it inside.
+   */
+  readonly withDt?: boolean;
 }
 
 /** Encodes the batch (or the given row positions of it) as one Parquet file. */
@@ -68,12 +73,18 @@ export function encodeParquet(batch: RowBatch, rows?: readonly number[], options
   });
 }
 
+/** dt as a data column: the partition column's spec, stored in the file. */
+const DT_COLUMN = { ...PARTITION_COLUMN, parquet: 'STRING' } as const;
+
 /** A Parquet file written row group by row group, for inputs that do not fit in memory. */
 export function streamingParquetWriter(carried: readonly string[], emit: (chunk: Buffer) => void, options: EncodeOptions = {}) {
-  const writer = new ParquetFileWriter(dataColumns(carried), emit, { codec: options.codec ?? defaultCodec(), createdBy: CREATED_BY });
+  const columns = options.withDt ? [...dataColumns(carried), DT_COLUMN] : dataColumns(carried);
+  const writer = new ParquetFileWriter(columns, emit, { codec: options.codec ?? defaultCodec(), createdBy: CREATED_BY });
   return {
     writeBatch(batch: RowBatch): void {
-      writer.writeRowGroup(columnInputs(batch), batch.length);
+      const inputs = columnInputs(batch);
+      if (options.withDt) inputs.push({ values: batch.dt, index: batch.version });
+      writer.writeRowGroup(inputs, batch.length);
     },
     /** A row group encoded elsewhere (a worker thread), appended as is. */
     appendRowGroup(group: EncodedRowGroup): void {

@@ -5,7 +5,9 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { prefixProblem } from '../config/validate.ts';
 import { dataColumns, PARTITION_COLUMN, rowColumnNames, type ColumnSpec } from '../schema/row-schema.ts';
 import { type ElementViews, elementViewName } from '../schema/element-views.ts';
-import { elementViewSql, querySql, quoteIdent, viewSql, type QueryName, type SqlNames } from './views.ts';
+import { FolderStore } from '../lake/lake-store.ts';
+import { NO_BOUND, NO_CHECKPOINT, readPointer } from '../maintenance/checkpoint.ts';
+import { elementViewSql, querySql, quoteIdent, viewSql, type QueryName, type SqlNames, type ViewPointer } from './views.ts';
 
 /**
  * DuckDB over a local lake folder laid out like the bucket
@@ -26,6 +28,8 @@ export interface LakeOptions {
   readonly table?: string;
   /** SQL name of the current-state view. Default "current_state". */
   readonly currentView?: string;
+  /** Key prefix of the maintenance state (checkpoints) inside the bucket. Default "state". */
+  readonly statePrefix?: string;
   /**
    * DuckDB's memory cap. The current-state view is a window over every row;
    * past the cap DuckDB spills to a temporary folder instead of growing, so
@@ -57,16 +61,20 @@ function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** Whether any Parquet object exists under <root>/<prefix>/dt=*. */
-export async function lakeHasFiles(root: string, prefix: string): Promise<boolean> {
-  const base = join(root, prefix);
-  const partitions = await readdir(base, { withFileTypes: true }).catch(() => []);
+/** Whether any Parquet object exists under <folder>/<partition>=*. */
+async function folderHasFiles(folder: string, partition: string): Promise<boolean> {
+  const partitions = await readdir(folder, { withFileTypes: true }).catch(() => []);
   for (const p of partitions) {
-    if (!p.isDirectory() || !p.name.startsWith('dt=')) continue;
-    const files = await readdir(join(base, p.name)).catch(() => [] as string[]);
+    if (!p.isDirectory() || !p.name.startsWith(`${partition}=`)) continue;
+    const files = await readdir(join(folder, p.name)).catch(() => [] as string[]);
     if (files.some((f) => f.endsWith('.parquet'))) return true;
   }
   return false;
+}
+
+/** Whether any Parquet object exists under <root>/<prefix>/dt=*. */
+export async function lakeHasFiles(root: string, prefix: string): Promise<boolean> {
+  return folderHasFiles(join(root, prefix), 'dt');
 }
 
 export class DuckDbLake {
@@ -74,6 +82,9 @@ export class DuckDbLake {
   readonly prefix: string;
   readonly columns: readonly string[];
   readonly names: SqlNames;
+  readonly statePrefix: string;
+  /** The checkpoint the current-state view read at the last refresh(). */
+  pointer: ViewPointer = { checkpoint: NO_CHECKPOINT, bound: NO_BOUND };
   readonly elementViews: ElementViews;
   private readonly specs: ReadonlyMap<string, ColumnSpec>;
   private readonly instance: DuckDBInstance;
@@ -89,8 +100,10 @@ export class DuckDbLake {
     this.names = {
       table: quoteIdent(options.table ?? 'flattened'),
       currentView: quoteIdent(options.currentView ?? 'current_state'),
+      checkpoints: quoteIdent('checkpoints'),
       carried,
     };
+    this.statePrefix = options.statePrefix ?? 'state';
     this.elementViews = options.elementViews ?? {};
     this.specs = new Map([...dataColumns(carried), PARTITION_COLUMN].map((c) => [c.name, c]));
     this.instance = instance;
@@ -126,24 +139,37 @@ export class DuckDbLake {
    * first files arrive.
    */
   async refresh(): Promise<void> {
-    const files = (await lakeHasFiles(this.root, this.prefix))
-      ? `read_parquet(${sqlString(`${join(this.root, this.prefix)}/dt=*/*.parquet`)}, hive_partitioning = true, hive_types = {'dt': VARCHAR}, union_by_name = true)`
+    await this.relation(this.names.table, join(this.root, this.prefix), 'dt', this.columns, this.columns);
+    // The checkpoints (state/checkpoints/checkpoint=<id>/), with dt stored in the files, partitioned by checkpoint.
+    const checkpointColumns = [...this.columns, 'checkpoint'];
+    await this.relation(this.names.checkpoints!, join(this.root, this.statePrefix, 'checkpoints'), 'checkpoint', checkpointColumns, this.columns);
+    const pointer = await readPointer(new FolderStore(this.root), { statePrefix: this.statePrefix });
+    this.pointer = pointer;
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', { ...this.names, checkpoints: this.names.checkpoints! }, pointer)}`);
+    for (const [attribute, keys] of Object.entries(this.elementViews)) {
+      await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(elementViewName(attribute))} AS ${elementViewSql(attribute, keys, this.names)}`);
+    }
+  }
+
+  /**
+   * A view over the Parquet files of a Hive-partitioned folder (<folder>/<partition>=*\/*.parquet), with
+   * the given columns in order: like Athena over Glue, columns are matched by name and a column no file
+   * has reads as NULL; a folder with no files yet is an empty relation of the right types.
+   */
+  private async relation(name: string, folder: string, partition: string, columns: readonly string[], fileColumns: readonly string[]): Promise<void> {
+    const files = (await folderHasFiles(folder, partition))
+      ? `read_parquet(${sqlString(`${folder}/${partition}=*/*.parquet`)}, hive_partitioning = true, hive_types = {'${partition}': VARCHAR}, union_by_name = true)`
       : undefined;
-    // Like Athena over Glue, columns are matched by name and a column no file has reads as NULL.
     const present = new Set(files ? (await this.query(`DESCRIBE SELECT * FROM ${files}`)).map((r) => String(r.column_name)) : []);
-    const select = this.columns
+    const select = columns
       .map((c) => {
-        const type = duckType(this.specs.get(c));
-        if (!present.has(c)) return `CAST(NULL AS ${type}) AS ${quoteIdent(c)}`;
+        const type = c === partition ? 'VARCHAR' : duckType(this.specs.get(c));
+        if (!present.has(c) || (!fileColumns.includes(c) && c !== partition)) return `CAST(NULL AS ${type}) AS ${quoteIdent(c)}`;
         return type === 'TIMESTAMP' ? `CAST(${quoteIdent(c)} AS TIMESTAMP) AS ${quoteIdent(c)}` : quoteIdent(c);
       })
       .join(', ');
     const source = files ? `${files} AS lake` : '(SELECT 1) AS lake WHERE false';
-    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.table} AS SELECT ${select} FROM ${source}`);
-    await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', this.names)}`);
-    for (const [attribute, keys] of Object.entries(this.elementViews)) {
-      await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(elementViewName(attribute))} AS ${elementViewSql(attribute, keys, this.names)}`);
-    }
+    await this.connection.run(`CREATE OR REPLACE VIEW ${name} AS SELECT ${select} FROM ${source}`);
   }
 
   /** Runs SQL and returns plain row objects (VARCHAR as string, INTEGER as number, BIGINT as bigint, TIMESTAMP as Date). */

@@ -28,8 +28,22 @@ export interface SqlNames {
   readonly table: string;
   /** The current-state view, as SQL text. */
   readonly currentView: string;
+  /** The checkpoints table, as SQL text (the current-state view reads the latest checkpoint). */
+  readonly checkpoints?: string;
   readonly carried: readonly string[];
 }
+
+/** Which checkpoint the current-state view reads, and the first day it does not cover (src/maintenance/checkpoint.ts). */
+export interface ViewPointer {
+  readonly checkpoint: string;
+  readonly bound: string;
+}
+
+/** The view's pointer literals, as the SQL holds them. */
+const POINTER_SQL = {
+  checkpoint: /WHERE checkpoint = '[^']*'/g,
+  bound: /WHERE dt >= '[^']*'/g,
+} as const;
 
 const sqlRoot = new URL('../../sql/', import.meta.url);
 
@@ -64,15 +78,33 @@ function commonFills(names: SqlNames): Record<string, string> {
     columns: rowColumnNames(names.carried).map(quoteIdent).join(', '),
     table: names.table,
     current_view: names.currentView,
+    ...(names.checkpoints === undefined ? {} : { checkpoints: names.checkpoints }),
   };
 }
 
-export function renderSql(template: string, names: SqlNames): string {
-  return fillSql(template, commonFills(names));
+export function renderSql(template: string, names: SqlNames, extra: Readonly<Record<string, string>> = {}): string {
+  return fillSql(template, { ...commonFills(names), ...extra });
 }
 
-export function viewSql(view: 'current_state', names: SqlNames): string {
-  return renderSql(sqlTemplate(VIEWS[view]), names);
+/** The current-state view over the given checkpoint and the days from its bound. */
+export function viewSql(view: 'current_state', names: SqlNames & { checkpoints: string }, pointer: ViewPointer): string {
+  return renderSql(sqlTemplate(VIEWS[view]), names, { checkpoint: sqlLiteral(pointer.checkpoint), bound: sqlLiteral(pointer.bound) });
+}
+
+/**
+ * The same view SQL pointed at another checkpoint: only the two literals
+ * change, so a job that knows nothing of the configuration (the Lambda's
+ * checkpoint run) can move a view that Terraform rendered, and get exactly
+ * the text Terraform renders for the new pointer.
+ */
+export function repointViewSql(sql: string, pointer: ViewPointer): string {
+  for (const [name, pattern] of Object.entries(POINTER_SQL)) {
+    const found = sql.match(pattern)?.length ?? 0;
+    if (found !== 1) throw new Error(`the current-state view's SQL has ${found} ${name} literal(s) (${pattern.source}), expected exactly one: is it this module's view?`);
+  }
+  return sql
+    .replace(POINTER_SQL.checkpoint, () => `WHERE checkpoint = ${sqlLiteral(pointer.checkpoint)}`)
+    .replace(POINTER_SQL.bound, () => `WHERE dt >= ${sqlLiteral(pointer.bound)}`);
 }
 
 export function querySql(query: QueryName, names: SqlNames): string {

@@ -4,6 +4,7 @@ import { GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { SSMClient } from '@aws-sdk/client-ssm';
 import { MOTO_REGION, type Moto } from '../support/moto.ts';
 
 /**
@@ -20,8 +21,11 @@ export interface LocalAws {
   readonly glue: GlueClient;
   readonly lambda: LambdaClient;
   readonly sqs: SQSClient;
+  readonly ssm: SSMClient;
   /** A JSON 1.1 protocol call, e.g. json('athena', 'AmazonAthena.GetWorkGroup', {WorkGroup}). */
   json<T = Record<string, any>>(service: string, target: string, body: Record<string, unknown>): Promise<T>;
+  /** A REST-JSON call, e.g. rest('scheduler', 'GET', '/schedules/orders-flatten-maintenance'). */
+  rest<T = Record<string, any>>(service: string, method: string, path: string): Promise<T>;
   /** A Query protocol call returning the XML text, e.g. query('iam', '2010-05-08', 'GetRole', {RoleName}). */
   query(service: string, version: string, action: string, params?: Record<string, string>): Promise<string>;
 }
@@ -47,11 +51,18 @@ export function localAws(moto: Moto): LocalAws {
     glue: new GlueClient(config),
     lambda: new LambdaClient(config),
     sqs: new SQSClient(config),
+    ssm: new SSMClient(config),
     async json(service, target, body) {
       const text = await send(moto.endpoint, service, target, {
         headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': target },
         body: JSON.stringify(body),
       });
+      return JSON.parse(text || '{}');
+    },
+    async rest(service, method, path) {
+      const res = await fetch(`${moto.endpoint}${path}`, { method, headers: { Authorization: authorization(service) } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${service} ${method} ${path} failed with HTTP ${res.status}: ${text.slice(0, 2000)}`);
       return JSON.parse(text || '{}');
     },
     query(service, version, action, params = {}) {

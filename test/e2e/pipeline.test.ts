@@ -12,6 +12,8 @@ import type { Plan } from '../../src/review/plan.ts';
 import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
 import { ensureFlavours } from '../../scripts/flavours.ts';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { listKeys } from '../support/lake.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { elementViewName } from '../../src/schema/element-views.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
@@ -41,6 +43,7 @@ import {
   deployedConfig,
   expectedCurrentRows,
   expectedStreamRows,
+  invokeAction,
   ITEMS,
   openLake,
   runHandler,
@@ -477,6 +480,54 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       } finally {
         lake.close();
       }
+    });
+  });
+
+  describe('phase 2: the daily maintenance on the deployed pipeline (compaction, checkpoint, the view moved through Glue)', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await stream;
+    }, 300_000);
+
+    it('compacts the closed day, checkpoints it, moves the SSM pointer and the Glue view together; the view still equals a Scan, and Terraform plans no change', async () => {
+      const config = await deployedConfig(d.aws, d.out.lambda_function_name);
+      const table = d.out.dynamodb_table_name as string;
+      const before = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
+      expect(before.length, 'the stream phase wrote objects').toBeGreaterThan(1);
+      const days = [...new Set(before.map((k) => /dt=(\d{4}-\d{2}-\d{2})/.exec(k)![1]!))];
+
+      // The schedule's payload, as the alias gets it, two days later: every day written so far is closed.
+      const later = () => Date.now() + 2 * 86_400_000;
+      const result = await invokeAction(d.aws, config, { action: 'compact' }, later);
+      expect(result.days.map((r: { dt: string }) => r.dt).sort()).toEqual(days.sort());
+      expect(result.checkpoint).toMatchObject({ status: 'written', heldBy: [] });
+      const pointer = result.checkpoint.pointer as { checkpoint: string; bound: string };
+
+      const after = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
+      expect(after.length).toBe(days.length);
+      const parameter = await d.aws.ssm.send(new GetParameterCommand({ Name: config.maintenance.checkpointParameter! }));
+      expect(JSON.parse(parameter.Parameter!.Value!)).toMatchObject({ checkpoint: pointer.checkpoint, bound: pointer.bound });
+
+      // Glue's view now names the checkpoint; run as is over the lake (checkpoint + days from the bound), it equals a Scan.
+      const catalog = await catalogOf(d.aws, d.out);
+      expect(catalog.viewSql).toContain(`WHERE checkpoint = '${pointer.checkpoint}'`);
+      expect(catalog.viewSql).toContain(`WHERE dt >= '${pointer.bound}'`);
+      const { lake } = await openLake(d.aws, d.out, config, catalog.columns, join(d.run.work, 'lake-after-maintenance'));
+      try {
+        const content = catalog.columns.filter((c) => !['event_name', 'event_time', 'sequence', 'dt'].includes(c));
+        expect(canonicalRows(await lake.query(catalog.viewSql), content)).toEqual(canonicalRows(await expectedCurrentRows(d.aws, config, table), content));
+      } finally {
+        lake.close();
+      }
+
+      // A second run finds nothing to do and moves nothing.
+      const again = await invokeAction(d.aws, config, { action: 'compact' }, later);
+      expect(again.checkpoint).toMatchObject({ status: 'current', pointer: { checkpoint: pointer.checkpoint } });
+      expect(await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`)).toEqual(after);
+
+      // Terraform renders the view from the parameter: the text the run wrote is the text it plans. No change.
+      const p = await d.run.replan('re-plan after the maintenance run');
+      expect(p.code, p.stdout).toBe(0);
     });
   });
 

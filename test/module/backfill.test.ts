@@ -23,6 +23,9 @@ describe('backfill and the other actions', () => {
       TABLE_ARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders',
       STREAM_ARN: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000',
       DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-flatten-dlq',
+      GLUE_DATABASE: 'orders',
+      GLUE_VIEW: 'current_state',
+      CHECKPOINT_PARAMETER: '/ddb-flatten/orders/checkpoint-pointer',
     };
     expect(loadPipelineConfig(resolved).actions).toMatchObject({ exportPrefix: 'exports', sortKeyType: 'N' });
   });
@@ -71,7 +74,8 @@ describe('backfill and the other actions', () => {
     const s = synth({ backfill: { enabled: false } });
     expect(s.all('aws_s3_bucket_notification')).toEqual([]);
     expect(s.all('aws_lambda_permission')).toEqual([]);
-    expect(s.all('aws_iam_role_policy')).toHaveLength(1);
+    // The function keeps its own and its maintenance policy; the backfill one is gone.
+    expect(s.all('aws_iam_role_policy').map(([id]) => id).sort()).toEqual(['function', 'maintenance', 'scheduler']);
     expect(JSON.stringify(s.json.data.aws_iam_policy_document)).not.toContain('ExportTableToPointInTime');
   });
 

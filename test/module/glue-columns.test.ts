@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { currentStateSql, elementSql, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
-import { decodePrestoView, PRESTO_TYPES, terraformJsonEncode } from '../../modules/presto-view.ts';
+import { decodePrestoView, PRESTO_TYPES, prestoViewOriginalText, terraformJsonEncode } from '../../modules/presto-view.ts';
 import { elementViewColumns, elementViewName } from '../../src/schema/element-views.ts';
 import { currentStateColumns, dataColumns, PARTITION_COLUMN, VIEW_TYPED_COLUMNS } from '../../src/schema/row-schema.ts';
 import { viewSql } from '../../src/sql/views.ts';
@@ -28,12 +28,22 @@ describe('Glue columns and views come from the one row schema', () => {
     const columns = currentStateColumns(carried);
     expect(columns.slice(-2).map((c) => c.name)).toEqual(VIEW_TYPED_COLUMNS.map((c) => c.name));
     expect(view.storage_descriptor.columns.map((c: any) => [c.name, c.type])).toEqual(columns.map((c) => [c.name, c.glue]));
-    const decoded = decodePrestoView(view.view_original_text);
-    expect(decoded.catalog).toBe('awsdatacatalog');
-    expect(decoded.schema).toBe('orders');
-    expect(decoded.originalSql).toBe(viewSql('current_state', { table: '"orders"."flattened"', currentView: '', carried }));
-    expect(decoded.originalSql).toBe(currentStateSql('orders', 'flattened', carried));
-    expect(decoded.columns).toEqual(columns.map((c) => ({ name: c.name, type: PRESTO_TYPES[c.glue] })));
+    // The view follows the checkpoint pointer, so Terraform renders its SQL and envelope from the pointer parameter.
+    const s2 = synth({ carryAttributes: carried });
+    const sql = s2.json.locals.current_state_sql as string;
+    const pointerLiteral = (field: string) => `\${format("'%s'", replace(local.checkpoint_pointer.${field}, "'", "''"))}`;
+    const literalSql = currentStateSql('orders', 'flattened', carried, { pointer: { checkpoint: '@C@', bound: '@B@' } });
+    expect(sql).toBe(literalSql.replace("'@C@'", pointerLiteral('checkpoint')).replace("'@B@'", pointerLiteral('bound')));
+    // Read by path: before the first apply there is no parameter, and the view reads the 'none' checkpoint.
+    expect(s2.json.locals.checkpoint_pointer).toBe(
+      '${jsondecode(nonsensitive(lookup(zipmap(local.checkpoint_parameters.names, local.checkpoint_parameters.values), local.checkpoint_parameter_name, "{\\"checkpoint\\":\\"none\\",\\"bound\\":\\"0000-01-01\\",\\"parts\\":0}")))}',
+    );
+    expect(s2.json.locals.checkpoint_parameter_name).toBe('/ddb-flatten/orders/checkpoint-pointer');
+    expect(s2.json.locals.current_state_columns.map((c: { name: string; presto: string }) => [c.name, c.presto])).toEqual(columns.map((c) => [c.name, PRESTO_TYPES[c.glue]]));
+    expect(view.view_original_text).toBe(
+      '/* Presto View: ${base64encode(jsonencode({ catalog = "awsdatacatalog", columns = [for c in local.current_state_columns : { name = c.name, type = c.presto }], originalSql = local.current_state_sql, schema = "orders" }))} */',
+    );
+    expect(viewSql('current_state', { table: '"orders"."flattened"', currentView: '', checkpoints: '"orders"."checkpoints"', carried }, { checkpoint: 'none', bound: '0000-01-01' })).toBe(currentStateSql('orders', 'flattened', carried));
     expect(viewColumns(carried).map((c) => c.presto)).toContain('double');
   });
 
@@ -57,8 +67,8 @@ describe('Glue columns and views come from the one row schema', () => {
     expect(terraformJsonEncode({ b: 'x<y>&z\u2028', a: [1, true, null], '': '"\\\n\t\u0001' })).toBe(
       '{"":"\\"\\\\\\n\\t\\u0001","a":[1,true,null],"b":"x\\u003cy\\u003e\\u0026z\\u2028"}',
     );
-    const view = named(synth(), 'aws_glue_catalog_table', 'current_state');
-    const json = Buffer.from(/Presto View: (\S+) \*\//.exec(view.view_original_text)![1], 'base64').toString('utf8');
+    const text = prestoViewOriginalText('orders', currentStateSql('orders', 'flattened', []), viewColumns([]));
+    const json = Buffer.from(/Presto View: (\S+) \*\//.exec(text)![1], 'base64').toString('utf8');
     expect(json.startsWith('{"catalog":"awsdatacatalog","columns":[{"name":"pk","type":"varchar"}')).toBe(true);
     expect(json).toContain('value_type \\u003c\\u003e \'ABSENT\'');
   });

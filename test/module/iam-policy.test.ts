@@ -81,14 +81,21 @@ describe('IAM: least privilege', () => {
   }
 
   it('grants exactly: this stream, the two lake prefixes, this table by key, this DLQ, this log group, the given keys, and backfill on the export prefix', () => {
-    const statements = statementsOf(synth({ kmsKeyArn: KMS }).json).filter((s) => s.sid && s.effect === 'Allow' && s.sid !== 'LambdaAssumeRole');
+    const statements = statementsOf(synth({ kmsKeyArn: KMS }).json).filter((s) => s.sid && s.effect === 'Allow' && !s.principals);
     const bySid = Object.fromEntries(statements.map((s) => [s.sid, s]));
     expect(Object.keys(bySid).sort()).toEqual([
       'BackfillExportPrefixOnly',
       'BackfillExportsThisTable',
       'BackfillListsExportPrefixOnly',
       'BackfillReadsItsExportStatus',
+      'InvokeTheAliasOnly',
       'ListStreamsHasNoResourceLevelPermissions',
+      'MaintenanceDispatchesToItsOwnAlias',
+      'MaintenanceListsItsPrefixesOnly',
+      'MaintenanceMovesTheCheckpointPointer',
+      'MaintenanceMovesTheCurrentStateView',
+      'MaintenanceRewritesItsPrefixesOnly',
+      'MaintenanceWaitsForTheDlq',
       'ReadThisStream',
       'ReflattenReadsItemsByKey',
       'SendFailuresToAndRedriveFromTheDlq',
@@ -113,6 +120,22 @@ describe('IAM: least privilege', () => {
     expect(bySid.BackfillListsExportPrefixOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['exports/*'] }]);
     expect(bySid.WriteOwnLogGroupOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/)]);
     expect(bySid.UseOnlyThesePipelineKeys.resources).toEqual([KMS]);
+    // Maintenance (compaction, checkpoints): the lake and state prefixes, the view, its own alias, the DLQ's depth.
+    const bucket = /^\$\{aws_s3_bucket\.[^}]+\.arn\}/.source;
+    expect(bySid.MaintenanceRewritesItsPrefixesOnly).toMatchObject({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+      resources: [expect.stringMatching(new RegExp(`${bucket}/flattened/\\*$`)), expect.stringMatching(new RegExp(`${bucket}/state/\\*$`))],
+    });
+    expect(bySid.MaintenanceListsItsPrefixesOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['flattened/*', 'state/*'] }]);
+    expect(bySid.MaintenanceMovesTheCurrentStateView).toMatchObject({
+      actions: ['glue:GetTable', 'glue:UpdateTable'],
+      resources: [expect.stringMatching(/":catalog"\]\)\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_database\.[^}]+\.arn\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_table\.current_state\.arn\}$/)],
+    });
+    expect(bySid.MaintenanceMovesTheCheckpointPointer).toMatchObject({ actions: ['ssm:PutParameter'], resources: [expect.stringMatching(/^\$\{aws_ssm_parameter\.checkpoint_pointer\.arn\}$/)] });
+    for (const sid of ['MaintenanceDispatchesToItsOwnAlias', 'InvokeTheAliasOnly']) {
+      expect(bySid[sid]).toMatchObject({ actions: ['lambda:InvokeFunction'], resources: [expect.stringMatching(/^\$\{aws_lambda_alias\.[^}]+\.arn\}$/)] });
+    }
+    expect(bySid.MaintenanceWaitsForTheDlq).toMatchObject({ actions: ['sqs:GetQueueAttributes'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)] });
     for (const sid of ['ListStreamsHasNoResourceLevelPermissions', 'XRayHasNoResourceLevelPermissions']) {
       for (const a of bySid[sid].actions) expect(WILDCARD_RESOURCE_ACTIONS[a]).toMatch(/"\*"/);
     }

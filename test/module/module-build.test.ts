@@ -46,7 +46,7 @@ describe('npm run build:module output', () => {
     // The module also reports its own version.
     expect(Object.keys(m.outputs).sort()).toEqual([...stackOutputs, 'module_version'].sort());
     for (const [name, o] of Object.entries<any>(m.outputs).filter(([n]) => n !== 'module_version')) {
-      expect(name).toMatch(/^(dynamodb|s3|glue|athena|lambda|sqs|cloudwatch|iam)_[a-z0-9_]+$/);
+      expect(name).toMatch(/^(dynamodb|s3|glue|athena|lambda|sqs|cloudwatch|iam|scheduler)_[a-z0-9_]+$/);
       expect(o.description.length).toBeGreaterThan(5);
     }
   });

@@ -149,7 +149,7 @@ describe('every prop reaches the synthesized Terraform', () => {
   it('name and tags: every name derives from name; tags merge over the pipeline tag', () => {
     const s = synth({ name: 'invoices', tags: { team: 'billing' } });
     expect(s.one('aws_lambda_function').function_name).toBe('invoices-flatten');
-    expect(s.one('aws_iam_role').name).toBe('invoices-flatten-lambda');
+    expect(Object.fromEntries(s.all('aws_iam_role').map(([id, r]) => [id, r.name]))).toEqual({ function: 'invoices-flatten-lambda', scheduler: 'invoices-flatten-maintenance-scheduler' });
     expect(s.one('aws_sqs_queue').name).toBe('invoices-flatten-dlq');
     expect(s.one('aws_dynamodb_table').name).toBe('invoices');
     expect(s.one('aws_s3_bucket').bucket_prefix).toBe('invoices-lake-');

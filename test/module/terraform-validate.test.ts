@@ -83,6 +83,9 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
       element_query: forItems(elementQuery.query),
       element_columns: '${[for c in local.element_views["items"].columns : [c.name, c.glue, c.comment]]}',
     };
+    // The view names the checkpoint the pointer object holds (read at plan time); give the console one.
+    const pointer = { checkpoint: "20261130T000000Z-0a1b2c3d", bound: '2026-11-30' };
+    writeFileSync(join(dir, 'zz_pointer_override.tf.json'), JSON.stringify({ locals: { checkpoint_pointer: pointer } }));
     writeFileSync(join(dir, 'zz_under_test.tf.json'), JSON.stringify({ locals: Object.fromEntries(Object.entries(underTest).map(([k, v]) => [`${k}_under_test`, v])) }));
     terraformInit(dir, { backend: false });
     const carried = ['status', 'region'];
@@ -107,9 +110,11 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
     const got = JSON.parse(Buffer.from(printed![1], 'base64').toString('utf8')) as Record<string, any>;
 
     const db = 'order_lines';
-    const sql = currentStateSql(db, 'flattened', carried);
+    const sql = currentStateSql(db, 'flattened', carried, { pointer });
+    expect(sql).toContain("WHERE checkpoint = '20261130T000000Z-0a1b2c3d'");
     expect(got.view_text).toBe(prestoViewOriginalText(db, sql, viewColumns(carried)));
-    expect(got.view_query).toContain(`\n${sql}`);
+    // The named query's copy reads as before any checkpoint: it does not change with every checkpoint.
+    expect(got.view_query).toContain(`\n${currentStateSql(db, 'flattened', carried)}`);
     expect(got.view_query).not.toMatch(/^\s*CREATE/m);
     expect(got.view_columns).toEqual(viewColumns(carried).map((c) => [c.name, c.glue]));
     expect(got.table_columns).toEqual(glueColumns(carried).map((c) => [c.name, c.type, c.comment]));

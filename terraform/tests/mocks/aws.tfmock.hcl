@@ -34,3 +34,16 @@ mock_resource "aws_lambda_function" {
 mock_resource "aws_lambda_alias" {
   defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-flatten:live" }
 }
+# The checkpoint pointer the current-state view follows (the maintenance run moves it).
+mock_data "aws_ssm_parameters_by_path" {
+  defaults = { names = [], values = [] }
+}
+mock_resource "aws_ssm_parameter" {
+  defaults = { arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/ddb-flatten/orders/checkpoint-pointer" }
+}
+mock_resource "aws_glue_catalog_database" {
+  defaults = { arn = "arn:aws:glue:eu-west-1:123456789012:database/orders" }
+}
+mock_resource "aws_glue_catalog_table" {
+  defaults = { arn = "arn:aws:glue:eu-west-1:123456789012:table/orders/current_state" }
+}

@@ -1,0 +1,141 @@
+import type { PipelineConfig } from '../config/pipeline-config.ts';
+import type { LakeStore } from '../lake/lake-store.ts';
+import { checkpoint, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
+import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
+import { PayloadError } from './payload.ts';
+
+/**
+ * The maintenance run, on the function (the daily schedule, or by hand):
+ *   {"action":"compact"}                        compact every closed day of the lookback window, then checkpoint
+ *   {"action":"compact","dt":"2026-11-30"}      compact one closed day (a late object older than the window)
+ *   {"action":"compact","checkpoint":false}     compaction only
+ *   {"action":"checkpoint"}                     bring the checkpoint up to the closed days
+ * A day or checkpoint larger than one task is split into tasks that run in
+ * their own invocations ({"action":"maintenance-task",...}, sent by the run
+ * itself); the last task to finish commits, and the next run completes
+ * anything a failure left.
+ */
+
+export interface MaintenanceRequest {
+  readonly action: 'compact' | 'checkpoint';
+  readonly dt?: string;
+  readonly checkpoint: boolean;
+}
+
+export interface MaintenanceTaskRequest {
+  readonly action: 'maintenance-task';
+  readonly kind: 'compaction' | 'checkpoint';
+  /** The plan object's key (under the state prefix). */
+  readonly plan: string;
+  readonly task: number;
+}
+
+export interface MaintenanceDeps {
+  readonly store: LakeStore;
+  readonly config: PipelineConfig;
+  readonly now: number;
+  /** Moves the current-state view to a published checkpoint (Glue UpdateTable in the Lambda). */
+  readonly repointView?: (pointer: CheckpointPointer) => Promise<void>;
+  /** Reasons the checkpoint must not pass a day yet, as the first day it must not cover (a failure waiting in the DLQ, a backfill in flight). */
+  readonly holds?: () => Promise<{ before: string; reason: string }[]>;
+  /** Hands tasks to other invocations; absent: every task runs here. */
+  readonly dispatch?: (task: MaintenanceTaskRequest) => Promise<void>;
+  /** Temporary folder for sort runs. */
+  readonly tempDir?: string;
+}
+
+export interface MaintenanceResult {
+  readonly closedBefore: string;
+  readonly days: readonly DayResult[];
+  readonly checkpoint?: CheckpointResult & { readonly heldBy: readonly string[] };
+}
+
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+export function parseMaintenance(payload: Record<string, unknown>): MaintenanceRequest | MaintenanceTaskRequest {
+  const allowed = (fields: readonly string[]): void => {
+    for (const k of Object.keys(payload)) if (!fields.includes(k)) throw new PayloadError(`${k} is not a known field; allowed: ${fields.join(', ')}`);
+  };
+  if (payload.action === 'maintenance-task') {
+    allowed(['action', 'kind', 'plan', 'task']);
+    if (payload.kind !== 'compaction' && payload.kind !== 'checkpoint') throw new PayloadError('kind must be "compaction" or "checkpoint"');
+    if (typeof payload.plan !== 'string' || !payload.plan.endsWith('.json')) throw new PayloadError('plan must be the key of a plan object');
+    if (typeof payload.task !== 'number' || !Number.isInteger(payload.task) || payload.task < 0) throw new PayloadError('task must be a task number (0, 1, ...)');
+    return { action: 'maintenance-task', kind: payload.kind, plan: payload.plan, task: payload.task };
+  }
+  if (payload.action === 'checkpoint') {
+    allowed(['action']);
+    return { action: 'checkpoint', checkpoint: true };
+  }
+  allowed(['action', 'dt', 'checkpoint']);
+  if (payload.dt !== undefined && (typeof payload.dt !== 'string' || !DAY.test(payload.dt) || Number.isNaN(Date.parse(`${payload.dt}T00:00:00Z`)))) {
+    throw new PayloadError(`dt must be a day as YYYY-MM-DD, got ${JSON.stringify(payload.dt)}`);
+  }
+  if (payload.checkpoint !== undefined && typeof payload.checkpoint !== 'boolean') throw new PayloadError('checkpoint must be true or false');
+  return { action: 'compact', dt: payload.dt as string | undefined, checkpoint: payload.checkpoint !== false && payload.dt === undefined };
+}
+
+function settings(config: PipelineConfig, tempDir?: string): CheckpointSettings {
+  const m = config.maintenance;
+  return {
+    ...compactionSettings({ dataPrefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry, targetBytes: m.targetBytes, maxTaskBytes: m.maxTaskBytes, ...(tempDir ? { tempDir } : {}) }),
+    retention: m.retention,
+  };
+}
+
+export async function runMaintenance(request: MaintenanceRequest, deps: MaintenanceDeps): Promise<MaintenanceResult> {
+  const m = deps.config.maintenance;
+  const s = settings(deps.config, deps.tempDir);
+  const firstOpen = closedBefore(deps.now, m.maximumRecordAgeSeconds, m.marginSeconds);
+  const dispatch = deps.dispatch;
+  const compactionTasks = async (plan: DayPlan, pending: readonly number[]): Promise<boolean> => {
+    if (!dispatch || pending.length === 1) {
+      for (const t of pending) await runTask(deps.store, s, plan, t);
+      return true;
+    }
+    const key = `${s.statePrefix}/compaction/dt=${plan.dt}/${plan.id}.json`;
+    for (const task of pending) await dispatch({ action: 'maintenance-task', kind: 'compaction', plan: key, task });
+    return false;
+  };
+  const days: DayResult[] = [];
+  if (request.action === 'compact') {
+    if (request.dt !== undefined && request.dt >= firstOpen) {
+      throw new PayloadError(`dt ${request.dt} is not closed yet: records may still arrive for it until ${firstOpen}T00:00:00Z plus ${m.maximumRecordAgeSeconds + m.marginSeconds} s`);
+    }
+    const targets = request.dt !== undefined ? [request.dt] : await closedDays(deps.store, s, firstOpen, m.lookbackDays);
+    for (const dt of targets) days.push(await compactDay(deps.store, s, dt, compactionTasks));
+  }
+  if (!request.checkpoint) return { closedBefore: firstOpen, days };
+
+  const holds = (await deps.holds?.()) ?? [];
+  let bound = firstOpen;
+  for (const h of holds) if (h.before < bound) bound = h.before;
+  const result = await checkpoint(deps.store, s, bound, {
+    onPublished: deps.repointView,
+    run: async (plan, pending) => {
+      if (!dispatch || pending.length === 1) {
+        for (const t of pending) await runCheckpointPart(deps.store, s, plan, t);
+        return true;
+      }
+      for (const task of pending) await dispatch({ action: 'maintenance-task', kind: 'checkpoint', plan: `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, task });
+      return false;
+    },
+  });
+  return { closedBefore: firstOpen, days, checkpoint: { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) } };
+}
+
+/** One task of a split day or checkpoint, in its own invocation; the last one to finish commits. */
+export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: MaintenanceDeps): Promise<{ task: number; committed: boolean }> {
+  const s = settings(deps.config, deps.tempDir);
+  if (!request.plan.startsWith(`${s.statePrefix}/`)) throw new PayloadError(`plan ${request.plan} is not under the state prefix ${s.statePrefix}/`);
+  const bytes = await deps.store.read(request.plan);
+  // The plan is gone when its work was committed already (a redelivered task): nothing to do.
+  if (bytes === undefined) return { task: request.task, committed: true };
+  const plan = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  if (request.kind === 'compaction') {
+    await runTask(deps.store, s, plan as DayPlan, request.task);
+    return { task: request.task, committed: (await commitIfComplete(deps.store, s, plan as DayPlan)) !== undefined };
+  }
+  await runCheckpointPart(deps.store, s, plan as CheckpointPlan, request.task);
+  return { task: request.task, committed: (await publishIfComplete(deps.store, s, plan as CheckpointPlan, deps.repointView)) !== undefined };
+}

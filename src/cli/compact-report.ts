@@ -44,8 +44,9 @@ export function compactReportJson(r: CompactReport): string {
 const objects = (n: number): string => `${formatCount(n)} object${n === 1 ? '' : 's'}`;
 const set = (s: ObjectSet): string => `${objects(s.objects)}, ${formatCount(s.bytes)} bytes`;
 
-function daysTable(r: CompactReport): string {
-  const rows: Record<string, string>[] = r.result.days.map((d) => ({
+/** The days a run compacted, one line each, with a total when there are several (npm start --days prints it too). */
+export function daysTable(days: MaintenanceResult['days']): string {
+  const rows: Record<string, string>[] = days.map((d) => ({
     dt: d.dt,
     status: d.status,
     objects: `${formatCount(d.objectsBefore)} → ${formatCount(d.objectsAfter)}`,
@@ -53,14 +54,14 @@ function daysTable(r: CompactReport): string {
     // A day already compact was not read: no row counts.
     rows: d.status === 'compacted' ? `${formatCount(d.rowsIn)} → ${formatCount(d.rowsOut)}` : '-',
   }));
-  const total = (f: (d: MaintenanceResult['days'][number]) => number): number => r.result.days.reduce((n, d) => n + f(d), 0);
+  const total = (f: (d: MaintenanceResult['days'][number]) => number): number => days.reduce((n, d) => n + f(d), 0);
   if (rows.length > 1) {
     rows.push({
       dt: 'total',
-      status: `${r.result.days.filter((d) => d.status === 'compacted').length} compacted`,
+      status: `${days.filter((d) => d.status === 'compacted').length} compacted`,
       objects: `${formatCount(total((d) => d.objectsBefore))} → ${formatCount(total((d) => d.objectsAfter))}`,
       bytes: `${formatCount(total((d) => d.bytesBefore))} → ${formatCount(total((d) => d.bytesAfter))}`,
-      rows: r.result.days.some((d) => d.status === 'compacted') ? `${formatCount(total((d) => (d.status === 'compacted' ? d.rowsIn : 0)))} → ${formatCount(total((d) => (d.status === 'compacted' ? d.rowsOut : 0)))}` : '-',
+      rows: days.some((d) => d.status === 'compacted') ? `${formatCount(total((d) => (d.status === 'compacted' ? d.rowsIn : 0)))} → ${formatCount(total((d) => (d.status === 'compacted' ? d.rowsOut : 0)))}` : '-',
     });
   }
   return textTable(['dt', 'status', 'objects', 'bytes', 'rows'], rows);
@@ -69,6 +70,11 @@ function daysTable(r: CompactReport): string {
 function checkpointLine(r: CompactReport): string {
   const c = r.result.checkpoint;
   if (!c) return r.request.dt !== undefined ? 'checkpoint: not moved (--dt compacts one day only)' : 'checkpoint: not moved (--no-checkpoint)';
+  return checkpointText(c);
+}
+
+/** What the checkpoint step did, on one line. */
+export function checkpointText(c: NonNullable<MaintenanceResult['checkpoint']>): string {
   const p = c.pointer;
   const where = p.checkpoint === NO_CHECKPOINT ? 'none yet' : `${p.checkpoint} (bound ${p.bound}, ${formatCount(p.parts)} part${p.parts === 1 ? '' : 's'})`;
   if (c.status === 'written') {
@@ -89,7 +95,7 @@ export function compactReportText(r: CompactReport): string {
   if (m.days.length === 0) {
     lines.push(r.request.dt !== undefined ? `dt=${r.request.dt}: nothing there` : `no closed day in the lake (looked at up to ${formatCount(s.lookbackDays)}, newest first)`);
   } else {
-    lines.push(daysTable(r));
+    lines.push(daysTable(m.days));
   }
   lines.push('', checkpointLine(r));
   if (m.checkpoint) lines.push(`holds: ${m.checkpoint.heldBy.length ? m.checkpoint.heldBy.join('; ') : 'none'}`);

@@ -16,7 +16,9 @@ import type { LocalSession } from './session.ts';
  * day modifies a quarter of the synthetic items, removes one in twenty and
  * puts back the ones removed the day before; the last day also makes the
  * seed's MODIFY of A1 and REMOVE of A3. Which items change is drawn from a
- * fixed seed, so the same N and item count give the same lake.
+ * fixed seed, so the same N and item count make the same changes (the
+ * objects' names differ from run to run: they hash the records, whose
+ * eventIDs are random, as in DynamoDB Streams).
  */
 
 export const DAY_MS = 86_400_000;

@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
+import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
 import { checkpoint, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
 import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
@@ -30,9 +31,13 @@ export interface MaintenanceTaskRequest {
   readonly task: number;
 }
 
+/** What maintenance reads of the configuration: where the rows and the state are, its settings, the carried columns. */
+export type MaintenanceConfig = Pick<PipelineConfig, 'dataPrefix' | 'maintenance'> & { readonly flatten: Pick<FlattenConfig, 'carry'> };
+
 export interface MaintenanceDeps {
   readonly store: LakeStore;
-  readonly config: PipelineConfig;
+  /** The Lambda passes its whole PipelineConfig; the CLI and npm start only what maintenance reads. */
+  readonly config: MaintenanceConfig;
   readonly now: number;
   /** Moves the current-state view to a published checkpoint (Glue UpdateTable in the Lambda). */
   readonly repointView?: (pointer: CheckpointPointer) => Promise<void>;
@@ -42,6 +47,8 @@ export interface MaintenanceDeps {
   readonly dispatch?: (task: MaintenanceTaskRequest) => Promise<void>;
   /** Temporary folder for sort runs. */
   readonly tempDir?: string;
+  /** Called as each day is done (the CLI's progress line). */
+  readonly onDay?: (result: DayResult, done: number, of: number) => void;
 }
 
 export interface MaintenanceResult {
@@ -75,7 +82,7 @@ export function parseMaintenance(payload: Record<string, unknown>): MaintenanceR
   return { action: 'compact', dt: payload.dt as string | undefined, checkpoint: payload.checkpoint !== false && payload.dt === undefined };
 }
 
-function settings(config: PipelineConfig, tempDir?: string): CheckpointSettings {
+function settings(config: MaintenanceConfig, tempDir?: string): CheckpointSettings {
   const m = config.maintenance;
   return {
     ...compactionSettings({ dataPrefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry, targetBytes: m.targetBytes, maxTaskBytes: m.maxTaskBytes, ...(tempDir ? { tempDir } : {}) }),
@@ -103,7 +110,10 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
       throw new PayloadError(`dt ${request.dt} is not closed yet: records may still arrive for it until ${firstOpen}T00:00:00Z plus ${m.maximumRecordAgeSeconds + m.marginSeconds} s`);
     }
     const targets = request.dt !== undefined ? [request.dt] : await closedDays(deps.store, s, firstOpen, m.lookbackDays);
-    for (const dt of targets) days.push(await compactDay(deps.store, s, dt, compactionTasks));
+    for (const dt of targets) {
+      days.push(await compactDay(deps.store, s, dt, compactionTasks));
+      deps.onDay?.(days[days.length - 1]!, days.length, targets.length);
+    }
   }
   if (!request.checkpoint) return { closedBefore: firstOpen, days };
 

@@ -13,6 +13,7 @@ export { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric
 export { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
 export { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
 export { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+export { DataAwsRegion } from '@cdktf/provider-aws/lib/data-aws-region/index.js';
 export { DataAwsSsmParametersByPath } from '@cdktf/provider-aws/lib/data-aws-ssm-parameters-by-path/index.js';
 export { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
 export { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';

@@ -14,7 +14,7 @@ import {
 } from '../src/schema/element-views.ts';
 import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
 import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
-import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/checkpoint.ts';
+import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/pointer.ts';
 import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';

@@ -20,7 +20,7 @@ export class MaintenanceSchedule extends Construct {
   readonly role?: IamRole;
   readonly schedule?: SchedulerSchedule;
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: { aliasArn: string }) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: { aliasArn: string; invokeArn: string }) {
     super(scope, id);
     this.gate = gate(config.compaction.create);
     if (!this.gate.create) return;
@@ -46,7 +46,8 @@ export class MaintenanceSchedule extends Construct {
     const invoke = named(
       new DataAwsIamPolicyDocument(this, 'invoke', {
         ...count,
-        statement: [{ sid: 'InvokeTheAliasOnly', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] }],
+        // The alias's ARN as built from its name (see stableArns): the document is not deferred by a new version.
+        statement: [{ sid: 'InvokeTheAliasOnly', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.invokeArn] }],
       }),
       'scheduler',
     );

@@ -1,8 +1,8 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
 import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
-import { checkpoint, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
-import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
+import { checkpoint, planIsCurrent, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
+import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, daysBeingCompacted, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -117,7 +117,10 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
   }
   if (!request.checkpoint) return { closedBefore: firstOpen, days };
 
-  const holds = (await deps.holds?.()) ?? [];
+  // A day whose compaction is still in flight (its tasks dispatched) is not checkpointed yet: the
+  // compaction's commit deletes the objects the checkpoint would read. The next run takes it.
+  const compacting = (await daysBeingCompacted(deps.store, s)).map((dt) => ({ before: dt, reason: `the compaction of ${dt} is in flight` }));
+  const holds = [...compacting, ...((await deps.holds?.()) ?? [])];
   let bound = firstOpen;
   for (const h of holds) if (h.before < bound) bound = h.before;
   const result = await checkpoint(deps.store, s, bound, {
@@ -146,6 +149,9 @@ export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: 
     await runTask(deps.store, s, plan as DayPlan, request.task);
     return { task: request.task, committed: (await commitIfComplete(deps.store, s, plan as DayPlan)) !== undefined };
   }
+  // A plan that went stale (its objects compacted meanwhile, or another checkpoint published) is not
+  // run: it would fail on a missing object, retried to no end. The next scheduled run drops it and plans again.
+  if (!(await planIsCurrent(deps.store, s, plan as CheckpointPlan))) return { task: request.task, committed: false };
   await runCheckpointPart(deps.store, s, plan as CheckpointPlan, request.task);
   return { task: request.task, committed: (await publishIfComplete(deps.store, s, plan as CheckpointPlan, deps.repointView)) !== undefined };
 }

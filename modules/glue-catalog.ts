@@ -12,7 +12,7 @@ import {
   KEY_COLUMN_COMMENT,
   NUMBER_COLUMN_COMMENT,
 } from '../src/schema/element-views.ts';
-import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
+import { CARRIED_COMMENT, CHECKPOINT_PARTITION_NAME, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
 import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/pointer.ts';
 import { DEFAULTS } from './props.ts';
@@ -235,7 +235,7 @@ export class GlueCatalog extends Construct {
         description: 'Checkpoints of the current state: the latest version of every item as of a day, written by the maintenance run; the current-state view reads one.',
         tableType: 'EXTERNAL_TABLE',
         parameters: { classification: 'parquet', EXTERNAL: 'TRUE', [PARQUET.compressionProperty]: PARQUET.compression, ...checkpointProjection(stateLocation) },
-        partitionKeys: [{ name: 'checkpoint', type: 'string', comment: 'Checkpoint id: the first day it does not cover, and a hash of what it was computed from.' }],
+        partitionKeys: [{ name: CHECKPOINT_PARTITION_NAME, type: 'string', comment: 'Checkpoint id: the first day it does not cover, and a hash of what it was computed from.' }],
         storageDescriptor: {
           location: stateLocation,
           inputFormat: PARQUET.inputFormat,

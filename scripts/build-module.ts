@@ -16,7 +16,7 @@ import { AWS_PROVIDER_CONSTRAINT, AWS_PROVIDER_SOURCE } from '../stacks/pipeline
 /**
  * `npm run build:module`: writes terraform/, the Terraform module in HCL,
  * built from the same construct as the CDKTF stack. It is committed: HCL
- * users pin it by git tag (`source = "git::<repo>//terraform?ref=v0.2.0"`),
+ * users pin it by git tag (`source = "git::<repo>//terraform?ref=v0.3.0"`),
  * reviewers read its diff, and CI fails when it differs from a fresh build
  * (test/module/hcl-module.test.ts).
  *

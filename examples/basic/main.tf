@@ -40,7 +40,7 @@ provider "aws" {
 
 module "orders_flatten" {
   # From a clone of this repository; from elsewhere pin a release:
-  # source = "git::https://github.com/<owner>/ddb-flatten.git//terraform?ref=v0.2.0"
+  # source = "git::https://github.com/<owner>/ddb-flatten.git//terraform?ref=v0.3.0"
   source = "../../terraform"
 
   name               = "orders"

@@ -142,6 +142,9 @@ export const VIEW_TYPED_COLUMNS = [
 /** Names the view SQL uses internally (window aliases): a column of the same name would break it. */
 export const VIEW_INTERNAL_NAMES = ['version_rank'] as const;
 
+/** The checkpoints table's partition column (which checkpoint a row belongs to); its data columns are the rows'. */
+export const CHECKPOINT_PARTITION_NAME = 'checkpoint';
+
 /**
  * A carried attribute becomes a column of its own. Glue lowercases column
  * names and Athena cannot quote its way out of every clash, so only plain
@@ -154,6 +157,7 @@ export const RESERVED_NAMES: readonly string[] = [
   PARTITION_COLUMN.name,
   ...VIEW_TYPED_COLUMNS.map((c) => c.name),
   ...VIEW_INTERNAL_NAMES,
+  CHECKPOINT_PARTITION_NAME,
 ];
 const RESERVED: ReadonlySet<string> = new Set(RESERVED_NAMES);
 

@@ -87,7 +87,7 @@ run "defaults" {
     error_message = "no per-element view unless configured"
   }
   assert {
-    condition     = output.module_version == "0.2.0"
+    condition     = output.module_version == "0.3.0"
     error_message = "the module reports its version"
   }
 }

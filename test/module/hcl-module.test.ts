@@ -60,6 +60,15 @@ describe.skipIf(skipReason !== undefined)('the committed Terraform module (terra
     expect(readFileSync(join(MODULE_DIR, 'outputs.tf'), 'utf8')).toMatch(/output "module_version"/);
   });
 
+  it('has every variable and output documented in docs/module.md (Inputs, Outputs)', () => {
+    const docs = readFileSync(join(REPO_ROOT, 'docs/module.md'), 'utf8');
+    const names = (file: string, kind: string) => [...readFileSync(join(MODULE_DIR, file), 'utf8').matchAll(new RegExp(`^${kind} "([a-z0-9_]+)"`, 'gm'))].map((m) => m[1]!);
+    const variables = names('variables.tf', 'variable');
+    const outputs = names('outputs.tf', 'output');
+    expect(variables.length).toBeGreaterThan(50);
+    expect(variables.filter((v) => !docs.includes(`| \`${v}\` |`)), 'variables missing from the Inputs table').toEqual([]);
+    expect(outputs.filter((o) => !docs.includes(`\`${o}\``)), 'outputs missing from the Outputs table').toEqual([]);
+  });
   it('passes its own terraform test suite (mock AWS provider): canary, pins, keys, bring-your-own, toggles, validations', () => {
     const dir = join(mkdtempSync(join(tmpdir(), 'ddb-flatten-tftest-')), 'terraform');
     cpSync(MODULE_DIR, dir, { recursive: true, filter: (src) => !src.includes('.terraform') });

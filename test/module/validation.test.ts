@@ -33,6 +33,7 @@ describe('props are validated at synth time, naming the prop and what is allowed
     ['explode a key', { explodeAttributes: ['pk'] }, /^explodeAttributes: "pk" is a key attribute/],
     ['carried name clashes with a column', { carryAttributes: ['value'] }, /^carryAttributes: "value" is not a valid carried attribute: it clashes/],
     ['carried name the view SQL uses internally', { carryAttributes: ['version_rank'] }, /^carryAttributes: "version_rank" is not a valid carried attribute: it clashes with the column or view name "version_rank"/],
+    ['carried name of the checkpoints table partition', { carryAttributes: ['checkpoint'] }, /^carryAttributes: "checkpoint" is not a valid carried attribute: it clashes with the column or view name "checkpoint"/],
     ['carried name a view column takes', { carryAttributes: ['value_number'] }, /^carryAttributes: "value_number" is not a valid carried attribute/],
     ['element view of an attribute not exploded', { elementViews: { lines: ['sku'] } }, /^elementViews\.lines: "lines" is not an exploded attribute \(explodeAttributes: items\)/],
     ['element view with no keys', { elementViews: { items: [] } }, /^elementViews\.items: list at least one key path/],

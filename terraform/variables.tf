@@ -588,9 +588,9 @@ variable "event_source_mapping_enabled" {
 }
 
 variable "batch_size" {
-  description = "Records per batch."
+  description = "Records per batch (at most 10000, and at most 6 MB of them). Large batches make few objects and invocations: the cost per GB (README, Performance)."
   type        = number
-  default     = 100
+  default     = 10000
   nullable    = false
 
   validation {
@@ -600,9 +600,9 @@ variable "batch_size" {
 }
 
 variable "maximum_batching_window_in_seconds" {
-  description = "Seconds to gather records before invoking."
+  description = "Seconds to gather records before invoking: at most this long (plus the invocation) before rows are in the lake."
   type        = number
-  default     = 5
+  default     = 30
   nullable    = false
 
   validation {

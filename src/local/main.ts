@@ -39,7 +39,8 @@ export const START_COMMAND: CommandSpec = {
     'batch-size': {
       type: 'string',
       value: 'N',
-      help: "Stream records per handler call with --items or --days, 1 to 10,000\n(default 1,000; with --days 100, the trigger's default).",
+      help: "Stream records per handler call with --items or --days, 1 to 10,000\n(default 1,000; with --days 100: a quiet table's batches, cut by the
+batching window long before the batch size).",
     },
     lake: {
       type: 'string',

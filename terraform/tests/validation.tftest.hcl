@@ -82,7 +82,7 @@ run "null_means_the_default" {
     batch_size   = null
   }
   assert {
-    condition     = length(aws_dynamodb_table.source) == 1 && aws_lambda_event_source_mapping.stream[0].batch_size == 100
+    condition     = length(aws_dynamodb_table.source) == 1 && aws_lambda_event_source_mapping.stream[0].batch_size == 10000
     error_message = "null gives the defaults"
   }
 }

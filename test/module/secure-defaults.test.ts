@@ -96,8 +96,8 @@ describe('secure defaults: function, alias and trigger', () => {
     expect(esm).toMatchObject({
       enabled: true,
       starting_position: 'TRIM_HORIZON',
-      batch_size: 100,
-      maximum_batching_window_in_seconds: 5,
+      batch_size: 10000,
+      maximum_batching_window_in_seconds: 30,
       bisect_batch_on_function_error: true,
       maximum_retry_attempts: 10,
       maximum_record_age_in_seconds: 21600,

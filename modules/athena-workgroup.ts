@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
-import { AthenaNamedQuery } from '@cdktf/provider-aws/lib/athena-named-query/index.js';
-import { AthenaWorkgroup } from '@cdktf/provider-aws/lib/athena-workgroup/index.js';
+import { AthenaNamedQuery, AthenaWorkgroup } from './aws.ts';
 import { QUERIES, type QueryName, quoteIdent, renderSql, sqlTemplate } from '../src/sql/views.ts';
 import { choose, isAbsent, isToken } from './expressions.ts';
 import type { GlueCatalog } from './glue-catalog.ts';

@@ -1,7 +1,6 @@
-import { TerraformLocal } from 'cdktf';
+import { TerraformLocal } from './cdk.ts';
 import { Construct } from 'constructs';
-import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
-import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
+import { DataAwsSsmParametersByPath, GlueCatalogDatabase, GlueCatalogTable, SsmParameter, type GlueCatalogTableConfig } from './aws.ts';
 import {
   elementColumnName,
   ELEMENT_VIEW_LEADING,
@@ -15,9 +14,7 @@ import {
 } from '../src/schema/element-views.ts';
 import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
 import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
-import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/checkpoint.ts';
-import { DataAwsSsmParametersByPath } from '@cdktf/provider-aws/lib/data-aws-ssm-parameters-by-path/index.js';
-import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
+import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/pointer.ts';
 import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
@@ -125,10 +122,8 @@ interface ViewDefinition {
   readonly columnsExpression?: string;
 }
 
-type GlueTableConfig = import('@cdktf/provider-aws/lib/glue-catalog-table/index.js').GlueCatalogTableConfig;
-
 /** The Glue table arguments every Athena view shares. */
-function viewTable(definition: ViewDefinition): Pick<GlueTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
+function viewTable(definition: ViewDefinition): Pick<GlueCatalogTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
   return {
     tableType: 'VIRTUAL_VIEW',
     viewOriginalText: definition.originalText,

@@ -1,4 +1,4 @@
-import { Fn } from 'cdktf';
+import { Fn } from './cdk.ts';
 import { isToken, orDefault, underscored } from './expressions.ts';
 import { type CanaryProps, DEFAULTS, type FlatteningPipelineProps, type KeyAttribute } from './props.ts';
 

@@ -142,7 +142,6 @@ locals {
 }
 
 data "aws_caller_identity" "current" {
-  count = min(var.backfill_enabled ? 1 : 0, coalesce(var.create_bucket_notification, var.create_bucket) ? 1 : 0)
 }
 
 data "aws_iam_policy_document" "assume_role" {
@@ -328,23 +327,27 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["glue:GetTable", "glue:UpdateTable"]
     effect  = "Allow"
     resources = [
-      join("", [element(split(":database/", aws_glue_catalog_database.lake.arn), 0), ":catalog"]),
-      aws_glue_catalog_database.lake.arn,
-      aws_glue_catalog_table.current_state.arn,
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:catalog",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:database/${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}/${var.glue_view_name}",
     ]
     sid = "MaintenanceMovesTheCurrentStateView"
   }
   statement {
-    actions   = ["ssm:PutParameter"]
-    effect    = "Allow"
-    resources = [aws_ssm_parameter.checkpoint_pointer.arn]
-    sid       = "MaintenanceMovesTheCheckpointPointer"
+    actions = ["ssm:PutParameter"]
+    effect  = "Allow"
+    resources = [
+      "arn:${data.aws_partition.current.partition}:ssm:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:parameter/ddb-flatten/${var.name}/checkpoint-pointer",
+    ]
+    sid = "MaintenanceMovesTheCheckpointPointer"
   }
   statement {
-    actions   = ["lambda:InvokeFunction"]
-    effect    = "Allow"
-    resources = [aws_lambda_alias.live.arn]
-    sid       = "MaintenanceDispatchesToItsOwnAlias"
+    actions = ["lambda:InvokeFunction"]
+    effect  = "Allow"
+    resources = [
+      "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:function:${var.name}-flatten:${var.alias_name}",
+    ]
+    sid = "MaintenanceDispatchesToItsOwnAlias"
   }
   statement {
     actions   = ["sqs:GetQueueAttributes"]
@@ -358,10 +361,12 @@ data "aws_iam_policy_document" "scheduler" {
   count = var.create_compaction_schedule ? 1 : 0
 
   statement {
-    actions   = ["lambda:InvokeFunction"]
-    effect    = "Allow"
-    resources = [aws_lambda_alias.live.arn]
-    sid       = "InvokeTheAliasOnly"
+    actions = ["lambda:InvokeFunction"]
+    effect  = "Allow"
+    resources = [
+      "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:function:${var.name}-flatten:${var.alias_name}",
+    ]
+    sid = "InvokeTheAliasOnly"
   }
 }
 
@@ -381,6 +386,9 @@ data "aws_iam_policy_document" "scheduler_assume_role" {
 }
 
 data "aws_partition" "current" {
+}
+
+data "aws_region" "current" {
 }
 
 data "aws_ssm_parameters_by_path" "checkpoint_pointer" {
@@ -856,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "YaRxI7ZN5Ja5ZriGct8CbH/iuGoJDoXg0DejBFzrKPY="
+  source_code_hash               = "y28lMztWB3UrHmINQBy1t0CFY34bkPYt+adoGzHpows="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 
@@ -921,7 +929,7 @@ resource "aws_lambda_permission" "s3_export_files" {
   function_name  = aws_lambda_function.flatten.function_name
   principal      = "s3.amazonaws.com"
   qualifier      = aws_lambda_alias.live.name
-  source_account = one(data.aws_caller_identity.current[*].account_id)
+  source_account = data.aws_caller_identity.current.account_id
   source_arn     = var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"
   statement_id   = "AllowLakeBucketExportNotifications"
 }

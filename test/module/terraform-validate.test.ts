@@ -2,7 +2,7 @@ import { cpSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
-import { App } from 'cdktf';
+import { App } from '../../modules/cdk.ts';
 import { describe, expect, it } from 'vitest';
 import { currentStateSql, elementSql, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
 import { prestoViewOriginalText, viewColumn } from '../../modules/presto-view.ts';

@@ -3,6 +3,9 @@
 mock_data "aws_partition" {
   defaults = { partition = "aws" }
 }
+mock_data "aws_region" {
+  defaults = { id = "eu-west-1", name = "eu-west-1" }
+}
 mock_data "aws_caller_identity" {
   defaults = { account_id = "123456789012" }
 }

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { GlueClient } from '@aws-sdk/client-glue';
+import { CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -9,12 +9,14 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
+import { currentStateSql, viewColumns } from '../../modules/glue-catalog.ts';
 import type { MaintenanceResult } from '../../src/actions/maintenance.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { S3Store, type StoredObject } from '../../src/lake/lake-store.ts';
 import { S3Sink } from '../../src/lake/sink.ts';
 import { pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
 import { closedBefore } from '../../src/maintenance/compaction.ts';
+import { decodePrestoView, prestoViewOriginalText, PRESTO_VIEW } from '../../src/sql/presto-view.ts';
 import { startFaultProxy } from '../../test/support/fault-proxy.ts';
 import type { Moto } from '../../test/support/moto.ts';
 import { ASYNC_RETRIES, AsyncLambda, type AsyncEvent, type AttemptOutcome } from './async-lambda.ts';
@@ -110,6 +112,8 @@ export interface CompactionOutcome {
     readonly lateLandingsWhileRunning: number;
     /** Events of this phase that ran out of attempts: their on-failure records wait in the queue for the redrive. */
     readonly onFailureMessages: number;
+    /** Wall time of this run and what it set off (part of the pipeline's). */
+    readonly seconds: number;
   };
   readonly final?: PhaseReport;
   /** Days compacted by either phase, distinct. */
@@ -117,9 +121,25 @@ export interface CompactionOutcome {
   /** Every day is one compacted set, no plan or marker is left, the checkpoint covers every closed day. */
   readonly complete: boolean;
   readonly leftovers: readonly string[];
-  readonly checkpoint: { checkpoint: string; bound: string; parts: number; objects: number; ssmMatches: boolean };
-  /** Asynchronous invocations: scheduled runs and the tasks they dispatched. */
-  readonly invocations: { runs: number; tasks: number; attempts: number; failedAttempts: number; killed: number; timeouts: number; errors: number; exhausted: number; onFailureRedriven: number };
+  /** The published checkpoint; whether Terraform's SSM parameter and the Glue view (its SQL) both name it. */
+  readonly checkpoint: { checkpoint: string; bound: string; parts: number; objects: number; ssmMatches: boolean; glueMatches: boolean };
+  /**
+   * Asynchronous invocations: scheduled runs and the tasks they dispatched; the attempts after an event's
+   * first (Lambda's retries, runs and tasks apart), and the events that ran out of attempts (to the DLQ).
+   */
+  readonly invocations: {
+    runs: number;
+    tasks: number;
+    attempts: number;
+    runRetries: number;
+    taskRetries: number;
+    failedAttempts: number;
+    killed: number;
+    timeouts: number;
+    errors: number;
+    exhausted: number;
+    onFailureRedriven: number;
+  };
   readonly faults: MaintenanceFaults;
   readonly seconds: number;
 }
@@ -146,6 +166,7 @@ export class Maintenance {
   private readonly direct: S3Store;
   private readonly sqs: SQSClient;
   private readonly ssm: SSMClient;
+  private readonly glue: GlueClient;
   private readonly faults: MaintenanceFaults = { requests: 0, slowdown: 0, reset: 0, kills: 0, killedAfter: [] };
   private readonly calls = { attempts: 0, failedAttempts: 0, killed: 0, timeouts: 0, errors: 0 };
   /** Attempts that timed out keep running until their next S3 request fails: awaited before the checks. */
@@ -165,6 +186,7 @@ export class Maintenance {
     this.direct = new S3Store(new S3Client(setup.moto.clientConfig), setup.bucket);
     this.sqs = new SQSClient(setup.moto.clientConfig);
     this.ssm = new SSMClient(setup.moto.clientConfig);
+    this.glue = new GlueClient(setup.moto.clientConfig);
     this.lambda = new AsyncLambda({
       functionArn: setup.functionArn,
       concurrency: CONCURRENCY,
@@ -175,8 +197,44 @@ export class Maintenance {
 
   static async start(setup: MaintenanceSetup): Promise<Maintenance> {
     const m = new Maintenance(setup);
+    await m.createView();
     await m.lambda.listen(() => m.clock);
     return m;
+  }
+
+  /** The view's SQL as the module renders it for a pointer (none: no checkpoint yet). */
+  private viewSql(pointer?: CheckpointPointer): string {
+    const { config } = this.setup;
+    return currentStateSql(this.m.glueDatabase!, config.dataPrefix, config.flatten.carry, pointer ? { pointer } : {});
+  }
+
+  /** The module's catalog in moto's Glue: the current-state view as Terraform creates it, pointing at no checkpoint. */
+  private async createView(): Promise<void> {
+    const { glueDatabase: database, glueView: view } = this.m;
+    if (!database || !view) return;
+    const carried = this.setup.config.flatten.carry;
+    await this.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+    await this.glue.send(
+      new CreateTableCommand({
+        DatabaseName: database,
+        TableInput: {
+          Name: view,
+          TableType: 'VIRTUAL_VIEW',
+          Parameters: { ...PRESTO_VIEW.parameters },
+          ViewOriginalText: prestoViewOriginalText(database, this.viewSql(), viewColumns(carried)),
+          ViewExpandedText: PRESTO_VIEW.expandedText,
+          StorageDescriptor: { Columns: viewColumns(carried).map((c) => ({ Name: c.name, Type: c.glue })), SerdeInfo: { Name: PRESTO_VIEW.serDeInfo.name, SerializationLibrary: PRESTO_VIEW.serDeInfo.serializationLibrary } },
+        },
+      }),
+    );
+  }
+
+  /** Whether the Glue view's SQL is the module's SQL for this pointer. */
+  private async viewFollows(pointer: CheckpointPointer): Promise<boolean> {
+    const { glueDatabase: database, glueView: view } = this.m;
+    if (!database || !view) return false;
+    const { Table } = await this.glue.send(new GetTableCommand({ DatabaseName: database, Name: view }));
+    return decodePrestoView(Table?.ViewOriginalText ?? '').originalSql === this.viewSql(pointer);
   }
 
   private get m(): PipelineConfig['maintenance'] {
@@ -190,10 +248,11 @@ export class Maintenance {
     const isRun = event.payload.action === 'compact';
     const last = attempt === ASYNC_RETRIES + 1;
     // The first scheduled run's first attempt always dies, and the first task dies in every attempt (its
-    // event goes to the DLQ), so each soak has both; after that, at the rates.
-    const firstTask = !isRun && event.id === this.firstTaskId;
-    const dies = (isRun && event.id === this.firstRunId && attempt === 1) || firstTask || rnd() < (last ? rates.crash : RETRIED_CRASH);
-    const killAfter = dies ? 1 + below(rnd, isRun ? RUN_CHANGES : TASK_CHANGES) : Number.POSITIVE_INFINITY;
+    // event goes to the DLQ), both right after their first change, so each soak has both; after that, at
+    // the rates, after any of their changes.
+    const forced = (isRun && event.id === this.firstRunId && attempt === 1) || (!isRun && event.id === this.firstTaskId);
+    const dies = forced || rnd() < (last ? rates.crash : RETRIED_CRASH);
+    const killAfter = forced ? 1 : dies ? 1 + below(rnd, isRun ? RUN_CHANGES : TASK_CHANGES) : Number.POSITIVE_INFINITY;
     let changes = 0;
     let dead = false;
     const decide = (req: IncomingMessage): 'pass' | 'slowdown' | 'reset' => {
@@ -232,7 +291,7 @@ export class Maintenance {
       streams: setup.streams,
       sqs: this.sqs,
       s3,
-      glue: new GlueClient(setup.moto.clientConfig),
+      glue: this.glue,
       // The function's own LambdaClient: the dispatcher's Invoke comes to the async model over HTTP.
       lambda: new LambdaClient({ ...setup.moto.clientConfig, endpoint: this.lambda.endpoint }),
       ssm: this.ssm,
@@ -349,14 +408,16 @@ export class Maintenance {
     const before = await this.days();
     const run = await this.scheduledRun(now, 'mid');
     const after = await this.days();
+    const seconds = (performance.now() - started) / 1000;
     this.mid = {
       ...Maintenance.phase(before, after, (d) => d < firstOpen, [run]),
       recordsStillToStream,
       streamObjectsWhileRunning: progress.objectsWritten() - objects,
       lateLandingsWhileRunning: progress.landedLate() - late,
       onFailureMessages: this.lambda.outcomes.filter((o) => !o.ok).length,
+      seconds,
     };
-    this.seconds += (performance.now() - started) / 1000;
+    this.seconds += seconds;
   }
 
   /** Whether the lake is done: no plan or marker left, every closed day one compacted set, the checkpoint at `firstOpen`. */
@@ -424,6 +485,8 @@ export class Maintenance {
     const checkpointObjects = pointer.checkpoint === 'none' ? [] : await this.direct.list(`${this.m.statePrefix}/checkpoints/checkpoint=${pointer.checkpoint}/`);
     const leftovers = this.finalFirstOpen ? await this.leftovers(this.finalFirstOpen) : ['the final runs did not happen'];
     const outcomes = this.lambda.outcomes;
+    const tasks = outcomes.filter((o) => o.event.payload.action === 'maintenance-task');
+    const retries = (events: typeof outcomes): number => events.reduce((n, o) => n + o.attempts - 1, 0);
     const m = this.m;
     return {
       ran: this.scheduledRuns > 0,
@@ -441,10 +504,12 @@ export class Maintenance {
       daysCompacted: new Set([...(this.mid?.daysCompacted ?? []), ...(this.final?.daysCompacted ?? [])]).size,
       complete: leftovers.length === 0,
       leftovers: leftovers.slice(0, 10),
-      checkpoint: { ...pointer, objects: checkpointObjects.length, ssmMatches: ssmValue === pointerText(pointer).trim() },
+      checkpoint: { ...pointer, objects: checkpointObjects.length, ssmMatches: ssmValue === pointerText(pointer).trim(), glueMatches: await this.viewFollows(pointer) },
       invocations: {
         runs: this.scheduledRuns,
-        tasks: outcomes.filter((o) => o.event.payload.action === 'maintenance-task').length,
+        tasks: tasks.length,
+        runRetries: retries(outcomes.filter((o) => o.event.payload.action !== 'maintenance-task')),
+        taskRetries: retries(tasks),
         ...this.calls,
         exhausted: outcomes.filter((o) => !o.ok).length,
         onFailureRedriven: this.onFailureRedriven,

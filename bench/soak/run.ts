@@ -165,6 +165,8 @@ function pipelineConfig(queueUrl: string, records: number): PipelineConfig {
     STREAM_ARN,
     DLQ_URL: queueUrl,
     CHECKPOINT_PARAMETER,
+    GLUE_DATABASE: 'orders',
+    GLUE_VIEW: 'current_state',
     COMPACTION_MAX_TASK_BYTES: String(Math.max(2 ** 20, records * SETTINGS.maxTaskBytesPerRecord)),
   });
 }
@@ -446,6 +448,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         lake.rawDuplicateRows === 0 &&
         compaction.complete &&
         compaction.checkpoint.ssmMatches &&
+        compaction.checkpoint.glueMatches &&
         lake.pointer.checkpoint === compaction.checkpoint.checkpoint &&
         quarantine.poisonMissing === 0 &&
         quarantine.validQuarantined === 0 &&

@@ -10,7 +10,9 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
  *
  * - Invoke answers 202 at once; the event runs later, in its own
  *   invocation, concurrently with others (up to a concurrency limit, as
- *   reserved concurrency or the account's limit would queue them);
+ *   reserved concurrency or the account's limit would queue them), and in
+ *   no particular order: a free slot goes to any waiting event or retry
+ *   (`pick`), not to the first accepted;
  * - a function error or a timeout is retried twice (Lambda waits about 1
  *   and 2 minutes: the clock the attempt sees moves on by that much), each
  *   attempt in a fresh execution environment, since a crash or timeout
@@ -63,6 +65,8 @@ export interface AsyncLambdaOptions {
   readonly run: RunAttempt;
   /** After the last attempt failed: the on-failure destination (the DLQ). */
   readonly onFailure: (record: Record<string, unknown>) => Promise<void>;
+  /** Which of the `waiting` attempts gets a free slot (0 to waiting - 1); default the first. */
+  readonly pick?: (waiting: number) => number;
 }
 
 export class AsyncLambda {
@@ -101,9 +105,12 @@ export class AsyncLambda {
   }
 
   private release(): void {
-    const next = this.waiting.shift();
-    if (next) next();
-    else this.running--;
+    if (this.waiting.length === 0) {
+      this.running--;
+      return;
+    }
+    const [next] = this.waiting.splice(this.options.pick?.(this.waiting.length) ?? 0, 1);
+    next!();
   }
 
   private async process(event: AsyncEvent): Promise<void> {

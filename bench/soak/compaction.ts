@@ -192,6 +192,9 @@ export class Maintenance {
       concurrency: CONCURRENCY,
       run: (event, attempt, clock) => this.attempt(event, attempt, clock),
       onFailure: async (record) => void (await this.sqs.send(new SendMessageCommand({ QueueUrl: setup.queueUrl, MessageBody: JSON.stringify(record) }))),
+      // Lambda runs queued asynchronous events in no set order: the tasks of a split day or checkpoint, and
+      // retries, start in a seeded shuffle.
+      pick: ((rnd) => (waiting: number) => below(rnd, waiting))(random(setup.seed, 0x0a5c)),
     });
   }
 

@@ -11,6 +11,9 @@ export function soakTable(r: SoakReport): string {
   const m = r.mapping;
   const l = r.lake;
   const q = r.quarantine;
+  const c = r.compaction;
+  const i = c.invocations;
+  const yes = (b: boolean): string => (b ? 'yes' : 'NO');
   const rows: [string, string][] = [
     ['records / items / shards', `${count(r.options.records)} / ${count(r.options.keys)} / ${r.options.shards} (seed ${r.options.seed})`],
     [
@@ -34,14 +37,31 @@ export function soakTable(r: SoakReport): string {
     ],
     ['sent to the on-failure queue', `${count(m.queueMessages)} batches, ${count(m.sentToQueue)} records`],
     ['redriven', `${count(r.redrive.deleted)} messages, ${count(r.redrive.records)} records (${r.redrive.rounds} rounds, ${count(r.redrive.keptThenRetried)} kept then retried, ${r.redrive.failedInvocations} invocations failed, ${r.redrive.leftInQueue} left)`],
-    ['rows written', `${count(r.handler.rowsWritten)} by the handler into ${count(l.objects)} objects; raw lake ${count(l.rawRows)} rows, ${count(l.rawDistinctRows)} distinct`],
+    [
+      'maintenance runs',
+      `${i.runs} scheduled {"action":"compact"} runs (${c.mid ? `1 mid-workload with ${count(c.mid.recordsStillToStream)} records still to stream, ` : ''}${c.final?.runs.length ?? 0} after the redrive); ${count(i.tasks)} maintenance-task invocations dispatched; ${count(i.attempts)} attempts, ${count(i.runRetries)} run retries, ${count(i.taskRetries)} task retries (${count(i.killed)} killed after a change, ${count(i.timeouts)} timed out, ${count(i.errors)} S3 errors), ${i.exhausted} out of attempts (to the queue, redriven)`,
+    ],
+    ['maintenance S3 faults', `${count(c.faults.requests)} requests: ${count(c.faults.slowdown)} SlowDown, ${count(c.faults.reset)} resets, ${count(c.faults.kills)} deaths right after a change`],
+    [
+      'compaction objects before / after',
+      `${c.final ? `${count(c.final.objectsBefore)} / ${count(c.final.objectsAfter)} (${mb(c.final.bytesBefore)} / ${mb(c.final.bytesAfter)})` : 'not run'}${c.mid ? `; mid-workload run, on the days closed by then: ${count(c.mid.objectsBefore)} / ${count(c.mid.objectsAfter)}, ${c.mid.daysCompacted.length} compacted, ${count(c.mid.streamObjectsWhileRunning)} stream objects written meanwhile` : ''}; ${c.daysCompacted} days compacted, ${c.complete ? 'nothing left to do' : `NOT done: ${c.leftovers.join('; ')}`}`,
+    ],
+    [
+      'checkpoint written (pointer)',
+      `${c.checkpoint.checkpoint} (bound ${c.checkpoint.bound}, ${c.checkpoint.parts} parts); SSM parameter follows ${yes(c.checkpoint.ssmMatches)}, Glue view follows ${yes(c.checkpoint.glueMatches)}, DuckDB view read ${l.pointer.checkpoint === c.checkpoint.checkpoint ? 'it' : `${l.pointer.checkpoint} (NOT it)`}`,
+    ],
+    [
+      'rows written',
+      `${count(r.handler.rowsWritten)} by the handler into ${count(r.handler.objectsWritten)} objects; compacted lake ${count(l.objects)} objects, ${count(l.rawRows)} rows, ${count(l.rawDistinctRows)} distinct`,
+    ],
     ['raw lake vs every valid version', `${count(l.expectedVersions)} versions, ${count(l.expectedRawRows)} rows expected; ${count(l.rawLostRows)} rows (${count(l.rawLostVersions)} versions) missing, ${count(l.phantomRows)} rows from nowhere`],
     ['current view rows expected / found', `${count(l.expectedCurrentRows)} / ${count(l.currentRows)}`],
     ['lost', count(l.lost)],
     ['doubled', count(l.doubled)],
+    ['same view over the raw table without the checkpoint: lost / doubled', `${count(l.recomputed.lost)} / ${count(l.recomputed.doubled)}`],
     ['quarantined expected / found', `${count(q.expected)} / ${count(q.found)} (${count(q.objects)} objects)`],
     ['poison not quarantined / valid records quarantined / quarantined twice', `${count(q.poisonMissing)} / ${count(q.validQuarantined)} / ${count(q.quarantinedTwice)}`],
-    ['wall time', `${s(r.seconds.total)} (pipeline ${s(r.seconds.pipeline)}, redrive ${s(r.seconds.redrive)}, checks ${s(r.seconds.verify)})`],
+    ['wall time', `${s(r.seconds.total)} (pipeline ${s(r.seconds.pipeline)}, redrive ${s(r.seconds.redrive)}, maintenance ${s(c.seconds)} of which ${s(c.mid?.seconds ?? 0)} during the pipeline, checks ${s(r.seconds.verify)})`],
     [
       'peak RSS',
       `${mb(r.memory.peakRssBytes)} with the DuckDB checks, ${mb(r.memory.pipelinePeakRssBytes)} before them${r.memory.motoPeakRssBytes ? `; moto ${mb(r.memory.motoPeakRssBytes)}` : ''}`,

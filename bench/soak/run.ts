@@ -18,7 +18,7 @@ import { drainShards, type MappingOptions, type MappingStats, type Shard } from 
 import { startFaultProxy, type FaultProxy } from '../../test/support/fault-proxy.ts';
 import { downloadPrefix, listKeys } from '../../test/support/lake.ts';
 import { startMoto, type Moto } from '../../test/support/moto.ts';
-import { runCompaction } from './compaction.ts';
+import { Maintenance, type CompactionOutcome } from './compaction.ts';
 import { ExpectedRows } from './expected.ts';
 import { emptyCounts, emptyInterleavings, redriveFaults, ShardFaults, type FaultCounts, type FaultRates, type Interleavings } from './faults.ts';
 import { CARRY, EXPLODE } from './items.ts';
@@ -26,14 +26,17 @@ import { redriveAll, watchReceipts, type RedriveTotals } from './redrive.ts';
 import { startStreamServer } from './stream-server.ts';
 import { Truth } from './truth.ts';
 import { checkLake, checkQuarantine, type LakeFindings, type QuarantineFindings } from './verify.ts';
-import { shardIdOf, ShardWorkload, STREAM_ARN, type WorkloadOptions } from './workload.ts';
+import { shardIdOf, ShardWorkload, START, STREAM_ARN, type WorkloadOptions } from './workload.ts';
 
 /**
  * The soak run: a deterministic workload through the real handler (the
  * router the Lambda bundle exports) on moto's S3 behind fault proxies, one
  * event source mapping per shard, all shards at once; then redrive of the
- * on-failure queue through the function's redrive action; then the
- * compaction hook; then the checks in DuckDB. Nothing here asserts a time.
+ * on-failure queue through the function's redrive action; then the lake's
+ * maintenance through the function's compact action (compaction.ts: once in
+ * the middle of the workload, racing the stream, and daily after the
+ * redrive until the lake is done); then the checks in DuckDB on the
+ * compacted lake. Nothing here asserts a time.
  */
 
 export interface SoakOptions {
@@ -67,6 +70,18 @@ export const SETTINGS = {
   hangMs: 6_500,
   days: 3.5,
   bigRate: 0.0002,
+  /**
+   * The maintenance run in the middle of the workload has this clock (the workload's time, days after
+   * its start at 18:00): 2 days in, the days before the one 7 hours earlier (record age 6 h plus the
+   * 1 h margin) are closed, two of the five, while 1.5 days of records are still to stream.
+   */
+  midRunAfterDays: 2,
+  /**
+   * COMPACTION_MAX_TASK_BYTES per record of the workload: about a third of a full day of the soak's lake
+   * (some 240 bytes of Parquet per record over 3.5 days), so every full day, and the checkpoint, is split
+   * across invocations, as a day past the default 256 MiB is; 1 MiB is the setting's floor.
+   */
+  maxTaskBytesPerRecord: 24,
 } as const;
 
 const BUCKET = 'soak-lake';
@@ -93,7 +108,7 @@ export interface SoakReport {
   readonly mapping: { batches: number; closedBySize: number; closedByPayload: number; closedByWindow: number; invocations: number; retries: number; partialFailures: number; errors: number; timeouts: number; functionTimeouts: number; bisections: number; acknowledged: number; sentToQueue: number; queueMessages: number };
   readonly handler: { rowsWritten: number; objectsWritten: number; bytesWritten: number; recordsQuarantined: number; batchFailures: number };
   readonly redrive: Omit<RedriveTotals, 'problems'> & { problems: string[]; streamRecordsServed: number };
-  readonly compaction: { ran: boolean };
+  readonly compaction: CompactionOutcome;
   readonly lake: LakeFindings & { objects: number };
   readonly quarantine: QuarantineFindings;
   /** Valid records the engine rejected when computing the expected rows (always 0 unless the workload is wrong). */
@@ -136,7 +151,9 @@ function lambdaContext(timeoutMs: number): Context {
   } as unknown as Context;
 }
 
-function pipelineConfig(queueUrl: string): PipelineConfig {
+const CHECKPOINT_PARAMETER = '/ddb-flatten/orders/checkpoint';
+
+function pipelineConfig(queueUrl: string, records: number): PipelineConfig {
   return loadPipelineConfig({
     LAKE_BUCKET: BUCKET,
     LAKE_PREFIX: 'flattened',
@@ -147,6 +164,10 @@ function pipelineConfig(queueUrl: string): PipelineConfig {
     CARRY_ATTRIBUTES: CARRY,
     STREAM_ARN,
     DLQ_URL: queueUrl,
+    CHECKPOINT_PARAMETER,
+    GLUE_DATABASE: 'orders',
+    GLUE_VIEW: 'current_state',
+    COMPACTION_MAX_TASK_BYTES: String(Math.max(2 ** 20, records * SETTINGS.maxTaskBytesPerRecord)),
   });
 }
 
@@ -189,17 +210,35 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const proxies: FaultProxy[] = [];
   let moto: Moto | undefined;
   let stream: Awaited<ReturnType<typeof startStreamServer>> | undefined;
+  let stopMaintenance: (() => Promise<void>) | undefined;
   try {
     moto = await startMoto();
     const s3 = new S3Client(moto.clientConfig);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const sqs = new SQSClient(moto.clientConfig);
     const queueUrl = (await sqs.send(new CreateQueueCommand({ QueueName: QUEUE }))).QueueUrl!.replace('localhost', '127.0.0.1');
-    const config = pipelineConfig(queueUrl);
+    const config = pipelineConfig(queueUrl, options.records);
     const logger = new Logger({ serviceName: 'ddb-flatten-soak', logLevel: 'SILENT' });
     const unused = async (): Promise<never> => {
       throw new Error('a stream batch uses no action clients');
     };
+    stream = await startStreamServer(workload);
+    const streams = new DynamoDBStreamsClient({ ...moto.clientConfig, endpoint: stream.endpoint });
+    const maintenance = await Maintenance.start({
+      moto,
+      bucket: BUCKET,
+      config,
+      queueUrl,
+      rates: options.rates,
+      seed: options.seed,
+      functionArn: FUNCTION_ARN,
+      timeoutMs: SETTINGS.redriveTimeoutMs,
+      streams,
+      logger,
+      context: lambdaContext,
+      log,
+    });
+    stopMaintenance = () => maintenance.close();
 
     // ---- the pipeline: every shard at once
     const truth = new Truth(workload);
@@ -210,6 +249,18 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     let produced = 0;
     let nextReport = 0;
     let functionTimeouts = 0;
+    // The mid-workload maintenance run starts once every shard has delivered every record before its clock
+    // (a shard's records before the one it yields last are all acknowledged or in the queue: the mapping
+    // pulls the next record only after the batch before it is done), so the days it closes are closed.
+    const midSeconds = START + SETTINGS.midRunAfterDays * 86_400;
+    const settled: number[] = new Array<number>(options.shards).fill(Number.NEGATIVE_INFINITY);
+    let lastEventSeconds = 0;
+    let midRun: Promise<void> | undefined;
+    const landedLate = (): number => proxies.reduce((n, p) => n + p.landedLate, 0);
+    const maybeStartMidRun = (): void => {
+      if (midRun || Math.min(...settled) < midSeconds) return;
+      midRun = maintenance.midRun(midSeconds * 1000, { produced: () => produced, total: options.records, objectsWritten: () => handlerTotals.objectsWritten, landedLate });
+    };
     const shards: Shard[] = [];
     for (let s = 0; s < options.shards; s++) {
       const shard = new ShardWorkload(workload, s);
@@ -244,7 +295,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       const records = async function* (): AsyncGenerator<DynamoDBRecord> {
         for (;;) {
           const planned = shard.plan();
-          if (!planned) return;
+          if (!planned) {
+            settled[s] = Number.POSITIVE_INFINITY;
+            maybeStartMidRun();
+            return;
+          }
+          if (planned.time > lastEventSeconds) lastEventSeconds = planned.time;
           truth.observe(s, planned);
           const record = shard.build(planned);
           if (!planned.poison) await expected.add(record);
@@ -253,6 +309,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
             nextReport += Math.max(10_000, Math.ceil(options.records / 20));
           }
           yield record;
+          // Asked for the next record: every record of this shard before `planned` has been delivered.
+          settled[s] = planned.time;
+          maybeStartMidRun();
         }
       };
       shards.push({ shardId: shardIdOf(s), records: records(), invoke });
@@ -271,6 +330,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     // Timed-out invocations still running: their late writes land before anything is read.
     await Promise.allSettled(stats.flatMap((s) => [...s.abandoned]));
     await expected.flush();
+    // The mid-workload run and the tasks it dispatched finish (they raced the stream until it ended).
+    await midRun;
+    await maintenance.quiesce();
     const pipelineSeconds = (performance.now() - started) / 1000;
     const total = (pick: (s: MappingStats) => number): number => stats.reduce((n, s) => n + pick(s), 0);
     const queueMessages = total((s) => s.dlq.length);
@@ -282,11 +344,9 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const redriveProxy = await startFaultProxy(moto.endpoint);
     proxies.push(redriveProxy);
     redriveProxy.decide = redriveFaults(options.seed, options.rates, redriveCounts);
-    stream = await startStreamServer(workload);
     const redriveS3 = new S3Client({ ...moto.clientConfig, endpoint: redriveProxy.endpoint });
     const redriveSqs = new SQSClient(moto.clientConfig);
     const receipts = watchReceipts(redriveSqs);
-    const streams = new DynamoDBStreamsClient({ ...moto.clientConfig, endpoint: stream.endpoint });
     const actionClients = {
       ddb: new DynamoDBClient(moto.clientConfig),
       streams,
@@ -306,22 +366,35 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const redriveSeconds = (performance.now() - redriveStarted) / 1000;
     log(`redrive done in ${redriveSeconds.toFixed(0)} s: ${redrive.deleted} messages, ${redrive.records} records, in ${redrive.rounds} rounds`);
 
-    // ---- the compaction/checkpoint run (issue 13) goes here, before the checks
-    const compaction = await runCompaction({ bucket: BUCKET, prefix: config.dataPrefix });
+    // ---- the maintenance, daily with every day closed, until the lake is done; S3 failing at the rates
+    // A run or task out of attempts leaves its on-failure record in the queue: the redrive deletes it, as
+    // an operator answering the queue's alarm would, and the next run resumes the work.
+    const redriveMaintenanceFailures = async (): Promise<number> => {
+      const sqsForRedrive = new SQSClient(moto!.clientConfig);
+      const seen = watchReceipts(sqsForRedrive);
+      const clients = { ...actionClients, sqs: sqsForRedrive };
+      const fn = createHandler({ config, sink: new S3Sink(redriveS3, BUCKET), s3: redriveS3, clients: async () => clients, logger, writeMetrics: () => {} });
+      const totals = await redriveAll(async (maxMessages) => (await fn({ action: 'redrive', maxMessages }, lambdaContext(SETTINGS.redriveTimeoutMs))) as RedriveResult, sqsForRedrive, queueUrl, seen);
+      return totals.deleted;
+    };
+    await maintenance.finalRuns(lastEventSeconds, redriveMaintenanceFailures);
+    const compaction = await maintenance.report();
+    log(`maintenance done in ${compaction.seconds.toFixed(0)} s: ${compaction.invocations.runs} runs, ${compaction.invocations.attempts} attempts, ${compaction.daysCompacted} days compacted, ${compaction.complete ? 'complete' : `NOT complete: ${compaction.leftovers.join('; ')}`}`);
 
     // ---- the checks
     const pipelinePeakRssBytes = peakRss();
     const verifyStarted = performance.now();
     const objects = await downloadPrefix(s3, BUCKET, `${config.dataPrefix}/`, lakeRoot, 8);
+    // The checkpoints and their pointer: what the current-state view reads besides the days after its bound.
+    await downloadPrefix(s3, BUCKET, `${config.maintenance.statePrefix}/checkpoints/`, lakeRoot, 8);
     const quarantineKeys = await listKeys(s3, BUCKET, `${config.quarantinePrefix}/`);
     const latestCsv = join(work, 'latest.csv');
     await truth.writeLatestCsv(latestCsv);
     log(`checking ${objects.length} objects in DuckDB`);
-    const lake = await checkLake(lakeRoot, expectedRoot, latestCsv, config.dataPrefix, config.flatten.carry, log);
+    const lake = await checkLake(lakeRoot, expectedRoot, latestCsv, { prefix: config.dataPrefix, statePrefix: config.maintenance.statePrefix, carried: config.flatten.carry }, log);
     const quarantine = checkQuarantine(quarantineKeys, truth.poison);
     const verifySeconds = (performance.now() - verifyStarted) / 1000;
 
-    const landedLate = proxies.reduce((n, p) => n + p.landedLate, 0);
     const { problems, ...redriveTotals } = redrive;
     const report: SoakReport = {
       options: { records: options.records, keys: options.keys, shards: options.shards, seed: options.seed, batchSize: options.batchSize, rates: options.rates },
@@ -338,7 +411,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
         expectedRows: expected.rows,
         expectedVersions: expected.versions,
       },
-      faults: { ...counts, poison: truth.poison.size, landedLate, redriveSlowdown: redriveCounts.slowdown, redriveReset: redriveCounts.reset },
+      faults: { ...counts, poison: truth.poison.size, landedLate: landedLate(), redriveSlowdown: redriveCounts.slowdown, redriveReset: redriveCounts.reset },
       interleavings,
       mapping: {
         batches: total((s) => s.batches),
@@ -367,8 +440,16 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       ok:
         lake.lost === 0 &&
         lake.doubled === 0 &&
+        lake.recomputed.lost === 0 &&
+        lake.recomputed.doubled === 0 &&
         lake.rawLostRows === 0 &&
         lake.phantomRows === 0 &&
+        // Every day compacted: what at-least-once delivery wrote twice is folded in the table too.
+        lake.rawDuplicateRows === 0 &&
+        compaction.complete &&
+        compaction.checkpoint.ssmMatches &&
+        compaction.checkpoint.glueMatches &&
+        lake.pointer.checkpoint === compaction.checkpoint.checkpoint &&
         quarantine.poisonMissing === 0 &&
         quarantine.validQuarantined === 0 &&
         quarantine.quarantinedTwice === 0 &&
@@ -378,6 +459,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     };
     return report;
   } finally {
+    await stopMaintenance?.();
     await stream?.close();
     for (const p of proxies) {
       p.releaseHung();

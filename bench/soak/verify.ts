@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { rowColumnNames } from '../../src/schema/row-schema.ts';
+import { NO_BOUND, NO_CHECKPOINT } from '../../src/maintenance/checkpoint.ts';
 import { DuckDbLake } from '../../src/sql/duckdb-lake.ts';
-import { quoteIdent } from '../../src/sql/views.ts';
+import { quoteIdent, viewSql, type ViewPointer } from '../../src/sql/views.ts';
 import { EXPECTED_PREFIX } from './expected.ts';
 
 /**
@@ -10,10 +11,17 @@ import { EXPECTED_PREFIX } from './expected.ts';
  *
  * - current view: its rows against the expected rows of each item's latest
  *   valid version (the model's truth, joined in SQL, not the view's logic),
- *   as multisets: expected rows missing are lost, rows beyond them doubled;
+ *   as multisets: expected rows missing are lost, rows beyond them doubled.
+ *   Twice: the view as users read it (the checkpoint its pointer names plus
+ *   the days from its bound), and the same SQL over the whole raw table (no
+ *   checkpoint), so a checkpoint that dropped or kept a version wrongly and
+ *   a compaction that lost history are told apart;
  * - raw lake: the expected rows of every valid record (each acknowledged
- *   version, or redriven) must all be there; rows no valid record gives are
- *   phantoms; rows stored more than once are what the view folds.
+ *   version, or redriven) must all be there, compacted or not (compaction
+ *   must not lose history either); rows no valid record gives are phantoms;
+ *   rows stored more than once are what at-least-once delivery wrote twice,
+ *   which the view folds and compaction folds in the table (none are left
+ *   once every day is compacted).
  *
  * Rows are compared by DuckDB's 64-bit hash of all their columns, counted
  * per hash: a few bytes per row instead of whole rows, so the aggregates
@@ -34,6 +42,10 @@ export interface LakeFindings {
   readonly doubled: number;
   /** Items whose current rows differ from the expected ones. */
   readonly itemsWrong: number;
+  /** The checkpoint the view read, and the first day it does not cover. */
+  readonly pointer: ViewPointer;
+  /** The same view over the whole raw table (no checkpoint): its rows, lost and doubled. */
+  readonly recomputed: { readonly currentRows: number; readonly lost: number; readonly doubled: number };
   readonly expectedRawRows: number;
   readonly expectedVersions: number;
   /** Expected rows of valid records missing from the raw lake, and the versions they belong to. */
@@ -43,6 +55,8 @@ export interface LakeFindings {
   readonly phantomRows: number;
   readonly rawRows: number;
   readonly rawDistinctRows: number;
+  /** Rows stored more than once in the raw table (rawRows - rawDistinctRows). */
+  readonly rawDuplicateRows: number;
   readonly partitions: number;
 }
 
@@ -52,17 +66,19 @@ export async function checkLake(
   lakeRoot: string,
   expectedRoot: string,
   latestCsv: string,
-  prefix: string,
-  carried: readonly string[],
+  layout: { readonly prefix: string; readonly statePrefix: string; readonly carried: readonly string[] },
   log: (line: string) => void = () => {},
 ): Promise<LakeFindings> {
-  const lake = await DuckDbLake.open({ root: lakeRoot, prefix, carried });
+  const { carried } = layout;
+  const lake = await DuckDbLake.open({ root: lakeRoot, prefix: layout.prefix, statePrefix: layout.statePrefix, carried });
   try {
     const names = rowColumnNames(carried).map(quoteIdent);
     const columns = names.join(', ');
     const rowHash = (alias = ''): string => `hash(${names.map((c) => `${alias}${c}`).join(', ')})`;
     const glob = sqlString(join(expectedRoot, EXPECTED_PREFIX, 'dt=*', '*.parquet'));
     const { table, currentView } = lake.names;
+    // The repository's view SQL pointed at no checkpoint: every day of the raw table.
+    await lake.query(`CREATE VIEW current_recomputed AS ${viewSql('current_state', { ...lake.names, checkpoints: lake.names.checkpoints! }, { checkpoint: NO_CHECKPOINT, bound: NO_BOUND })}`);
     const run = async (what: string, sql: string): Promise<void> => {
       const t = performance.now();
       await lake.query(sql);
@@ -79,12 +95,17 @@ export async function checkLake(
     );
     // Row hashes with their multiplicity: what each side holds, as a multiset.
     await run('hash the current view', `CREATE TEMP TABLE current_h AS SELECT ${rowHash()} AS h, count(*) AS n FROM ${currentView} GROUP BY h`);
+    await run('hash the view over the whole raw table', `CREATE TEMP TABLE recomputed_h AS SELECT ${rowHash()} AS h, count(*) AS n FROM current_recomputed GROUP BY h`);
     await run('hash the expected current rows', `CREATE TEMP TABLE expected_current_h AS SELECT ${rowHash()} AS h, count(*) AS n FROM expected_current GROUP BY h`);
     await run('hash the raw lake', `CREATE TEMP TABLE raw_h AS SELECT ${rowHash()} AS h, count(*) AS n FROM ${table} GROUP BY h`);
     await run('hash the expected rows', `CREATE TEMP TABLE expected_h AS SELECT ${rowHash()} AS h, count(*) AS n FROM expected GROUP BY h`);
     await run(
       'compare the current view',
       `CREATE TEMP TABLE current_diff AS SELECT h, coalesce(e.n, 0) - coalesce(c.n, 0) AS missing FROM expected_current_h AS e FULL OUTER JOIN current_h AS c USING (h) WHERE coalesce(e.n, 0) <> coalesce(c.n, 0)`,
+    );
+    await run(
+      'compare the view over the raw table',
+      `CREATE TEMP TABLE recomputed_diff AS SELECT h, coalesce(e.n, 0) - coalesce(c.n, 0) AS missing FROM expected_current_h AS e FULL OUTER JOIN recomputed_h AS c USING (h) WHERE coalesce(e.n, 0) <> coalesce(c.n, 0)`,
     );
     await run('compare the raw lake', `CREATE TEMP TABLE raw_lost_h AS SELECT h FROM expected_h ANTI JOIN raw_h USING (h)`);
     const lost = await one('SELECT coalesce(sum(missing), 0) FROM current_diff WHERE missing > 0');
@@ -97,6 +118,13 @@ export async function checkLake(
         : await one(
             `SELECT count(*) FROM (SELECT pk, sk FROM expected_current WHERE ${rowHash()} IN (SELECT h FROM current_diff) UNION SELECT pk, sk FROM ${currentView} WHERE ${rowHash()} IN (SELECT h FROM current_diff))`,
           );
+    const recomputed = {
+      currentRows: await one('SELECT coalesce(sum(n), 0) FROM recomputed_h'),
+      lost: await one('SELECT coalesce(sum(missing), 0) FROM recomputed_diff WHERE missing > 0'),
+      doubled: await one('SELECT coalesce(sum(-missing), 0) FROM recomputed_diff WHERE missing < 0'),
+    };
+    const rawRows = await one('SELECT coalesce(sum(n), 0) FROM raw_h');
+    const rawDistinctRows = await one('SELECT count(*) FROM raw_h');
     const rawLostVersions = rawLostRows === 0 ? 0 : await one(`SELECT count(*) FROM (SELECT DISTINCT pk, sk, sequence FROM expected WHERE ${rowHash()} IN (SELECT h FROM raw_lost_h))`);
     return {
       expectedCurrentRows: await one('SELECT coalesce(sum(n), 0) FROM expected_current_h'),
@@ -104,13 +132,16 @@ export async function checkLake(
       lost,
       doubled,
       itemsWrong,
+      pointer: { checkpoint: lake.pointer.checkpoint, bound: lake.pointer.bound },
+      recomputed,
       expectedRawRows: await one('SELECT coalesce(sum(n), 0) FROM expected_h'),
       expectedVersions: await one('SELECT count(*) FROM (SELECT DISTINCT pk, sk, sequence FROM expected)'),
       rawLostRows,
       rawLostVersions,
       phantomRows: await one('SELECT coalesce(sum(n), 0) FROM raw_h ANTI JOIN expected_h USING (h)'),
-      rawRows: await one('SELECT coalesce(sum(n), 0) FROM raw_h'),
-      rawDistinctRows: await one('SELECT count(*) FROM raw_h'),
+      rawRows,
+      rawDistinctRows,
+      rawDuplicateRows: rawRows - rawDistinctRows,
       partitions: await one(`SELECT count(DISTINCT dt) FROM ${table}`),
     };
   } finally {

@@ -30,12 +30,30 @@ const COMPRESSORS = {
   GZIP: (input: Uint8Array) => new Uint8Array(zlib.gunzipSync(input)),
 };
 
+/**
+ * A ranged read of a lake object failed (S3 out of retries, the disk): says
+ * nothing about the object's contents, unlike "not a readable Parquet file".
+ * The store's error is the cause.
+ */
+export class LakeReadError extends Error {
+  constructor(location: string, start: number, end: number, cause: unknown) {
+    const e = cause as Error;
+    super(`${location}: reading bytes ${start}-${end} failed: ${e?.name && e.name !== 'Error' ? `${e.name}: ` : ''}${e?.message ?? String(cause)}`, { cause });
+    this.name = 'LakeReadError';
+  }
+}
+
 /** A store object as hyparquet's AsyncBuffer (ranged reads). */
 export function storeBuffer(store: LakeStore, key: string, size: number): AsyncBuffer {
   return {
     byteLength: size,
     async slice(start: number, end?: number): Promise<ArrayBuffer> {
-      const bytes = await store.readRange(key, start, end ?? size);
+      let bytes: Uint8Array;
+      try {
+        bytes = await store.readRange(key, start, end ?? size);
+      } catch (error) {
+        throw new LakeReadError(store.describe(key), start, end ?? size, error);
+      }
       return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
     },
   };
@@ -57,6 +75,9 @@ export async function openParquet(store: LakeStore, key: string, size: number): 
   try {
     metadata = await parquetMetadataAsync(file);
   } catch (error) {
+    // A read that failed is retried by whoever runs this (the next attempt, the next run); only bytes
+    // that do not decode make a bad file.
+    if (error instanceof LakeReadError) throw error;
     throw new Error(`${store.describe(key)}: not a readable Parquet file (${(error as Error).message})`);
   }
   const columns = metadata.schema.slice(1).map((s) => s.name);

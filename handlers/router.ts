@@ -11,6 +11,8 @@ import { defaultLogger, streamBatchHandler, type StreamHandlerDeps } from './str
 export interface HandlerDeps extends StreamHandlerDeps {
   readonly s3: S3Client;
   readonly clients: () => Promise<ActionClients>;
+  /** The clock of the actions (the maintenance run decides which days are closed by it). */
+  readonly now?: () => number;
 }
 
 type Records = { Records?: { eventSource?: string }[] };
@@ -34,7 +36,7 @@ export function createHandler(deps: HandlerDeps) {
       return stream(event as DynamoDBStreamEvent, context);
     }
     if (recordsFrom(event, 'aws:s3')) return flattenExportNotifications(event as S3Event, { config: deps.config, s3: deps.s3, logger });
-    if (isActionPayload(event)) return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger, invokedFunctionArn: context?.invokedFunctionArn });
+    if (isActionPayload(event)) return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger, invokedFunctionArn: context?.invokedFunctionArn, now: deps.now });
     throw new Error(
       `unsupported event ${describe(event)}: expected a DynamoDB Streams batch, an S3 notification for an export data file, or an action such as {"action":"backfill"}, {"action":"status","exportArn":"…"}, {"action":"reflatten","keys":[{"pk":"A1"}]} {"action":"redrive"} or {"action":"compact"}`,
     );

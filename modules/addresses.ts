@@ -1,4 +1,4 @@
-import { TerraformDataSource, TerraformResource, TerraformStack, type TerraformElement } from 'cdktf';
+import { TerraformDataSource, TerraformResource, TerraformStack, type TerraformElement } from './cdk.ts';
 import { Construct, type IConstruct } from 'constructs';
 
 /**

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { CloudwatchMetricAlarm } from '@cdktf/provider-aws/lib/cloudwatch-metric-alarm/index.js';
+import { CloudwatchMetricAlarm } from './aws.ts';
 import { countOf, gate, type Gate, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

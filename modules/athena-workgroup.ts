@@ -1,6 +1,5 @@
 import { Construct } from 'constructs';
-import { AthenaNamedQuery } from '@cdktf/provider-aws/lib/athena-named-query/index.js';
-import { AthenaWorkgroup } from '@cdktf/provider-aws/lib/athena-workgroup/index.js';
+import { AthenaNamedQuery, AthenaWorkgroup } from './aws.ts';
 import { QUERIES, type QueryName, quoteIdent, renderSql, sqlTemplate } from '../src/sql/views.ts';
 import { choose, isAbsent, isToken } from './expressions.ts';
 import type { GlueCatalog } from './glue-catalog.ts';
@@ -12,6 +11,10 @@ import { elementColumnName } from '../src/schema/element-views.ts';
 function viewCopyHeader(view: string): string {
   return `-- The SQL of the view ${view}, for reading and as a starting point for your own queries.\n-- The view itself belongs to Terraform (ddb-flatten module): a CREATE OR REPLACE VIEW run here would be reverted by the next apply.`;
 }
+
+/** The current-state view's copy reads every day; the view itself reads the latest checkpoint and the days after it. */
+const CHECKPOINT_NOTE =
+  "-- The view reads the latest checkpoint of the current state and the days from its bound (the two\n-- literals below, moved by each maintenance run); this copy shows them as before the first checkpoint.";
 
 /** What each named query is for, shown in the Athena console. */
 export const QUERY_DESCRIPTIONS: Readonly<Record<QueryName, string>> = {
@@ -67,7 +70,7 @@ export class AthenaWorkgroupConstruct extends Construct {
         description: `The SQL of the ${g.viewName} view (a copy: Terraform manages the view itself).`,
         workgroup: this.workgroup.id,
         database: databaseName,
-        query: `${viewCopyHeader(names.currentView)}\n${catalog.viewSql}`,
+        query: `${viewCopyHeader(names.currentView)}\n${CHECKPOINT_NOTE}\n${catalog.viewSql}`,
       }), 'current_state_view'),
     );
     for (const element of catalog.elementViewSql) {

@@ -1,7 +1,5 @@
 import { Construct } from 'constructs';
-import { DataAwsCallerIdentity } from '@cdktf/provider-aws/lib/data-aws-caller-identity/index.js';
-import { LambdaPermission } from '@cdktf/provider-aws/lib/lambda-permission/index.js';
-import { S3BucketNotification } from '@cdktf/provider-aws/lib/s3-bucket-notification/index.js';
+import { LambdaPermission, S3BucketNotification } from './aws.ts';
 import { bothGates, countOf, gate, type Gate, gatedAttr } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
@@ -12,6 +10,8 @@ export interface BackfillNotificationInputs {
   readonly functionName: string;
   readonly aliasName: string;
   readonly aliasArn: string;
+  /** This account's id: only the lake bucket of this account may invoke the alias. */
+  readonly accountId: string;
 }
 
 /** Suffix of export data files: AWS writes `.json.gz`; matching `.gz` keeps manifests and markers out. */
@@ -32,7 +32,6 @@ export class BackfillNotification extends Construct {
     super(scope, id);
     this.gate = bothGates(gate(config.backfill.enabled), gate(config.backfill.bucketNotification));
     if (!this.gate.create) return;
-    const account = named(new DataAwsCallerIdentity(this, 'account', { ...countOf(this.gate) }), 'current');
     this.permission = named(new LambdaPermission(this, 'allow-s3', {
       ...countOf(this.gate),
       statementId: 'AllowLakeBucketExportNotifications',
@@ -41,7 +40,7 @@ export class BackfillNotification extends Construct {
       qualifier: inputs.aliasName,
       principal: 's3.amazonaws.com',
       sourceArn: inputs.bucketArn,
-      sourceAccount: gatedAttr(account, this.gate, 'account_id', account.accountId),
+      sourceAccount: inputs.accountId,
     }), 's3_export_files');
     this.notification = named(new S3BucketNotification(this, 'export-files', {
       ...countOf(this.gate),

@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { SqsQueue } from '@cdktf/provider-aws/lib/sqs-queue/index.js';
+import { SqsQueue } from './aws.ts';
 import { choose, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

@@ -1,4 +1,4 @@
-import { Fn, Op, ref, TerraformDataSource, TerraformLocal, Token, type TerraformResource, TerraformStack } from 'cdktf';
+import { Fn, Op, ref, TerraformDataSource, TerraformLocal, Token, type TerraformResource, TerraformStack } from './cdk.ts';
 import type { Construct } from 'constructs';
 import { isToken } from './validation.ts';
 

@@ -1,6 +1,6 @@
-import { TerraformOutput } from 'cdktf';
+import { TerraformOutput } from './cdk.ts';
 import { Construct } from 'constructs';
-import { DataAwsPartition } from '@cdktf/provider-aws/lib/data-aws-partition/index.js';
+import { DataAwsCallerIdentity, DataAwsPartition, DataAwsRegion } from './aws.ts';
 import { PipelineAlarms } from './alarms.ts';
 import { AthenaWorkgroupConstruct } from './athena-workgroup.ts';
 import { BackfillNotification } from './backfill-notification.ts';
@@ -16,6 +16,7 @@ import { SourceTable } from './source-table.ts';
 import { StreamFunction } from './stream-function.ts';
 import { validateProps } from './validation.ts';
 import { AddressBook, named } from './addresses.ts';
+import { assertSameCore } from './core.ts';
 
 /**
  * The whole flattening pipeline in one construct: the source table (or an
@@ -47,6 +48,8 @@ export class FlatteningPipeline extends Construct {
   readonly maintenance: MaintenanceSchedule;
 
   constructor(scope: Construct, id: string, props: FlatteningPipelineProps) {
+    // Before anything joins the tree: a construct of the other CDK core would only fail at synth, obscurely.
+    assertSameCore(scope, 'FlatteningPipeline', id);
     super(scope, id);
     validateProps(props);
     const config = resolveConfig(props);
@@ -54,8 +57,13 @@ export class FlatteningPipeline extends Construct {
     // Fixed, readable Terraform addresses for everything below (and moved blocks from the generated ones).
     const addresses = AddressBook.attach(this, props.addressPrefix ?? '');
 
-    const needsPartition = config.lake.create !== true;
-    const partition = needsPartition ? named(new DataAwsPartition(this, 'partition'), 'current').partition : 'aws';
+    // Where the pipeline lives: some ARNs are built from these rather than taken from resources (see stableArns).
+    const here = {
+      partition: named(new DataAwsPartition(this, 'partition'), 'current').partition,
+      region: named(new DataAwsRegion(this, 'region'), 'current').id,
+      account: named(new DataAwsCallerIdentity(this, 'account'), 'current').accountId,
+    };
+    const partition = here.partition;
 
     this.source = new SourceTable(this, 'source', config);
     this.lake = new LakeBucket(this, 'lake', config, partition);
@@ -90,17 +98,12 @@ export class FlatteningPipeline extends Construct {
       functionName: this.stream.function.functionName,
       aliasName: this.stream.alias.name,
       aliasArn: this.stream.alias.arn,
+      accountId: here.account,
     });
     this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
-    this.role.addMaintenanceRights(config, {
-      bucketArn: this.lake.bucketArn,
-      aliasArn: this.stream.alias.arn,
-      dlqArn: this.deadLetterQueue.queue.arn,
-      databaseArn: this.catalog.database.arn,
-      viewArn: this.catalog.view.arn,
-      pointerParameterArn: this.catalog.pointerParameter.arn,
-    });
-    this.maintenance = new MaintenanceSchedule(this, 'maintenance', config, { aliasArn: this.stream.alias.arn });
+    const arns = stableArns(config, here);
+    this.role.addMaintenanceRights(config, { bucketArn: this.lake.bucketArn, dlqArn: this.deadLetterQueue.queue.arn, ...arns });
+    this.maintenance = new MaintenanceSchedule(this, 'maintenance', config, { aliasArn: this.stream.alias.arn, invokeArn: arns.aliasArn });
     addresses.emitMoved();
   }
 
@@ -150,4 +153,25 @@ export class FlatteningPipeline extends Construct {
   addOutputs(scope: Construct): TerraformOutput[] {
     return Object.entries(this.outputs()).map(([name, o]) => new TerraformOutput(scope, name, { value: o.value, description: o.description }));
   }
+}
+
+/**
+ * ARNs of the alias, the Glue objects and the pointer parameter, built from
+ * their configured names instead of read from the resources. A policy
+ * document is a data source, and Terraform defers reading one that refers to
+ * a resource with changes planned: the alias changes with every new version
+ * and the view with every schema change, so a document naming their `arn`
+ * attributes would show as "(known after apply)" in every such plan, an IAM
+ * change for reviewers to look at that changes nothing.
+ */
+function stableArns(config: ResolvedConfig, here: { partition: string; region: string; account: string }) {
+  const arn = (service: string, resource: string): string => `arn:${here.partition}:${service}:${here.region}:${here.account}:${resource}`;
+  const g = config.glue;
+  return {
+    aliasArn: arn('lambda', `function:${config.lambda.functionName}:${config.alias.name}`),
+    catalogArn: arn('glue', 'catalog'),
+    databaseArn: arn('glue', `database/${g.databaseName}`),
+    viewArn: arn('glue', `table/${g.databaseName}/${g.viewName}`),
+    pointerParameterArn: arn('ssm', `parameter${config.compaction.pointerParameterName}`),
+  };
 }

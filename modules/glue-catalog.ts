@@ -1,7 +1,6 @@
-import { TerraformLocal } from 'cdktf';
+import { TerraformLocal } from './cdk.ts';
 import { Construct } from 'constructs';
-import { GlueCatalogDatabase } from '@cdktf/provider-aws/lib/glue-catalog-database/index.js';
-import { GlueCatalogTable } from '@cdktf/provider-aws/lib/glue-catalog-table/index.js';
+import { DataAwsSsmParametersByPath, GlueCatalogDatabase, GlueCatalogTable, SsmParameter, type GlueCatalogTableConfig } from './aws.ts';
 import {
   elementColumnName,
   ELEMENT_VIEW_LEADING,
@@ -15,9 +14,7 @@ import {
 } from '../src/schema/element-views.ts';
 import { CARRIED_COMMENT, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
 import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
-import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/checkpoint.ts';
-import { DataAwsSsmParameter } from '@cdktf/provider-aws/lib/data-aws-ssm-parameter/index.js';
-import { SsmParameter } from '@cdktf/provider-aws/lib/ssm-parameter/index.js';
+import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/pointer.ts';
 import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
@@ -125,10 +122,8 @@ interface ViewDefinition {
   readonly columnsExpression?: string;
 }
 
-type GlueTableConfig = import('@cdktf/provider-aws/lib/glue-catalog-table/index.js').GlueCatalogTableConfig;
-
 /** The Glue table arguments every Athena view shares. */
-function viewTable(definition: ViewDefinition): Pick<GlueTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
+function viewTable(definition: ViewDefinition): Pick<GlueCatalogTableConfig, 'tableType' | 'viewOriginalText' | 'viewExpandedText' | 'parameters' | 'storageDescriptor'> {
   return {
     tableType: 'VIRTUAL_VIEW',
     viewOriginalText: definition.originalText,
@@ -187,7 +182,7 @@ export class GlueCatalog extends Construct {
   readonly pointerParameter: SsmParameter;
   /** The per-element views: one resource per attribute, or one `for_each` resource in the module build. */
   readonly elementViews: GlueCatalogTable[] = [];
-  /** The current-state view's SQL (for the read-only named query). */
+  /** The current-state view's SQL as before any checkpoint (the read-only named query: it must not change with every checkpoint). */
   readonly viewSql: string;
   /** Each element view's name and SQL (literal), or one entry whose values are Terraform expressions. */
   readonly elementViewSql: { readonly attribute: string; readonly name: string; readonly sql: string; readonly forEach?: string }[] = [];
@@ -259,9 +254,10 @@ export class GlueCatalog extends Construct {
     // renders the view from it, so the two never disagree about the view's text (no perpetual diff,
     // nothing reverted). An SSM String parameter rather than the pointer object in the lake: a plan
     // then needs ssm:GetParameter only, not read access to the lake bucket and its KMS key.
+    const parameterName = local(this, 'checkpoint_parameter_name', config.compaction.pointerParameterName);
     this.pointerParameter = named(
       new SsmParameter(this, 'checkpoint-pointer', {
-        name: config.compaction.pointerParameterName,
+        name: `\${${parameterName}}`,
         description: `Current checkpoint of the ddb-flatten lake of ${config.name}: moved by the maintenance run, read by Terraform to render the current-state view.`,
         type: 'String',
         insecureValue: pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }).trim(),
@@ -271,14 +267,28 @@ export class GlueCatalog extends Construct {
       'checkpoint_pointer',
       { introduced: '0.3.0' },
     );
+    // Read by path, not by name: before the first apply the parameter does not exist, and a by-path read
+    // of nothing is an empty list, so the plan still knows the view's SQL (the 'none' checkpoint) instead
+    // of deferring the read to the apply. A String parameter holds no secret; `values` is marked sensitive
+    // only because by-path reads may return SecureStrings (not decrypted here).
     const pointerData = named(
-      new DataAwsSsmParameter(this, 'checkpoint-pointer-data', { name: this.pointerParameter.name, dependsOn: [this.pointerParameter] }),
+      new DataAwsSsmParametersByPath(this, 'checkpoint-pointer-data', { path: config.compaction.pointerParameterPath, recursive: false, withDecryption: false }),
       'checkpoint_pointer',
     );
-    const pointer = local(this, 'checkpoint_pointer', `\${jsondecode(${pointerData.insecureValue})}`);
+    // The lists as a local first: a list token cannot sit inside a string expression.
+    const found = local(this, 'checkpoint_parameters', { names: pointerData.names, values: pointerData.values });
+    const noPointer = hclString(pointerText({ checkpoint: NO_CHECKPOINT, bound: NO_BOUND, parts: 0 }).trim());
+    const pointer = local(
+      this,
+      'checkpoint_pointer',
+      `\${jsondecode(nonsensitive(lookup(zipmap(${found}.names, ${found}.values), ${parameterName}, ${noPointer})))}`,
+    );
 
-    const definition = this.currentState(config, inputs, columns.view, pointer);
-    this.viewSql = definition.sql;
+    const definition = this.currentState(config, inputs, columns.view, pointer, 'current_state_sql');
+    // The named query's copy reads as the view did before any checkpoint: a copy that named the current
+    // checkpoint would be replaced by every plan after each daily run.
+    const before = local(this, 'checkpoint_pointer_none', { checkpoint: NO_CHECKPOINT, bound: NO_BOUND });
+    this.viewSql = this.currentState(config, inputs, columns.view, before, 'current_state_sql_before_checkpoints').sql;
     this.view = named(new GlueCatalogTable(this, 'view', {
       name: g.viewName,
       databaseName: this.database.name,
@@ -317,7 +327,7 @@ export class GlueCatalog extends Construct {
    * rendered here with the pointer left as two placeholders; the module's
    * comes from its template file.
    */
-  private currentState(config: ResolvedConfig, inputs: ModuleInputs | undefined, columns: string, pointer: string): ViewDefinition {
+  private currentState(config: ResolvedConfig, inputs: ModuleInputs | undefined, columns: string, pointer: string, sqlLocal: string): ViewDefinition {
     const g = config.glue;
     const literalOf = (field: string): string => `format("'%s'", replace(${pointer}.${field}, "'", "''"))`;
     const pointerFills = { checkpoint: literalOf('checkpoint'), bound: literalOf('bound') };
@@ -327,7 +337,7 @@ export class GlueCatalog extends Construct {
         // The rows' columns and dt (the first column the view adds): what the window and DISTINCT keep.
         columns: `join(", ", [for c in concat(local.flattened_columns, [local.current_state_added_columns[0]]) : format("\\"%s\\"", c.name)])`,
         table: qualifiedName(inputs.database, inputs.table),
-        checkpoints: qualifiedName(inputs.database, local(this, 'glue_checkpoints_table_name', g.checkpointsTableName)),
+        checkpoints: qualifiedName(inputs.database, this.node.tryFindChild('glue_checkpoints_table_name') ? 'local.glue_checkpoints_table_name' : local(this, 'glue_checkpoints_table_name', g.checkpointsTableName)),
         ...pointerFills,
       })}}`;
     } else {
@@ -336,7 +346,7 @@ export class GlueCatalog extends Construct {
       const sql = renderSql(sqlTemplate(VIEWS.current_state), names, { checkpoint: '{{checkpoint}}', bound: '{{bound}}' });
       template = terraformTemplate(sql, pointerFills);
     }
-    const sql = local(this, 'current_state_sql', template);
+    const sql = local(this, sqlLocal, template);
     const database = inputs ? inputs.database : hclString(g.databaseName);
     return {
       sql: `\${${sql}}`,

@@ -1,8 +1,6 @@
-import { Fn, Op } from 'cdktf';
+import { Fn, Op } from './cdk.ts';
 import { Construct } from 'constructs';
-import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
+import { DataAwsIamPolicyDocument, type DataAwsIamPolicyDocumentStatement, IamRole, IamRolePolicy } from './aws.ts';
 import { countOf, gate, type Gate, gatedAttr, isToken, presentValues } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
@@ -173,9 +171,8 @@ export class FunctionRole extends Construct {
    * Its own policy, which the function does not wait for (it names the alias,
    * which depends on the function).
    */
-  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; databaseArn: string; viewArn: string; pointerParameterArn: string }): void {
+  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; catalogArn: string; databaseArn: string; viewArn: string; pointerParameterArn: string }): void {
     const prefixes = [config.lake.dataPrefix, config.lake.statePrefix];
-    const catalogArn = Fn.join('', [Fn.element(Fn.split(':database/', inputs.databaseArn), 0), ':catalog']);
     this.maintenancePolicyDocument = named(
       new DataAwsIamPolicyDocument(this, 'maintenance-rights-document', {
         statement: [
@@ -193,7 +190,7 @@ export class FunctionRole extends Construct {
             actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
             resources: prefixes.map((p) => `${inputs.bucketArn}/${p}/*`),
           },
-          { sid: 'MaintenanceMovesTheCurrentStateView', effect: 'Allow', actions: ['glue:GetTable', 'glue:UpdateTable'], resources: [catalogArn, inputs.databaseArn, inputs.viewArn] },
+          { sid: 'MaintenanceMovesTheCurrentStateView', effect: 'Allow', actions: ['glue:GetTable', 'glue:UpdateTable'], resources: [inputs.catalogArn, inputs.databaseArn, inputs.viewArn] },
           { sid: 'MaintenanceMovesTheCheckpointPointer', effect: 'Allow', actions: ['ssm:PutParameter'], resources: [inputs.pointerParameterArn] },
           { sid: 'MaintenanceDispatchesToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
           { sid: 'MaintenanceWaitsForTheDlq', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [inputs.dlqArn] },

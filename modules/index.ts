@@ -1,5 +1,9 @@
-/** ddb-flatten's CDKTF module: the FlatteningPipeline construct and its parts. */
+/**
+ * ddb-flatten's CDKTF module: the FlatteningPipeline construct and its parts. This is the cdktf
+ * flavour (`ddb-flatten/cdktf`); `ddb-flatten/cdktn` is the same tree built on CDK Terrain.
+ */
 export { FlatteningPipeline } from './flattening-pipeline.ts';
+export { CORE, corePackageOf } from './core.ts';
 export * from './props.ts';
 export { propsProblems, validateProps, RULES } from './validation.ts';
 export { resolveConfig, PIPELINE_TAG, type ResolvedConfig } from './naming.ts';

@@ -1,12 +1,14 @@
 import { Construct } from 'constructs';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
-import { S3Bucket } from '@cdktf/provider-aws/lib/s3-bucket/index.js';
-import { S3BucketLifecycleConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-lifecycle-configuration/index.js';
-import { S3BucketOwnershipControls } from '@cdktf/provider-aws/lib/s3-bucket-ownership-controls/index.js';
-import { S3BucketPolicy } from '@cdktf/provider-aws/lib/s3-bucket-policy/index.js';
-import { S3BucketPublicAccessBlock } from '@cdktf/provider-aws/lib/s3-bucket-public-access-block/index.js';
-import { S3BucketServerSideEncryptionConfigurationA as S3BucketServerSideEncryptionConfiguration } from '@cdktf/provider-aws/lib/s3-bucket-server-side-encryption-configuration/index.js';
-import { S3BucketVersioningA as S3BucketVersioning } from '@cdktf/provider-aws/lib/s3-bucket-versioning/index.js';
+import {
+  DataAwsIamPolicyDocument,
+  S3Bucket,
+  S3BucketLifecycleConfiguration,
+  S3BucketOwnershipControls,
+  S3BucketPolicy,
+  S3BucketPublicAccessBlock,
+  S3BucketServerSideEncryptionConfiguration,
+  S3BucketVersioning,
+} from './aws.ts';
 import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

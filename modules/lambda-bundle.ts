@@ -3,7 +3,8 @@ import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
-import { buildSync, type BuildOptions } from 'esbuild';
+import { createRequire } from 'node:module';
+import type { BuildOptions } from 'esbuild';
 
 /**
  * The stream handler as a deployable Lambda zip: one esbuild bundle
@@ -20,8 +21,15 @@ import { buildSync, type BuildOptions } from 'esbuild';
  * construct can bundle on synth without a separate build step.
  */
 
+/** The repository, or the root of a built flavour (dist/cdktf, dist/cdktn; an installed package's copy of them). */
 export const REPO_ROOT = fileURLToPath(new URL('../', import.meta.url));
 export const HANDLER_ENTRY = join(REPO_ROOT, 'handlers/index.ts');
+export const HANDLER_ZIP_NAME = 'ddb-flatten-handler.zip';
+/**
+ * A built flavour has no handler sources (and no esbuild at run time): scripts/build-flavours.ts
+ * puts the zip, bundled from the same sources, here, and the construct uses it as it is.
+ */
+export const PREBUILT_HANDLER_ZIP = join(REPO_ROOT, 'lambda', HANDLER_ZIP_NAME);
 /** Lambda handler setting for the bundle: file index.mjs, export handler. */
 export const HANDLER_NAME = 'index.handler';
 
@@ -54,8 +62,20 @@ export const NODE_BUNDLE = {
   legalComments: 'none',
 } as const satisfies BuildOptions;
 
+/**
+ * esbuild, loaded when a bundle is made: it is a devDependency, so an installed package (which
+ * uses the zip built with it) must be able to load this module without it.
+ */
+function esbuild(): typeof import('esbuild') {
+  try {
+    return createRequire(import.meta.url)('esbuild') as typeof import('esbuild');
+  } catch (error) {
+    throw new Error(`bundling the handler needs esbuild (a devDependency of ddb-flatten): ${(error as Error).message}`);
+  }
+}
+
 export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
-  const result = buildSync({
+  const result = esbuild().buildSync({
     ...NODE_BUNDLE,
     entryPoints: [entry],
     target: 'node22',
@@ -77,7 +97,7 @@ export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
  * parallel synths never see a half-written file) and returns its path.
  */
 export function writeHandlerZip(dir: string, bundle: HandlerBundle = bundleHandler()): string {
-  const target = join(dir, 'ddb-flatten-handler.zip');
+  const target = join(dir, HANDLER_ZIP_NAME);
   mkdirSync(dirname(target), { recursive: true });
   const temp = `${target}.${process.pid}.tmp`;
   writeFileSync(temp, bundle.zip);

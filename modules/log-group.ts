@@ -1,5 +1,5 @@
 import { Construct } from 'constructs';
-import { CloudwatchLogGroup } from '@cdktf/provider-aws/lib/cloudwatch-log-group/index.js';
+import { CloudwatchLogGroup } from './aws.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
 

@@ -1,8 +1,5 @@
 import { Construct } from 'constructs';
-import { DataAwsIamPolicyDocument } from '@cdktf/provider-aws/lib/data-aws-iam-policy-document/index.js';
-import { IamRole } from '@cdktf/provider-aws/lib/iam-role/index.js';
-import { IamRolePolicy } from '@cdktf/provider-aws/lib/iam-role-policy/index.js';
-import { SchedulerSchedule } from '@cdktf/provider-aws/lib/scheduler-schedule/index.js';
+import { DataAwsIamPolicyDocument, IamRole, IamRolePolicy, SchedulerSchedule } from './aws.ts';
 import { named } from './addresses.ts';
 import { countOf, gate, type Gate, gatedAttr } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
@@ -23,7 +20,7 @@ export class MaintenanceSchedule extends Construct {
   readonly role?: IamRole;
   readonly schedule?: SchedulerSchedule;
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: { aliasArn: string }) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, inputs: { aliasArn: string; invokeArn: string }) {
     super(scope, id);
     this.gate = gate(config.compaction.create);
     if (!this.gate.create) return;
@@ -49,7 +46,8 @@ export class MaintenanceSchedule extends Construct {
     const invoke = named(
       new DataAwsIamPolicyDocument(this, 'invoke', {
         ...count,
-        statement: [{ sid: 'InvokeTheAliasOnly', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] }],
+        // The alias's ARN as built from its name (see stableArns): the document is not deferred by a new version.
+        statement: [{ sid: 'InvokeTheAliasOnly', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.invokeArn] }],
       }),
       'scheduler',
     );

@@ -1,4 +1,4 @@
-import { Fn } from 'cdktf';
+import { Fn } from './cdk.ts';
 import { isToken, orDefault, underscored } from './expressions.ts';
 import { type CanaryProps, DEFAULTS, type FlatteningPipelineProps, type KeyAttribute } from './props.ts';
 
@@ -81,6 +81,8 @@ export interface ResolvedConfig {
     readonly scheduleName: string;
     /** SSM parameter holding the current checkpoint's pointer, which Terraform reads to render the view. */
     readonly pointerParameterName: string;
+    /** Its path (the parameter is read by path: see GlueCatalog). */
+    readonly pointerParameterPath: string;
     readonly scheduleExpression: string;
     readonly lookbackDays: number;
     readonly targetBytes: number;
@@ -201,6 +203,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       create: props.compaction?.create ?? DEFAULTS.compaction.create,
       scheduleName: `${base}-maintenance`,
       pointerParameterName: `/ddb-flatten/${name}/checkpoint-pointer`,
+      pointerParameterPath: `/ddb-flatten/${name}`,
       scheduleExpression: props.compaction?.scheduleExpression ?? DEFAULTS.compaction.scheduleExpression,
       lookbackDays: props.compaction?.lookbackDays ?? DEFAULTS.compaction.lookbackDays,
       targetBytes: props.compaction?.targetBytes ?? DEFAULTS.compaction.targetBytes,

@@ -1,6 +1,6 @@
-import { Fn } from 'cdktf';
+import { Fn } from './cdk.ts';
 import { Construct } from 'constructs';
-import { DynamodbTable } from '@cdktf/provider-aws/lib/dynamodb-table/index.js';
+import { DynamodbTable } from './aws.ts';
 import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';

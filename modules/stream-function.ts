@@ -1,15 +1,12 @@
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetType, Fn, Op, TerraformAsset, Token } from 'cdktf';
+import { AssetType, Fn, type ITerraformDependable, Op, TerraformAsset, Token } from './cdk.ts';
 import { Construct } from 'constructs';
-import { LambdaAlias } from '@cdktf/provider-aws/lib/lambda-alias/index.js';
-import { LambdaEventSourceMapping } from '@cdktf/provider-aws/lib/lambda-event-source-mapping/index.js';
-import { LambdaFunction } from '@cdktf/provider-aws/lib/lambda-function/index.js';
-import { LambdaFunctionEventInvokeConfig } from '@cdktf/provider-aws/lib/lambda-function-event-invoke-config/index.js';
+import { LambdaAlias, LambdaEventSourceMapping, LambdaFunction, LambdaFunctionEventInvokeConfig } from './aws.ts';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
 import { countOf, gate, type Gate, gatedAttr, isAbsent, isToken, joinList } from './expressions.ts';
-import { bundleHandler, HANDLER_NAME, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
+import { bundleHandler, HANDLER_ENTRY, HANDLER_NAME, PREBUILT_HANDLER_ZIP, REPO_ROOT, writeHandlerZip } from './lambda-bundle.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { DEFAULTS } from './props.ts';
 import { named } from './addresses.ts';
@@ -20,12 +17,21 @@ export const ARCHITECTURE = 'arm64';
 /** A number for the environment: a literal as text, a Terraform number as its expression. */
 const numberText = (n: number): string => (isToken(n) ? Token.asString(n) : String(n));
 
-/** The handler zip for this process: bundled once, written where TerraformAsset can copy it. */
+/**
+ * The handler zip for this process: from the repository, bundled once and written where
+ * TerraformAsset can copy it; from a built flavour, the zip built with it.
+ */
 let bundled: { path: string; base64Sha256: string } | undefined;
 export function defaultHandlerZip(): { path: string; base64Sha256: string } {
   if (!bundled) {
-    const bundle = bundleHandler();
-    bundled = { path: writeHandlerZip(join(REPO_ROOT, 'dist', 'lambda'), bundle), base64Sha256: bundle.base64Sha256 };
+    if (existsSync(HANDLER_ENTRY)) {
+      const bundle = bundleHandler();
+      bundled = { path: writeHandlerZip(join(REPO_ROOT, 'dist', 'lambda'), bundle), base64Sha256: bundle.base64Sha256 };
+    } else if (existsSync(PREBUILT_HANDLER_ZIP)) {
+      bundled = zipOf(PREBUILT_HANDLER_ZIP);
+    } else {
+      throw new Error(`ddb-flatten: neither the handler sources (${HANDLER_ENTRY}) nor the built zip (${PREBUILT_HANDLER_ZIP}) is here: rebuild with npm run build:flavours, or set lambda.codeZipPath`);
+    }
   }
   return bundled;
 }
@@ -48,7 +54,7 @@ export interface StreamFunctionInputs {
   readonly glueViewName: string;
   readonly pointerParameterName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
-  readonly dependsOn: readonly import('cdktf').ITerraformDependable[];
+  readonly dependsOn: readonly ITerraformDependable[];
 }
 
 /**

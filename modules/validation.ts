@@ -1,4 +1,4 @@
-import { Token } from 'cdktf';
+import { Token } from './cdk.ts';
 import {
   attributeNameProblem,
   bucketNameProblem,

@@ -2,13 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { App } from 'cdktf';
 import { bundleHandler, REPO_ROOT, writeHandlerZip } from '../modules/lambda-bundle.ts';
 import { MODULE_TEMPLATES, moduleTemplateText } from '../modules/sql-expressions.ts';
 import type { ViewName } from '../src/sql/views.ts';
 import { emitHcl } from '../stacks/hcl/emit.ts';
 import { loadAwsBlocks } from '../stacks/hcl/provider-blocks.ts';
-import { ModuleStack } from '../stacks/module-stack.ts';
+import { synthModuleStack } from '../stacks/synth.ts';
+import type { FlavourName } from './build-flavours.ts';
+import { runInFlavourSync } from './flavours.ts';
 import { MODULE_VARIABLES, type VariableSpec } from '../stacks/module-variables.ts';
 import { AWS_PROVIDER_CONSTRAINT, AWS_PROVIDER_SOURCE } from '../stacks/pipeline-stack.ts';
 
@@ -152,16 +153,23 @@ export interface BuildResult {
   readonly json: { readonly main: Json; readonly variables: Json; readonly outputs: Json; readonly versions: Json; readonly moved: readonly { from: string; to: string }[] };
 }
 
-export function buildModule(outDir: string = MODULE_DIR): BuildResult {
+export interface BuildOptions {
+  /**
+   * The CDK core that synthesizes the module stack: the sources (cdktf, default) in this process,
+   * or the cdktn flavour in a child process. Everything after the synth is the same code, and
+   * the module is the same bytes either way (test/module/flavours.test.ts).
+   */
+  readonly flavour?: FlavourName;
+}
+
+export function buildModule(outDir: string = MODULE_DIR, options: BuildOptions = {}): BuildResult {
   const bundle = bundleHandler();
   const work = mkdtempSync(join(tmpdir(), 'ddb-flatten-module-build-'));
   try {
     const zipPath = writeHandlerZip(join(work, 'lambda'), bundle);
-    const app = new App({ outdir: join(work, 'cdktf.out') });
-    const stack = new ModuleStack(app, 'module', { codeZipPath: zipPath });
-    app.synth();
-    const synthesized = JSON.parse(readFileSync(join(work, 'cdktf.out', 'stacks', 'module', 'cdk.tf.json'), 'utf8')) as Json;
-    const cleaned = rewriteAssetPaths(stripMetadata(synthesized), stack.pipeline.stream.asset.path) as Json;
+    const request = { codeZipPath: zipPath, outdir: join(work, 'cdktf.out') };
+    const { json: synthesized, assetPath } = options.flavour && options.flavour !== 'cdktf' ? runInFlavourSync(options.flavour, 'module', request) : synthModuleStack(request);
+    const cleaned = rewriteAssetPaths(stripMetadata(synthesized), assetPath) as Json;
     if (JSON.stringify(cleaned).includes('"assets/')) throw new Error('build-module: a CDKTF asset path was not rewritten to ${path.module}');
     const { provider: _provider, terraform: _terraform, output, variable: _variable, moved = [], ...rest } = cleaned;
 
@@ -199,7 +207,12 @@ export function buildModule(outDir: string = MODULE_DIR): BuildResult {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const r = buildModule(process.argv[2] ?? MODULE_DIR);
+  // npm run build:module [-- DIR] [-- --flavour cdktn]: the same module from either core.
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--flavour');
+  const flavour = at >= 0 ? (args.splice(at, 2)[1] as FlavourName) : undefined;
+  if (flavour !== undefined && flavour !== 'cdktf' && flavour !== 'cdktn') throw new Error(`--flavour: "${flavour}" is not allowed: use cdktf or cdktn`);
+  const r = buildModule(args[0] ?? MODULE_DIR, { flavour });
   console.log(`wrote ${relative(process.cwd(), r.dir) || '.'}/: ${r.files.join(', ')}`);
   console.log(`lambda zip: ${r.zipBytes} bytes, sha256 ${r.zipSha256}`);
   if (!existsSync(join(r.dir, 'tests'))) console.log('note: no tests/ folder here (the repository keeps the module tests in terraform/tests)');

@@ -2,12 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative, resolve } from 'node:path';
-import { App } from 'cdktf';
 import { HELP_OPTION, helpText, listOption, parseCommandArgs, stringOption, type CommandSpec } from '../src/cli/args.ts';
 import { errorText, exitCodeOf, UsageError } from '../src/cli/errors.ts';
 import { REPO_ROOT } from '../modules/lambda-bundle.ts';
 import { loadStackSettings, type StackSettings } from '../stacks/config.ts';
-import { FlatteningPipelineStack } from '../stacks/pipeline-stack.ts';
+import { type StackSynthRequest, synthDeployableStack } from '../stacks/synth.ts';
 import { MOTO_REGION, startMoto } from '../test/support/moto.ts';
 import { AWS_PROVIDER_ADDRESS, cliConfigFile, PLUGIN_MIRROR } from '../test/support/terraform.ts';
 import { motoMissing } from '../test/support/tools.ts';
@@ -82,19 +81,24 @@ export function cdktfContext(root: string = REPO_ROOT): Record<string, unknown> 
   return ((JSON.parse(readFileSync(file, 'utf8')) as { context?: Record<string, unknown> }).context ?? {}) as Record<string, unknown>;
 }
 
+/** What synthStack hands to stacks/synth.ts: with `localEndpoint`, the provider points at that local AWS API. */
+export function stackSynthRequest(settings: StackSettings, outdir: string, localEndpoint?: string): StackSynthRequest {
+  return {
+    settings: localEndpoint ? { ...settings, region: MOTO_REGION } : settings,
+    outdir,
+    context: cdktfContext(),
+    ...(localEndpoint ? { providerOverrides: localAwsProvider(localEndpoint) } : {}),
+  };
+}
+
 /**
  * Synthesizes the deployable stack into `outdir` and returns the stack's
  * directory (where terraform runs). With `localEndpoint`, the provider is
  * pointed at that local AWS API (through overrides on the provider block).
+ * Here, from the sources (cdktf); scripts/flavours.ts runs the cdktn flavour.
  */
 export function synthStack(settings: StackSettings, outdir: string, localEndpoint?: string): string {
-  const app = new App({ outdir, context: cdktfContext() });
-  const stack = new FlatteningPipelineStack(app, settings.stackName, localEndpoint ? { ...settings, region: MOTO_REGION } : settings);
-  if (localEndpoint) {
-    for (const [key, value] of Object.entries(localAwsProvider(localEndpoint))) stack.provider.addOverride(key, value);
-  }
-  app.synth();
-  return join(outdir, 'stacks', settings.stackName);
+  return synthDeployableStack(stackSynthRequest(settings, outdir, localEndpoint)).stackDir;
 }
 
 /* ---- summary.md: the review of the plan ---- */

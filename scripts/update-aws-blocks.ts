@@ -2,7 +2,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { App } from 'cdktf';
+import { App } from '../modules/cdk.ts';
 import { ModuleStack } from '../stacks/module-stack.ts';
 import { AWS_BLOCKS_FILE, extractBlocks, typesOf, type ProviderSchemaJson } from '../stacks/hcl/provider-blocks.ts';
 import { terraformEnv } from '../test/support/terraform.ts';

@@ -1,4 +1,4 @@
-import { App } from 'cdktf';
+import { App } from '../modules/cdk.ts';
 import { loadStackSettings } from './config.ts';
 import { FlatteningPipelineStack } from './pipeline-stack.ts';
 

@@ -1,6 +1,7 @@
-import { ref, TerraformStack, Token } from 'cdktf';
+import { ref, TerraformStack, Token } from '../modules/cdk.ts';
 import type { Construct } from 'constructs';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { AwsProvider } from '../modules/aws.ts';
+import { assertSameCore } from '../modules/core.ts';
 import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps, KeyType } from '../modules/props.ts';
 
@@ -17,6 +18,7 @@ export class ModuleStack extends TerraformStack {
   readonly pipeline: FlatteningPipeline;
 
   constructor(scope: Construct, id: string, options: { codeZipPath: string }) {
+    assertSameCore(scope, 'ModuleStack', id);
     super(scope, id);
     new AwsProvider(this, 'aws', {});
     const s = (name: string): string => Token.asString(ref(`var.${name}`, this));

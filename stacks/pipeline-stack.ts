@@ -1,6 +1,7 @@
-import { LocalBackend, S3Backend, type S3BackendConfig, TerraformStack } from 'cdktf';
+import { LocalBackend, S3Backend, type S3BackendConfig, TerraformStack } from '../modules/cdk.ts';
 import type { Construct } from 'constructs';
-import { AwsProvider, type AwsProviderConfig } from '@cdktf/provider-aws/lib/provider/index.js';
+import { AwsProvider, type AwsProviderConfig } from '../modules/aws.ts';
+import { assertSameCore } from '../modules/core.ts';
 import { FlatteningPipeline } from '../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps } from '../modules/props.ts';
 
@@ -33,6 +34,7 @@ export class FlatteningPipelineStack extends TerraformStack {
   readonly provider: AwsProvider;
 
   constructor(scope: Construct, id: string, props: FlatteningPipelineStackProps) {
+    assertSameCore(scope, 'FlatteningPipelineStack', id);
     super(scope, id);
     this.provider = new AwsProvider(this, 'aws', {
       region: props.region,

@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "LbzeizXTpEAoNmrZywXZSDRG9Xom1aSf89Q713J0pwc="
+  value       = "y28lMztWB3UrHmINQBy1t0CFY34bkPYt+adoGzHpows="
 }
 
 output "lambda_function_name" {

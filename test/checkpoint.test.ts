@@ -2,12 +2,13 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMaintenance, type MaintenanceDeps } from '../src/actions/maintenance.ts';
+import { runMaintenance, runMaintenanceTask, type MaintenanceDeps, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
 import { Flattener } from '../src/flatten/flatten.ts';
 import { RowBatch } from '../src/flatten/row-batch.ts';
 import { appendSnapshotItem } from '../src/flatten/stream-record.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
-import { NO_CHECKPOINT, readPointer } from '../src/maintenance/checkpoint.ts';
+import { checkpoint, NO_CHECKPOINT, readPointer } from '../src/maintenance/checkpoint.ts';
+import { compactDay, compactionSettings } from '../src/maintenance/compaction.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { CrashingStore, copyLake, lakeConfig, workload, writeStream, type Workload } from './support/maintenance-lake.ts';
 
@@ -137,6 +138,56 @@ describe('checkpoints of the current state', () => {
     await writeStream(root, all.records, 25, 0);
     const held = await runMaintenance({ action: 'compact', checkpoint: true }, { ...deps(root, morningAfter(1)), holds: async () => [{ before: '2026-11-21', reason: 'backfill in flight' }] });
     expect(held.checkpoint).toMatchObject({ pointer: { bound: '2026-11-21' }, heldBy: ['backfill in flight (holds the checkpoint before 2026-11-21)'] });
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  // Found by the soak: a run that dispatched a day's compaction tasks also planned a checkpoint over that
+  // day's original objects; the compaction's commit deleted them, and every checkpoint task failed on a
+  // missing object, at that run and every run after it (the stale plan was resumed each time).
+  it('a split day: the checkpoint waits for the compaction in flight, whatever order the tasks run in', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-split-'));
+    const all = workload(3_000, 150, 13, START, DAY_MS - 1000);
+    await writeStream(root, all.records, 25, 2);
+    const queued: MaintenanceTaskRequest[] = [];
+    const split: MaintenanceDeps = {
+      ...deps(root, morningAfter(0)),
+      config: { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes: 256 * 1024 } },
+      dispatch: async (t) => void queued.push(t),
+    };
+    const first = await runMaintenance({ action: 'compact', checkpoint: true }, split);
+    expect(first.days.map((d) => d.status)).toEqual(['dispatched']);
+    expect(queued.every((t) => t.kind === 'compaction') && queued.length > 1).toBe(true);
+    expect(first.checkpoint).toMatchObject({ status: 'current', heldBy: ['the compaction of 2026-11-20 is in flight (holds the checkpoint before 2026-11-20)'] });
+    for (const t of [...queued].reverse()) await runMaintenanceTask(t, split);
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    queued.length = 0;
+    const second = await runMaintenance({ action: 'compact', checkpoint: true }, { ...split, now: morningAfter(1) });
+    expect(second.days.map((d) => d.status)).toEqual(['already-compact']);
+    for (const t of queued) await runMaintenanceTask(t, split);
+    const view = await viewRows(root);
+    expect(view.bound).toBe('2026-11-22');
+    expect(view.rows).toEqual(scanRows(all.table));
+    rmSync(root, { recursive: true, force: true });
+  });
+
+  it('a stored checkpoint plan whose objects a compaction replaced is dropped and planned again', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-stale-'));
+    const all = workload(600, 60, 17, START, DAY_MS - 1000);
+    await writeStream(root, all.records, 25, 2);
+    const store = new FolderStore(root);
+    const s = { ...compactionSettings({ dataPrefix: 'flattened', statePrefix: 'state', carried: ['customer_id'], tempDir: temp }), retention: 3 };
+    // A checkpoint planned and handed to other invocations that have not run yet ...
+    const planned = await checkpoint(store, s, '2026-11-21', { run: async () => false });
+    expect(planned.status).toBe('dispatched');
+    // ... then a compaction by hand of the same day: the plan's objects are gone.
+    expect((await compactDay(store, s, '2026-11-20')).status).toBe('compacted');
+    const task = (await store.list('state/checkpoints/plans/')).map((o) => o.key).find((k) => !k.includes('.task-'))!;
+    expect(await runMaintenanceTask({ action: 'maintenance-task', kind: 'checkpoint', plan: task, task: 0 }, deps(root, morningAfter(0)))).toEqual({ task: 0, committed: false });
+    const next = await checkpoint(store, s, '2026-11-21');
+    expect(next.status).toBe('written');
+    expect((await store.list('state/checkpoints/plans/')).length).toBe(0);
+    expect((await store.folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toEqual([`checkpoint=${next.pointer.checkpoint}`]);
     expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
     rmSync(root, { recursive: true, force: true });
   });

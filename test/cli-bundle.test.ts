@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildCli } from '../scripts/build-cli.ts';
 import { CLI_MAIN, exportLines, runNode, runProcess, tempDir } from './support/cli.ts';
+import { copyLake, workload, writeStream } from './support/maintenance-lake.ts';
 
 /** The bundled CLI (what an installed package runs) behaves exactly as the sources do. */
 const dir = tempDir('cli-bundle');
@@ -44,5 +45,30 @@ describe('the bundled CLI (dist/cli)', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stdout.equals((await runNode(CLI_MAIN, ARGS)).stdout)).toBe(true);
+  });
+
+  describe('compact', () => {
+    const lake = join(dir, 'lake');
+    const COMPACT = ['compact', '--now', '2026-11-21T08:00:00Z', '--format', 'json'];
+    /** The report without the two lines that name the folder. */
+    const report = (stdout: Buffer) => ({ ...JSON.parse(stdout.toString()), location: undefined, state: undefined });
+
+    it('compacts and checkpoints a lake exactly as the sources do', async () => {
+      await writeStream(lake, workload(400, 60, 3, Date.UTC(2026, 10, 20)).records, 20, 0);
+      const [a, b] = [copyLake(lake), copyLake(lake)];
+      const fromSource = await runNode(CLI_MAIN, [...COMPACT, '--lake', a]);
+      const fromBundle = await runNode(bundled, [...COMPACT, '--lake', b]);
+      expect(fromBundle.stderr).toBe('');
+      expect(fromBundle.code).toBe(0);
+      expect(report(fromBundle.stdout)).toMatchObject({ days: [{ status: 'compacted', objectsAfter: 1 }], checkpoint: { status: 'written' } });
+      expect(report(fromBundle.stdout)).toEqual(report(fromSource.stdout));
+    });
+
+    // The lake's objects are ZSTD, which node:zlib decodes from Node.js 22.15 on: on Node.js 20 the command says so.
+    it.skipIf(!node20())('on Node.js 20 it loads, and refuses ZSTD objects with the reason', async () => {
+      const r = await runProcess(node20()!, [bundled, ...COMPACT, '--lake', copyLake(lake)]);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^ddb-flatten: this Node\.js \(v20\.[\d.]+\) cannot read ZSTD Parquet, which the lake's objects are .*: run ddb-flatten on Node\.js 22\.15 or newer\n$/);
+    });
   });
 });

@@ -50,6 +50,7 @@ describe('handler environment is validated with errors that name the variable an
     [{ STATE_PREFIX: 'flattened/state' }, /STATE_PREFIX "flattened\/state" must not overlap LAKE_PREFIX "flattened"/],
     [{ GLUE_DATABASE: 'My-Db' }, /GLUE_DATABASE: "My-Db" is not a Glue name/],
     [{ GLUE_VIEW: 'current state' }, /GLUE_VIEW: "current state" is not a Glue name/],
+    [{ CHECKPOINT_PARAMETER: 'orders' }, /CHECKPOINT_PARAMETER: "orders" is not an SSM parameter name/],
     [{ MAXIMUM_RECORD_AGE_SECONDS: '-1' }, /MAXIMUM_RECORD_AGE_SECONDS: "-1" is not allowed: use an integer from 60 to 604800/],
     [{ COMPACTION_MARGIN_SECONDS: '1.5' }, /COMPACTION_MARGIN_SECONDS: "1.5" is not allowed: use an integer from 0 to 86400/],
     [{ COMPACTION_LOOKBACK_DAYS: '0' }, /COMPACTION_LOOKBACK_DAYS: "0" is not allowed/],

@@ -1,8 +1,10 @@
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { START_COMMAND } from '../src/local/main.ts';
 import { syntheticRowCount } from '../src/local/seed.ts';
+import { FolderStore } from '../src/lake/lake-store.ts';
+import { currentStateInputs } from '../src/maintenance/view-inputs.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { runNode, runProcess, START_MAIN, tempDir } from './support/cli.ts';
 
@@ -125,6 +127,55 @@ describe('npm start', () => {
     expect(r.stdout.toString()).toContain('verification: OK');
   });
 
+  it('--days 3 simulates three days into the lake, compacts and checkpoints them: the view equals a Scan and reads far fewer bytes', async () => {
+    const lakeDir = join(tempDir('start-days'), 'lake');
+    const r = await runNode(START_MAIN, ['--days', '3', '--items', '200', '--batch-size', '10', '--lake', lakeDir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const out = r.stdout.toString();
+    // The stream table: three consecutive days, one object per batch of at most 10 records.
+    const days = [...out.matchAll(/^(\d{4}-\d{2}-\d{2}) \| ([\d,]+) +\| [\d,]+ +\| [\d,]+ +\| [\d,]+ +\| (\d+) +\| [\d,]+$/gm)].map((m) => ({ dt: m[1]!, records: Number(m[2]!.replace(/,/g, '')), objects: Number(m[3]) }));
+    expect(days).toHaveLength(3);
+    expect(days.map((d) => Date.parse(d.dt) - Date.parse(days[0]!.dt))).toEqual([0, 86_400_000, 2 * 86_400_000]);
+    expect(days[0]!.records).toBe(203); // the seed's three items and the 200 synthetic ones
+    // Each handler call takes at most 10 records, all of one day: one object each.
+    for (const d of days) expect(d.objects).toBe(Math.ceil(d.records / 10));
+    const objectsBefore = days.reduce((n, d) => n + d.objects, 0);
+    expect(out).toMatch(new RegExp(`^total +\\| 3 compacted +\\| ${objectsBefore} → 3 `, 'm'));
+    expect(out).toMatch(/checkpoint: written \d{4}-\d{2}-\d{2}-[0-9a-f]{16} \(bound \d{4}-\d{2}-\d{2}, 1 part\): 3 day\(s\) read/);
+    expect(out).toMatch(/4\. current_state = a consistent Scan of the table \([\d,]+ rows, flattened\): before maintenance OK, after OK\n/);
+    expect(out).toContain(`items A1-A3:\n\n${AFTER_CHANGES}\n\n`);
+    expect(out).toContain('verification: OK');
+
+    // The lake itself, read independently: one object a day, and the view reads the checkpoint only.
+    const store = new FolderStore(lakeDir);
+    const prefixes = { dataPrefix: 'flattened', statePrefix: 'state' };
+    for (const d of days) expect((await store.list(`flattened/dt=${d.dt}/`)).map((o) => o.key)).toEqual([expect.stringMatching(/\/compacted-[0-9a-f]{16}-000-0000\.parquet$/)]);
+    const reads = await currentStateInputs(store, prefixes);
+    expect(reads).toMatchObject({ objects: 1, days: [], checkpoint: { objects: 1 } });
+    const lakeBefore = /^lake before maintenance \| (\d+) +\| ([\d,]+) /m.exec(out)!;
+    expect(Number(lakeBefore[1])).toBe(objectsBefore);
+    expect(reads.bytes).toBeLessThan(Number(lakeBefore[2]!.replace(/,/g, '')) / 5);
+    expect(out).toMatch(new RegExp(`^current_state after +\\| 1 +\\| ${reads.bytes.toLocaleString('en-US')} +\\| checkpoint `, 'm'));
+    // The view through the checkpoint equals the latest version of every item ranked over the whole history.
+    await withLake(lakeDir, async (lake) => {
+      const columns = 'pk, sk, attribute, item_index, key, value, value_type';
+      const history = await lake.query(`
+        SELECT DISTINCT ${columns} FROM (
+          SELECT *, rank() OVER (PARTITION BY pk, sk, attribute ORDER BY event_time DESC, sequence DESC) AS r FROM ${lake.names.table}
+        ) WHERE r = 1 AND value_type <> 'ABSENT' ORDER BY ALL`);
+      expect(lake.pointer.bound).toBe(new Date(Date.parse(days[2]!.dt) + 86_400_000).toISOString().slice(0, 10));
+      expect(await lake.query(`SELECT ${columns} FROM ${lake.names.currentView} ORDER BY ALL`)).toEqual(history);
+      expect(history.length).toBeGreaterThan(700);
+    });
+
+    // A plain run in the same folder starts from an empty lake: no checkpoint of this run is left to hide its rows.
+    const plain = await runNode(START_MAIN, ['--lake', lakeDir]);
+    expect(plain.code).toBe(0);
+    expect(plain.stdout.toString()).toContain(`4. current_state after the changes:\n\n${AFTER_CHANGES}\n\n`);
+    expect(existsSync(join(lakeDir, 'state'))).toBe(false);
+  });
+
   it('--help documents every option; bad values name the flag', async () => {
     const help = await runNode(START_MAIN, ['--help']);
     expect(help.code).toBe(0);
@@ -132,6 +183,12 @@ describe('npm start', () => {
     const bad = await runNode(START_MAIN, ['--items', 'lots']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toBe('npm start: --items must be a whole number from 1 to 100,000,000, got "lots"\n');
+    const noDays = await runNode(START_MAIN, ['--days', '0']);
+    expect(noDays.code).toBe(2);
+    expect(noDays.stderr).toBe('npm start: --days must be a whole number from 1 to 366, got "0"\n');
+    const tooMany = await runNode(START_MAIN, ['--days', '2', '--items', '200000']);
+    expect(tooMany.code).toBe(2);
+    expect(tooMany.stderr).toBe('npm start: --items must be a whole number from 1 to 100,000, got "200000"\n');
     const unknown = await runNode(START_MAIN, ['--item', '5']);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('unknown option --item for npm start -- (did you mean --items?)');

@@ -6,7 +6,7 @@ import { FlatteningPipeline } from '../../modules/index.ts';
 /**
  * A CDKTF app that drops the flattening pipeline into a team's own stack.
  * Synthesize it with: node examples/cdktf/main.ts  (writes examples/cdktf/cdktf.out)
- * or point cdktf.json's "app" at it.
+ * or run `cdktf synth --app "node examples/cdktf/main.ts"`. examples/cdktn is the same app on CDK Terrain.
  */
 class OrdersAnalyticsStack extends TerraformStack {
   constructor(scope: Construct, id: string) {
@@ -29,6 +29,7 @@ class OrdersAnalyticsStack extends TerraformStack {
   }
 }
 
-const app = new App({ outdir: new URL('./cdktf.out', import.meta.url).pathname });
+// CDKTF_OUTDIR: set by `cdktf synth`; otherwise next to this file.
+const app = new App({ outdir: process.env.CDKTF_OUTDIR ?? new URL('./cdktf.out', import.meta.url).pathname });
 new OrdersAnalyticsStack(app, 'orders-analytics');
 app.synth();

@@ -1,7 +1,8 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
+import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
-import { checkpoint, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
-import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
+import { checkpoint, planIsCurrent, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
+import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, daysBeingCompacted, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -30,9 +31,13 @@ export interface MaintenanceTaskRequest {
   readonly task: number;
 }
 
+/** What maintenance reads of the configuration: where the rows and the state are, its settings, the carried columns. */
+export type MaintenanceConfig = Pick<PipelineConfig, 'dataPrefix' | 'maintenance'> & { readonly flatten: Pick<FlattenConfig, 'carry'> };
+
 export interface MaintenanceDeps {
   readonly store: LakeStore;
-  readonly config: PipelineConfig;
+  /** The Lambda passes its whole PipelineConfig; the CLI and npm start only what maintenance reads. */
+  readonly config: MaintenanceConfig;
   readonly now: number;
   /** Moves the current-state view to a published checkpoint (Glue UpdateTable in the Lambda). */
   readonly repointView?: (pointer: CheckpointPointer) => Promise<void>;
@@ -42,6 +47,8 @@ export interface MaintenanceDeps {
   readonly dispatch?: (task: MaintenanceTaskRequest) => Promise<void>;
   /** Temporary folder for sort runs. */
   readonly tempDir?: string;
+  /** Called as each day is done (the CLI's progress line). */
+  readonly onDay?: (result: DayResult, done: number, of: number) => void;
 }
 
 export interface MaintenanceResult {
@@ -75,7 +82,7 @@ export function parseMaintenance(payload: Record<string, unknown>): MaintenanceR
   return { action: 'compact', dt: payload.dt as string | undefined, checkpoint: payload.checkpoint !== false && payload.dt === undefined };
 }
 
-function settings(config: PipelineConfig, tempDir?: string): CheckpointSettings {
+function settings(config: MaintenanceConfig, tempDir?: string): CheckpointSettings {
   const m = config.maintenance;
   return {
     ...compactionSettings({ dataPrefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry, targetBytes: m.targetBytes, maxTaskBytes: m.maxTaskBytes, ...(tempDir ? { tempDir } : {}) }),
@@ -103,11 +110,17 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
       throw new PayloadError(`dt ${request.dt} is not closed yet: records may still arrive for it until ${firstOpen}T00:00:00Z plus ${m.maximumRecordAgeSeconds + m.marginSeconds} s`);
     }
     const targets = request.dt !== undefined ? [request.dt] : await closedDays(deps.store, s, firstOpen, m.lookbackDays);
-    for (const dt of targets) days.push(await compactDay(deps.store, s, dt, compactionTasks));
+    for (const dt of targets) {
+      days.push(await compactDay(deps.store, s, dt, compactionTasks));
+      deps.onDay?.(days[days.length - 1]!, days.length, targets.length);
+    }
   }
   if (!request.checkpoint) return { closedBefore: firstOpen, days };
 
-  const holds = (await deps.holds?.()) ?? [];
+  // A day whose compaction is still in flight (its tasks dispatched) is not checkpointed yet: the
+  // compaction's commit deletes the objects the checkpoint would read. The next run takes it.
+  const compacting = (await daysBeingCompacted(deps.store, s)).map((dt) => ({ before: dt, reason: `the compaction of ${dt} is in flight` }));
+  const holds = [...compacting, ...((await deps.holds?.()) ?? [])];
   let bound = firstOpen;
   for (const h of holds) if (h.before < bound) bound = h.before;
   const result = await checkpoint(deps.store, s, bound, {
@@ -136,6 +149,9 @@ export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: 
     await runTask(deps.store, s, plan as DayPlan, request.task);
     return { task: request.task, committed: (await commitIfComplete(deps.store, s, plan as DayPlan)) !== undefined };
   }
+  // A plan that went stale (its objects compacted meanwhile, or another checkpoint published) is not
+  // run: it would fail on a missing object, retried to no end. The next scheduled run drops it and plans again.
+  if (!(await planIsCurrent(deps.store, s, plan as CheckpointPlan))) return { task: request.task, committed: false };
   await runCheckpointPart(deps.store, s, plan as CheckpointPlan, request.task);
   return { task: request.task, committed: (await publishIfComplete(deps.store, s, plan as CheckpointPlan, deps.repointView)) !== undefined };
 }

@@ -60,6 +60,26 @@ export function parseFailureMessage(body: string | undefined): StreamBatchInfo {
   return info as StreamBatchInfo;
 }
 
+/**
+ * A GetRecords record as the stream trigger delivers it: the time in epoch
+ * seconds, binary values as base64 (the SDK gives a Date and Uint8Arrays)
+ * and a type the SDK does not know as it came ({"Q":…}, not the SDK's
+ * {"$unknown":["Q",…]}), with the stream's ARN. A redriven batch is then
+ * the batch the trigger saw, and a poison record quarantined again is
+ * stored the same way, ready to be replayed through the handler.
+ */
+export function asTriggerRecord(record: _Record, streamArn: string): StreamRecordLike {
+  const json = JSON.stringify(record, function (this: Record<string, unknown>, key, value) {
+    const original = this[key];
+    if (original instanceof Date) return original.getTime() / 1000;
+    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
+    const unknown = (value as { $unknown?: unknown } | null)?.$unknown;
+    if (Array.isArray(unknown) && unknown.length === 2 && typeof unknown[0] === 'string' && Object.keys(value as object).length === 1) return { [unknown[0]]: unknown[1] };
+    return value;
+  });
+  return { ...(JSON.parse(json) as StreamRecordLike), eventSourceARN: streamArn };
+}
+
 /** Reads the records of [start, end] from the shard, while they are still within the stream's retention. */
 export async function readRange(streams: DynamoDBStreamsClient, info: StreamBatchInfo): Promise<StreamRecordLike[]> {
   const end = BigInt(info.endSequenceNumber);
@@ -76,7 +96,7 @@ export async function readRange(streams: DynamoDBStreamsClient, info: StreamBatc
     for (const r of got) {
       const seq = BigInt(r.dynamodb?.SequenceNumber ?? '0');
       if (seq > end) return records;
-      if (seq >= start) records.push({ ...(r as StreamRecordLike), eventSourceARN: info.streamArn });
+      if (seq >= start) records.push(asTriggerRecord(r, info.streamArn));
     }
     iterator = page.NextShardIterator;
   }

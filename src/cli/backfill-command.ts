@@ -1,7 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { mkdir } from 'node:fs/promises';
 import { dirname, join, resolve } from 'node:path';
-import { S3Client } from '@aws-sdk/client-s3';
 import { snapshotObjectName, type ExportDataFile } from '../backfill/export-layout.ts';
 import { localExport, s3Export, type ExportDataSource, type ExportSource } from '../backfill/export-source.ts';
 import { prefixProblem } from '../config/validate.ts';
@@ -9,6 +8,7 @@ import { Flattener, utcDate, type FlattenConfig } from '../flatten/flatten.ts';
 import { atomicFileOutput, parquetWriter } from '../io/byte-output.ts';
 import { flattenExportLines, newExportStats, type ExportStats } from '../io/export-lines.ts';
 import { partitionKey } from '../lake/object-key.ts';
+import { s3Client } from './aws-clients.ts';
 import { HELP_OPTION, helpText, integerOption, parseCommandArgs, stringOption, timeOption, type CommandSpec } from './args.ts';
 import { UsageError } from './errors.ts';
 import { FLATTEN_CONFIG_OPTIONS, flattenConfigFromArgs } from './flatten-options.ts';
@@ -54,11 +54,6 @@ interface BackfillPlan {
   readonly concurrency: number;
 }
 
-function s3ClientFromEnv(env: NodeJS.ProcessEnv): S3Client {
-  // A custom endpoint (MinIO, LocalStack, moto) rarely serves virtual-hosted bucket names.
-  return new S3Client({ forcePathStyle: Boolean(env.AWS_ENDPOINT_URL_S3 || env.AWS_ENDPOINT_URL) });
-}
-
 async function plan(argv: readonly string[], io: CliIO): Promise<BackfillPlan | undefined> {
   const { values } = parseCommandArgs(BACKFILL_COMMAND, argv);
   if (values.help) {
@@ -76,7 +71,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<BackfillPlan | 
   if (problem) throw new UsageError(`--prefix: ${problem}`);
   const concurrency = integerOption(values, 'concurrency', 1, 64, Math.min(8, availableParallelism()));
   const snapshot = timeOption(values, 'snapshot-time');
-  const source = dir !== undefined ? await localExport(dir, snapshot) : await s3Export(s3ClientFromEnv(io.env), uri!, snapshot);
+  const source = dir !== undefined ? await localExport(dir, snapshot) : await s3Export(s3Client(io.env), uri!, snapshot);
   if (source.files.length === 0) throw new Error(`${source.location}: the export lists no data files`);
   return { config, source, lake: resolve(lake), prefix, concurrency };
 }

@@ -4,9 +4,11 @@ import {
   bucketNameProblem,
   carriedProblems,
   ConfigError,
+  glueNameProblem,
   listProblems,
   prefixProblem,
   splitList,
+  ssmParameterProblem,
   STREAM_ARN_PATTERN,
 } from './validate.ts';
 
@@ -45,6 +47,20 @@ export interface MaintenanceSettings {
   /** Checkpoints kept (the current one and those before it). */
   readonly retention: number;
 }
+
+/**
+ * Defaults and allowed ranges of the numeric maintenance settings: the
+ * handler's environment (below) and `ddb-flatten compact`'s flags read the
+ * same numbers, so the CLI runs exactly what the scheduled run does.
+ */
+export const MAINTENANCE_LIMITS = {
+  maximumRecordAgeSeconds: { fallback: 21_600, min: 60, max: 604_800 },
+  marginSeconds: { fallback: 3_600, min: 0, max: 86_400 },
+  lookbackDays: { fallback: 14, min: 1, max: 3_650 },
+  targetBytes: { fallback: 128 * 1024 * 1024, min: 1024 * 1024, max: 5 * 1024 ** 3 },
+  maxTaskBytes: { fallback: 256 * 1024 * 1024, min: 1024 * 1024, max: 100 * 1024 ** 3 },
+  retention: { fallback: 3, min: 2, max: 100 },
+} as const satisfies Record<string, { fallback: number; min: number; max: number }>;
 
 /** DynamoDB scalar types allowed for key attributes. */
 export const KEY_TYPES = ['S', 'N', 'B'] as const;
@@ -179,25 +195,29 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
   }
   const glueName = (name: 'GLUE_DATABASE' | 'GLUE_VIEW'): string | undefined => {
     const v = env[name]?.trim() || undefined;
-    if (v !== undefined && !/^[a-z0-9_]{1,255}$/.test(v)) problems.push(`${name}: "${v}" is not a Glue name (1 to 255 characters of a-z, 0-9 and _)`);
+    if (v !== undefined) named(name, glueNameProblem(v));
     return v;
   };
   const ssmName = (raw: string | undefined): string | undefined => {
     const v = raw?.trim() || undefined;
-    if (v !== undefined && !/^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(v)) problems.push(`CHECKPOINT_PARAMETER: "${v}" is not an SSM parameter name (/ then a-z, A-Z, 0-9, _ . - /)`);
+    if (v !== undefined) named('CHECKPOINT_PARAMETER', ssmParameterProblem(v));
     return v;
+  };
+  const limit = (name: EnvironmentName, setting: keyof typeof MAINTENANCE_LIMITS): number => {
+    const l = MAINTENANCE_LIMITS[setting];
+    return integer(name, l.fallback, l.min, l.max);
   };
   const maintenance: MaintenanceSettings = {
     statePrefix,
     glueDatabase: glueName('GLUE_DATABASE'),
     glueView: glueName('GLUE_VIEW'),
     checkpointParameter: ssmName(env.CHECKPOINT_PARAMETER),
-    maximumRecordAgeSeconds: integer('MAXIMUM_RECORD_AGE_SECONDS', 21_600, 60, 604_800),
-    marginSeconds: integer('COMPACTION_MARGIN_SECONDS', 3_600, 0, 86_400),
-    lookbackDays: integer('COMPACTION_LOOKBACK_DAYS', 14, 1, 3_650),
-    targetBytes: integer('COMPACTION_TARGET_BYTES', 128 * 1024 * 1024, 1024 * 1024, 5 * 1024 ** 3),
-    maxTaskBytes: integer('COMPACTION_MAX_TASK_BYTES', 256 * 1024 * 1024, 1024 * 1024, 100 * 1024 ** 3),
-    retention: integer('CHECKPOINT_RETENTION', 3, 2, 100),
+    maximumRecordAgeSeconds: limit('MAXIMUM_RECORD_AGE_SECONDS', 'maximumRecordAgeSeconds'),
+    marginSeconds: limit('COMPACTION_MARGIN_SECONDS', 'marginSeconds'),
+    lookbackDays: limit('COMPACTION_LOOKBACK_DAYS', 'lookbackDays'),
+    targetBytes: limit('COMPACTION_TARGET_BYTES', 'targetBytes'),
+    maxTaskBytes: limit('COMPACTION_MAX_TASK_BYTES', 'maxTaskBytes'),
+    retention: limit('CHECKPOINT_RETENTION', 'retention'),
   };
 
   if (problems.length > 0) throw new ConfigError('environment', problems);

@@ -26,6 +26,16 @@ export function prefixProblem(prefix: string): string | undefined {
   return undefined;
 }
 
+/** A Glue database, table or view name as the module creates them. */
+export function glueNameProblem(name: string): string | undefined {
+  return /^[a-z0-9_]{1,255}$/.test(name) ? undefined : `"${name}" is not a Glue name (1 to 255 characters of a-z, 0-9 and _)`;
+}
+
+/** A fully qualified SSM parameter name. */
+export function ssmParameterProblem(name: string): string | undefined {
+  return /^\/[A-Za-z0-9_.\-/]{1,1010}$/.test(name) ? undefined : `"${name}" is not an SSM parameter name (/ then a-z, A-Z, 0-9, _ . - /)`;
+}
+
 /** DynamoDB attribute names are 1 to 255 bytes (key attributes) / 64 KB; keep them printable and unambiguous in a list. */
 export function attributeNameProblem(name: string): string | undefined {
   if (name.length === 0) return 'an attribute name must not be empty';

@@ -1,4 +1,4 @@
-import { mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import { atomicFileOutput, type ByteOutput } from '../io/byte-output.ts';
@@ -155,8 +155,20 @@ export class FolderStore implements LakeStore {
   }
 
   async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
-    const all = await readFile(this.path(key));
-    return all.subarray(start, end);
+    // Only the range: a compacted object is read one row group at a time, and may be far larger than one.
+    const file = await open(this.path(key), 'r');
+    try {
+      const out = Buffer.alloc(Math.max(0, end - start));
+      let at = 0;
+      while (at < out.length) {
+        const { bytesRead } = await file.read(out, at, out.length - at, start + at);
+        if (bytesRead === 0) break;
+        at += bytesRead;
+      }
+      return out.subarray(0, at);
+    } finally {
+      await file.close();
+    }
   }
 
   async write(key: string, body: Uint8Array | string): Promise<void> {

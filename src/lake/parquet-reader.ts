@@ -1,4 +1,4 @@
-import { zstdDecompressSync, gunzipSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { parquetMetadataAsync, parquetRead, type AsyncBuffer, type FileMetaData } from 'hyparquet';
 import type { LakeStore } from './lake-store.ts';
 
@@ -16,9 +16,18 @@ export interface RowGroupRows {
   readonly rows: unknown[][];
 }
 
+// Looked up, not imported: node:zlib has zstd from Node 22.15 only, and a named import of it would
+// stop the bundled CLI from loading at all on Node 20 (where the writer falls back to GZIP).
+const zstdDecompressSync = (zlib as { zstdDecompressSync?: (input: Uint8Array) => Buffer }).zstdDecompressSync;
+
 const COMPRESSORS = {
-  ZSTD: (input: Uint8Array) => new Uint8Array(zstdDecompressSync(input)),
-  GZIP: (input: Uint8Array) => new Uint8Array(gunzipSync(input)),
+  ZSTD: (input: Uint8Array) => {
+    if (!zstdDecompressSync) {
+      throw new Error(`this Node.js (${process.version}) cannot read ZSTD Parquet, which the lake's objects are (node:zlib has zstd from Node.js 22.15 on): run ddb-flatten on Node.js 22.15 or newer`);
+    }
+    return new Uint8Array(zstdDecompressSync(input));
+  },
+  GZIP: (input: Uint8Array) => new Uint8Array(zlib.gunzipSync(input)),
 };
 
 /** A store object as hyparquet's AsyncBuffer (ranged reads). */

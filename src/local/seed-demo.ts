@@ -5,7 +5,7 @@ import type { LambdaTotals } from './local-lambda.ts';
 import { ELEMENT_VIEWS, SEED_DELETE, SEED_ITEMS, SEED_UPDATE } from './seed.ts';
 import type { LocalSession } from './session.ts';
 import type { StreamRecord } from './stream-events.ts';
-import { textTable } from './text-table.ts';
+import { textTable } from '../cli/text-table.ts';
 
 /**
  * The default run: the seed's items through DynamoDB, the stream, the

@@ -42,11 +42,16 @@ function syntheticElements(i: number): number {
   return 1 + (i % 3);
 }
 
-/** Synthetic item i: `pk` S000000i, `items` a list of 1-3 maps of two leaves each (a string and a number). */
-export function syntheticItem(i: number): Item {
+/**
+ * Synthetic item i: `pk` S000000i, `items` a list of 1-3 maps of two leaves each (a string and a
+ * number). Version v > 0 is the same item changed (--days modifies items): other values, the same
+ * shape, so the row count stays known.
+ */
+export function syntheticItem(i: number, version = 0): Item {
   const elements: AttributeValue[] = [];
   for (let j = 0; j < syntheticElements(i); j++) {
-    elements.push({ M: { name: { S: `value-${i}-${j}` }, qty: { N: String(i * 10 + j) } } });
+    const name = version === 0 ? `value-${i}-${j}` : `value-${i}-${j}-v${version}`;
+    elements.push({ M: { name: { S: name }, qty: { N: String((i * 10 + j) * (version + 1)) } } });
   }
   return { pk: { S: `S${String(i).padStart(9, '0')}` }, items: { L: elements } };
 }

@@ -37,18 +37,25 @@ export interface SessionOptions {
   readonly lakeDir: string;
   /** Keep dynalite's table in LevelDB files in a temporary folder instead of memory (large runs). */
   readonly tableOnDisk?: boolean;
+  /**
+   * The time stream records are stamped with (ApproximateCreationDateTime, which decides the dt
+   * partition). Default the wall clock; --days runs a simulated one over past days.
+   */
+  readonly clock?: () => number;
 }
 
 export async function openSession(options: SessionOptions): Promise<LocalSession> {
   const config = loadPipelineConfig(LOCAL_ENVIRONMENT);
-  const lakeRoot = await prepareLakeFolder(options.lakeDir, [config.dataPrefix, config.quarantinePrefix]);
+  // The state prefix too: a checkpoint left by an earlier --days run would hide this run's rows from the view.
+  const lakeRoot = await prepareLakeFolder(options.lakeDir, [config.dataPrefix, config.quarantinePrefix, config.maintenance.statePrefix]);
   const dynamodb = await startLocalDynamoDB({ onDisk: options.tableOnDisk ?? false });
   const lakes: DuckDbLake[] = [];
   try {
     const keys = { partitionKey: config.flatten.partitionKey, sortKey: config.flatten.sortKey };
     await createTable(dynamodb.client, TABLE_NAME, keys);
-    const arn = streamArn(LOCAL_REGION, LOCAL_ACCOUNT, TABLE_NAME, new Date());
-    const table = new RecordingTable(dynamodb.client, TABLE_NAME, keys, new StreamSequencer({ region: LOCAL_REGION, arn, keys }));
+    const clock = options.clock ?? Date.now;
+    const arn = streamArn(LOCAL_REGION, LOCAL_ACCOUNT, TABLE_NAME, new Date(clock()));
+    const table = new RecordingTable(dynamodb.client, TABLE_NAME, keys, new StreamSequencer({ region: LOCAL_REGION, arn, keys }, clock));
     return {
       config,
       dynamodb,
@@ -56,7 +63,13 @@ export async function openSession(options: SessionOptions): Promise<LocalSession
       lambda: localStreamLambda(config, lakeRoot),
       lakeRoot,
       async openLake() {
-        const lake = await DuckDbLake.open({ root: lakeRoot, prefix: config.dataPrefix, carried: config.flatten.carry, elementViews: ELEMENT_VIEWS });
+        const lake = await DuckDbLake.open({
+          root: lakeRoot,
+          prefix: config.dataPrefix,
+          statePrefix: config.maintenance.statePrefix,
+          carried: config.flatten.carry,
+          elementViews: ELEMENT_VIEWS,
+        });
         lakes.push(lake);
         return lake;
       },

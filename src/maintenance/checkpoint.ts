@@ -1,4 +1,5 @@
 import { shortHash } from '../lake/object-key.ts';
+import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { openParquet } from '../lake/parquet-reader.ts';
 import { ExternalSorter, writeRowGroups } from './external-sort.ts';
@@ -25,16 +26,7 @@ import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper,
  * same state; previous checkpoints are kept (`retention`) for them.
  */
 
-export const NO_CHECKPOINT = 'none';
-/** The bound of "no checkpoint": before any day, so the view reads every day. */
-export const NO_BOUND = '0000-01-01';
-
-export interface CheckpointPointer {
-  readonly checkpoint: string;
-  /** The first day the checkpoint does not cover (YYYY-MM-DD). */
-  readonly bound: string;
-  readonly parts: number;
-}
+export { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 
 export interface CheckpointSettings extends CompactionSettings {
   /** Checkpoints kept: the current one and the ones before it, for readers of an older pointer. */
@@ -76,10 +68,6 @@ export async function readPointer(store: LakeStore, s: Pick<CompactionSettings, 
   return { checkpoint: p.checkpoint, bound: p.bound, parts: Number(p.parts ?? 0) };
 }
 
-/** The pointer's JSON as it is stored: the same bytes every time for the same pointer (Terraform reads it too). */
-export function pointerText(p: CheckpointPointer): string {
-  return `${JSON.stringify({ checkpoint: p.checkpoint, bound: p.bound, parts: p.parts })}\n`;
-}
 
 async function planCheckpoint(store: LakeStore, s: CheckpointSettings, previous: CheckpointPointer, bound: string): Promise<CheckpointPlan | undefined> {
   const days = (await store.folders(`${s.dataPrefix}/`))
@@ -210,6 +198,27 @@ async function pruneCheckpoints(store: LakeStore, s: CheckpointSettings, current
 }
 
 /**
+ * Whether a stored plan can still be completed: its previous checkpoint is
+ * still the published one and every object it reads is still there. A plan
+ * goes stale when a compaction (by hand, or one that raced it) replaced
+ * objects of its days, or when another checkpoint was published meanwhile;
+ * then it is dropped and the run plans again from what the lake holds now.
+ */
+export async function planIsCurrent(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<boolean> {
+  const published = await readPointer(store, s);
+  if (published.checkpoint !== plan.previous.checkpoint || published.bound !== plan.previous.bound) return false;
+  const present = new Set((await Promise.all(plan.days.map((d) => dayObjects(store, s, d)))).flat().map((o) => o.key));
+  return plan.dayInputs.every((o) => present.has(o.key));
+}
+
+/** Removes a stale plan, its markers and the parts it wrote (never a published checkpoint's). */
+async function abandonPlan(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> {
+  if ((await readPointer(store, s)).checkpoint !== plan.id) await store.delete((await store.list(checkpointPrefix(s, plan.id))).map((o) => o.key));
+  await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan.id, t)));
+  await store.delete([planKey(s, plan.id)]);
+}
+
+/**
  * Brings the checkpoint up to `bound` (the first day that is not closed):
  * finishes an interrupted checkpoint first; nothing to do when the pointer
  * is already there.
@@ -228,6 +237,10 @@ export async function checkpoint(
   for (const p of (await store.list(`${root(s)}plans/`)).filter((o) => o.key.endsWith('.json') && !o.key.includes('.task-'))) {
     const plan = json(await store.read(p.key)) as CheckpointPlan | undefined;
     if (!plan) continue;
+    if (!(await planIsCurrent(store, s, plan))) {
+      await abandonPlan(store, s, plan);
+      continue;
+    }
     const pending = (await Promise.all(Array.from({ length: plan.tasks }, (_, t) => store.read(markerKey(s, plan.id, t))))).flatMap((m, t) => (m === undefined ? [t] : []));
     if (pending.length && !(await run(plan, pending))) return { status: 'dispatched', pointer: await readPointer(store, s), days: plan.days, rowsIn: 0, rowsOut: 0 };
     await publishIfComplete(store, s, plan, options.onPublished);

@@ -299,6 +299,16 @@ export async function compactDay(store: LakeStore, s: CompactionSettings, dt: st
 }
 
 /**
+ * Days with a compaction in flight (a plan stored, its inputs not yet
+ * deleted). A checkpoint must not be planned over such a day: the commit
+ * deletes the objects the checkpoint would read.
+ */
+export async function daysBeingCompacted(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>): Promise<string[]> {
+  const plans = (await store.list(`${s.statePrefix}/compaction/`)).filter((o) => /\/dt=\d{4}-\d{2}-\d{2}\/[0-9a-f]{16}\.json$/.test(o.key));
+  return [...new Set(plans.map((o) => /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]!))].sort();
+}
+
+/**
  * When a day is closed: no stream record can still arrive for it. A record
  * is delivered (or sent to the on-failure queue) within the trigger's
  * maximum record age of its creation, so a day is closed once that age plus

@@ -70,6 +70,8 @@ const KINDS: Readonly<Record<string, Kind>> = {
   aws_athena_named_query: { role: 'named-query', noun: 'Athena named query', stateful: false },
   aws_cloudwatch_metric_alarm: { role: 'alarm', noun: 'alarm', stateful: false },
   aws_scheduler_schedule: { role: 'schedule', noun: 'EventBridge schedule', stateful: false },
+  // The checkpoint pointer the maintenance run moves; losing it only makes the view read every day until the next run.
+  aws_ssm_parameter: { role: 'other', noun: 'SSM parameter', stateful: false },
 };
 
 const GLUE_VIEW: Kind = { role: 'glue-view', noun: 'Glue view', stateful: false };

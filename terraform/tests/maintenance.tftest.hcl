@@ -49,8 +49,11 @@ run "view_follows_the_pointer" {
   command = plan
 
   override_data {
-    target = data.aws_ssm_parameter.checkpoint_pointer
-    values = { insecure_value = "{\"checkpoint\":\"2026-11-30-0a1b2c3d\",\"bound\":\"2026-11-30\",\"parts\":1}" }
+    target = data.aws_ssm_parameters_by_path.checkpoint_pointer
+    values = {
+      names  = ["/ddb-flatten/orders/other", "/ddb-flatten/orders/checkpoint-pointer"]
+      values = ["x", "{\"checkpoint\":\"2026-11-30-0a1b2c3d\",\"bound\":\"2026-11-30\",\"parts\":1}"]
+    }
   }
   assert {
     condition     = strcontains(jsondecode(base64decode(trimsuffix(trimprefix(aws_glue_catalog_table.current_state.view_original_text, "/* Presto View: "), " */"))).originalSql, "WHERE checkpoint = '2026-11-30-0a1b2c3d'")
@@ -59,6 +62,10 @@ run "view_follows_the_pointer" {
   assert {
     condition     = strcontains(jsondecode(base64decode(trimsuffix(trimprefix(aws_glue_catalog_table.current_state.view_original_text, "/* Presto View: "), " */"))).originalSql, "WHERE dt >= '2026-11-30'")
     error_message = "and the days from its bound"
+  }
+  assert {
+    condition     = strcontains(aws_athena_named_query.current_state_view.query, "WHERE checkpoint = 'none'")
+    error_message = "the named query's copy does not change with every checkpoint"
   }
 }
 

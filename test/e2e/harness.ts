@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { localAwsProvider, synthStack } from '../../scripts/plan.ts';
+import { localAwsProvider, stackSynthRequest, synthStack } from '../../scripts/plan.ts';
+import { runInFlavour, type FlavourName } from '../../scripts/flavours.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
 import type { StackSettings } from '../../stacks/config.ts';
 import { MOTO_REGION, startMoto, type Moto } from '../support/moto.ts';
@@ -261,16 +262,29 @@ export class LocalRun {
  * The deployable CDKTF stack (FlatteningPipelineStack) against moto,
  * synthesized into the same directory each time with its local state
  * outside it, so successive applies see their previous state like
- * `cdktf deploy` does.
+ * `cdktf deploy` does. `flavour` picks the core that synthesizes it: the
+ * sources (cdktf, in this process) or dist/cdktn (in a child process), as
+ * `cdktn deploy` would.
  */
 export class LocalStack {
   readonly run: LocalRun;
   readonly gaps: readonly MotoGap[];
+  readonly flavour: FlavourName;
   private initialized = false;
 
-  constructor(run: LocalRun, gaps: readonly MotoGap[] = MOTO_GAPS) {
+  constructor(run: LocalRun, gaps: readonly MotoGap[] = MOTO_GAPS, flavour: FlavourName = 'cdktf') {
     this.run = run;
     this.gaps = gaps;
+    this.flavour = flavour;
+  }
+
+  /** Synthesizes the stack (with `flavour`, default this stack's) into the run's directory, with the moto-gap overrides. */
+  async synth(settings: StackSettings, flavour: FlavourName = this.flavour): Promise<string> {
+    const outdir = join(this.run.work, 'cdktf.out');
+    this.run.dir =
+      flavour === 'cdktf' ? synthStack(settings, outdir, this.run.moto.endpoint) : (await runInFlavour(flavour, 'stack', stackSynthRequest(settings, outdir, this.run.moto.endpoint))).stackDir;
+    writeMotoGapOverrides(this.run.dir, this.gaps);
+    return this.run.dir;
   }
 
   settings(pipeline: FlatteningPipelineProps, defaultTags: Readonly<Record<string, string>> = E2E_DEFAULT_TAGS): StackSettings {
@@ -279,8 +293,7 @@ export class LocalStack {
 
   /** Synthesizes (the first time also initializes) and applies; returns the outputs. */
   async apply(label: string, settings: StackSettings): Promise<Record<string, any>> {
-    this.run.dir = synthStack(settings, join(this.run.work, 'cdktf.out'), this.run.moto.endpoint);
-    writeMotoGapOverrides(this.run.dir, this.gaps);
+    await this.synth(settings);
     if (!this.initialized) {
       await this.run.init();
       this.initialized = true;

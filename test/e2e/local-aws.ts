@@ -24,6 +24,8 @@ export interface LocalAws {
   readonly ssm: SSMClient;
   /** A JSON 1.1 protocol call, e.g. json('athena', 'AmazonAthena.GetWorkGroup', {WorkGroup}). */
   json<T = Record<string, any>>(service: string, target: string, body: Record<string, unknown>): Promise<T>;
+  /** A REST-JSON call, e.g. rest('scheduler', 'GET', '/schedules/orders-flatten-maintenance'). */
+  rest<T = Record<string, any>>(service: string, method: string, path: string): Promise<T>;
   /** A Query protocol call returning the XML text, e.g. query('iam', '2010-05-08', 'GetRole', {RoleName}). */
   query(service: string, version: string, action: string, params?: Record<string, string>): Promise<string>;
 }
@@ -55,6 +57,12 @@ export function localAws(moto: Moto): LocalAws {
         headers: { 'Content-Type': 'application/x-amz-json-1.1', 'X-Amz-Target': target },
         body: JSON.stringify(body),
       });
+      return JSON.parse(text || '{}');
+    },
+    async rest(service, method, path) {
+      const res = await fetch(`${moto.endpoint}${path}`, { method, headers: { Authorization: authorization(service) } });
+      const text = await res.text();
+      if (!res.ok) throw new Error(`${service} ${method} ${path} failed with HTTP ${res.status}: ${text.slice(0, 2000)}`);
       return JSON.parse(text || '{}');
     },
     query(service, version, action, params = {}) {

@@ -11,6 +11,9 @@ import { COMMENT_MARKER } from '../../src/review/markdown.ts';
 import type { Plan } from '../../src/review/plan.ts';
 import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
+import { ensureFlavours } from '../../scripts/flavours.ts';
+import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { listKeys } from '../support/lake.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { elementViewName } from '../../src/schema/element-views.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
@@ -40,6 +43,7 @@ import {
   deployedConfig,
   expectedCurrentRows,
   expectedStreamRows,
+  invokeAction,
   ITEMS,
   openLake,
   runHandler,
@@ -51,10 +55,12 @@ import { PIPELINE_CHECKS, type Expected, type PipelineOutputs } from './verify.t
  * End to end against a local AWS: moto 5.2 as the AWS API, terraform 1.11
  * with the real AWS provider 5.100 from the offline mirror.
  *
- * - Phase 1: the CDKTF stack (what `cdktf deploy` runs) and the HCL example
- *   consuming dist/terraform-module (with a customer managed key) are applied;
+ * - Phase 1: the CDKTF stack (what `cdktf deploy` runs), the same stack from the
+ *   cdktn flavour (what `cdktn deploy` runs) and the HCL example consuming the
+ *   committed terraform/ module (with a customer managed key) are applied;
  *   every resource is read back through the AWS APIs; a second plan must be empty.
- * - Versions and the alias: a code change, a tag-only change, a canary, a rollback.
+ * - Versions and the alias: a code change, a tag-only change, a canary, a rollback;
+ *   then the other core's synth over each stack's state plans no change.
  * - Phase 2: a stack with no trigger (moto would consume the stream itself);
  *   items written through DynamoDB, the real stream read with GetRecords, fed to
  *   the handler in Lambda-sized batches, the Parquet objects queried with DuckDB
@@ -68,6 +74,8 @@ import { PIPELINE_CHECKS, type Expected, type PipelineOutputs } from './verify.t
  */
 const skipReason = e2eSkipReason();
 if (skipReason) console.warn(`skipping the end-to-end tests: ${skipReason}`);
+
+const CDKTN_VERSION = (JSON.parse(readFileSync(join(REPO_ROOT, 'node_modules', 'cdktn', 'package.json'), 'utf8')) as { version: string }).version;
 
 const PIPELINE: FlatteningPipelineProps = { name: 'orders', partitionKey: { name: 'pk' }, explodeAttributes: ['items'], carryAttributes: ['status'], elementViews: { items: ['sku'] } };
 /** examples/kms's per-element views (element_view_keys). */
@@ -103,6 +111,15 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     const run = await startRun('ddb-flatten-e2e-cdktf-');
     cdktfStack = new LocalStack(run);
     const out = await cdktfStack.apply('apply CDKTF stack', cdktfStack.settings(PIPELINE));
+    return { run, aws: localAws(run.moto), out };
+  }
+
+  let cdktnStack: LocalStack;
+  /** The same stack, synthesized by the cdktn flavour (dist/cdktn) in a process of its own, into its own moto. */
+  async function deployCdktn(): Promise<Deployed> {
+    const run = await startRun('ddb-flatten-e2e-cdktn-');
+    cdktnStack = new LocalStack(run, MOTO_GAPS, 'cdktn');
+    const out = await cdktnStack.apply('apply cdktn stack', cdktnStack.settings(PIPELINE));
     return { run, aws: localAws(run.moto), out };
   }
 
@@ -166,6 +183,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   }
 
   let cdktf: Promise<Deployed>;
+  let cdktn: Promise<Deployed>;
   let hcl: Promise<Deployed & { kmsKeyArn: string }>;
   let stream: Promise<Deployed>;
   let upgrade: Promise<{ run: LocalRun; changes: PlannedChange[] }>;
@@ -175,7 +193,9 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   beforeAll(() => {
     // Bundle and build once, before the concurrent runs need them.
     defaultHandlerZip();
+    ensureFlavours();
     cdktf = background(timed('CDKTF deployment', deployCdktf));
+    cdktn = background(timed('cdktn deployment', deployCdktn));
     hcl = background(timed('HCL deployment', deployHcl));
     stream = background(timed('no-trigger deployment', deployWithoutTrigger));
     upgrade = background(timed('upgrade from 0.1.0', upgradeFrom010));
@@ -183,7 +203,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   }, 120_000);
 
   afterAll(async () => {
-    await Promise.allSettled([cdktf, hcl, stream, plan, upgrade]);
+    await Promise.allSettled([cdktf, cdktn, hcl, stream, plan, upgrade]);
     await glueAthena?.close();
     await Promise.allSettled(runs.map((run) => run.moto.stop()));
     // E2E_KEEP_WORK=1 keeps the Terraform roots, states and downloaded lakes for a look afterwards.
@@ -267,6 +287,46 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       expect(a.RoutingConfig?.AdditionalVersionWeights ?? {}).toEqual({});
       expect(await versions()).toEqual(['$LATEST', '1', '2']);
       const p = await d.run.replan('re-plan after pin');
+      expect(p.code, p.stdout).toBe(0);
+    });
+
+    it('moving to cdktn deploy: the same stack synthesized by cdktn, over this state, plans no change', async () => {
+      const dir = await cdktfStack.synth(withChangedCode({ tags: TAGS, alias: { pinnedVersion: '1' } }), 'cdktn');
+      expect(JSON.parse(readFileSync(join(dir, 'cdk.tf.json'), 'utf8'))['//'].metadata.version).toBe(CDKTN_VERSION);
+      const p = await d.run.replan('re-plan CDKTF state with the cdktn stack');
+      expect(p.code, p.stdout).toBe(0);
+    });
+  });
+
+  describe('phase 1: the cdktn flavour of the stack, as cdktn deploy applies it', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await cdktn;
+    }, 300_000);
+    const expected: Expected = {
+      name: 'orders',
+      partitionKey: 'pk',
+      explode: ['items'],
+      carried: ['status'],
+      codeSha256: defaultHandlerZip().base64Sha256,
+      tags: E2E_DEFAULT_TAGS,
+      mapping: true,
+      elementViews: PIPELINE.elementViews,
+    };
+    it('was synthesized by cdktn and its bindings, with the provider constraint the 5.100 mirror satisfies', () => {
+      const json = JSON.parse(readFileSync(join(d.run.dir, 'cdk.tf.json'), 'utf8'));
+      expect(json['//'].metadata.version).toBe(CDKTN_VERSION);
+      expect(json.terraform.required_providers.aws).toEqual({ source: 'hashicorp/aws', version: '>= 5.100.0, < 7.0.0' });
+    });
+    // Every resource read back as for the cdktf stack; among them, through the Lambda API: versions [$LATEST, 1], `live` on 1, the trigger on the alias.
+    for (const [what, check] of Object.entries(PIPELINE_CHECKS)) it(what, () => check({ aws: d.aws, out: d.out, expected }));
+    it('a plan right after the apply shows no changes', async () => {
+      const p = await d.run.replan('re-plan cdktn stack');
+      expect(p.code, p.stdout).toBe(0);
+    });
+    it('and back to cdktf deploy: the cdktf synth over the cdktn state plans no change', async () => {
+      await cdktnStack.synth(cdktnStack.settings(PIPELINE), 'cdktf');
+      const p = await d.run.replan('re-plan cdktn state with the CDKTF stack');
       expect(p.code, p.stdout).toBe(0);
     });
   });
@@ -420,6 +480,54 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       } finally {
         lake.close();
       }
+    });
+  });
+
+  describe('phase 2: the daily maintenance on the deployed pipeline (compaction, checkpoint, the view moved through Glue)', () => {
+    let d: Deployed;
+    beforeAll(async () => {
+      d = await stream;
+    }, 300_000);
+
+    it('compacts the closed day, checkpoints it, moves the SSM pointer and the Glue view together; the view still equals a Scan, and Terraform plans no change', async () => {
+      const config = await deployedConfig(d.aws, d.out.lambda_function_name);
+      const table = d.out.dynamodb_table_name as string;
+      const before = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
+      expect(before.length, 'the stream phase wrote objects').toBeGreaterThan(1);
+      const days = [...new Set(before.map((k) => /dt=(\d{4}-\d{2}-\d{2})/.exec(k)![1]!))];
+
+      // The schedule's payload, as the alias gets it, two days later: every day written so far is closed.
+      const later = () => Date.now() + 2 * 86_400_000;
+      const result = await invokeAction(d.aws, config, { action: 'compact' }, later);
+      expect(result.days.map((r: { dt: string }) => r.dt).sort()).toEqual(days.sort());
+      expect(result.checkpoint).toMatchObject({ status: 'written', heldBy: [] });
+      const pointer = result.checkpoint.pointer as { checkpoint: string; bound: string };
+
+      const after = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
+      expect(after.length).toBe(days.length);
+      const parameter = await d.aws.ssm.send(new GetParameterCommand({ Name: config.maintenance.checkpointParameter! }));
+      expect(JSON.parse(parameter.Parameter!.Value!)).toMatchObject({ checkpoint: pointer.checkpoint, bound: pointer.bound });
+
+      // Glue's view now names the checkpoint; run as is over the lake (checkpoint + days from the bound), it equals a Scan.
+      const catalog = await catalogOf(d.aws, d.out);
+      expect(catalog.viewSql).toContain(`WHERE checkpoint = '${pointer.checkpoint}'`);
+      expect(catalog.viewSql).toContain(`WHERE dt >= '${pointer.bound}'`);
+      const { lake } = await openLake(d.aws, d.out, config, catalog.columns, join(d.run.work, 'lake-after-maintenance'));
+      try {
+        const content = catalog.columns.filter((c) => !['event_name', 'event_time', 'sequence', 'dt'].includes(c));
+        expect(canonicalRows(await lake.query(catalog.viewSql), content)).toEqual(canonicalRows(await expectedCurrentRows(d.aws, config, table), content));
+      } finally {
+        lake.close();
+      }
+
+      // A second run finds nothing to do and moves nothing.
+      const again = await invokeAction(d.aws, config, { action: 'compact' }, later);
+      expect(again.checkpoint).toMatchObject({ status: 'current', pointer: { checkpoint: pointer.checkpoint } });
+      expect(await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`)).toEqual(after);
+
+      // Terraform renders the view from the parameter: the text the run wrote is the text it plans. No change.
+      const p = await d.run.replan('re-plan after the maintenance run');
+      expect(p.code, p.stdout).toBe(0);
     });
   });
 

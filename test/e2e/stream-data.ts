@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { DeleteItemCommand, PutItemCommand, ScanCommand, UpdateItemCommand, type AttributeValue } from '@aws-sdk/client-dynamodb';
 import type { _Record } from '@aws-sdk/client-dynamodb-streams';
 import { GetTableCommand } from '@aws-sdk/client-glue';
@@ -5,6 +6,7 @@ import { GetFunctionConfigurationCommand } from '@aws-sdk/client-lambda';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBRecord } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
+import { asTriggerRecord } from '../../src/actions/redrive.ts';
 import { loadPipelineConfig, type PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { Flattener } from '../../src/flatten/flatten.ts';
 import { RowBatch } from '../../src/flatten/row-batch.ts';
@@ -82,16 +84,11 @@ export async function writeItems(aws: LocalAws, table: string): Promise<number> 
 
 /**
  * GetRecords records as Lambda delivers them: the stream's JSON, where the
- * SDK's Date is epoch seconds and its bytes are base64, plus eventSourceARN.
+ * SDK's Date is epoch seconds and its bytes are base64, plus eventSourceARN
+ * (the redrive's own conversion).
  */
 export function asLambdaEventRecords(records: readonly _Record[], streamArn: string): DynamoDBRecord[] {
-  const json = JSON.stringify(records, function (this: Record<string, unknown>, key, value) {
-    const original = this[key];
-    if (original instanceof Date) return original.getTime() / 1000;
-    if (original instanceof Uint8Array) return Buffer.from(original).toString('base64');
-    return value;
-  });
-  return (JSON.parse(json) as DynamoDBRecord[]).map((r) => ({ ...r, eventSourceARN: streamArn }));
+  return records.map((r) => asTriggerRecord(r, streamArn) as unknown as DynamoDBRecord);
 }
 
 /** The configuration the deployed function reads at cold start, from its environment as Lambda reports it. */
@@ -159,10 +156,28 @@ export async function catalogOf(aws: LocalAws, out: PipelineOutputs): Promise<{ 
  * Glue database is a schema there, so the deployed view SQL runs as is.
  */
 export async function openLake(aws: LocalAws, out: PipelineOutputs, config: PipelineConfig, columns: readonly string[], root: string): Promise<{ lake: DuckDbLake; keys: string[] }> {
+  rmSync(root, { recursive: true, force: true });
   const keys = await downloadPrefix(aws.s3, out.s3_bucket_name, `${config.dataPrefix}/`, root);
-  const lake = await DuckDbLake.open({ root, prefix: config.dataPrefix, carried: config.flatten.carry, columns, table: out.glue_catalog_table_name });
+  // The maintenance state too: the view reads the checkpoint its pointer names.
+  await downloadPrefix(aws.s3, out.s3_bucket_name, `${config.maintenance.statePrefix}/`, root);
+  const lake = await DuckDbLake.open({ root, prefix: config.dataPrefix, statePrefix: config.maintenance.statePrefix, carried: config.flatten.carry, columns, table: out.glue_catalog_table_name });
   const db = `"${String(out.glue_catalog_database_name).replaceAll('"', '""')}"`;
   await lake.query(`CREATE SCHEMA ${db}`);
   await lake.query(`CREATE VIEW ${db}.${lake.names.table} AS SELECT * FROM main.${lake.names.table}`);
+  await lake.query(`CREATE VIEW ${db}."${String(out.glue_catalog_checkpoints_table_name).replaceAll('"', '""')}" AS SELECT * FROM main.${lake.names.checkpoints}`);
   return { lake, keys };
+}
+
+/** An action invocation of the deployed configuration's handler (as the alias runs it), on moto, at the given clock. */
+export async function invokeAction(aws: LocalAws, config: PipelineConfig, payload: Record<string, unknown>, now: () => number = Date.now): Promise<Record<string, any>> {
+  const handler = createHandler({
+    config,
+    sink: new S3Sink(aws.s3, config.bucket),
+    s3: aws.s3,
+    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm }),
+    logger: new Logger({ serviceName: 'ddb-flatten-e2e', logLevel: (process.env.E2E_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
+    now,
+  });
+  const context = { functionName: 'orders-flatten', functionVersion: '1', awsRequestId: 'e2e-action', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  return (await handler(payload, context)) as Record<string, any>;
 }

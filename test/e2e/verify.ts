@@ -31,7 +31,11 @@ import { HANDLER_NAME } from '../../modules/lambda-bundle.ts';
 import { PIPELINE_TAG } from '../../modules/naming.ts';
 import { loadPipelineConfig } from '../../src/config/pipeline-config.ts';
 import { QUERIES } from '../../src/sql/views.ts';
+import { MOTO_REGION } from '../support/moto.ts';
 import { xmlValue, xmlValues, type LocalAws } from './local-aws.ts';
+
+/** moto's account. */
+const ACCOUNT = '123456789012';
 
 /**
  * Every resource of a deployed pipeline, read back through the AWS APIs
@@ -185,6 +189,36 @@ export async function checkCatalog({ aws, out, expected }: CheckContext): Promis
   }
 }
 
+/** The daily maintenance: the schedule on the alias, its role, the checkpoints table and the pointer parameter the view follows. */
+export async function checkMaintenance({ aws, out }: CheckContext): Promise<void> {
+  const DatabaseName = out.glue_catalog_database_name as string;
+  const checkpoints = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_checkpoints_table_name }))).Table!;
+  expect(checkpoints.TableType).toBe('EXTERNAL_TABLE');
+  expect(checkpoints.PartitionKeys!.map((c) => [c.Name, c.Type])).toEqual([['checkpoint', 'string']]);
+  expect(checkpoints.StorageDescriptor!.Location).toBe(`s3://${out.s3_bucket_name}/${DEFAULTS.lake.statePrefix}/checkpoints/`);
+  expect(checkpoints.Parameters).toMatchObject({ 'projection.enabled': 'true', 'projection.checkpoint.type': 'injected', 'storage.location.template': `s3://${out.s3_bucket_name}/${DEFAULTS.lake.statePrefix}/checkpoints/checkpoint=\${checkpoint}/` });
+
+  const name = `/ddb-flatten/${String(out.lambda_function_name).replace(/-flatten$/, '')}/checkpoint-pointer`;
+  const { Parameter } = await aws.json('ssm', 'AmazonSSM.GetParameter', { Name: name });
+  expect(Parameter).toMatchObject({ Type: 'String' });
+  expect(JSON.parse(Parameter.Value)).toMatchObject({ checkpoint: 'none', bound: '0000-01-01' });
+
+  // EventBridge Scheduler is a REST API: GET /schedules/<name>.
+  const schedule = await aws.rest<Record<string, any>>('scheduler', 'GET', `/schedules/${encodeURIComponent(out.scheduler_schedule_name as string)}`);
+  expect(schedule).toMatchObject({
+    ScheduleExpression: DEFAULTS.compaction.scheduleExpression,
+    ScheduleExpressionTimezone: 'UTC',
+    State: 'ENABLED',
+    FlexibleTimeWindow: { Mode: 'OFF' },
+    Target: { Arn: out.lambda_alias_arn, Input: '{"action":"compact"}', RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } },
+  });
+  const RoleName = String(schedule.Target.RoleArn).split('/').at(-1)!;
+  const trust = JSON.parse(decodeURIComponent(xmlValue(await aws.query('iam', '2010-05-08', 'GetRole', { RoleName }), 'AssumeRolePolicyDocument'))) as { Statement: Statement[] };
+  expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' } })]);
+  const policy = JSON.parse(decodeURIComponent(xmlValue(await aws.query('iam', '2010-05-08', 'GetRolePolicy', { RoleName, PolicyName: 'ddb-flatten-scheduler' }), 'PolicyDocument'))) as { Statement: Statement[] };
+  expect(policy.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: out.lambda_alias_arn })]);
+}
+
 export async function checkWorkgroup({ aws, out, expected }: CheckContext): Promise<void> {
   const WorkGroup = out.athena_workgroup_name as string;
   const { WorkGroup: wg } = await aws.json('athena', 'AmazonAthena.GetWorkGroup', { WorkGroup });
@@ -313,7 +347,7 @@ export async function checkRole({ aws, out, expected }: CheckContext): Promise<v
   expect(xmlValues(await iam('ListAttachedRolePolicies'), 'PolicyArn')).toEqual([]);
 
   const names = xmlValues(await iam('ListRolePolicies'), 'member').sort();
-  expect(names).toEqual(['ddb-flatten', 'ddb-flatten-backfill']);
+  expect(names).toEqual(['ddb-flatten', 'ddb-flatten-backfill', 'ddb-flatten-maintenance']);
   const statements: Statement[] = [];
   for (const PolicyName of names) {
     const doc = JSON.parse(decodeURIComponent(xmlValue(await iam('GetRolePolicy', { PolicyName }), 'PolicyDocument'))) as { Statement: Statement[] };
@@ -332,13 +366,33 @@ export async function checkRole({ aws, out, expected }: CheckContext): Promise<v
   expect(resourcesOf('dynamodb:BatchGetItem')).toEqual([table]);
   expect(resourcesOf('dynamodb:ExportTableToPointInTime')).toEqual([table]);
   const lake = DEFAULTS.lake;
-  expect(resourcesOf('s3:PutObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`].sort());
-  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`]);
+  // The stream writes the data and quarantine prefixes; maintenance rewrites data and state; backfill its export prefix.
+  expect(resourcesOf('s3:PutObject')).toEqual(
+    [`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort(),
+  );
+  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort());
+  expect(resourcesOf('s3:DeleteObject')).toEqual([`${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort());
+  const view = `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:table/${out.glue_catalog_database_name}/${out.glue_catalog_view_name}`;
+  expect(resourcesOf('glue:UpdateTable')).toEqual([`arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:catalog`, `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:database/${out.glue_catalog_database_name}`, view].sort());
+  expect(resourcesOf('lambda:InvokeFunction')).toEqual([out.lambda_alias_arn]);
+  expect(resourcesOf('ssm:PutParameter')).toEqual([expect.stringMatching(/^arn:aws:ssm:[^:]+:\d{12}:parameter\/ddb-flatten\/[^/]+\/checkpoint-pointer$/)]);
+  expect(resourcesOf('sqs:GetQueueAttributes')).toEqual([out.sqs_dlq_arn]);
   expect(resourcesOf('sqs:SendMessage')).toEqual([out.sqs_dlq_arn]);
   expect(resourcesOf('logs:PutLogEvents')).toEqual([expect.stringMatching(new RegExp(`:log-group:${String(out.cloudwatch_log_group_name).replaceAll('/', '\\/')}:\\*$`))]);
   expect(resourcesOf('kms:Decrypt')).toEqual(expected.kmsKeyArn ? [expected.kmsKeyArn] : []);
   // Nothing outside this pipeline.
-  const ours = [table, bucket, out.sqs_dlq_arn, `:log-group:${out.cloudwatch_log_group_name}`, ...(expected.kmsKeyArn ? [expected.kmsKeyArn] : [])];
+  const ours = [
+    table,
+    bucket,
+    out.sqs_dlq_arn,
+    `:log-group:${out.cloudwatch_log_group_name}`,
+    out.lambda_alias_arn,
+    `:glue:${MOTO_REGION}:${ACCOUNT}:catalog`,
+    `:database/${out.glue_catalog_database_name}`,
+    `:table/${out.glue_catalog_database_name}/${out.glue_catalog_view_name}`,
+    ':parameter/ddb-flatten/',
+    ...(expected.kmsKeyArn ? [expected.kmsKeyArn] : []),
+  ];
   for (const r of statements.flatMap((s) => list(s.Resource))) {
     if (r !== '*') expect(ours.some((o) => r.startsWith(o) || r.includes(o)), `resource ${r}`).toBe(true);
   }
@@ -362,4 +416,5 @@ export const PIPELINE_CHECKS: Readonly<Record<string, (ctx: CheckContext) => Pro
   'the DLQ': checkDlq,
   'the IAM role and its policy documents': checkRole,
   'the log group and the alarms': checkLogsAndAlarms,
+  'the maintenance: schedule on the alias, its role, the checkpoints table, the pointer parameter': checkMaintenance,
 };

@@ -1,4 +1,4 @@
-import { App } from 'cdktf';
+import { App } from '../../modules/cdk.ts';
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

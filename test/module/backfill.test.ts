@@ -25,6 +25,7 @@ describe('backfill and the other actions', () => {
       DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-flatten-dlq',
       GLUE_DATABASE: 'orders',
       GLUE_VIEW: 'current_state',
+      CHECKPOINT_PARAMETER: '/ddb-flatten/orders/checkpoint-pointer',
     };
     expect(loadPipelineConfig(resolved).actions).toMatchObject({ exportPrefix: 'exports', sortKeyType: 'N' });
   });

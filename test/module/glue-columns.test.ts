@@ -28,13 +28,17 @@ describe('Glue columns and views come from the one row schema', () => {
     const columns = currentStateColumns(carried);
     expect(columns.slice(-2).map((c) => c.name)).toEqual(VIEW_TYPED_COLUMNS.map((c) => c.name));
     expect(view.storage_descriptor.columns.map((c: any) => [c.name, c.type])).toEqual(columns.map((c) => [c.name, c.glue]));
-    // The view follows the checkpoint pointer, so Terraform renders its SQL and envelope from the pointer object.
+    // The view follows the checkpoint pointer, so Terraform renders its SQL and envelope from the pointer parameter.
     const s2 = synth({ carryAttributes: carried });
     const sql = s2.json.locals.current_state_sql as string;
     const pointerLiteral = (field: string) => `\${format("'%s'", replace(local.checkpoint_pointer.${field}, "'", "''"))}`;
     const literalSql = currentStateSql('orders', 'flattened', carried, { pointer: { checkpoint: '@C@', bound: '@B@' } });
     expect(sql).toBe(literalSql.replace("'@C@'", pointerLiteral('checkpoint')).replace("'@B@'", pointerLiteral('bound')));
-    expect(s2.json.locals.checkpoint_pointer).toBe('${jsondecode(data.aws_s3_object.checkpoint_pointer.body)}');
+    // Read by path: before the first apply there is no parameter, and the view reads the 'none' checkpoint.
+    expect(s2.json.locals.checkpoint_pointer).toBe(
+      '${jsondecode(nonsensitive(lookup(zipmap(local.checkpoint_parameters.names, local.checkpoint_parameters.values), local.checkpoint_parameter_name, "{\\"checkpoint\\":\\"none\\",\\"bound\\":\\"0000-01-01\\",\\"parts\\":0}")))}',
+    );
+    expect(s2.json.locals.checkpoint_parameter_name).toBe('/ddb-flatten/orders/checkpoint-pointer');
     expect(s2.json.locals.current_state_columns.map((c: { name: string; presto: string }) => [c.name, c.presto])).toEqual(columns.map((c) => [c.name, PRESTO_TYPES[c.glue]]));
     expect(view.view_original_text).toBe(
       '/* Presto View: ${base64encode(jsonencode({ catalog = "awsdatacatalog", columns = [for c in local.current_state_columns : { name = c.name, type = c.presto }], originalSql = local.current_state_sql, schema = "orders" }))} */',

@@ -127,13 +127,17 @@ describe('IAM: least privilege', () => {
       resources: [expect.stringMatching(new RegExp(`${bucket}/flattened/\\*$`)), expect.stringMatching(new RegExp(`${bucket}/state/\\*$`))],
     });
     expect(bySid.MaintenanceListsItsPrefixesOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['flattened/*', 'state/*'] }]);
+    // Built from names, not read from the resources: a policy document naming the alias's or the view's `arn`
+    // would be deferred (known after apply) in every plan that publishes a version or changes the schema.
+    const here = 'arn:${data.aws_partition.current.partition}:%s:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:';
+    const arn = (service: string, resource: string) => here.replace('%s', service) + resource;
     expect(bySid.MaintenanceMovesTheCurrentStateView).toMatchObject({
       actions: ['glue:GetTable', 'glue:UpdateTable'],
-      resources: [expect.stringMatching(/":catalog"\]\)\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_database\.[^}]+\.arn\}$/), expect.stringMatching(/^\$\{aws_glue_catalog_table\.current_state\.arn\}$/)],
+      resources: [arn('glue', 'catalog'), arn('glue', 'database/orders'), arn('glue', 'table/orders/current_state')],
     });
-    expect(bySid.MaintenanceMovesTheCheckpointPointer).toMatchObject({ actions: ['ssm:PutParameter'], resources: [expect.stringMatching(/^\$\{aws_ssm_parameter\.checkpoint_pointer\.arn\}$/)] });
+    expect(bySid.MaintenanceMovesTheCheckpointPointer).toMatchObject({ actions: ['ssm:PutParameter'], resources: [arn('ssm', 'parameter/ddb-flatten/orders/checkpoint-pointer')] });
     for (const sid of ['MaintenanceDispatchesToItsOwnAlias', 'InvokeTheAliasOnly']) {
-      expect(bySid[sid]).toMatchObject({ actions: ['lambda:InvokeFunction'], resources: [expect.stringMatching(/^\$\{aws_lambda_alias\.[^}]+\.arn\}$/)] });
+      expect(bySid[sid]).toMatchObject({ actions: ['lambda:InvokeFunction'], resources: [arn('lambda', 'function:orders-flatten:live')] });
     }
     expect(bySid.MaintenanceWaitsForTheDlq).toMatchObject({ actions: ['sqs:GetQueueAttributes'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)] });
     for (const sid of ['ListStreamsHasNoResourceLevelPermissions', 'XRayHasNoResourceLevelPermissions']) {

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Testing } from 'cdktf';
+import { Testing } from '../../modules/cdk.ts';
 import { describe, expect, it } from 'vitest';
 import { loadStackSettings, settingsFromEnv } from '../../stacks/config.ts';
 import { FlatteningPipelineStack } from '../../stacks/pipeline-stack.ts';

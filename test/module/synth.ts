@@ -1,5 +1,5 @@
-import { Testing, TerraformStack } from 'cdktf';
-import { AwsProvider } from '@cdktf/provider-aws/lib/provider/index.js';
+import { Testing, TerraformStack } from '../../modules/cdk.ts';
+import { AwsProvider } from '../../modules/aws.ts';
 import { FlatteningPipeline } from '../../modules/flattening-pipeline.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
 

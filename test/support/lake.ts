@@ -19,13 +19,18 @@ export async function getBytes(s3: S3Client, bucket: string, key: string): Promi
   return res.Body!.transformToByteArray();
 }
 
-/** Copies a bucket prefix into a local folder with the same layout, for DuckDB. */
-export async function downloadPrefix(s3: S3Client, bucket: string, prefix: string, dir: string): Promise<string[]> {
+/** Copies a bucket prefix into a local folder with the same layout, for DuckDB; `concurrency` objects at a time. */
+export async function downloadPrefix(s3: S3Client, bucket: string, prefix: string, dir: string, concurrency = 1): Promise<string[]> {
   const keys = await listKeys(s3, bucket, prefix);
-  for (const key of keys) {
-    const target = join(dir, key);
-    mkdirSync(dirname(target), { recursive: true });
-    writeFileSync(target, await getBytes(s3, bucket, key));
-  }
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      const target = join(dir, key);
+      mkdirSync(dirname(target), { recursive: true });
+      writeFileSync(target, await getBytes(s3, bucket, key));
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, keys.length)) }, worker));
   return keys;
 }

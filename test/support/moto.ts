@@ -11,6 +11,8 @@ import { join } from 'node:path';
 export interface Moto {
   readonly endpoint: string;
   readonly port: number;
+  /** The server's process id (to read its memory use, for example). */
+  readonly pid: number | undefined;
   /** SDK client settings pointing at this server. */
   readonly clientConfig: {
     endpoint: string;
@@ -89,6 +91,7 @@ export async function startMoto(env: Record<string, string> = {}): Promise<Moto>
   return {
     endpoint,
     port,
+    pid: child.pid,
     clientConfig: {
       endpoint,
       region: MOTO_REGION,

@@ -11,6 +11,8 @@ export interface Change {
   /** Epoch seconds. */
   readonly at: number;
   readonly sequence: bigint;
+  /** The record's SizeBytes when the caller knows it; otherwise the image's JSON length. */
+  readonly sizeBytes?: number;
 }
 
 /** A DynamoDB Streams record exactly as Lambda delivers it (NEW_AND_OLD_IMAGES). */
@@ -19,7 +21,7 @@ export function streamRecord(change: Change): DynamoDBRecord {
     ApproximateCreationDateTime: change.at,
     Keys: change.keys,
     SequenceNumber: change.sequence.toString(),
-    SizeBytes: JSON.stringify(change.newImage ?? change.oldImage ?? change.keys).length,
+    SizeBytes: change.sizeBytes ?? JSON.stringify(change.newImage ?? change.oldImage ?? change.keys).length,
     StreamViewType: 'NEW_AND_OLD_IMAGES',
   };
   if (change.newImage) dynamodb.NewImage = change.newImage;

@@ -3,6 +3,9 @@
 mock_data "aws_partition" {
   defaults = { partition = "aws" }
 }
+mock_data "aws_region" {
+  defaults = { id = "eu-west-1", name = "eu-west-1" }
+}
 mock_data "aws_caller_identity" {
   defaults = { account_id = "123456789012" }
 }
@@ -35,8 +38,8 @@ mock_resource "aws_lambda_alias" {
   defaults = { arn = "arn:aws:lambda:eu-west-1:123456789012:function:orders-flatten:live" }
 }
 # The checkpoint pointer the current-state view follows (the maintenance run moves it).
-mock_data "aws_ssm_parameter" {
-  defaults = { insecure_value = "{\"checkpoint\":\"none\",\"bound\":\"0000-01-01\",\"parts\":0}" }
+mock_data "aws_ssm_parameters_by_path" {
+  defaults = { names = [], values = [] }
 }
 mock_resource "aws_ssm_parameter" {
   defaults = { arn = "arn:aws:ssm:eu-west-1:123456789012:parameter/ddb-flatten/orders/checkpoint-pointer" }

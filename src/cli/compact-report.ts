@@ -1,0 +1,107 @@
+import type { MaintenanceRequest, MaintenanceResult } from '../actions/maintenance.ts';
+import type { MaintenanceSettings } from '../config/pipeline-config.ts';
+import { NO_CHECKPOINT } from '../maintenance/checkpoint.ts';
+import type { ObjectSet, ViewInputs } from '../maintenance/view-inputs.ts';
+import { formatCount } from './progress.ts';
+import { textTable } from './text-table.ts';
+
+/**
+ * What `ddb-flatten compact` did, for a person (a table) or a program (one
+ * JSON object): the days compacted with objects and bytes before and after,
+ * the checkpoint, what held it back, and what the current-state view reads
+ * before and after the run.
+ */
+
+export interface CompactReport {
+  /** The rows' location (folder or s3:// prefix) and the state's. */
+  readonly location: string;
+  readonly state: string;
+  readonly now: string;
+  readonly request: MaintenanceRequest;
+  readonly settings: Pick<MaintenanceSettings, 'maximumRecordAgeSeconds' | 'marginSeconds' | 'lookbackDays'>;
+  readonly result: MaintenanceResult;
+  readonly view: { readonly before: ViewInputs; readonly after: ViewInputs };
+  readonly table: { readonly before: ObjectSet; readonly after: ObjectSet };
+}
+
+export function compactReportJson(r: CompactReport): string {
+  return `${JSON.stringify(
+    {
+      location: r.location,
+      state: r.state,
+      now: r.now,
+      closedBefore: r.result.closedBefore,
+      days: r.result.days,
+      checkpoint: r.result.checkpoint ?? null,
+      view: r.view,
+      table: r.table,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+const objects = (n: number): string => `${formatCount(n)} object${n === 1 ? '' : 's'}`;
+const set = (s: ObjectSet): string => `${objects(s.objects)}, ${formatCount(s.bytes)} bytes`;
+
+/** The days a run compacted, one line each, with a total when there are several (npm start --days prints it too). */
+export function daysTable(days: MaintenanceResult['days']): string {
+  const rows: Record<string, string>[] = days.map((d) => ({
+    dt: d.dt,
+    status: d.status,
+    objects: `${formatCount(d.objectsBefore)} → ${formatCount(d.objectsAfter)}`,
+    bytes: `${formatCount(d.bytesBefore)} → ${formatCount(d.bytesAfter)}`,
+    // A day already compact was not read: no row counts.
+    rows: d.status === 'compacted' ? `${formatCount(d.rowsIn)} → ${formatCount(d.rowsOut)}` : '-',
+  }));
+  const total = (f: (d: MaintenanceResult['days'][number]) => number): number => days.reduce((n, d) => n + f(d), 0);
+  if (rows.length > 1) {
+    rows.push({
+      dt: 'total',
+      status: `${days.filter((d) => d.status === 'compacted').length} compacted`,
+      objects: `${formatCount(total((d) => d.objectsBefore))} → ${formatCount(total((d) => d.objectsAfter))}`,
+      bytes: `${formatCount(total((d) => d.bytesBefore))} → ${formatCount(total((d) => d.bytesAfter))}`,
+      rows: days.some((d) => d.status === 'compacted') ? `${formatCount(total((d) => (d.status === 'compacted' ? d.rowsIn : 0)))} → ${formatCount(total((d) => (d.status === 'compacted' ? d.rowsOut : 0)))}` : '-',
+    });
+  }
+  return textTable(['dt', 'status', 'objects', 'bytes', 'rows'], rows);
+}
+
+function checkpointLine(r: CompactReport): string {
+  const c = r.result.checkpoint;
+  if (!c) return r.request.dt !== undefined ? 'checkpoint: not moved (--dt compacts one day only)' : 'checkpoint: not moved (--no-checkpoint)';
+  return checkpointText(c);
+}
+
+/** What the checkpoint step did, on one line. */
+export function checkpointText(c: NonNullable<MaintenanceResult['checkpoint']>): string {
+  const p = c.pointer;
+  const where = p.checkpoint === NO_CHECKPOINT ? 'none yet' : `${p.checkpoint} (bound ${p.bound}, ${formatCount(p.parts)} part${p.parts === 1 ? '' : 's'})`;
+  if (c.status === 'written') {
+    const days = c.days.length === 1 ? c.days[0] : `${c.days[0]} … ${c.days[c.days.length - 1]}`;
+    // Rows in: the previous checkpoint's and those of the days read; out: the current state.
+    return `checkpoint: written ${where}: ${formatCount(c.days.length)} day(s) read (${days}), ${formatCount(c.rowsIn)} rows in → ${formatCount(c.rowsOut)} rows of current state`;
+  }
+  return `checkpoint: ${c.status === 'current' ? 'already current' : c.status}: ${where}`;
+}
+
+export function compactReportText(r: CompactReport): string {
+  const { result: m, settings: s } = r;
+  const lines = [
+    `ddb-flatten compact: ${r.location} (state in ${r.state}) as of ${r.now}`,
+    `days before ${m.closedBefore} are closed (record age ${formatCount(s.maximumRecordAgeSeconds)} s + margin ${formatCount(s.marginSeconds)} s after a day's end)`,
+    '',
+  ];
+  if (m.days.length === 0) {
+    lines.push(r.request.dt !== undefined ? `dt=${r.request.dt}: nothing there` : `no closed day in the lake (looked at up to ${formatCount(s.lookbackDays)}, newest first)`);
+  } else {
+    lines.push(daysTable(m.days));
+  }
+  lines.push('', checkpointLine(r));
+  if (m.checkpoint) lines.push(`holds: ${m.checkpoint.heldBy.length ? m.checkpoint.heldBy.join('; ') : 'none'}`);
+  lines.push(
+    `table: ${set(r.table.before)} → ${set(r.table.after)}`,
+    `current-state view reads: ${set(r.view.after)} (before the run: ${set(r.view.before)})`,
+  );
+  return `${lines.join('\n')}\n`;
+}

@@ -212,6 +212,16 @@ describe('the lake bench (issue 13)', () => {
       await store.read('a/missing.json'); // a GET answered NoSuchKey is billed too
       await store.readRange('a/big.bin', 0, 10);
       expect(store.requests.get).toBe(3);
+      // ListObjectsV2 pages hold 1,000 keys.
+      const puts = store.requests.put;
+      for (let i = 0; i < 1_001; i++) await store.write(`b/${String(i).padStart(4, '0')}.json`, '{}', 'application/json');
+      const before = { ...store.requests };
+      expect((await store.list('b/')).length).toBe(1_001);
+      expect(store.requests.list - before.list).toBe(2);
+      expect(await store.folders('')).toEqual(['a', 'b']);
+      expect(store.requests.list - before.list).toBe(3);
+      expect(store.requests.put - puts).toBe(1_001);
+      store.requests.put = puts;
       await store.delete([]);
       await store.delete(Array.from({ length: 1001 }, (_, i) => `a/x${i}`)); // two DeleteObjects
       expect(store.requests.put).toBe(10 + 2);

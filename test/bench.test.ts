@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { exportItem, exportLine } from '../bench/export-file.ts';
-import { CountingStore, cutBatches, firehosePerGb, GB, measuredRecords, PAYLOAD_LIMIT_BYTES, PRICES, priceOf, QUIET_TRAFFIC_PER_SHARD, RECOMMENDED_SETTING, recordsPerWindow, TableChanges } from '../bench/lake.ts';
+import { CANDIDATE_SETTINGS, CountingStore, cutBatches, firehosePerGb, GB, measuredRecords, PAYLOAD_LIMIT_BYTES, PRICES, priceOf, QUIET_TRAFFIC_PER_SHARD, RECOMMENDED_SETTING, recordsPerWindow, sameSetting, TableChanges } from '../bench/lake.ts';
 import { formatResults, runBench, type BenchResults, type BenchSizes } from '../bench/run.ts';
 import { DEFAULTS } from '../modules/props.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
@@ -102,6 +102,9 @@ describe('the lake bench (issue 13)', () => {
     const traffics = [l.model.trafficPerShard, ...QUIET_TRAFFIC_PER_SHARD];
     expect([...new Set(l.settings.map((s) => s.traffic))]).toEqual(traffics);
     expect(l.settings.filter((s) => s.isDefault)).toHaveLength(traffics.length);
+    // The defaults and every candidate, once each, at every traffic.
+    const distinct = [l.defaults, ...CANDIDATE_SETTINGS.filter((c) => !sameSetting(c, l.defaults))];
+    expect(l.settings.map((s) => s.setting)).toEqual(traffics.flatMap(() => distinct));
     expect(l.settings.filter((s) => s.isRecommended)).toHaveLength(traffics.length);
     expect(l.recommended).toEqual(RECOMMENDED_SETTING);
     for (const s of l.settings) {

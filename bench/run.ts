@@ -6,6 +6,17 @@ import { measureCliThroughput, runCliCapped, runCliMedian, type CappedRun, type 
 import { flattenEvent, lambdaBatch, measureDataPath, type DataPathResult } from './data-path.ts';
 import { itemsForGzipBytes, writeExportFiles, type ExportFile } from './export-file.ts';
 import { measureBundle, measureSynth, type BundleResult, type SynthResult } from './fresh-process.ts';
+import {
+  COST_TARGET_SHARE,
+  describeSetting,
+  LATENCY_TARGET_SECONDS,
+  OBJECTS_AFTER_TARGET,
+  runLakeBench,
+  sameSetting,
+  type LakeDaysResult,
+  type LakeResult,
+  type SettingCost,
+} from './lake.ts';
 import { formatBytes } from './measure.ts';
 import { compareParquetLibraries, type LibraryResult } from './parquet-libraries.ts';
 import {
@@ -25,9 +36,10 @@ import {
 } from './report.ts';
 
 /**
- * `npm run bench [-- --quick] [-- --out FILE]`: every figure of issue 6,
- * each a ratio or a size measured side by side in this run, printed as one
- * table with its target, plus the scale and Parquet library tables and the
+ * `npm run bench [-- --quick] [-- --out FILE]`: every figure of issue 6 and
+ * the lake's life cycle and cost of issue 13, each a ratio, a size or a
+ * figure derived from measurements in this run, printed as one table with
+ * its target, plus the scale, Parquet library and lake cost tables and the
  * machine; the results go to bench/results.json (--quick:
  * bench/results-quick.json). No figure is asserted anywhere: the bench
  * reports, the targets stand next to the figures.
@@ -45,6 +57,13 @@ export interface BenchSizes {
   readonly libraryRuns: number;
   readonly coldInitRuns: number;
   readonly synthRuns: number;
+  /** Records of the first part of a day each trigger setting writes through the handler and compacts, in at most lakeDayInvocations batches. */
+  readonly lakeDayRecords: number;
+  readonly lakeDayInvocations: number;
+  /** Items of the table whose days of changes the current-state query figure simulates, and its changes a day. */
+  readonly lakeTableKeys: number;
+  readonly lakeChangesPerDay: number;
+  readonly lakeDays: number;
 }
 
 export const FULL: BenchSizes = {
@@ -56,6 +75,12 @@ export const FULL: BenchSizes = {
   libraryRuns: 5,
   coldInitRuns: 15,
   synthRuns: 5,
+  // 150,000 records are about 300,000 rows: more than a compaction task sorts in memory (250,000), so the rate includes a spill and merge.
+  lakeDayRecords: 150_000,
+  lakeDayInvocations: 1_500,
+  lakeTableKeys: 3_000,
+  lakeChangesPerDay: 3_000,
+  lakeDays: 30,
 };
 
 export const QUICK: BenchSizes = {
@@ -67,6 +92,11 @@ export const QUICK: BenchSizes = {
   libraryRuns: 1,
   coldInitRuns: 3,
   synthRuns: 1,
+  lakeDayRecords: 3_000,
+  lakeDayInvocations: 150,
+  lakeTableKeys: 200,
+  lakeChangesPerDay: 200,
+  lakeDays: 10,
 };
 
 export interface ScalePoint extends CliRun {
@@ -91,6 +121,7 @@ export interface BenchResults {
   readonly bundle: BundleResult;
   readonly synth: SynthResult;
   readonly libraries: readonly LibraryResult[];
+  readonly lake: LakeResult;
 }
 
 /** Memory counts as flat when the larger input's peak RSS is within this factor of the smaller one's. */
@@ -133,7 +164,14 @@ export async function runBench(sizes: BenchSizes, log: (line: string) => void = 
     log(`CLI on ${formatBytes(file(big).gzipBytes)} with V8 old space capped at ${CAPPED_OLD_SPACE_MB} MB`);
     const capped = runCliCapped(file(big), dir, CAPPED_OLD_SPACE_MB);
 
-    const partial = { dataPath, cli: { throughput, quarter, scale, capped }, bundle, synth, libraries };
+    log(`lake life cycle and cost (issue 13), temporary lakes in ${dir}`);
+    const lake = await runLakeBench(
+      { dayRecords: sizes.lakeDayRecords, dayInvocations: sizes.lakeDayInvocations, tableKeys: sizes.lakeTableKeys, changesPerDay: sizes.lakeChangesPerDay, days: sizes.lakeDays },
+      dir,
+      log,
+    );
+
+    const partial = { dataPath, cli: { throughput, quarter, scale, capped }, bundle, synth, libraries, lake };
     return {
       generated: new Date().toISOString(),
       sizes,
@@ -147,7 +185,7 @@ export async function runBench(sizes: BenchSizes, log: (line: string) => void = 
   }
 }
 
-export function figuresOf(r: Pick<BenchResults, 'dataPath' | 'cli' | 'bundle' | 'synth'>): Figure[] {
+export function figuresOf(r: Pick<BenchResults, 'dataPath' | 'cli' | 'bundle' | 'synth' | 'lake'>): Figure[] {
   const d = r.dataPath;
   const t = r.cli.throughput;
   const [x1, , x100] = r.cli.scale as [ScalePoint, ScalePoint, ScalePoint];
@@ -171,7 +209,83 @@ export function figuresOf(r: Pick<BenchResults, 'dataPath' | 'cli' | 'bundle' | 
     targeted('lake.stream', '5. Lake size: Parquet / DynamoDB JSON, handler batch', d.lakeSizeRatio, d.lakeSizeRatio.toFixed(3), '<=', 0.1, '≤ 0.10'),
     targeted('scale.rate', '6. Scale: rows/s at 100× / rows/s at 1×', x100.rowsPerSecond / x1.rowsPerSecond, ratio(x100.rowsPerSecond / x1.rowsPerSecond), '>=', LINEAR_RATE, `linear (≥ ${LINEAR_RATE})`),
     targeted('scale.rss', '6. Scale: peak RSS at 100× / 1×', x100.maxRssBytes / x1.maxRssBytes, ratio(x100.maxRssBytes / x1.maxRssBytes), '<=', FLAT_RSS, `flat (≤ ${FLAT_RSS})`),
+    ...lakeFigures(r.lake),
   ];
+}
+
+const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(3)}`;
+
+/** The lake's figures: measured where the text says measured, derived (a whole day from its first part, dollars from prices) otherwise. */
+export function lakeFigures(l: LakeResult): Figure[] {
+  const d = l.day;
+  const m = d.measured;
+  const c = d.day.compaction;
+  const days = l.lakeDays;
+  const first = days.days[0]!;
+  const last = days.days[days.days.length - 1]!;
+  const steady = (s: { batchSize: number; windowSeconds: number; memoryMb: number }): SettingCost =>
+    l.settings.find((x) => x.traffic === l.model.trafficPerShard && sameSetting(x.setting, s))!;
+  const defaults = steady(l.defaults);
+  const recommended = steady(l.recommended);
+  const firehose = l.firehose.total;
+  const costTarget = firehose * COST_TARGET_SHARE;
+  const at = `${describeSetting(l.defaults)}, ${l.model.trafficPerShard} records/s a shard`;
+  const scan = (x: LakeDaysResult): string => {
+    const end = x.days[x.days.length - 1]!;
+    return `${ratio(x.scanRatio)} (day ${x.days.length}: checkpoint ${mb(end.checkpointBytes)} + open day ${mb(end.recentBytes)}; day 1: ${mb(x.days[0]!.queryBytes)})`;
+  };
+  const figures: Figure[] = [
+    info('lake.compaction.objectsBefore', `7. Lake: stream objects in a day, defaults (${at})`, d.day.objectsBefore, `${count(d.day.objectsBefore)} (derived: ${count(d.day.records)} records in batches of ${count(Math.round(d.recordsPerInvocation))}; measured: ${count(m.objects)} for the day's first ${count(m.records)})`),
+    targeted('lake.compaction.objectsAfter', '7. Lake: objects in that day after compaction', c.objectsAfter, `${count(c.objectsAfter)} (derived: ${mb(m.compaction.bytesAfter * d.day.scale)} of Parquet; measured: ${count(m.compaction.objectsBefore)} → ${count(m.compaction.objectsAfter)})`, '<=', OBJECTS_AFTER_TARGET, `a handful (≤ ${OBJECTS_AFTER_TARGET})`),
+    info('lake.compaction.rowsPerSecond', '7. Lake: compaction rate, rows per CPU-second of this process', m.compaction.rowsPerSecond, `${perSecond(m.compaction.rowsPerSecond)} (${count(m.compaction.rowsIn)} rows of ${count(m.compaction.objectsBefore)} objects in ${ms(m.compaction.ms)} CPU, ${ms(m.compaction.wallMs)} wall)`),
+    targeted('lake.compaction.taskSeconds', `7. Lake: that day's compaction task in the function at ${l.defaults.memoryMb} MB (derived)`, c.taskSeconds, `${c.taskSeconds.toFixed(0)} s (${c.tasks} task(s), ${count(Math.round(c.requests.get))} GETs at ${l.model.s3RequestSeconds * 1000} ms)`, '<=', l.model.functionTimeoutSeconds, `≤ ${l.model.functionTimeoutSeconds} s (the function's timeout)`),
+    targeted('lake.checkpoint.taskSeconds', `7. Lake: a checkpoint task in the function at ${l.defaults.memoryMb} MB, table of a day's changes (derived)`, days.checkpoint.full.taskSeconds, `${days.checkpoint.full.taskSeconds.toFixed(0)} s (${days.checkpoint.full.tasks} task(s), ${count(Math.round(days.checkpoint.full.rows))} rows)`, '<=', l.model.functionTimeoutSeconds, `≤ ${l.model.functionTimeoutSeconds} s (the function's timeout)`),
+    targeted('query.currentState.scanRatio', `7. Lake: current-state query's Parquet bytes at the end of day ${days.days.length} / of day 1, daily maintenance, defaults`, days.scanRatio, scan(days), '<=', 1.5, '≤ 1.5'),
+    info('query.currentState.scanRatio.afterMaintenance', '7. Lake: the same measured the morning after each last night\'s maintenance (as npm start -- --days prints)', days.scanRatioAfterMaintenance, `${ratio(days.scanRatioAfterMaintenance)} (${mb(last.afterMaintenanceBytes)} / ${mb(first.afterMaintenanceBytes)})`),
+    info('query.currentState.growth', `7. Lake: current-state query's bytes at the end of day ${days.days.length} / at the end of day 2 (the first with a checkpoint)`, days.growthSinceDay2, `${ratio(days.growthSinceDay2)} (${mb(last.queryBytes)} / ${mb((days.days[1] ?? first).queryBytes)})`),
+    info('query.currentState.scanRatio.noMaintenance', '7. Lake: the same without maintenance (the view reading every object)', days.scanRatioWithoutMaintenance, `${ratio(days.scanRatioWithoutMaintenance)} (${mb(last.allStreamBytes)} / ${mb(first.allStreamBytes)})`),
+  ];
+  if (l.recommendedDays) {
+    const x = l.recommendedDays;
+    figures.push(targeted('query.currentState.scanRatio.recommended', `7. Lake: the same with daily maintenance at ${describeSetting(x.setting)} (recommended)`, x.scanRatio, scan(x), '<=', 1.5, '≤ 1.5'));
+  }
+  figures.push(
+    info('cost.perGB.firehose', `8. Cost: Firehose Direct PUT + Parquet conversion, $/GB of ${count(Math.round(l.recordBytes))} B records`, firehose, `${usd(firehose)} (billed as ${ratio(l.firehose.billedGbPerGb)} GB: 5 KB a record, ingestion and conversion)`),
+    info('cost.perGB.firehose.conversionUnrounded', '8. Cost: the same with the conversion billed on the records\' own bytes', l.firehose.totalConversionUnrounded, usd(l.firehose.totalConversionUnrounded)),
+    targeted('cost.perGB.defaults', `8. Cost: the pipeline at defaults (${at}), $/GB of DynamoDB JSON`, defaults.perGb.total, costText(defaults), '<=', costTarget, `≤ ${usd(costTarget)} (Firehose / ${1 / COST_TARGET_SHARE})`),
+    targeted('latency.defaults', `8. Latency: a record's wait until its object is in the lake, defaults (${at})`, defaults.latencySeconds, `${defaults.latencySeconds.toFixed(1)} s`, '<=', LATENCY_TARGET_SECONDS, `≤ ${LATENCY_TARGET_SECONDS} s`),
+  );
+  if (!defaults.isRecommended) {
+    figures.push(
+      targeted('cost.perGB.recommended', `8. Cost: the pipeline at ${describeSetting(recommended.setting)} (recommended defaults), ${l.model.trafficPerShard} records/s a shard`, recommended.perGb.total, costText(recommended), '<=', costTarget, `≤ ${usd(costTarget)} (Firehose / ${1 / COST_TARGET_SHARE})`),
+      targeted('latency.recommended', `8. Latency: the same at ${describeSetting(recommended.setting)}`, recommended.latencySeconds, `${recommended.latencySeconds.toFixed(1)} s`, '<=', LATENCY_TARGET_SECONDS, `≤ ${LATENCY_TARGET_SECONDS} s`),
+    );
+  }
+  return figures;
+}
+
+function costText(c: SettingCost): string {
+  return `${usd(c.perGb.total)} (stream ${usd(c.perGb.stream.total)}, compaction ${usd(c.perGb.compaction.total)}, checkpoints ${usd(c.perGb.checkpoint.total)})`;
+}
+
+/** The trade-off: each setting at each traffic, $/GB with its parts, objects a day, the latency bound. */
+export function lakeCostTable(l: LakeResult): string {
+  return markdownTable(
+    ['setting', 'records/s', 'records/invocation', 'objects/day → compacted', 'in the lake ≤', 'compaction task', 'stream $/GB', 'compaction', 'checkpoints', 'total $/GB', 'meets target'],
+    l.settings.map((c) => [
+      `${describeSetting(c.setting)}${c.isDefault ? ' (defaults)' : ''}${c.isRecommended && !c.isDefault ? ' (recommended)' : ''}`,
+      count(c.traffic),
+      count(Math.round(c.recordsPerInvocation)),
+      `${count(c.objectsPerDay)} → ${count(c.objectsAfterCompaction)}`,
+      `${c.latencySeconds.toFixed(1)} s`,
+      `${c.compactionTaskSeconds.toFixed(0)} s`,
+      usd(c.perGb.stream.total),
+      usd(c.perGb.compaction.total),
+      usd(c.perGb.checkpoint.total),
+      usd(c.perGb.total),
+      c.meetsTarget ? (c.meetsTargetConversionUnrounded ? 'yes' : 'yes (not vs the lower Firehose figure)') : 'no',
+    ]),
+  );
 }
 
 function cappedFigure(c: CappedRun, size: string): Figure {
@@ -206,6 +320,14 @@ export function formatResults(r: BenchResults): string {
     `Parquet libraries, the same ${count(r.dataPath.rows)} rows (handler batch):`,
     '',
     librariesTable(r.libraries),
+    '',
+    `Lake cost by trigger setting, per GB (2^30 bytes) of DynamoDB JSON in ${count(Math.round(r.lake.recordBytes))} B records, us-east-1 prices; Firehose: ${usd(r.lake.firehose.total)}/GB ` +
+      `(${usd(r.lake.firehose.totalConversionUnrounded)} with the conversion on the records' own bytes). ` +
+      `Target: ≤ ${usd(r.lake.firehose.total * COST_TARGET_SHARE)} and in the lake ≤ ${LATENCY_TARGET_SECONDS} s. Handler and maintenance CPU measured here (stretched to the memory's vCPU share), ` +
+      `S3 requests counted, ${r.lake.model.s3RequestSeconds * 1000} ms assumed per request; a whole day derived from its first part (up to ${count(r.sizes.lakeDayRecords)} records in ${count(r.sizes.lakeDayInvocations)} invocations); ` +
+      `checkpoints of a table with as many items as a day has changes; compaction task vs the ${r.lake.model.functionTimeoutSeconds} s timeout:`,
+    '',
+    lakeCostTable(r.lake),
     '',
     `Machine: ${describeMachine(r.machine)}`,
     `Run: ${r.generated}, ${r.seconds} s; ${failed === 0 ? 'every target met' : `${failed} target(s) not met`}.`,

@@ -39,8 +39,7 @@ export const START_COMMAND: CommandSpec = {
     'batch-size': {
       type: 'string',
       value: 'N',
-      help: "Stream records per handler call with --items or --days, 1 to 10,000\n(default 1,000; with --days 100: a quiet table's batches, cut by the
-batching window long before the batch size).",
+      help: "Stream records per handler call with --items or --days, 1 to 10,000\n(default 1,000; with --days 100: a quiet table's batches, cut by the\nbatching window long before the batch size).",
     },
     lake: {
       type: 'string',

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "slEMrcxK5JeCUfQrVDrDp/oZ93VXH+Ix+9j2Ks3Hrhk="
+  source_code_hash               = "dTWSI9/+2whvpiek/t4saaUrxsXq1CXaoLJ6yQrGe8o="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -63,10 +63,9 @@ export class FlatteningPipeline extends Construct {
       region: named(new DataAwsRegion(this, 'region'), 'current').id,
       account: named(new DataAwsCallerIdentity(this, 'account'), 'current').accountId,
     };
-    const partition = here.partition;
 
     this.source = new SourceTable(this, 'source', config);
-    this.lake = new LakeBucket(this, 'lake', config, partition);
+    this.lake = new LakeBucket(this, 'lake', config, here.partition);
     this.catalog = new GlueCatalog(this, 'catalog', config, this.lake.bucketName);
     this.athena = new AthenaWorkgroupConstruct(this, 'athena', config, this.lake.bucketName, this.catalog.database.name, this.catalog);
     this.logs = new FunctionLogGroup(this, 'logs', config);

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "dTWSI9/+2whvpiek/t4saaUrxsXq1CXaoLJ6yQrGe8o="
+  source_code_hash               = "Mxk2cClS8152cWrLPMqbNNs7z182U5nlizosj3rQ3Ls="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "dTWSI9/+2whvpiek/t4saaUrxsXq1CXaoLJ6yQrGe8o="
+  value       = "Mxk2cClS8152cWrLPMqbNNs7z182U5nlizosj3rQ3Ls="
 }
 
 output "lambda_function_name" {

@@ -94,6 +94,8 @@ export interface DayResult {
 }
 
 const COMPACTED = /^compacted-([0-9a-f]{16})-\d+-\d+\.parquet$/;
+/** A day's plan under its state folder, <state>/compaction/dt=<day>/<id>.json (markers are <id>.task-N.json). */
+const PLAN_FILE = /\/dt=(\d{4}-\d{2}-\d{2})\/[0-9a-f]{16}\.json$/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export const dayPrefix = (s: Pick<CompactionSettings, 'dataPrefix'>, dt: string): string => `${s.dataPrefix}/dt=${dt}/`;
@@ -274,7 +276,7 @@ export async function compactDay(store: LakeStore, s: CompactionSettings, dt: st
     ...rows,
   });
   const state = await store.list(stateDir(s, dt));
-  const interrupted = state.filter((o) => /\/[0-9a-f]{16}\.json$/.test(o.key));
+  const interrupted = state.filter((o) => PLAN_FILE.test(o.key));
   // Markers left by a commit interrupted after it deleted its plan: that compaction is complete.
   const plans = new Set(interrupted.map((o) => o.key.slice(0, -'.json'.length)));
   await store.delete(state.filter((o) => o.key.includes('.task-') && !plans.has(o.key.slice(0, o.key.indexOf('.task-')))).map((o) => o.key));
@@ -304,8 +306,8 @@ export async function compactDay(store: LakeStore, s: CompactionSettings, dt: st
  * deletes the objects the checkpoint would read.
  */
 export async function daysBeingCompacted(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>): Promise<string[]> {
-  const plans = (await store.list(`${s.statePrefix}/compaction/`)).filter((o) => /\/dt=\d{4}-\d{2}-\d{2}\/[0-9a-f]{16}\.json$/.test(o.key));
-  return [...new Set(plans.map((o) => /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]!))].sort();
+  const days = (await store.list(`${s.statePrefix}/compaction/`)).flatMap((o) => PLAN_FILE.exec(o.key)?.[1] ?? []);
+  return [...new Set(days)].sort();
 }
 
 /**

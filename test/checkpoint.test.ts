@@ -62,60 +62,71 @@ function fiveDays(): { days: Workload[]; table: Workload['table'] } {
 }
 
 describe('checkpoints of the current state', () => {
-  it('after each daily run the view reads the latest checkpoint and the open days, and equals a Scan of the table', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-lake-'));
-    // The model's table after each day: replay the records of the days written so far.
-    const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
-    const boundaries: number[] = [];
-    for (let d = 0; d < 5; d++) {
-      const to = (START + (d + 1) * DAY_MS) / 1000;
-      const todays = all.records.filter((r) => {
-        const t = Number(r.dynamodb!.ApproximateCreationDateTime);
-        return t >= to - 86_400 && t < to;
-      });
-      await writeStream(root, todays, 25, 3);
-      boundaries.push(todays.length);
-      const result = await runMaintenance({ action: 'compact', checkpoint: true }, deps(root, morningAfter(d)));
-      const expectedBound = new Date(START + (d + 1) * DAY_MS).toISOString().slice(0, 10);
-      expect(result.closedBefore).toBe(expectedBound);
-      expect(result.checkpoint?.status).toBe('written');
-      // The first checkpoint reads the history; every later one only its predecessor and the new day.
-      expect(result.checkpoint?.days).toEqual(d === 0 ? [new Date(START).toISOString().slice(0, 10)] : [new Date(START + d * DAY_MS).toISOString().slice(0, 10)]);
-      const view = await viewRows(root);
-      expect(view.bound).toBe(expectedBound);
-      expect(view.pointer).not.toBe(NO_CHECKPOINT);
-      expect(view.rows).toEqual(scanRows(replayTable(all, to)));
-    }
-    // Retention: the current checkpoint and the two before it.
-    expect((await new FolderStore(root).folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toHaveLength(3);
-    rmSync(root, { recursive: true, force: true });
-  });
+  // Each test once with the checkpoint in one task, once split into sort and merge tasks (a few KB a task).
+  const variants = [
+    { name: 'one task', split: false, deps },
+    { name: 'split', split: true, deps: (root: string, now: number): MaintenanceDeps => ({ ...deps(root, now), config: { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes: 12_000 } } }) },
+  ];
+  for (const variant of variants) {
+    it(`${variant.name}: after each daily run the view reads the latest checkpoint and the open days, and equals a Scan of the table`, async () => {
+      const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-lake-'));
+      // The model's table after each day: replay the records of the days written so far.
+      const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
+      const boundaries: number[] = [];
+      const shuffled = new Set<string>();
+      const recording = (store: FolderStore) => new CrashingStore(store, Number.POSITIVE_INFINITY, async (key) => void (/\/plans\/[^/]+\/sort-/.test(key) && shuffled.add(key)));
+      for (let d = 0; d < 5; d++) {
+        const to = (START + (d + 1) * DAY_MS) / 1000;
+        const todays = all.records.filter((r) => {
+          const t = Number(r.dynamodb!.ApproximateCreationDateTime);
+          return t >= to - 86_400 && t < to;
+        });
+        await writeStream(root, todays, 25, 3);
+        boundaries.push(todays.length);
+        const result = await runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(root, morningAfter(d)), store: recording(new FolderStore(root)) });
+        const expectedBound = new Date(START + (d + 1) * DAY_MS).toISOString().slice(0, 10);
+        expect(result.closedBefore).toBe(expectedBound);
+        expect(result.checkpoint?.status).toBe('written');
+        // The first checkpoint reads the history; every later one only its predecessor and the new day.
+        expect(result.checkpoint?.days).toEqual(d === 0 ? [new Date(START).toISOString().slice(0, 10)] : [new Date(START + d * DAY_MS).toISOString().slice(0, 10)]);
+        const view = await viewRows(root);
+        expect(view.bound).toBe(expectedBound);
+        expect(view.pointer).not.toBe(NO_CHECKPOINT);
+        expect(view.rows).toEqual(scanRows(replayTable(all, to)));
+      }
+      // The split variant went through the shuffle: sort tasks wrote stage objects, several parts were published.
+      expect(variant.split ? shuffled.size > 0 : shuffled.size === 0, `stage objects written: ${shuffled.size}`).toBe(true);
+      // Retention: the current checkpoint and the two before it.
+      expect((await new FolderStore(root).folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toHaveLength(3);
+      rmSync(root, { recursive: true, force: true });
+    });
 
-  it('the view is exact at every step of a checkpoint that fails halfway, and the next run finishes it', async () => {
-    const { days } = fiveDays();
-    const base = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-crash-'));
-    const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
-    for (let d = 0; d < 2; d++) await writeStream(base, days[d]!.records, 25, 0);
-    await runMaintenance({ action: 'compact', checkpoint: true }, deps(base, morningAfter(0)));
-    const expected = scanRows(replayTable(all, (START + 2 * DAY_MS) / 1000));
-    // Count the changes of the second day's run, then crash before each of them.
-    const counting = new CrashingStore(new FolderStore(copyLake(base)), Number.POSITIVE_INFINITY);
-    await runMaintenance({ action: 'compact', checkpoint: true }, { ...deps(base, morningAfter(1)), store: counting });
-    expect(counting.changes).toBeGreaterThan(4);
-    for (let crashAt = 1; crashAt <= counting.changes; crashAt++) {
-      const lake = copyLake(base);
-      const crashing = new CrashingStore(new FolderStore(lake), crashAt);
-      await expect(runMaintenance({ action: 'compact', checkpoint: true }, { ...deps(lake, morningAfter(1)), store: crashing })).rejects.toThrow(/crash before change/);
-      expect((await viewRows(lake)).rows, `view right after a crash at change ${crashAt}`).toEqual(expected);
-      await runMaintenance({ action: 'compact', checkpoint: true }, deps(lake, morningAfter(1)));
-      const after = await viewRows(lake);
-      expect(after.bound, `bound after resuming from a crash at change ${crashAt}`).toBe(new Date(START + 2 * DAY_MS).toISOString().slice(0, 10));
-      expect(after.rows).toEqual(expected);
-      expect(await new FolderStore(lake).list('state/checkpoints/plans/')).toEqual([]);
-      rmSync(lake, { recursive: true, force: true });
-    }
-    rmSync(base, { recursive: true, force: true });
-  });
+    it(`${variant.name}: the view is exact at every step of a checkpoint that fails halfway, and the next run finishes it`, async () => {
+      const { days } = fiveDays();
+      const base = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-crash-'));
+      const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
+      for (let d = 0; d < 2; d++) await writeStream(base, days[d]!.records, 25, 0);
+      await runMaintenance({ action: 'compact', checkpoint: true }, variant.deps(base, morningAfter(0)));
+      const expected = scanRows(replayTable(all, (START + 2 * DAY_MS) / 1000));
+      // Count the changes of the second day's run, then crash before each of them.
+      const counting = new CrashingStore(new FolderStore(copyLake(base)), Number.POSITIVE_INFINITY);
+      await runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(base, morningAfter(1)), store: counting });
+      expect(counting.changes).toBeGreaterThan(4);
+      for (let crashAt = 1; crashAt <= counting.changes; crashAt++) {
+        const lake = copyLake(base);
+        const crashing = new CrashingStore(new FolderStore(lake), crashAt);
+        await expect(runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(lake, morningAfter(1)), store: crashing })).rejects.toThrow(/crash before change/);
+        expect((await viewRows(lake)).rows, `view right after a crash at change ${crashAt}`).toEqual(expected);
+        await runMaintenance({ action: 'compact', checkpoint: true }, variant.deps(lake, morningAfter(1)));
+        const after = await viewRows(lake);
+        expect(after.bound, `bound after resuming from a crash at change ${crashAt}`).toBe(new Date(START + 2 * DAY_MS).toISOString().slice(0, 10));
+        expect(after.rows).toEqual(expected);
+        expect(await new FolderStore(lake).list('state/checkpoints/plans/')).toEqual([]);
+        rmSync(lake, { recursive: true, force: true });
+      }
+      rmSync(base, { recursive: true, force: true });
+    });
+  }
 
   it('days with no objects leave the checkpoint as it is; a run before any day closes writes none', async () => {
     const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-gap-'));
@@ -159,8 +170,16 @@ describe('checkpoints of the current state', () => {
     expect(first.days.map((d) => d.status)).toEqual(['dispatched']);
     expect(queued.every((t) => t.kind === 'compaction') && queued.length > 1).toBe(true);
     expect(first.checkpoint).toMatchObject({ status: 'current', heldBy: ['the compaction of 2026-11-20 is in flight (holds the checkpoint before 2026-11-20)'] });
-    for (const t of [...queued].reverse()) await runMaintenanceTask(t, split);
-    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    expect(queued.every((t) => t.phase === 'sort')).toBe(true);
+    // Last in, first out: the sort tasks in reverse order, then the merge tasks the last of them dispatched.
+    let merges = 0;
+    while (queued.length) {
+      const t = queued.pop()!;
+      if (t.phase === 'merge') merges++;
+      await runMaintenanceTask(t, split);
+      expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    }
+    expect(merges).toBeGreaterThan(1);
     queued.length = 0;
     const second = await runMaintenance({ action: 'compact', checkpoint: true }, { ...split, now: morningAfter(1) });
     expect(second.days.map((d) => d.status)).toEqual(['already-compact']);
@@ -183,7 +202,7 @@ describe('checkpoints of the current state', () => {
     // ... then a compaction by hand of the same day: the plan's objects are gone.
     expect((await compactDay(store, s, '2026-11-20')).status).toBe('compacted');
     const task = (await store.list('state/checkpoints/plans/')).map((o) => o.key).find((k) => !k.includes('.task-'))!;
-    expect(await runMaintenanceTask({ action: 'maintenance-task', kind: 'checkpoint', plan: task, task: 0 }, deps(root, morningAfter(0)))).toEqual({ task: 0, committed: false });
+    expect(await runMaintenanceTask({ action: 'maintenance-task', kind: 'checkpoint', plan: task, phase: 'merge', task: 0 }, deps(root, morningAfter(0)))).toEqual({ task: 0, committed: false });
     const next = await checkpoint(store, s, '2026-11-21');
     expect(next.status).toBe('written');
     expect((await store.list('state/checkpoints/plans/')).length).toBe(0);

@@ -6,7 +6,8 @@ import { FolderStore } from '../src/lake/lake-store.ts';
 import { openParquet } from '../src/lake/parquet-reader.ts';
 import { closedBefore, closedDays, compactDay, compactionSettings, dayObjects, type CompactionSettings } from '../src/maintenance/compaction.ts';
 import { layout, maintenanceOrder, rowMapper } from '../src/maintenance/rows.ts';
-import { copyLake, CrashingStore, currentState, distinctRows, workload, writeStream } from './support/maintenance-lake.ts';
+import { runMaintenance, runMaintenanceTask, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
+import { copyLake, CrashingStore, currentState, distinctRows, lakeConfig, workload, writeStream } from './support/maintenance-lake.ts';
 
 /**
  * Compaction of closed days, on a lake folder written by the real stream
@@ -106,6 +107,40 @@ describe('compaction of a closed day', () => {
         pks.set(pk, task);
       }
     }
+    expect(await currentState(lake)).toEqual(expectedState);
+  });
+
+  it('a split day: each sort task reads only its slice of the inputs, each merge task only its bucket of the stage, none the whole day', async () => {
+    const lake = copyLake(root);
+    const maxTaskBytes = 30_000;
+    const config = { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes } };
+    const queued: MaintenanceTaskRequest[] = [];
+    const reads = new Map<string, number>();
+    const counting = new CrashingStore(new FolderStore(lake), Number.POSITIVE_INFINITY, undefined, (key, bytes) => reads.set(key, (reads.get(key) ?? 0) + bytes));
+    const deps = { store: counting, config, now: Date.UTC(2026, 10, 22, 8), tempDir: temp, dispatch: async (t: MaintenanceTaskRequest) => void queued.push(t) };
+    const inputs = await objectsOf(lake, DAYS[0]!);
+    const dayBytes = inputs.reduce((n, o) => n + o.size, 0);
+    const run = await runMaintenance({ action: 'compact', dt: DAYS[0]!, checkpoint: false }, deps);
+    expect(run.days[0]?.status).toBe('dispatched');
+    const perTask: { phase: string; inputBytes: number; stageBytes: number }[] = [];
+    while (queued.length) {
+      const task = queued.shift()!;
+      reads.clear();
+      await runMaintenanceTask(task, deps);
+      const sum = (f: (k: string) => boolean) => [...reads].filter(([k]) => f(k)).reduce((n, [, b]) => n + b, 0);
+      perTask.push({ phase: task.phase, inputBytes: sum((k) => k.startsWith('flattened/')), stageBytes: sum((k) => k.endsWith('.parquet') && k.startsWith('state/')) });
+    }
+    const sorts = perTask.filter((t) => t.phase === 'sort');
+    const merges = perTask.filter((t) => t.phase === 'merge');
+    expect(sorts.length).toBeGreaterThan(2);
+    expect(merges.length).toBe(sorts.length);
+    // A sort task reads its slice (small objects whole, in one request): at most maxTaskBytes; together, the day once.
+    for (const t of sorts) expect(t.inputBytes).toBeLessThanOrEqual(maxTaskBytes);
+    expect(sorts.reduce((n, t) => n + t.inputBytes, 0)).toBe(dayBytes);
+    for (const t of merges) expect(t.inputBytes).toBe(0);
+    for (const t of merges) expect(t.stageBytes).toBeLessThan(dayBytes / 2);
+    expect(await objectsOf(lake, DAYS[0]!)).toHaveLength(merges.length);
+    expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
     expect(await currentState(lake)).toEqual(expectedState);
   });
 

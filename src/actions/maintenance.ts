@@ -1,8 +1,20 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
 import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
-import { checkpoint, planIsCurrent, runCheckpointPart, publishIfComplete, type CheckpointPlan, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
-import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, daysBeingCompacted, runTask, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
+import {
+  checkpoint,
+  checkpointSortsDone,
+  planIsCurrent,
+  publishIfComplete,
+  runCheckpointPart,
+  runCheckpointSortTask,
+  runPendingCheckpointTasks,
+  type CheckpointPlan,
+  type CheckpointPointer,
+  type CheckpointResult,
+  type CheckpointSettings,
+} from '../maintenance/checkpoint.ts';
+import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, dayPlanKey, daysBeingCompacted, finishPlan, runSortTask, runTask, sortsDone, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -28,6 +40,8 @@ export interface MaintenanceTaskRequest {
   readonly kind: 'compaction' | 'checkpoint';
   /** The plan object's key (under the state prefix). */
   readonly plan: string;
+  /** A split plan's sort tasks run first; the last of them hands on the merge tasks. A plan that is not split has one merge task. */
+  readonly phase: 'sort' | 'merge';
   readonly task: number;
 }
 
@@ -64,11 +78,14 @@ export function parseMaintenance(payload: Record<string, unknown>): MaintenanceR
     for (const k of Object.keys(payload)) if (!fields.includes(k)) throw new PayloadError(`${k} is not a known field; allowed: ${fields.join(', ')}`);
   };
   if (payload.action === 'maintenance-task') {
-    allowed(['action', 'kind', 'plan', 'task']);
+    allowed(['action', 'kind', 'plan', 'phase', 'task']);
     if (payload.kind !== 'compaction' && payload.kind !== 'checkpoint') throw new PayloadError('kind must be "compaction" or "checkpoint"');
+    // Absent in a task a 0.3.0 run dispatched: those were all merge tasks (of a plan that is re-planned).
+    const phase = payload.phase ?? 'merge';
+    if (phase !== 'sort' && phase !== 'merge') throw new PayloadError('phase must be "sort" or "merge"');
     if (typeof payload.plan !== 'string' || !payload.plan.endsWith('.json')) throw new PayloadError('plan must be the key of a plan object');
     if (typeof payload.task !== 'number' || !Number.isInteger(payload.task) || payload.task < 0) throw new PayloadError('task must be a task number (0, 1, ...)');
-    return { action: 'maintenance-task', kind: payload.kind, plan: payload.plan, task: payload.task };
+    return { action: 'maintenance-task', kind: payload.kind, plan: payload.plan, phase, task: payload.task };
   }
   if (payload.action === 'checkpoint') {
     allowed(['action']);
@@ -94,16 +111,7 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
   const m = deps.config.maintenance;
   const s = settings(deps.config, deps.tempDir);
   const firstOpen = closedBefore(deps.now, m.maximumRecordAgeSeconds, m.marginSeconds);
-  const dispatch = deps.dispatch;
-  const compactionTasks = async (plan: DayPlan, pending: readonly number[]): Promise<boolean> => {
-    if (!dispatch || pending.length === 1) {
-      for (const t of pending) await runTask(deps.store, s, plan, t);
-      return true;
-    }
-    const key = `${s.statePrefix}/compaction/dt=${plan.dt}/${plan.id}.json`;
-    for (const task of pending) await dispatch({ action: 'maintenance-task', kind: 'compaction', plan: key, task });
-    return false;
-  };
+  const compactionTasks = compactionRunner(deps, s);
   const days: DayResult[] = [];
   if (request.action === 'compact') {
     if (request.dt !== undefined && request.dt >= firstOpen) {
@@ -123,35 +131,68 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
   const holds = [...compacting, ...((await deps.holds?.()) ?? [])];
   let bound = firstOpen;
   for (const h of holds) if (h.before < bound) bound = h.before;
-  const result = await checkpoint(deps.store, s, bound, {
-    onPublished: deps.repointView,
-    run: async (plan, pending) => {
-      if (!dispatch || pending.length === 1) {
-        for (const t of pending) await runCheckpointPart(deps.store, s, plan, t);
-        return true;
-      }
-      for (const task of pending) await dispatch({ action: 'maintenance-task', kind: 'checkpoint', plan: `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, task });
-      return false;
-    },
-  });
+  const result = await checkpoint(deps.store, s, bound, { onPublished: deps.repointView, run: checkpointRunner(deps, s) });
   return { closedBefore: firstOpen, days, checkpoint: { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) } };
 }
 
-/** One task of a split day or checkpoint, in its own invocation; the last one to finish commits. */
+/**
+ * How the tasks of a split plan run: handed to other invocations, one each,
+ * when the function can dispatch them and there is more than one; here
+ * otherwise (the CLI, npm start, a single task).
+ */
+function runner<P>(deps: MaintenanceDeps, kind: MaintenanceTaskRequest['kind'], planKey: (plan: P) => string, runHere: (plan: P, phase: 'sort' | 'merge', task: number) => Promise<unknown>) {
+  return async (plan: P, phase: 'sort' | 'merge', pending: readonly number[]): Promise<boolean> => {
+    if (!deps.dispatch || pending.length === 1) {
+      for (const t of pending) await runHere(plan, phase, t);
+      return true;
+    }
+    for (const task of pending) await deps.dispatch({ action: 'maintenance-task', kind, plan: planKey(plan), phase, task });
+    return false;
+  };
+}
+
+const compactionRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
+  runner<DayPlan>(deps, 'compaction', (plan) => dayPlanKey(s, plan), (plan, phase, t) => (phase === 'sort' ? runSortTask(deps.store, s, plan, t) : runTask(deps.store, s, plan, t)));
+
+const checkpointRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
+  runner<CheckpointPlan>(deps, 'checkpoint', (plan) => `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, (plan, phase, t) =>
+    phase === 'sort' ? runCheckpointSortTask(deps.store, s, plan, t) : runCheckpointPart(deps.store, s, plan, t),
+  );
+
+/**
+ * One task of a split day or checkpoint, in its own invocation. The last
+ * sort task to finish hands on the merge tasks; the last merge task to
+ * finish commits (a day) or publishes (a checkpoint).
+ */
 export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: MaintenanceDeps): Promise<{ task: number; committed: boolean }> {
   const s = settings(deps.config, deps.tempDir);
   if (!request.plan.startsWith(`${s.statePrefix}/`)) throw new PayloadError(`plan ${request.plan} is not under the state prefix ${s.statePrefix}/`);
   const bytes = await deps.store.read(request.plan);
   // The plan is gone when its work was committed already (a redelivered task): nothing to do.
   if (bytes === undefined) return { task: request.task, committed: true };
-  const plan = JSON.parse(Buffer.from(bytes).toString('utf8'));
+  const plan = JSON.parse(Buffer.from(bytes).toString('utf8')) as DayPlan | CheckpointPlan;
+  // A 0.3.0 plan (its tasks read every day whole) is not run: the next scheduled run plans it again.
+  if (plan.version !== 2) return { task: request.task, committed: false };
   if (request.kind === 'compaction') {
-    await runTask(deps.store, s, plan as DayPlan, request.task);
-    return { task: request.task, committed: (await commitIfComplete(deps.store, s, plan as DayPlan)) !== undefined };
+    const day = plan as DayPlan;
+    if (request.phase === 'sort') {
+      await runSortTask(deps.store, s, day, request.task);
+      if (!(await sortsDone(deps.store, s, day))) return { task: request.task, committed: false };
+      return { task: request.task, committed: (await finishPlan(deps.store, s, day, compactionRunner(deps, s))) !== undefined };
+    }
+    await runTask(deps.store, s, day, request.task);
+    return { task: request.task, committed: (await commitIfComplete(deps.store, s, day)) !== undefined };
   }
+  const next = plan as CheckpointPlan;
   // A plan that went stale (its objects compacted meanwhile, or another checkpoint published) is not
   // run: it would fail on a missing object, retried to no end. The next scheduled run drops it and plans again.
-  if (!(await planIsCurrent(deps.store, s, plan as CheckpointPlan))) return { task: request.task, committed: false };
-  await runCheckpointPart(deps.store, s, plan as CheckpointPlan, request.task);
-  return { task: request.task, committed: (await publishIfComplete(deps.store, s, plan as CheckpointPlan, deps.repointView)) !== undefined };
+  if (!(await planIsCurrent(deps.store, s, next))) return { task: request.task, committed: false };
+  if (request.phase === 'sort') {
+    await runCheckpointSortTask(deps.store, s, next, request.task);
+    if (!(await checkpointSortsDone(deps.store, s, next))) return { task: request.task, committed: false };
+    if (!(await runPendingCheckpointTasks(deps.store, s, next, checkpointRunner(deps, s)))) return { task: request.task, committed: false };
+  } else {
+    await runCheckpointPart(deps.store, s, next, request.task);
+  }
+  return { task: request.task, committed: (await publishIfComplete(deps.store, s, next, deps.repointView)) !== undefined };
 }

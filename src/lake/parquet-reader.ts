@@ -68,9 +68,28 @@ export interface ParquetObject {
   read(rowGroup: number): Promise<RowGroupRows>;
 }
 
-/** Opens a lake object: reads its footer; row groups are read on demand. */
+/**
+ * Objects up to this size are read whole, in one request: a stream batch's
+ * object is a few KB to a few hundred, and its footer read (hyparquet asks
+ * for the last 512 KB) would fetch it all anyway before a second request
+ * for the row group.
+ */
+export const WHOLE_OBJECT_BYTES = 1024 * 1024;
+
+async function wholeBuffer(store: LakeStore, key: string, size: number): Promise<AsyncBuffer> {
+  let bytes: Uint8Array;
+  try {
+    bytes = await store.readRange(key, 0, size);
+  } catch (error) {
+    throw new LakeReadError(store.describe(key), 0, size, error);
+  }
+  const buffer = bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+  return { byteLength: buffer.byteLength, slice: async (start: number, end?: number) => buffer.slice(start, end ?? buffer.byteLength) };
+}
+
+/** Opens a lake object: reads its footer; row groups are read on demand (a small object is read whole at once). */
 export async function openParquet(store: LakeStore, key: string, size: number): Promise<ParquetObject> {
-  const file = storeBuffer(store, key, size);
+  const file = size <= WHOLE_OBJECT_BYTES ? await wholeBuffer(store, key, size) : storeBuffer(store, key, size);
   let metadata: FileMetaData;
   try {
     metadata = await parquetMetadataAsync(file);

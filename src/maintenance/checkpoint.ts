@@ -1,10 +1,10 @@
 import { shortHash } from '../lake/object-key.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { openParquet } from '../lake/parquet-reader.ts';
-import { ExternalSorter, writeRowGroups } from './external-sort.ts';
+import { ExternalSorter, mergeSorted, writeRowGroups } from './external-sort.ts';
 import { dayObjects, type CompactionSettings } from './compaction.ts';
-import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper, sameItemAttribute, sameRow } from './rows.ts';
+import { carriedUnion, latestVersions, layout, maintenanceOrder, type Row } from './rows.ts';
+import { describeInputs, pieceRows, type Piece, sortSlice, type StageObject, stageRowGroupRows } from './shuffle.ts';
 
 /**
  * Checkpoints of the current state, so the current-state view reads the
@@ -34,15 +34,31 @@ export interface CheckpointSettings extends CompactionSettings {
 }
 
 export interface CheckpointPlan {
-  readonly version: 1;
+  /** 2: split by input slices (0.4.0 on); an unfinished version 1 plan (0.3.0) is dropped and planned again. */
+  readonly version: 2;
   readonly id: string;
   readonly bound: string;
   readonly previous: CheckpointPointer;
   readonly days: readonly string[];
   readonly dayInputs: readonly StoredObject[];
   readonly previousParts: readonly StoredObject[];
+  /** The previous parts and the days' objects cut into slices of at most maxTaskBytes: a sort task each when there are several. */
+  readonly slices: readonly (readonly Piece[])[];
+  /** Parts (pk-hash buckets), a merge task each: as many as slices. */
   readonly tasks: number;
   readonly carried: readonly string[];
+}
+
+interface PartMarker {
+  readonly task: number;
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+}
+
+interface SortMarker {
+  readonly task: number;
+  readonly rowsIn: number;
+  readonly stage: readonly StageObject[];
 }
 
 export interface CheckpointResult {
@@ -60,6 +76,13 @@ export const checkpointPrefix = (s: Pick<CompactionSettings, 'statePrefix'>, id:
 const partKey = (s: CompactionSettings, id: string, task: number, tasks: number): string => `${checkpointPrefix(s, id)}part-${String(task).padStart(4, '0')}-of-${String(tasks).padStart(4, '0')}.parquet`;
 const planKey = (s: CompactionSettings, id: string): string => `${root(s)}plans/${id}.json`;
 const markerKey = (s: CompactionSettings, id: string, task: number): string => `${root(s)}plans/${id}.task-${task}.json`;
+const shuffleDir = (s: CompactionSettings, id: string): string => `${root(s)}plans/${id}/`;
+const sortMarkerKey = (s: CompactionSettings, id: string, task: number): string => `${shuffleDir(s, id)}sort-${task}.json`;
+const stageKey = (s: CompactionSettings, id: string, task: number, bucket: number): string => `${shuffleDir(s, id)}sort-${String(task).padStart(4, '0')}-${String(bucket).padStart(4, '0')}.parquet`;
+/** A plan file, plans/<id>.json (markers are <id>.task-N.json, the shuffle's files under <id>/). */
+const PLAN_FILE = /\/plans\/([^/.]+)\.json$/;
+/** The plan a file under plans/ belongs to. */
+const PLAN_OF = /\/plans\/([^/.]+)[./]/;
 const json = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8')));
 
 export async function readPointer(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>): Promise<CheckpointPointer> {
@@ -82,93 +105,106 @@ async function planCheckpoint(store: LakeStore, s: CheckpointSettings, previous:
     return undefined;
   }
   const id = `${bound}-${shortHash(previous.checkpoint, ...dayInputs.map((o) => `${o.key}\t${o.size}`))}`;
-  const columns: string[][] = [];
-  for (const o of [...previousParts, ...dayInputs]) columns.push([...(await openParquet(store, o.key, o.size)).columns]);
-  const bytes = [...previousParts, ...dayInputs].reduce((n, o) => n + o.size, 0);
-  return {
-    version: 1,
-    id,
-    bound,
-    previous,
-    days,
-    dayInputs,
-    previousParts,
-    tasks: Math.max(1, Math.ceil(bytes / s.maxTaskBytes)),
-    carried: carriedUnion(s.carried, columns),
-  };
+  const inputs = [...previousParts, ...dayInputs.map((o) => ({ ...o, dt: /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]! }))];
+  const { columns, slices } = await describeInputs(store, inputs, s.maxTaskBytes);
+  return { version: 2, id, bound, previous, days, dayInputs, previousParts, slices, tasks: slices.length, carried: carriedUnion(s.carried, columns) };
+}
+
+const split = (plan: CheckpointPlan): boolean => plan.slices.length > 1;
+
+/** Sort task `task` of a split checkpoint: its slice by bucket, each (pk, sk, attribute) cut to its latest version (removals kept: they hide older versions in other slices). */
+async function runSortTask(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<void> {
+  const at = layout(plan.carried);
+  const { rowsIn, stage } = await sortSlice(store, plan.slices[task]!, {
+    at,
+    compare: maintenanceOrder(at.width),
+    buckets: plan.tasks,
+    reduce: (rows) => latestVersions(rows, false),
+    stageKey: (bucket) => stageKey(s, plan.id, task, bucket),
+    memoryRows: s.memoryRows,
+    tempDir: s.tempDir,
+    rowGroupRows: stageRowGroupRows(s.memoryRows, plan.slices.length),
+  });
+  const marker: SortMarker = { task, rowsIn, stage };
+  await store.write(sortMarkerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
+}
+
+async function sortMarkers(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<(SortMarker | undefined)[]> {
+  if (!split(plan)) return [];
+  return Promise.all(plan.slices.map(async (_, t) => json(await store.read(sortMarkerKey(s, plan.id, t))) as SortMarker | undefined));
+}
+
+async function partMarkers(store: LakeStore, s: CheckpointSettings, plan: Pick<CheckpointPlan, 'id' | 'tasks'>): Promise<(PartMarker | undefined)[]> {
+  return Promise.all(Array.from({ length: plan.tasks }, async (_, t) => json(await store.read(markerKey(s, plan.id, t))) as PartMarker | undefined));
+}
+
+/** Whether every sort task of the plan is done (a plan that is not split has none). */
+export async function checkpointSortsDone(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<boolean> {
+  return (await sortMarkers(store, s, plan)).every((m) => m !== undefined);
 }
 
 /**
- * One part of a checkpoint: its share (by pk hash) of the previous
- * checkpoint's rows and of the new days' rows, sorted, reduced to the latest
- * version of each (pk, sk, attribute), ABSENT rows left out.
+ * One part of a checkpoint (merge task `task`): the latest version of each
+ * (pk, sk, attribute) of its pk-hash bucket, removals left out. A split plan
+ * merges its bucket's stage objects; one that is not split reads the
+ * previous checkpoint and the days itself.
  */
-async function runPart(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<{ rowsIn: number; rowsOut: number }> {
+async function runPart(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<PartMarker> {
   const at = layout(plan.carried);
-  const sorter = new ExternalSorter({ layout: at, compare: maintenanceOrder(at.width), memoryRows: s.memoryRows, tempDir: s.tempDir });
-  const mine = (row: Row): boolean => plan.tasks === 1 || pkHash(String(row[I.pk])) % plan.tasks === task;
-  // The previous checkpoint's parts share this split when they are as many: then only part `task` holds this share.
-  const sameSplit = plan.previous.parts === plan.tasks;
-  for (const part of plan.previousParts) {
-    if (sameSplit && !part.key.includes(`part-${String(task).padStart(4, '0')}-of-`)) continue;
-    const file = await openParquet(store, part.key, part.size);
-    const map = rowMapper(file.columns, at);
-    for (let g = 0; g < file.rowGroups; g++) for (const r of (await file.read(g)).rows) {
-      const row = map(r);
-      if (mine(row)) await sorter.add(row);
-    }
-  }
-  for (const input of plan.dayInputs) {
-    const dt = /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(input.key)![1]!;
-    const file = await openParquet(store, input.key, input.size);
-    const map = rowMapper(file.columns, at, dt);
-    for (let g = 0; g < file.rowGroups; g++) for (const r of (await file.read(g)).rows) {
-      const row = map(r);
-      if (mine(row)) await sorter.add(row);
-    }
-  }
-  let rowsOut = 0;
-  async function* latest(): AsyncGenerator<Row> {
-    // Sorted by (pk, sk, attribute, event_time, sequence, ...): a group's last version comes last.
-    let group: Row[] = [];
-    const emit = function* (): Generator<Row> {
-      for (let i = 0; i < group.length; i++) {
-        const row = group[i]!;
-        if (row[I.value_type] === 'ABSENT') continue;
-        if (i > 0 && sameRow(group[i - 1]!, row)) continue;
-        rowsOut++;
+  const compare = maintenanceOrder(at.width);
+  let rows: AsyncIterable<Row>;
+  let rowsIn = 0;
+  if (split(plan)) {
+    const sorted = await sortMarkers(store, s, plan);
+    if (sorted.some((m) => m === undefined)) throw new Error(`checkpoint ${plan.id}: part ${task} started before every sort task was done`);
+    const stage = sorted.flatMap((m) => m!.stage.filter((o) => o.bucket === task));
+    rows = (async function* () {
+      for await (const row of mergeSorted(store, stage, at, compare)) {
+        rowsIn++;
         yield row;
       }
-    };
-    for await (const row of sorter.sorted()) {
-      const last = group[group.length - 1];
-      if (last && !sameItemAttribute(last, row)) {
-        yield* emit();
-        group = [];
-      } else if (last && (last[I.event_time] !== row[I.event_time] || last[I.sequence] !== row[I.sequence])) {
-        group = []; // a later version of the same (pk, sk, attribute): the earlier one can never win
-      }
-      group.push(row);
-    }
-    yield* emit();
+    })();
+  } else {
+    const sorter = new ExternalSorter({ layout: at, compare, memoryRows: s.memoryRows, tempDir: s.tempDir });
+    for await (const group of pieceRows(store, plan.slices.flat(), at)) for (const row of group) await sorter.add(row);
+    rowsIn = sorter.rows;
+    rows = sorter.sorted();
   }
+  let rowsOut = 0;
+  const counted = async function* (): AsyncGenerator<Row> {
+    for await (const row of latestVersions(rows, true)) {
+      rowsOut++;
+      yield row;
+    }
+  };
+  // Every part is written, an empty one too: the pointer names how many parts the checkpoint has.
   const out = await store.output(partKey(s, plan.id, task, plan.tasks), 'application/vnd.apache.parquet');
-  await writeRowGroups(out, at, latest(), s.rowGroupRows, { withDt: true });
-  const marker = { task, rowsIn: sorter.rows, rowsOut };
+  await writeRowGroups(out, at, counted(), s.rowGroupRows, { withDt: true });
+  const marker: PartMarker = { task, rowsIn, rowsOut };
   await store.write(markerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
   return marker;
 }
 
-export type CheckpointTaskRunner = (plan: CheckpointPlan, pending: readonly number[]) => Promise<boolean>;
+export type CheckpointTaskRunner = (plan: CheckpointPlan, phase: 'sort' | 'merge', pending: readonly number[]) => Promise<boolean>;
 
 export const inlineParts =
   (store: LakeStore, s: CheckpointSettings): CheckpointTaskRunner =>
-  async (plan, pending) => {
-    for (const t of pending) await runPart(store, s, plan, t);
+  async (plan, phase, pending) => {
+    for (const t of pending) await (phase === 'sort' ? runSortTask(store, s, plan, t) : runPart(store, s, plan, t));
     return true;
   };
 
-export { runPart as runCheckpointPart };
+export { runPart as runCheckpointPart, runSortTask as runCheckpointSortTask };
+
+/** Runs a plan's sort tasks without a marker, then its parts without one (false: some were handed to other invocations). */
+async function runPending(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, run: CheckpointTaskRunner): Promise<boolean> {
+  const sorting = (await sortMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
+  if (sorting.length && !(await run(plan, 'sort', sorting))) return false;
+  const merging = (await partMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
+  return !merging.length || run(plan, 'merge', merging);
+}
+
+export { runPending as runPendingCheckpointTasks };
 
 /** Once every part is stored: publish the pointer, let the caller follow it (the Glue view), drop old checkpoints, clean up. */
 export async function publishIfComplete(
@@ -177,15 +213,23 @@ export async function publishIfComplete(
   plan: CheckpointPlan,
   onPublished: (pointer: CheckpointPointer) => Promise<void> = async () => {},
 ): Promise<{ rowsIn: number; rowsOut: number } | undefined> {
-  const markers = await Promise.all(Array.from({ length: plan.tasks }, async (_, t) => json(await store.read(markerKey(s, plan.id, t))) as { rowsIn: number; rowsOut: number } | undefined));
+  const markers = await partMarkers(store, s, plan);
   if (markers.some((m) => m === undefined)) return undefined;
+  const sorted = plan.version === 2 ? await sortMarkers(store, s, plan) : [];
+  const rowsIn = sorted.length && sorted.every((m) => m) ? sorted.reduce((n, m) => n + m!.rowsIn, 0) : markers.reduce((n, m) => n + m!.rowsIn, 0);
   const pointer: CheckpointPointer = { checkpoint: plan.id, bound: plan.bound, parts: plan.tasks };
   await store.write(pointerKey(s), pointerText(pointer), 'application/json');
   await onPublished(pointer);
   await pruneCheckpoints(store, s, pointer);
   await store.delete([planKey(s, plan.id)]);
+  await removeWorkFiles(store, s, plan);
+  return { rowsIn, rowsOut: markers.reduce((n, m) => n + m!.rowsOut, 0) };
+}
+
+/** A plan's markers and shuffle files (once it is published or dropped). */
+async function removeWorkFiles(store: LakeStore, s: CheckpointSettings, plan: Pick<CheckpointPlan, 'id' | 'tasks'>): Promise<void> {
+  await store.delete((await store.list(shuffleDir(s, plan.id))).map((o) => o.key));
   await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan.id, t)));
-  return { rowsIn: markers.reduce((n, m) => n + m!.rowsIn, 0), rowsOut: markers.reduce((n, m) => n + m!.rowsOut, 0) };
 }
 
 /** Keeps the current checkpoint and the `retention - 1` before it (by bound), deletes the rest. */
@@ -214,7 +258,7 @@ export async function planIsCurrent(store: LakeStore, s: CheckpointSettings, pla
 /** Removes a stale plan, its markers and the parts it wrote (never a published checkpoint's). */
 async function abandonPlan(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> {
   if ((await readPointer(store, s)).checkpoint !== plan.id) await store.delete((await store.list(checkpointPrefix(s, plan.id))).map((o) => o.key));
-  await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan.id, t)));
+  await removeWorkFiles(store, s, plan);
   await store.delete([planKey(s, plan.id)]);
 }
 
@@ -231,18 +275,19 @@ export async function checkpoint(
 ): Promise<CheckpointResult> {
   const run = options.run ?? inlineParts(store, s);
   const planFiles = await store.list(`${root(s)}plans/`);
-  // Markers left by a publish interrupted after it removed its plan: that checkpoint is complete.
-  const plans = new Set(planFiles.filter((o) => !o.key.includes('.task-')).map((o) => o.key.slice(0, -'.json'.length)));
-  await store.delete(planFiles.filter((o) => o.key.includes('.task-') && !plans.has(o.key.slice(0, o.key.indexOf('.task-')))).map((o) => o.key));
-  for (const p of (await store.list(`${root(s)}plans/`)).filter((o) => o.key.endsWith('.json') && !o.key.includes('.task-'))) {
+  // Markers and shuffle files left by a publish interrupted after it removed its plan: that checkpoint is complete.
+  const live = new Set(planFiles.flatMap((o) => PLAN_FILE.exec(o.key)?.[1] ?? []));
+  await store.delete(planFiles.filter((o) => !live.has(PLAN_OF.exec(o.key)?.[1] ?? '')).map((o) => o.key));
+  for (const p of planFiles.filter((o) => PLAN_FILE.test(o.key))) {
     const plan = json(await store.read(p.key)) as CheckpointPlan | undefined;
     if (!plan) continue;
-    if (!(await planIsCurrent(store, s, plan))) {
+    // A 0.3.0 plan is published when its parts are all there, else planned again (its tasks read every day whole).
+    const old = plan.version !== 2 && (await partMarkers(store, s, plan)).some((m) => m === undefined);
+    if (old || !(await planIsCurrent(store, s, plan))) {
       await abandonPlan(store, s, plan);
       continue;
     }
-    const pending = (await Promise.all(Array.from({ length: plan.tasks }, (_, t) => store.read(markerKey(s, plan.id, t))))).flatMap((m, t) => (m === undefined ? [t] : []));
-    if (pending.length && !(await run(plan, pending))) return { status: 'dispatched', pointer: await readPointer(store, s), days: plan.days, rowsIn: 0, rowsOut: 0 };
+    if (plan.version === 2 && !(await runPending(store, s, plan, run))) return { status: 'dispatched', pointer: await readPointer(store, s), days: plan.days, rowsIn: 0, rowsOut: 0 };
     await publishIfComplete(store, s, plan, options.onPublished);
   }
   const previous = await readPointer(store, s);
@@ -256,8 +301,7 @@ export async function checkpoint(
   const plan = await planCheckpoint(store, s, previous, bound);
   if (!plan) return current();
   await store.write(planKey(s, plan.id), JSON.stringify(plan), 'application/json');
-  const pending = Array.from({ length: plan.tasks }, (_, t) => t);
-  if (!(await run(plan, pending))) return { status: 'dispatched', pointer: previous, days: plan.days, rowsIn: 0, rowsOut: 0 };
+  if (!(await runPending(store, s, plan, run))) return { status: 'dispatched', pointer: previous, days: plan.days, rowsIn: 0, rowsOut: 0 };
   const counts = await publishIfComplete(store, s, plan, options.onPublished);
   return { status: 'written', pointer: await readPointer(store, s), days: plan.days, rowsIn: counts?.rowsIn ?? 0, rowsOut: counts?.rowsOut ?? 0 };
 }

@@ -1,11 +1,9 @@
 import { tmpdir } from 'node:os';
-import type { ByteOutput } from '../io/byte-output.ts';
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { streamingParquetWriter } from '../lake/parquet-writer.ts';
-import { openParquet } from '../lake/parquet-reader.ts';
-import { ExternalSorter } from './external-sort.ts';
-import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper, sameRow, toBatch } from './rows.ts';
+import { ExternalSorter, mergeSorted } from './external-sort.ts';
+import { carriedUnion, distinct, layout, maintenanceOrder, type Row } from './rows.ts';
+import { describeInputs, PartWriter, pieceRows, type Piece, sortSlice, type StageObject, stageRowGroupRows, writeParts } from './shuffle.ts';
 
 /**
  * Compaction of a closed day: the day's many small objects (one per stream
@@ -27,11 +25,14 @@ import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper,
  * in the plan, so it is never deleted, and the next run compacts it with
  * the day's compacted objects.
  *
- * Any size: a day larger than one task takes is split into tasks by a hash
- * of pk (each task reads the whole day and keeps its share; duplicates, which
- * share their pk, meet in the same task), and a task sorts more rows than
- * memory holds through ExternalSorter. Tasks run in one process (the CLI)
- * or one invocation each (the Lambda dispatches them).
+ * Any size: a day with more than maxTaskBytes of input is split by the
+ * shuffle of shuffle.ts: a sort task per slice of the inputs writes its rows
+ * by pk-hash bucket to stage objects under the plan's state folder, then a
+ * merge task per bucket merges them into that bucket's outputs (duplicates,
+ * which share their pk, meet there). No task reads more than about one
+ * slice, and a task sorts more rows than memory holds through
+ * ExternalSorter. Tasks run in one process (the CLI) or one invocation each
+ * (the Lambda dispatches them; the last sort task dispatches the merges).
  */
 
 export interface CompactionSettings {
@@ -43,7 +44,7 @@ export interface CompactionSettings {
   readonly carried: readonly string[];
   /** Size of a compacted object (the last one of a task is smaller). Default 128 MiB. */
   readonly targetBytes: number;
-  /** Input bytes one task takes; a bigger day is split by pk hash. Default 256 MiB. */
+  /** Input bytes one task reads; a bigger day is split into sort and merge tasks. */
   readonly maxTaskBytes: number;
   /** Rows per row group in compacted objects. */
   readonly rowGroupRows: number;
@@ -64,11 +65,15 @@ export function compactionSettings(partial: Partial<CompactionSettings> & Pick<C
 }
 
 export interface DayPlan {
-  readonly version: 1;
+  /** 2: split by input slices (0.4.0 on); a version 1 plan (0.3.0, every task read the whole day) is re-planned. */
+  readonly version: 2;
   readonly dt: string;
   /** Hash of the input set: the plan's name and the prefix of its outputs. */
   readonly id: string;
   readonly inputs: readonly StoredObject[];
+  /** The inputs cut into slices of at most maxTaskBytes: one sort task each when there are several. */
+  readonly slices: readonly (readonly Piece[])[];
+  /** Merge tasks (pk-hash buckets), one output set each: as many as slices. */
   readonly tasks: number;
   /** The columns every output has: the configured carried attributes and any other an input has. */
   readonly carried: readonly string[];
@@ -79,6 +84,12 @@ export interface TaskMarker {
   readonly outputs: readonly StoredObject[];
   readonly rowsIn: number;
   readonly rowsOut: number;
+}
+
+interface SortMarker {
+  readonly task: number;
+  readonly rowsIn: number;
+  readonly stage: readonly StageObject[];
 }
 
 export interface DayResult {
@@ -94,14 +105,20 @@ export interface DayResult {
 }
 
 const COMPACTED = /^compacted-([0-9a-f]{16})-\d+-\d+\.parquet$/;
-/** A day's plan under its state folder, <state>/compaction/dt=<day>/<id>.json (markers are <id>.task-N.json). */
+/** A day's plan under its state folder, <state>/compaction/dt=<day>/<id>.json (markers are <id>.task-N.json, the shuffle's files under <id>/). */
 const PLAN_FILE = /\/dt=(\d{4}-\d{2}-\d{2})\/[0-9a-f]{16}\.json$/;
+/** The plan a file of a day's state folder belongs to. */
+const PLAN_OF = /\/dt=\d{4}-\d{2}-\d{2}\/([0-9a-f]{16})[./]/;
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 export const dayPrefix = (s: Pick<CompactionSettings, 'dataPrefix'>, dt: string): string => `${s.dataPrefix}/dt=${dt}/`;
 const stateDir = (s: Pick<CompactionSettings, 'statePrefix'>, dt: string): string => `${s.statePrefix}/compaction/dt=${dt}/`;
-const planKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>): string => `${stateDir(s, plan.dt)}${plan.id}.json`;
+export const dayPlanKey = (s: Pick<CompactionSettings, 'statePrefix'>, plan: Pick<DayPlan, 'dt' | 'id'>): string => `${stateDir(s, plan.dt)}${plan.id}.json`;
 const markerKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number): string => `${stateDir(s, plan.dt)}${plan.id}.task-${task}.json`;
+const shuffleDir = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>): string => `${stateDir(s, plan.dt)}${plan.id}/`;
+const sortMarkerKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number): string => `${shuffleDir(s, plan)}sort-${task}.json`;
+const stageKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number, bucket: number): string =>
+  `${shuffleDir(s, plan)}sort-${String(task).padStart(4, '0')}-${String(bucket).padStart(4, '0')}.parquet`;
 export const outputKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number, part: number): string =>
   `${dayPrefix(s, plan.dt)}compacted-${plan.id}-${String(task).padStart(3, '0')}-${String(part).padStart(4, '0')}.parquet`;
 
@@ -123,149 +140,144 @@ function alreadyCompact(objects: readonly StoredObject[]): boolean {
 export async function planDay(store: LakeStore, s: CompactionSettings, dt: string, objects: readonly StoredObject[]): Promise<DayPlan> {
   if (!DAY.test(dt)) throw new Error(`compaction: "${dt}" is not a day (YYYY-MM-DD)`);
   const id = shortHash(...objects.map((o) => `${o.key}\t${o.size}`));
-  const columns: string[][] = [];
   // Footers only (ranged reads), side by side: a day can hold thousands of small objects.
-  for (let i = 0; i < objects.length; i += 32) {
-    const batch = await Promise.all(objects.slice(i, i + 32).map((o) => openParquet(store, o.key, o.size)));
-    for (const f of batch) columns.push([...f.columns]);
-  }
-  const bytes = objects.reduce((n, o) => n + o.size, 0);
-  return { version: 1, dt, id, inputs: objects, tasks: Math.max(1, Math.ceil(bytes / s.maxTaskBytes)), carried: carriedUnion(s.carried, columns) };
+  const { columns, slices } = await describeInputs(store, objects.map((o) => ({ ...o, dt })), s.maxTaskBytes);
+  return { version: 2, dt, id, inputs: objects, slices, tasks: slices.length, carried: carriedUnion(s.carried, columns) };
 }
 
-/** Output objects of one task, cut at the target size, each a complete Parquet file of whole row groups. */
-class PartWriter {
-  private out?: ByteOutput;
-  private writer?: ReturnType<typeof streamingParquetWriter>;
-  private pending: Buffer[] = [];
-  private bytes = 0;
-  private part = 0;
-  private key = '';
-  readonly outputs: StoredObject[] = [];
-  private readonly store: LakeStore;
-  private readonly keyOf: (part: number) => string;
-  private readonly carried: readonly string[];
-  private readonly targetBytes: number;
-  constructor(store: LakeStore, keyOf: (part: number) => string, carried: readonly string[], targetBytes: number) {
-    this.store = store;
-    this.keyOf = keyOf;
-    this.carried = carried;
-    this.targetBytes = targetBytes;
-  }
-  async writeGroup(rows: readonly Row[], at: ReturnType<typeof layout>): Promise<void> {
-    if (!this.writer) {
-      this.key = this.keyOf(this.part++);
-      this.out = await this.store.output(this.key, 'application/vnd.apache.parquet');
-      this.writer = streamingParquetWriter(this.carried, (chunk) => this.pending.push(chunk));
-      this.bytes = 0;
-    }
-    this.writer.writeBatch(toBatch(rows, at));
-    await this.flush();
-    if (this.bytes >= this.targetBytes) await this.close();
-  }
-  private async flush(): Promise<void> {
-    for (const chunk of this.pending) {
-      this.bytes += chunk.length;
-      await this.out!.write(chunk);
-    }
-    this.pending = [];
-  }
-  async close(): Promise<void> {
-    if (!this.writer) return;
-    this.writer.finish();
-    await this.flush();
-    await this.out!.commit();
-    this.outputs.push({ key: this.key, size: this.bytes });
-    this.writer = undefined;
-    this.out = undefined;
-  }
-  async abort(): Promise<void> {
-    await this.out?.abort();
-  }
+const split = (plan: DayPlan): boolean => plan.slices.length > 1;
+
+/** Sort task `task` of a split day: its slice sorted by bucket, duplicates folded, one stage object per bucket, then its marker. */
+export async function runSortTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<void> {
+  const at = layout(plan.carried);
+  const { rowsIn, stage } = await sortSlice(store, plan.slices[task]!, {
+    at,
+    compare: maintenanceOrder(at.width),
+    buckets: plan.tasks,
+    reduce: distinct,
+    stageKey: (bucket) => stageKey(s, plan, task, bucket),
+    memoryRows: s.memoryRows,
+    tempDir: s.tempDir,
+    rowGroupRows: stageRowGroupRows(s.memoryRows, plan.slices.length),
+  });
+  const marker: SortMarker = { task, rowsIn, stage };
+  await store.write(sortMarkerKey(s, plan, task), JSON.stringify(marker), 'application/json');
 }
 
-/** Runs one task of a plan: its share of the day's rows, sorted, folded, written as objects of the target size, then its marker. */
+async function sortMarkers(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<(SortMarker | undefined)[]> {
+  if (!split(plan)) return [];
+  return Promise.all(plan.slices.map(async (_, t) => json(await store.read(sortMarkerKey(s, plan, t))) as SortMarker | undefined));
+}
+
+/** Whether every sort task of the plan is done (a plan that is not split has none). */
+export async function sortsDone(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<boolean> {
+  return (await sortMarkers(store, s, plan)).every((m) => m !== undefined);
+}
+
+/**
+ * Merge task `task` (pk-hash bucket) of a plan: its rows sorted, folded,
+ * written as objects of the target size, then its marker; a plan that is
+ * not split has one, which reads the inputs themselves.
+ */
 export async function runTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<TaskMarker> {
   const at = layout(plan.carried);
   const compare = maintenanceOrder(at.width);
-  const sorter = new ExternalSorter({ layout: at, compare, memoryRows: s.memoryRows, tempDir: s.tempDir });
-  for (const input of plan.inputs) {
-    const file = await openParquet(store, input.key, input.size);
-    const map = rowMapper(file.columns, at, plan.dt);
-    for (let g = 0; g < file.rowGroups; g++) {
-      for (const source of (await file.read(g)).rows) {
-        const row = map(source);
-        if (plan.tasks > 1 && pkHash(String(row[I.pk])) % plan.tasks !== task) continue;
-        await sorter.add(row);
+  let rows: AsyncIterable<Row>;
+  let rowsIn = 0;
+  if (split(plan)) {
+    const sorted = await sortMarkers(store, s, plan);
+    if (sorted.some((m) => m === undefined)) throw new Error(`compaction ${plan.dt}/${plan.id}: merge task ${task} started before every sort task was done`);
+    const stage = sorted.flatMap((m) => m!.stage.filter((o) => o.bucket === task));
+    rows = (async function* () {
+      for await (const row of mergeSorted(store, stage, at, compare)) {
+        rowsIn++;
+        yield row;
       }
-    }
+    })();
+  } else {
+    const sorter = new ExternalSorter({ layout: at, compare, memoryRows: s.memoryRows, tempDir: s.tempDir });
+    for await (const group of pieceRows(store, plan.slices.flat(), at)) for (const row of group) await sorter.add(row);
+    rowsIn = sorter.rows;
+    rows = sorter.sorted();
   }
-  const parts = new PartWriter(store, (part) => outputKey(s, plan, task, part), plan.carried, s.targetBytes);
-  let rowsOut = 0;
-  try {
-    let group: Row[] = [];
-    let previous: Row | undefined;
-    for await (const row of sorter.sorted()) {
-      if (previous && sameRow(previous, row)) continue; // written twice by at-least-once delivery
-      previous = row;
-      group.push(row);
-      rowsOut++;
-      if (group.length >= s.rowGroupRows) {
-        await parts.writeGroup(group, at);
-        group = [];
-      }
-    }
-    if (group.length) await parts.writeGroup(group, at);
-    await parts.close();
-  } catch (error) {
-    await parts.abort();
-    throw error;
-  }
-  const marker: TaskMarker = { task, outputs: parts.outputs, rowsIn: sorter.rows, rowsOut };
+  const written = await writeParts(distinct(rows), new PartWriter(store, (part) => outputKey(s, plan, task, part), at, { targetBytes: s.targetBytes, withDt: false }), s.rowGroupRows);
+  const marker: TaskMarker = { task, outputs: written.outputs, rowsIn, rowsOut: written.rows };
   await store.write(markerKey(s, plan, task), JSON.stringify(marker), 'application/json');
   return marker;
 }
 
-async function markers(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<(TaskMarker | undefined)[]> {
+async function markers(store: LakeStore, s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id' | 'tasks'>): Promise<(TaskMarker | undefined)[]> {
   return Promise.all(Array.from({ length: plan.tasks }, async (_, t) => json(await store.read(markerKey(s, plan, t))) as TaskMarker | undefined));
 }
 
-/** Deletes the plan's inputs once every task is done; returns the markers, or undefined when tasks are missing. */
-export async function commitIfComplete(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<TaskMarker[] | undefined> {
+/** Rows the compaction read and wrote: the sort tasks read the inputs when it is split. */
+export interface Committed {
+  readonly rowsIn: number;
+  readonly rowsOut: number;
+}
+
+/** Deletes the plan's inputs once every task is done; returns the counts, or undefined when tasks are missing. */
+export async function commitIfComplete(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<Committed | undefined> {
   const done = await markers(store, s, plan);
   if (done.some((m) => m === undefined)) return undefined;
+  const sorted = await sortMarkers(store, s, plan);
+  const rowsOut = done.reduce((n, m) => n + m!.rowsOut, 0);
+  const rowsIn = sorted.length && sorted.every((m) => m) ? sorted.reduce((n, m) => n + m!.rowsIn, 0) : done.reduce((n, m) => n + m!.rowsIn, 0);
   const outputs = new Set(done.flatMap((m) => m!.outputs.map((o) => o.key)));
   // Originals go only after every replacement is stored; an input that is also an output (never the case:
   // output names carry this plan's id) would be kept.
   await store.delete(plan.inputs.map((o) => o.key).filter((k) => !outputs.has(k)));
   // The plan goes before its markers: a plan without all markers must never meet inputs already deleted.
-  await store.delete([planKey(s, plan)]);
+  await store.delete([dayPlanKey(s, plan)]);
+  await removeWorkFiles(store, s, plan);
+  return { rowsIn, rowsOut };
+}
+
+/** A plan's markers and shuffle files (once the plan is committed or dropped). */
+async function removeWorkFiles(store: LakeStore, s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id' | 'tasks'>): Promise<void> {
+  await store.delete((await store.list(shuffleDir(s, plan))).map((o) => o.key));
   await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan, t)));
-  return done as TaskMarker[];
+}
+
+/**
+ * A 0.3.0 plan (version 1: every task read the whole day) that is not
+ * complete is dropped: no task finished means no input was deleted, so its
+ * outputs (copies of rows the inputs still hold) go, and the day is planned
+ * again. A complete one is committed as it stands.
+ */
+async function retireOldPlan(store: LakeStore, s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id' | 'tasks' | 'inputs'>): Promise<Committed | undefined> {
+  const done = await markers(store, s, plan);
+  if (done.every((m) => m !== undefined)) return commitIfComplete(store, s, { ...plan, version: 2, slices: [], carried: [] });
+  const own = (await dayObjects(store, s, plan.dt)).filter((o) => COMPACTED.exec(baseName(o.key))?.[1] === plan.id);
+  await store.delete(own.map((o) => o.key));
+  await store.delete([dayPlanKey(s, plan)]);
+  await removeWorkFiles(store, s, plan);
+  return undefined;
 }
 
 /** How a plan's tasks are run: in this process, or handed to other invocations (returns false when not all ran here). */
-export type TaskRunner = (plan: DayPlan, pending: readonly number[]) => Promise<boolean>;
+export type TaskRunner = (plan: DayPlan, phase: 'sort' | 'merge', pending: readonly number[]) => Promise<boolean>;
 
 export const inlineTasks =
   (store: LakeStore, s: CompactionSettings): TaskRunner =>
-  async (plan, pending) => {
-    for (const task of pending) await runTask(store, s, plan, task);
+  async (plan, phase, pending) => {
+    for (const task of pending) await (phase === 'sort' ? runSortTask(store, s, plan, task) : runTask(store, s, plan, task));
     return true;
   };
 
-/** Finishes a plan: runs the tasks without a marker, then commits. */
-async function finishPlan(store: LakeStore, s: CompactionSettings, plan: DayPlan, run: TaskRunner): Promise<TaskMarker[] | undefined> {
-  const done = await markers(store, s, plan);
-  const pending = done.flatMap((m, t) => (m === undefined ? [t] : []));
-  if (pending.length && !(await run(plan, pending))) return undefined;
+/** Finishes a plan: runs the sort tasks without a marker, then the merge tasks without one, then commits. */
+export async function finishPlan(store: LakeStore, s: CompactionSettings, plan: DayPlan, run: TaskRunner): Promise<Committed | undefined> {
+  const sorting = (await sortMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
+  if (sorting.length && !(await run(plan, 'sort', sorting))) return undefined;
+  const merging = (await markers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
+  if (merging.length && !(await run(plan, 'merge', merging))) return undefined;
   return commitIfComplete(store, s, plan);
 }
 
 /** Compacts one day: finishes an interrupted compaction first, then compacts what the day holds now. */
 export async function compactDay(store: LakeStore, s: CompactionSettings, dt: string, run: TaskRunner = inlineTasks(store, s)): Promise<DayResult> {
   const before = await dayObjects(store, s, dt);
-  const stats = (status: DayResult['status'], after: readonly StoredObject[], rows: { rowsIn: number; rowsOut: number }, plan?: string): DayResult => ({
+  const stats = (status: DayResult['status'], after: readonly StoredObject[], rows: Committed, plan?: string): DayResult => ({
     dt,
     status,
     plan,
@@ -275,29 +287,34 @@ export async function compactDay(store: LakeStore, s: CompactionSettings, dt: st
     bytesAfter: after.reduce((n, o) => n + o.size, 0),
     ...rows,
   });
+  const none = { rowsIn: 0, rowsOut: 0 };
   const state = await store.list(stateDir(s, dt));
   const interrupted = state.filter((o) => PLAN_FILE.test(o.key));
-  // Markers left by a commit interrupted after it deleted its plan: that compaction is complete.
-  const plans = new Set(interrupted.map((o) => o.key.slice(0, -'.json'.length)));
-  await store.delete(state.filter((o) => o.key.includes('.task-') && !plans.has(o.key.slice(0, o.key.indexOf('.task-')))).map((o) => o.key));
-  let resumed: { plan: string; rowsIn: number; rowsOut: number } | undefined;
+  // Markers and shuffle files left by a commit interrupted after it deleted its plan: that compaction is complete.
+  const live = new Set(interrupted.map((o) => PLAN_OF.exec(o.key)?.[1]));
+  await store.delete(state.filter((o) => !live.has(PLAN_OF.exec(o.key)?.[1])).map((o) => o.key));
+  let resumed: (Committed & { plan: string }) | undefined;
   for (const p of interrupted) {
     const plan = json(await store.read(p.key)) as DayPlan | undefined;
     if (!plan) continue;
+    if (plan.version !== 2) {
+      const done = await retireOldPlan(store, s, plan);
+      if (done) resumed = { plan: plan.id, ...done };
+      continue;
+    }
     const done = await finishPlan(store, s, plan, run);
-    if (!done) return stats('dispatched', before, { rowsIn: 0, rowsOut: 0 }, plan.id);
-    resumed = { plan: plan.id, rowsIn: done.reduce((n, m) => n + m.rowsIn, 0), rowsOut: done.reduce((n, m) => n + m.rowsOut, 0) };
+    if (!done) return stats('dispatched', before, none, plan.id);
+    resumed = { plan: plan.id, ...done };
   }
   const objects = await dayObjects(store, s, dt);
-  if (objects.length === 0) return stats('empty', objects, { rowsIn: 0, rowsOut: 0 });
+  if (objects.length === 0) return stats('empty', objects, none);
   // An interrupted compaction finished here, and nothing new arrived: this run compacted the day.
-  if (alreadyCompact(objects)) return resumed ? stats('compacted', objects, resumed, resumed.plan) : stats('already-compact', objects, { rowsIn: 0, rowsOut: 0 });
+  if (alreadyCompact(objects)) return resumed ? stats('compacted', objects, resumed, resumed.plan) : stats('already-compact', objects, none);
   const plan = await planDay(store, s, dt, objects);
-  await store.write(planKey(s, plan), JSON.stringify(plan), 'application/json');
+  await store.write(dayPlanKey(s, plan), JSON.stringify(plan), 'application/json');
   const done = await finishPlan(store, s, plan, run);
-  if (!done) return stats('dispatched', objects, { rowsIn: 0, rowsOut: 0 }, plan.id);
-  const after = await dayObjects(store, s, dt);
-  return stats('compacted', after, { rowsIn: done.reduce((n, m) => n + m.rowsIn, 0), rowsOut: done.reduce((n, m) => n + m.rowsOut, 0) }, plan.id);
+  if (!done) return stats('dispatched', objects, none, plan.id);
+  return stats('compacted', await dayObjects(store, s, dt), done, plan.id);
 }
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ByteOutput } from '../io/byte-output.ts';
 import { streamingParquetWriter } from '../lake/parquet-writer.ts';
-import { FolderStore } from '../lake/lake-store.ts';
+import { FolderStore, type LakeStore, type StoredObject } from '../lake/lake-store.ts';
 import { openParquet, type ParquetObject } from '../lake/parquet-reader.ts';
 import { type Layout, type Row, rowMapper, toBatch } from './rows.ts';
 
@@ -31,25 +31,35 @@ function runRowGroupRows(memoryRows: number, fanIn: number): number {
 
 export const FAN_IN = 32;
 
+/** A sorted Parquet object read row group by row group, the next group fetched while this one is merged. */
 class RunReader {
   private group = 0;
   private rows: Row[] = [];
   private at = 0;
+  private ahead?: Promise<Row[]>;
   private readonly map: (r: unknown[]) => Row;
   private readonly file: ParquetObject;
   private constructor(file: ParquetObject, layout: Layout) {
     this.file = file;
     this.map = rowMapper(file.columns, layout);
   }
-  static async open(store: FolderStore, key: string, size: number, layout: Layout): Promise<RunReader> {
+  static async open(store: LakeStore, key: string, size: number, layout: Layout): Promise<RunReader> {
     const r = new RunReader(await openParquet(store, key, size), layout);
     await r.fill();
     return r;
   }
+  private fetch(): Promise<Row[]> | undefined {
+    if (this.group >= this.file.rowGroups) return undefined;
+    return this.file.read(this.group++).then((g) => g.rows.map(this.map));
+  }
   private async fill(): Promise<void> {
-    while (this.at >= this.rows.length && this.group < this.file.rowGroups) {
-      this.rows = (await this.file.read(this.group++)).rows.map(this.map);
+    while (this.at >= this.rows.length) {
+      const next = this.ahead ?? this.fetch();
+      if (!next) return;
+      this.rows = await next;
       this.at = 0;
+      // S3 answers in tens of milliseconds: ask for the next group now, not when this one is used up.
+      this.ahead = this.fetch();
     }
   }
   get head(): Row | undefined {
@@ -58,6 +68,19 @@ class RunReader {
   async next(): Promise<void> {
     this.at++;
     if (this.at >= this.rows.length) await this.fill();
+  }
+}
+
+/** Sorted objects (sort runs, a shuffle's stage objects) merged into one sorted stream. */
+export async function* mergeSorted(store: LakeStore, objects: readonly StoredObject[], layout: Layout, compare: (a: Row, b: Row) => number): AsyncGenerator<Row> {
+  const heap = new Heap(compare);
+  const readers = await Promise.all(objects.map((o) => RunReader.open(store, o.key, o.size, layout)));
+  for (const reader of readers) if (reader.head !== undefined) heap.push(reader);
+  while (heap.size) {
+    const top = heap.peek();
+    yield top.head!;
+    await top.next();
+    heap.fix();
   }
 }
 
@@ -153,18 +176,8 @@ export class ExternalSorter {
   }
 
   /** Merges runs into one sorted stream. */
-  private async *merge(runs: readonly { key: string; size: number }[]): AsyncGenerator<Row> {
-    const heap = new Heap(this.options.compare);
-    for (const run of runs) {
-      const reader = await RunReader.open(this.store, run.key, run.size, this.options.layout);
-      if (reader.head !== undefined) heap.push(reader);
-    }
-    while (heap.size) {
-      const top = heap.peek();
-      yield top.head!;
-      await top.next();
-      heap.fix();
-    }
+  private merge(runs: readonly { key: string; size: number }[]): AsyncGenerator<Row> {
+    return mergeSorted(this.store, runs, this.options.layout, this.options.compare);
   }
 
   /** Every row added, in order. Call once; the temporary runs are removed at the end. */

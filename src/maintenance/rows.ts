@@ -75,7 +75,9 @@ export function maintenanceOrder(width: number): (a: Row, b: Row) => number {
 }
 
 export function sameRow(a: Row, b: Row): boolean {
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  // Over the layout's columns: a sort may keep a computed value past them (a shuffle's bucket) on some rows.
+  const width = Math.min(a.length, b.length);
+  for (let i = 0; i < width; i++) if (a[i] !== b[i]) return false;
   return true;
 }
 
@@ -127,4 +129,44 @@ export function toBatch(rows: readonly Row[], into: Layout): RowBatch {
     previous = row;
   }
   return batch;
+}
+
+/** Identical neighbours of a sorted stream folded to one (rows at-least-once delivery wrote twice). */
+export async function* distinct(rows: AsyncIterable<Row>): AsyncGenerator<Row> {
+  let previous: Row | undefined;
+  for await (const row of rows) {
+    if (previous && sameRow(previous, row)) continue;
+    previous = row;
+    yield row;
+  }
+}
+
+/**
+ * The latest version of each (pk, sk, attribute) of a sorted stream (the
+ * order puts a group's versions in time order, so its last version comes
+ * last), identical rows folded. `dropAbsent`: leave out rows that record
+ * a removal (the final state); a slice of a larger job keeps them, since
+ * they must still hide older versions in other slices.
+ */
+export async function* latestVersions(rows: AsyncIterable<Row>, dropAbsent: boolean): AsyncGenerator<Row> {
+  let group: Row[] = [];
+  const emit = function* (): Generator<Row> {
+    for (let i = 0; i < group.length; i++) {
+      const row = group[i]!;
+      if (dropAbsent && row[I.value_type] === 'ABSENT') continue;
+      if (i > 0 && sameRow(group[i - 1]!, row)) continue;
+      yield row;
+    }
+  };
+  for await (const row of rows) {
+    const last = group[group.length - 1];
+    if (last && !sameItemAttribute(last, row)) {
+      yield* emit();
+      group = [];
+    } else if (last && (last[I.event_time] !== row[I.event_time] || last[I.sequence] !== row[I.sequence])) {
+      group = []; // a later version of the same (pk, sk, attribute): the earlier one can never win
+    }
+    group.push(row);
+  }
+  yield* emit();
 }

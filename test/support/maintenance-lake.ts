@@ -117,17 +117,19 @@ export async function distinctRows(root: string): Promise<string[]> {
 /**
  * A store that fails on the n-th change it is asked to make (a write, a
  * stream's commit, a delete): a crash between two steps. `onWrite` sees every
- * completed write (to race a writer against the job).
+ * completed write (to race a writer against the job), `onRead` every ranged read.
  */
 export class CrashingStore implements LakeStore {
   changes = 0;
   private readonly inner: LakeStore;
   private readonly crashAt: number;
   private readonly onWrite?: (key: string) => Promise<void>;
-  constructor(inner: LakeStore, crashAt: number, onWrite?: (key: string) => Promise<void>) {
+  private readonly onRead?: (key: string, bytes: number) => void;
+  constructor(inner: LakeStore, crashAt: number, onWrite?: (key: string) => Promise<void>, onRead?: (key: string, bytes: number) => void) {
     this.inner = inner;
     this.crashAt = crashAt;
     this.onWrite = onWrite;
+    this.onRead = onRead;
   }
   private async step(what: string): Promise<void> {
     if (++this.changes === this.crashAt) throw new Error(`crash before change ${this.changes} (${what})`);
@@ -144,8 +146,10 @@ export class CrashingStore implements LakeStore {
   read(key: string): Promise<Uint8Array | undefined> {
     return this.inner.read(key);
   }
-  readRange(key: string, start: number, end: number): Promise<Uint8Array> {
-    return this.inner.readRange(key, start, end);
+  async readRange(key: string, start: number, end: number): Promise<Uint8Array> {
+    const bytes = await this.inner.readRange(key, start, end);
+    this.onRead?.(key, bytes.byteLength);
+    return bytes;
   }
   async write(key: string, body: Uint8Array | string, contentType: string): Promise<void> {
     await this.step(`write ${key}`);

@@ -4,11 +4,12 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import { createStreamHandler } from '../handlers/stream.ts';
 import { DEFAULTS } from '../modules/props.ts';
-import { runMaintenance } from '../src/actions/maintenance.ts';
+import { runMaintenance, runMaintenanceTask, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
 import { loadPipelineConfig, type PipelineConfig } from '../src/config/pipeline-config.ts';
 import type { Item } from '../src/flatten/attribute-value.ts';
 import type { ByteOutput } from '../src/io/byte-output.ts';
 import { FolderStore, type LakeStore, type StoredObject } from '../src/lake/lake-store.ts';
+import { openParquet } from '../src/lake/parquet-reader.ts';
 import { PART_BYTES } from '../src/lake/s3-output.ts';
 import { DirectorySink, type LakeSink } from '../src/lake/sink.ts';
 import { COMPACTION_DEFAULTS } from '../src/maintenance/compaction.ts';
@@ -254,6 +255,14 @@ export interface Requests {
 }
 
 const noRequests = (): Requests => ({ put: 0, list: 0, get: 0 });
+const addRequests = (...rs: Requests[]): Requests => rs.reduce((a, b) => ({ put: a.put + b.put, list: a.list + b.list, get: a.get + b.get }), noRequests());
+
+/** Rows of some objects, from their footers. */
+async function rowsOf(store: LakeStore, objects: readonly StoredObject[]): Promise<number> {
+  let rows = 0;
+  for (const o of objects) rows += (await openParquet(store, o.key, o.size)).rows;
+  return rows;
+}
 /** ListObjectsV2 returns at most 1,000 keys a page. */
 const listPages = (keys: number): number => Math.max(1, Math.ceil(keys / 1000));
 /** What S3Store sends for an object of `bytes` written in chunks of up to a part: one PutObject, or a multipart upload (create, parts, complete). For derived objects. */
@@ -484,8 +493,17 @@ function streamUsage(batches: readonly BatchRun[], memoryMb: number): Usage {
 // One day of stream batches, scaled, and its compaction
 
 /** A maintenance run as measured here (one day's compaction, or one checkpoint). */
+/** One phase of a maintenance run as measured: CPU, requests, tasks, and the input bytes its tasks read. */
+export interface PhaseRun {
+  readonly ms: number;
+  readonly tasks: number;
+  readonly requests: Requests;
+}
+
 export interface MaintenanceRun {
   readonly ms: number;
+  /** The run itself (listing, footers, the plan, the commit), then the split's sort and merge tasks, each measured on its own. */
+  readonly phases?: { readonly run: PhaseRun; readonly sort: PhaseRun; readonly merge: PhaseRun };
   readonly rowsIn: number;
   readonly rowsOut: number;
   readonly objectsBefore: number;
@@ -550,32 +568,51 @@ export function scheduleSecondsOfDay(expression: string = DEFAULTS.compaction.sc
 
 /**
  * The compaction of a whole day from the measured compaction of its first
- * part. Time: proportional to the rows, at the measured run's ms per row
- * (its fixed part included, so an upper bound); a day larger than
- * maxTaskBytes is split into tasks that each read the whole day and keep
- * their pk-hash share, so the reads and their time are counted once per
- * task (an upper bound for the sorting and writing, which are shared).
- * Requests: GETs per input object as measured, LIST pages of 1,000 keys,
- * and the writes of full-size outputs, one marker per task, one
- * DeleteObjects per 1,000 inputs.
+ * part, which ran split the way a full day is (MEASURED_SLICES sort tasks,
+ * as many merge tasks, each timed on its own). At full scale the day is cut
+ * into one sort task per maxTaskBytes of input and as many merge tasks; a
+ * task's time is the measured CPU per input byte of its phase for
+ * maxTaskBytes (stretched to the memory's CPU share) plus its requests, as
+ * if sent one after the other (an upper bound: inputs are read ahead side by
+ * side). The run itself reads every input's footer, 32 at a time.
+ * Requests: the measured ones per input object or per task, the stage
+ * objects (one per sort task and bucket), full-size outputs, one
+ * DeleteObjects per 1,000 keys.
  */
 function fullDayCompaction(m: MaintenanceRun, scale: number, objectsDay: number, memoryMb: number): FullScaleRun {
+  const p = m.phases!;
   const rows = m.rowsIn * scale;
-  const tasks = Math.max(1, Math.ceil((m.bytesBefore * scale) / DEFAULTS.compaction.maxTaskBytes));
+  const bytesIn = m.bytesBefore * scale;
+  const taskBytes = DEFAULTS.compaction.maxTaskBytes;
+  const tasks = Math.max(1, Math.ceil(bytesIn / taskBytes));
   const bytesOut = m.bytesAfter * scale;
-  const objectsAfter = Math.max(tasks, Math.ceil(bytesOut / DEFAULTS.compaction.targetBytes));
-  const get = tasks * (m.requests.get / m.objectsBefore) * objectsDay;
-  const list = m.requests.list * listPages(objectsDay);
-  const put =
-    m.requests.put +
-    (tasks - 1) +
-    (objectsAfter * uploadRequests(bytesOut / objectsAfter) - m.objectsAfter * uploadRequests(m.bytesAfter / m.objectsAfter)) +
-    (Math.ceil(objectsDay / 1000) - Math.ceil(m.objectsBefore / 1000));
+  const objectsAfter = tasks * Math.max(1, Math.ceil(bytesOut / tasks / DEFAULTS.compaction.targetBytes));
+  const perByte = (phase: PhaseRun): number => phase.ms / m.bytesBefore;
+  const sortTaskGets = (p.sort.requests.get / m.bytesBefore) * Math.min(taskBytes, bytesIn);
+  // A merge task reads its bucket's stage object of every sort task, and the sort tasks' markers.
+  const mergeTaskGets = (p.merge.requests.get / (p.merge.tasks * p.sort.tasks)) * tasks;
+  const runGets = (p.run.requests.get / m.objectsBefore) * objectsDay;
+  const get = runGets + tasks * (sortTaskGets + mergeTaskGets);
+  const list = p.run.requests.list * listPages(objectsDay) + tasks;
+  const stageObjects = tasks * tasks;
+  const put = 1 + stageObjects + 2 * tasks + objectsAfter * uploadRequests(bytesOut / objectsAfter) + Math.ceil(objectsDay / 1000) + Math.ceil(stageObjects / 1000) + 2;
   const requests = { put, list, get };
-  const cpuMs = tasks * (m.ms / m.rowsIn) * rows;
-  const taskSeconds = ((cpuMs / tasks) / 1000) * cpuScale(memoryMb) + (get / tasks) * S3_REQUEST_SECONDS;
-  return { rows, tasks, objectsAfter, requests, taskSeconds, usage: maintenanceUsage(cpuMs, requests, memoryMb, tasks > 1 ? 1 + tasks : 1) };
+  const sortSeconds = ((perByte(p.sort) * Math.min(taskBytes, bytesIn)) / 1000) * cpuScale(memoryMb) + sortTaskGets * S3_REQUEST_SECONDS;
+  const mergeSeconds = ((perByte(p.merge) * Math.min(taskBytes, bytesIn)) / 1000) * cpuScale(memoryMb) + mergeTaskGets * S3_REQUEST_SECONDS;
+  const runSeconds = ((p.run.ms / m.objectsBefore) * objectsDay / 1000) * cpuScale(memoryMb) + (runGets / 32 + list) * S3_REQUEST_SECONDS;
+  const cpuMs = (m.ms / m.rowsIn) * rows;
+  return {
+    rows,
+    tasks,
+    objectsAfter,
+    requests,
+    taskSeconds: Math.max(sortSeconds, mergeSeconds, runSeconds),
+    usage: maintenanceUsage(cpuMs, requests, memoryMb, 1 + 2 * tasks),
+  };
 }
+
+/** The measured part of a day is compacted in this many sort tasks (and merge tasks): the phases a full day has, measured apart. */
+export const MEASURED_SLICES = 4;
 
 /** Full batches a simulated day has at least, so that its batches are the setting's and not cut short by the end of what is written. */
 const MIN_BATCHES = 3;
@@ -606,16 +643,53 @@ export async function simulateDay(setting: TriggerSetting, traffic: number, reco
       for (let i = 0; i < records; i++) yield changes.next(start + Math.floor(i / traffic));
     }
     for (const batch of cutBatches(stream(), recordsPerWindow(setting, traffic))) batches.push(await writer.write(batch));
-    const store = new CountingStore(new FolderStore(root));
     const now = (start + DAY_SECONDS + scheduleSecondsOfDay()) * 1000;
+    const folder = new FolderStore(root);
+    const inputs = (await folder.list(`${config().dataPrefix}/dt=${dayOf(start)}/`)).filter((o) => o.key.endsWith('.parquet'));
+    const dayBytes = inputs.reduce((n, o) => n + o.size, 0);
+    const rowsIn = await rowsOf(folder, inputs);
+    // The measured part split as a full day is: the run plans and dispatches, then each task runs as its own invocation would.
+    const split = { ...config(), maintenance: { ...config().maintenance, maxTaskBytes: Math.ceil(dayBytes / MEASURED_SLICES) } };
+    const queued: MaintenanceTaskRequest[] = [];
+    const phase = (): { ms: number; tasks: number; store: CountingStore } => ({ ms: 0, tasks: 0, store: new CountingStore(folder) });
+    const phases = { run: phase(), sort: phase(), merge: phase() };
     const wall = performance.now();
-    const t = process.cpuUsage();
-    const run = await runMaintenance({ action: 'compact', checkpoint: false }, { store, config: config(), now, tempDir });
-    const ms = cpuMsSince(t);
+    let t = process.cpuUsage();
+    const run = await runMaintenance({ action: 'compact', checkpoint: false }, { store: phases.run.store, config: split, now, tempDir, dispatch: async (task) => void queued.push(task) });
+    phases.run.ms += cpuMsSince(t);
+    let result = run.days.find((d) => d.dt === dayOf(start));
+    while (queued.length) {
+      const task = queued.shift()!;
+      const p = phases[task.phase];
+      t = process.cpuUsage();
+      await runMaintenanceTask(task, { store: p.store, config: split, now, tempDir, dispatch: async (next) => void queued.push(next) });
+      p.ms += cpuMsSince(t);
+      p.tasks++;
+    }
+    // The next run finds the day compacted (the last merge task committed) and reports it.
+    t = process.cpuUsage();
+    const after = await runMaintenance({ action: 'compact', checkpoint: false }, { store: phases.run.store, config: split, now, tempDir });
+    phases.run.ms += cpuMsSince(t);
     const wallMs = performance.now() - wall;
-    const result = run.days.find((d) => d.dt === dayOf(start));
-    if (!result || result.status !== 'compacted') throw new Error(`bench: the day was not compacted (${JSON.stringify(run.days)})`);
-    const compaction: MaintenanceRun = { ms, rowsIn: result.rowsIn, rowsOut: result.rowsOut, objectsBefore: result.objectsBefore, objectsAfter: result.objectsAfter, bytesBefore: result.bytesBefore, bytesAfter: result.bytesAfter, requests: { ...store.requests } };
+    const objectsAfter = (await folder.list(`${config().dataPrefix}/dt=${dayOf(start)}/`)).filter((o) => o.key.endsWith('.parquet'));
+    if (!result || result.status !== 'dispatched' || phases.sort.tasks < 2 || after.days.find((d) => d.dt === dayOf(start))?.status !== 'already-compact') {
+      throw new Error(`bench: the day was not compacted in split tasks (${JSON.stringify(run.days)}, ${phases.sort.tasks} sort tasks)`);
+    }
+    result = { ...result, rowsIn, rowsOut: await rowsOf(folder, objectsAfter), objectsAfter: objectsAfter.length, bytesAfter: objectsAfter.reduce((n, o) => n + o.size, 0) };
+    const requests = addRequests(phases.run.store.requests, phases.sort.store.requests, phases.merge.store.requests);
+    const measuredPhase = (p: ReturnType<typeof phase>): PhaseRun => ({ ms: p.ms, tasks: p.tasks, requests: { ...p.store.requests } });
+    const ms = phases.run.ms + phases.sort.ms + phases.merge.ms;
+    const compaction: MaintenanceRun = {
+      ms,
+      phases: { run: measuredPhase(phases.run), sort: measuredPhase(phases.sort), merge: measuredPhase(phases.merge) },
+      rowsIn: result.rowsIn,
+      rowsOut: result.rowsOut,
+      objectsBefore: result.objectsBefore,
+      objectsAfter: result.objectsAfter,
+      bytesBefore: result.bytesBefore,
+      bytesAfter: result.bytesAfter,
+      requests,
+    };
 
     const jsonBytes = batches.reduce((sum, b) => sum + b.payloadBytes, 0);
     const dayRecords = DAY_SECONDS * traffic;
@@ -702,29 +776,40 @@ export interface LakeDaysResult {
 
 /**
  * A checkpoint at full scale from the measured ones (every run but the
- * first, which has no previous checkpoint): time proportional to the rows
- * read, at the measured ms per row; one task per maxTaskBytes of input,
- * each reading the new days whole (upper bound: counted whole per task);
- * GETs per input object as measured, where a full-size input has a row
- * group per rowGroupRows rows instead of the one a small object has.
+ * first, which has no previous checkpoint; each ran as one task, the table
+ * being small). At full scale its inputs (the previous checkpoint and the
+ * new day) are cut into one sort task per maxTaskBytes and as many merge
+ * tasks: a task's time is the measured CPU per input byte for maxTaskBytes
+ * (a one-task checkpoint reads, sorts and writes, as a sort task does; a
+ * merge task merges instead of sorting, and is faster), stretched to the
+ * memory's CPU share, plus its requests one after the other; the CPU in
+ * all is counted twice, once per phase (an upper bound). GETs per input
+ * object as measured, where a full-size input has a row group per
+ * rowGroupRows rows instead of the one a small object has, and the stage
+ * objects: one per sort task and bucket.
  */
 function fullCheckpoint(runs: readonly DayOfLake[], scale: number, memoryMb: number): FullScaleRun {
   const mean = (f: (d: DayOfLake) => number): number => runs.reduce((sum, d) => sum + f(d), 0) / runs.length;
   const rowsIn = mean((d) => d.checkpoint.rowsIn);
   const rows = rowsIn * scale;
-  const inputBytes = mean((d) => d.checkpointBytes + d.compaction.bytesAfter) * scale;
+  const measuredBytes = mean((d) => d.checkpointBytes + d.compaction.bytesAfter);
+  const inputBytes = measuredBytes * scale;
+  const taskBytes = Math.min(DEFAULTS.compaction.maxTaskBytes, inputBytes);
   const tasks = Math.max(1, Math.ceil(inputBytes / DEFAULTS.compaction.maxTaskBytes));
   const inputObjects = mean((d) => d.checkpointParts + d.compaction.objectsAfter);
   const rowGroups = Math.max(inputObjects, rows / COMPACTION_DEFAULTS.rowGroupRows);
-  const get = tasks * mean((d) => d.checkpoint.requests.get) * (rowGroups / inputObjects);
-  const list = mean((d) => d.checkpoint.requests.list);
+  const inputGets = mean((d) => d.checkpoint.requests.get) * (rowGroups / inputObjects);
+  const stageObjects = tasks > 1 ? tasks * tasks : 0;
+  const get = inputGets + 2 * stageObjects;
+  const list = mean((d) => d.checkpoint.requests.list) + tasks;
   const bytesOut = mean((d) => d.checkpoint.bytes) * scale;
-  // One part per task (a multipart upload when large) and its marker, beside the run's own writes.
-  const put = mean((d) => d.checkpoint.requests.put) - 2 + tasks * (uploadRequests(bytesOut / tasks) + 1);
+  // One part per task (a multipart upload when large) and its marker, the stage objects and the sort markers, beside the run's own writes.
+  const put = mean((d) => d.checkpoint.requests.put) - 2 + tasks * (uploadRequests(bytesOut / tasks) + 1) + (tasks > 1 ? stageObjects + tasks : 0);
   const requests = { put, list, get };
-  const cpuMs = tasks * (mean((d) => d.checkpoint.ms) / rowsIn) * rows;
-  const taskSeconds = ((cpuMs / tasks) / 1000) * cpuScale(memoryMb) + (get / tasks) * S3_REQUEST_SECONDS;
-  return { rows, tasks, objectsAfter: tasks, requests, taskSeconds, usage: maintenanceUsage(cpuMs, requests, memoryMb, tasks > 1 ? 1 + tasks : 1) };
+  const msPerByte = mean((d) => d.checkpoint.ms) / measuredBytes;
+  const cpuMs = msPerByte * inputBytes * (tasks > 1 ? 2 : 1);
+  const taskSeconds = ((msPerByte * taskBytes) / 1000) * cpuScale(memoryMb) + (get / Math.max(1, tasks)) * S3_REQUEST_SECONDS;
+  return { rows, tasks, objectsAfter: tasks, requests, taskSeconds, usage: maintenanceUsage(cpuMs, requests, memoryMb, tasks > 1 ? 1 + 2 * tasks : 1) };
 }
 
 /**

@@ -79,7 +79,7 @@ export const SETTINGS = {
   /**
    * COMPACTION_MAX_TASK_BYTES per record of the workload: about a third of a full day of the soak's lake
    * (some 240 bytes of Parquet per record over 3.5 days), so every full day, and the checkpoint, is split
-   * across invocations, as a day past the default 256 MiB is; 1 MiB is the setting's floor.
+   * into sort and merge tasks across invocations, as a day past the default 6 MiB is; 1 MiB is the setting's floor.
    */
   maxTaskBytesPerRecord: 24,
 } as const;

@@ -53,7 +53,7 @@ export const COMPACT_COMMAND: CommandSpec = {
     'max-task-bytes': {
       type: 'string',
       value: 'N',
-      help: `Input bytes one task takes (a larger day or checkpoint is split by pk hash),\n${n(L.maxTaskBytes.min)} to ${n(L.maxTaskBytes.max)}. Default: ${n(L.maxTaskBytes.fallback)}.`,
+      help: `Input bytes one task reads (a larger day or checkpoint is split into sort and merge tasks),\n${n(L.maxTaskBytes.min)} to ${n(L.maxTaskBytes.max)}. Default: ${n(L.maxTaskBytes.fallback)}.`,
     },
     'max-record-age-seconds': {
       type: 'string',

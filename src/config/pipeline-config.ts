@@ -58,7 +58,7 @@ export const MAINTENANCE_LIMITS = {
   marginSeconds: { fallback: 3_600, min: 0, max: 86_400 },
   lookbackDays: { fallback: 14, min: 1, max: 3_650 },
   targetBytes: { fallback: 128 * 1024 * 1024, min: 1024 * 1024, max: 5 * 1024 ** 3 },
-  maxTaskBytes: { fallback: 256 * 1024 * 1024, min: 1024 * 1024, max: 100 * 1024 ** 3 },
+  maxTaskBytes: { fallback: 6 * 1024 * 1024, min: 1024 * 1024, max: 100 * 1024 ** 3 },
   retention: { fallback: 3, min: 2, max: 100 },
 } as const satisfies Record<string, { fallback: number; min: number; max: number }>;
 
@@ -105,7 +105,7 @@ export const ENVIRONMENT = {
   COMPACTION_MARGIN_SECONDS: 'Seconds added to the record age before a day is closed, 0 to 86400 (default 3600).',
   COMPACTION_LOOKBACK_DAYS: 'Closed days a scheduled compaction looks at, 1 to 3650 (default 14).',
   COMPACTION_TARGET_BYTES: 'Size of a compacted object in bytes, 1 MiB to 5 GiB (default 134217728).',
-  COMPACTION_MAX_TASK_BYTES: 'Input bytes one compaction or checkpoint task takes, 1 MiB to 100 GiB (default 268435456).',
+  COMPACTION_MAX_TASK_BYTES: 'Input bytes one compaction or checkpoint task reads, 1 MiB to 100 GiB (default 6291456).',
   CHECKPOINT_RETENTION: 'Checkpoints kept, 2 to 100 (default 3).',
 } as const;
 

@@ -55,7 +55,7 @@ export interface CompactionSettings {
 
 export const COMPACTION_DEFAULTS = {
   targetBytes: 128 * 1024 * 1024,
-  maxTaskBytes: 256 * 1024 * 1024,
+  maxTaskBytes: 6 * 1024 * 1024,
   rowGroupRows: 100_000,
   memoryRows: 250_000,
 } as const;

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "Mxk2cClS8152cWrLPMqbNNs7z182U5nlizosj3rQ3Ls="
+  source_code_hash               = "7lZe1n5PqTrlqz4GQjOOVYCfBX90K5qH1POFFf0U+No="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -758,9 +758,9 @@ variable "compaction_target_bytes" {
 }
 
 variable "compaction_max_task_bytes" {
-  description = "Input bytes one maintenance task (one invocation) takes; a bigger day or checkpoint is split by pk hash."
+  description = "Input bytes one maintenance task (one invocation) reads; a bigger day or checkpoint is split into sort and merge tasks. The default takes about a minute a task at 512 MB; raise it with lambda_memory_size or lambda_timeout."
   type        = number
-  default     = 268435456
+  default     = 6291456
   nullable    = false
 
   validation {

@@ -20,7 +20,7 @@ describe('handler environment is validated with errors that name the variable an
         marginSeconds: 3_600,
         lookbackDays: 14,
         targetBytes: 134_217_728,
-        maxTaskBytes: 268_435_456,
+        maxTaskBytes: 6_291_456,
         retention: 3,
       },
     });

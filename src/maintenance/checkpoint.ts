@@ -3,7 +3,7 @@ import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { openParquet } from '../lake/parquet-reader.ts';
 import { ExternalSorter, writeRowGroups } from './external-sort.ts';
-import { dayObjects, type CompactionSettings } from './compaction.ts';
+import { dayObjects, KEPT_ENCODING, type CompactionSettings } from './compaction.ts';
 import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper, sameItemAttribute, sameRow } from './rows.ts';
 
 /**
@@ -153,7 +153,7 @@ async function runPart(store: LakeStore, s: CheckpointSettings, plan: Checkpoint
     yield* emit();
   }
   const out = await store.output(partKey(s, plan.id, task, plan.tasks), 'application/vnd.apache.parquet');
-  await writeRowGroups(out, at, latest(), s.rowGroupRows, { withDt: true });
+  await writeRowGroups(out, at, latest(), s.rowGroupRows, { withDt: true, encoding: KEPT_ENCODING });
   const marker = { task, rowsIn: sorter.rows, rowsOut };
   await store.write(markerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
   return marker;

@@ -2,7 +2,7 @@ import { tmpdir } from 'node:os';
 import type { ByteOutput } from '../io/byte-output.ts';
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { streamingParquetWriter } from '../lake/parquet-writer.ts';
+import { streamingParquetWriter, type EncodeOptions } from '../lake/parquet-writer.ts';
 import { openParquet } from '../lake/parquet-reader.ts';
 import { ExternalSorter } from './external-sort.ts';
 import { carriedUnion, I, layout, maintenanceOrder, pkHash, type Row, rowMapper, sameRow, toBatch } from './rows.ts';
@@ -51,6 +51,14 @@ export interface CompactionSettings {
   readonly memoryRows: number;
   readonly tempDir: string;
 }
+
+/**
+ * How the files the lake keeps are encoded (compacted days, checkpoints): they are written once and
+ * read by every query after, so the writer spends CPU on size there, not in the stream handler.
+ * Each column chunk takes PLAIN or the dictionary, whichever is smaller (rows sorted by key
+ * repeat values in short runs, which PLAIN with ZSTD stores for less than dictionary indices do).
+ */
+export const KEPT_ENCODING: EncodeOptions = { smallestEncoding: true };
 
 export const COMPACTION_DEFAULTS = {
   targetBytes: 128 * 1024 * 1024,
@@ -156,7 +164,7 @@ class PartWriter {
     if (!this.writer) {
       this.key = this.keyOf(this.part++);
       this.out = await this.store.output(this.key, 'application/vnd.apache.parquet');
-      this.writer = streamingParquetWriter(this.carried, (chunk) => this.pending.push(chunk));
+      this.writer = streamingParquetWriter(this.carried, (chunk) => this.pending.push(chunk), KEPT_ENCODING);
       this.bytes = 0;
     }
     this.writer.writeBatch(toBatch(rows, at));

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -7,7 +7,10 @@ import type { Item } from '../src/flatten/attribute-value.ts';
 import { Flattener } from '../src/flatten/flatten.ts';
 import { RowBatch, type FlatRow } from '../src/flatten/row-batch.ts';
 import { appendStreamRecord } from '../src/flatten/stream-record.ts';
-import { encodeParquet } from '../src/lake/parquet-writer.ts';
+import { columnInputs, encodeParquet } from '../src/lake/parquet-writer.ts';
+import { encodeRowGroup } from '../src/lake/parquet/encoder.ts';
+import { FolderStore } from '../src/lake/lake-store.ts';
+import { openParquet } from '../src/lake/parquet-reader.ts';
 import { dataColumns } from '../src/schema/row-schema.ts';
 import { duckdbQuery, readParquetWithDuckdb, sqlString } from './support/duckdb.ts';
 import { pyarrowMissing } from './support/tools.ts';
@@ -58,10 +61,13 @@ function expectedRows(batch: RowBatch): Record<string, unknown>[] {
   });
 }
 
-describe('Parquet files read back exactly', () => {
+describe.each([
+  ['the default encoding', {}],
+  ['smallestEncoding (compacted days, checkpoints)', { smallestEncoding: true }],
+])('Parquet files read back exactly, %s', (name, options) => {
   const batch = variedBatch(16_000);
-  const file = join(tmp, 'varied.parquet');
-  writeFileSync(file, encodeParquet(batch));
+  const file = join(tmp, `varied-${name.length}.parquet`);
+  writeFileSync(file, encodeParquet(batch, undefined, options));
 
   it('holds enough rows to span several data pages', () => {
     expect(batch.length).toBeGreaterThan(2 * 64 * 1024);
@@ -116,6 +122,42 @@ print(json.dumps({"columns": cols, "stats": stats, "rows": rows}))
     }
     expect(parsed.stats.pk).toEqual([true, 'ZSTD']);
     expect(parsed.rows).toEqual(expectedRows(batch));
+  });
+});
+
+describe('smallestEncoding', () => {
+  /** Records in key order, as compaction and checkpoints write them: each pk, sequence and event_time repeats over its item's rows. */
+  function sortedBatch(records: number): RowBatch {
+    const flattener = new Flattener({ attributes: ['items'], partitionKey: 'pk', carry: [] });
+    const batch = new RowBatch();
+    for (let r = 0; r < records; r++) {
+      const pk = { S: `CUSTOMER#${String(r).padStart(6, '0')}` };
+      const items = { L: Array.from({ length: 1 + (r % 3) }, (_, i) => ({ M: { sku: { S: `SKU-${(r * 7 + i) % 41}` }, qty: { N: String((r + i) % 9) } } })) };
+      appendStreamRecord(flattener, batch, { eventName: 'MODIFY', dynamodb: { ApproximateCreationDateTime: 1764201600 + ((r * 7919) % 86400), Keys: { pk }, NewImage: { pk, items }, SequenceNumber: String(10n ** 25n + BigInt((r * 7919) % 100_000)) } }, `r${r}`);
+    }
+    return batch;
+  }
+
+  it('keeps, chunk by chunk, the smaller of PLAIN and the dictionary: a key-sorted pk is PLAIN and smaller', () => {
+    const batch = sortedBatch(5_000);
+    const columns = dataColumns(batch.carried);
+    const plain = encodeRowGroup(columns, columnInputs(batch), batch.length, 'ZSTD');
+    const smallest = encodeRowGroup(columns, columnInputs(batch), batch.length, 'ZSTD', { smallestEncoding: true });
+    for (const [c, spec] of columns.entries()) expect(smallest.chunks[c]!.compressedSize, spec.name).toBeLessThanOrEqual(plain.chunks[c]!.compressedSize);
+    const pk = columns.findIndex((c) => c.name === 'pk');
+    expect(plain.chunks[pk]!.hasDictionaryPage).toBe(true);
+    expect(smallest.chunks[pk]!.hasDictionaryPage).toBe(false);
+    expect(smallest.chunks[pk]!.compressedSize).toBeLessThan(plain.chunks[pk]!.compressedSize / 2);
+  });
+
+  it('files read back exactly with the reader the maintenance jobs use (hyparquet)', async () => {
+    const batch = sortedBatch(2_000);
+    writeFileSync(join(tmp, 'sorted.parquet'), encodeParquet(batch, undefined, { smallestEncoding: true }));
+    const store = new FolderStore(tmp);
+    const file = await openParquet(store, 'sorted.parquet', statSync(join(tmp, 'sorted.parquet')).size);
+    const rows = (await file.read(0)).rows.map((r) => Object.fromEntries(file.columns.map((c, i) => [c, c === 'event_time' ? Number(r[i] instanceof Date ? r[i].getTime() : r[i]) : r[i]])));
+    const expected = expectedRows(batch).map((r) => ({ ...r, event_time: Date.parse(r.event_time as string) }));
+    expect(rows).toEqual(expected);
   });
 });
 

@@ -1,7 +1,7 @@
 import { dataColumns, PARTITION_COLUMN } from '../schema/row-schema.ts';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { defaultCodec, type CodecName } from './parquet/compress.ts';
-import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup } from './parquet/encoder.ts';
+import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup, type EncodingOptions } from './parquet/encoder.ts';
 
 /**
  * Rows to Parquet: the single place that does it, for the Lambda, the CLI
@@ -56,7 +56,7 @@ export function columnInputs(batch: RowBatch, rows?: readonly number[]): ColumnI
   return dataColumns(batch.carried).map((column) => byName[column.name]!);
 }
 
-export interface EncodeOptions {
+export interface EncodeOptions extends EncodingOptions {
   readonly codec?: CodecName;
   /**
    * Also store dt as a column (after the carried ones). Lake objects carry dt in their path; files that
@@ -70,6 +70,8 @@ export function encodeParquet(batch: RowBatch, rows?: readonly number[], options
   return encodeParquetFile(dataColumns(batch.carried), columnInputs(batch, rows), rows ? rows.length : batch.length, {
     codec: options.codec ?? defaultCodec(),
     createdBy: CREATED_BY,
+    smallestEncoding: options.smallestEncoding,
+    zstdLevel: options.zstdLevel,
   });
 }
 
@@ -79,7 +81,12 @@ const DT_COLUMN = { ...PARTITION_COLUMN, parquet: 'STRING' } as const;
 /** A Parquet file written row group by row group, for inputs that do not fit in memory. */
 export function streamingParquetWriter(carried: readonly string[], emit: (chunk: Buffer) => void, options: EncodeOptions = {}) {
   const columns = options.withDt ? [...dataColumns(carried), DT_COLUMN] : dataColumns(carried);
-  const writer = new ParquetFileWriter(columns, emit, { codec: options.codec ?? defaultCodec(), createdBy: CREATED_BY });
+  const writer = new ParquetFileWriter(columns, emit, {
+    codec: options.codec ?? defaultCodec(),
+    createdBy: CREATED_BY,
+    smallestEncoding: options.smallestEncoding,
+    zstdLevel: options.zstdLevel,
+  });
   return {
     writeBatch(batch: RowBatch): void {
       const inputs = columnInputs(batch);

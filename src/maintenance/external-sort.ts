@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ByteOutput } from '../io/byte-output.ts';
-import { streamingParquetWriter } from '../lake/parquet-writer.ts';
+import { streamingParquetWriter, type EncodeOptions } from '../lake/parquet-writer.ts';
 import { FolderStore, type LakeStore, type StoredObject } from '../lake/lake-store.ts';
 import { openParquet, type ParquetObject } from '../lake/parquet-reader.ts';
 import { type Layout, type Row, rowMapper, toBatch } from './rows.ts';
@@ -214,18 +214,19 @@ export class ExternalSorter {
  * Streams rows into a Parquet file on `out`, `perGroup` rows per row group,
  * each group encoded and written before the next is gathered (memory: one
  * row group). `withDt`: the rows' dt as a column (runs and checkpoints; lake
- * objects have it in their path instead). Returns the bytes written.
+ * objects have it in their path instead); `encoding`: how hard to work for size
+ * (KEPT_ENCODING for a checkpoint; runs are read once and deleted). Returns the bytes written.
  */
 export async function writeRowGroups(
   out: ByteOutput,
   layout: Layout,
   rows: Iterable<Row> | AsyncIterable<Row>,
   perGroup: number,
-  options: { withDt: boolean } = { withDt: true },
+  options: { withDt: boolean; encoding?: EncodeOptions } = { withDt: true },
 ): Promise<number> {
   let bytes = 0;
   let pending: Buffer[] = [];
-  const writer = streamingParquetWriter(layout.carried, (chunk) => pending.push(chunk), { withDt: options.withDt });
+  const writer = streamingParquetWriter(layout.carried, (chunk) => pending.push(chunk), { ...options.encoding, withDt: options.withDt });
   const flush = async (): Promise<void> => {
     for (const chunk of pending) {
       bytes += chunk.length;

@@ -1,6 +1,6 @@
 import type { ByteOutput } from '../io/byte-output.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { streamingParquetWriter } from '../lake/parquet-writer.ts';
+import { streamingParquetWriter, type EncodeOptions } from '../lake/parquet-writer.ts';
 import { openParquet, type ParquetObject } from '../lake/parquet-reader.ts';
 import { ExternalSorter } from './external-sort.ts';
 import { type Layout, pkHash, type Row, rowMapper, toBatch, I } from './rows.ts';
@@ -146,19 +146,21 @@ export class PartWriter {
   private readonly at: Layout;
   private readonly targetBytes: number;
   private readonly withDt: boolean;
-  constructor(store: LakeStore, keyOf: (part: number) => string, at: Layout, options: { targetBytes?: number; withDt: boolean }) {
+  private readonly encoding: EncodeOptions;
+  constructor(store: LakeStore, keyOf: (part: number) => string, at: Layout, options: { targetBytes?: number; withDt: boolean; encoding?: EncodeOptions }) {
     this.store = store;
     this.keyOf = keyOf;
     this.at = at;
     this.targetBytes = options.targetBytes ?? Number.POSITIVE_INFINITY;
     this.withDt = options.withDt;
+    this.encoding = options.encoding ?? {};
   }
   async writeGroup(rows: readonly Row[]): Promise<void> {
     if (!rows.length) return;
     if (!this.writer) {
       this.key = this.keyOf(this.part++);
       this.out = await this.store.output(this.key, 'application/vnd.apache.parquet');
-      this.writer = streamingParquetWriter(this.at.carried, (chunk) => this.pending.push(chunk), { withDt: this.withDt });
+      this.writer = streamingParquetWriter(this.at.carried, (chunk) => this.pending.push(chunk), { ...this.encoding, withDt: this.withDt });
       this.bytes = 0;
     }
     this.writer.writeBatch(toBatch(rows, this.at));

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "7lZe1n5PqTrlqz4GQjOOVYCfBX90K5qH1POFFf0U+No="
+  source_code_hash               = "72IzupSxOfbkgOgx+YPOv5k0Po8sctJwLCj5cidctvs="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

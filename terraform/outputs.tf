@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "7lZe1n5PqTrlqz4GQjOOVYCfBX90K5qH1POFFf0U+No="
+  value       = "72IzupSxOfbkgOgx+YPOv5k0Po8sctJwLCj5cidctvs="
 }
 
 output "lambda_function_name" {

@@ -1,10 +1,10 @@
 import { shortHash } from '../lake/object-key.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { ExternalSorter, mergeSorted, writeRowGroups } from './external-sort.ts';
+import { writeRowGroups } from './external-sort.ts';
 import { dayObjects, KEPT_ENCODING, type CompactionSettings } from './compaction.ts';
-import { carriedUnion, latestVersions, layout, maintenanceOrder, type Row } from './rows.ts';
-import { describeInputs, pieceRows, type Piece, sortSlice, type StageObject, stageRowGroupRows } from './shuffle.ts';
+import { carriedUnion, latestVersions, layout, type Row } from './rows.ts';
+import { describeInputs, mergeTaskRows, type Piece, runSortSlice, type SortMarker } from './shuffle.ts';
 
 /**
  * Checkpoints of the current state, so the current-state view reads the
@@ -53,12 +53,6 @@ interface PartMarker {
   readonly task: number;
   readonly rowsIn: number;
   readonly rowsOut: number;
-}
-
-interface SortMarker {
-  readonly task: number;
-  readonly rowsIn: number;
-  readonly stage: readonly StageObject[];
 }
 
 export interface CheckpointResult {
@@ -114,19 +108,13 @@ const split = (plan: CheckpointPlan): boolean => plan.slices.length > 1;
 
 /** Sort task `task` of a split checkpoint: its slice by bucket, each (pk, sk, attribute) cut to its latest version (removals kept: they hide older versions in other slices). */
 async function runSortTask(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<void> {
-  const at = layout(plan.carried);
-  const { rowsIn, stage } = await sortSlice(store, plan.slices[task]!, {
-    at,
-    compare: maintenanceOrder(at.width),
-    buckets: plan.tasks,
+  await runSortSlice(store, plan, task, {
     reduce: (rows) => latestVersions(rows, false),
     stageKey: (bucket) => stageKey(s, plan.id, task, bucket),
+    markerKey: sortMarkerKey(s, plan.id, task),
     memoryRows: s.memoryRows,
     tempDir: s.tempDir,
-    rowGroupRows: stageRowGroupRows(s.memoryRows, plan.slices.length),
   });
-  const marker: SortMarker = { task, rowsIn, stage };
-  await store.write(sortMarkerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
 }
 
 async function sortMarkers(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<(SortMarker | undefined)[]> {
@@ -151,25 +139,7 @@ export async function checkpointSortsDone(store: LakeStore, s: CheckpointSetting
  */
 async function runPart(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<PartMarker> {
   const at = layout(plan.carried);
-  const compare = maintenanceOrder(at.width);
-  let rows: AsyncIterable<Row>;
-  let rowsIn = 0;
-  if (split(plan)) {
-    const sorted = await sortMarkers(store, s, plan);
-    if (sorted.some((m) => m === undefined)) throw new Error(`checkpoint ${plan.id}: part ${task} started before every sort task was done`);
-    const stage = sorted.flatMap((m) => m!.stage.filter((o) => o.bucket === task));
-    rows = (async function* () {
-      for await (const row of mergeSorted(store, stage, at, compare)) {
-        rowsIn++;
-        yield row;
-      }
-    })();
-  } else {
-    const sorter = new ExternalSorter({ layout: at, compare, memoryRows: s.memoryRows, tempDir: s.tempDir });
-    for await (const group of pieceRows(store, plan.slices.flat(), at)) for (const row of group) await sorter.add(row);
-    rowsIn = sorter.rows;
-    rows = sorter.sorted();
-  }
+  const { rows, rowsIn } = await mergeTaskRows(store, plan, task, await sortMarkers(store, s, plan), { at, memoryRows: s.memoryRows, tempDir: s.tempDir, name: `checkpoint ${plan.id}` });
   let rowsOut = 0;
   const counted = async function* (): AsyncGenerator<Row> {
     for await (const row of latestVersions(rows, true)) {
@@ -180,7 +150,7 @@ async function runPart(store: LakeStore, s: CheckpointSettings, plan: Checkpoint
   // Every part is written, an empty one too: the pointer names how many parts the checkpoint has.
   const out = await store.output(partKey(s, plan.id, task, plan.tasks), 'application/vnd.apache.parquet');
   await writeRowGroups(out, at, counted(), s.rowGroupRows, { withDt: true, encoding: KEPT_ENCODING });
-  const marker: PartMarker = { task, rowsIn, rowsOut };
+  const marker: PartMarker = { task, rowsIn: rowsIn(), rowsOut };
   await store.write(markerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
   return marker;
 }

@@ -2,9 +2,8 @@ import { tmpdir } from 'node:os';
 import { shortHash } from '../lake/object-key.ts';
 import type { EncodeOptions } from '../lake/parquet-writer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { ExternalSorter, mergeSorted } from './external-sort.ts';
-import { carriedUnion, distinct, layout, maintenanceOrder, type Row } from './rows.ts';
-import { describeInputs, PartWriter, pieceRows, type Piece, sortSlice, type StageObject, stageRowGroupRows, writeParts } from './shuffle.ts';
+import { carriedUnion, distinct, layout } from './rows.ts';
+import { describeInputs, mergeTaskRows, PartWriter, type Piece, runSortSlice, type SortMarker, writeParts } from './shuffle.ts';
 
 /**
  * Compaction of a closed day: the day's many small objects (one per stream
@@ -98,12 +97,6 @@ export interface TaskMarker {
   readonly rowsOut: number;
 }
 
-interface SortMarker {
-  readonly task: number;
-  readonly rowsIn: number;
-  readonly stage: readonly StageObject[];
-}
-
 export interface DayResult {
   readonly dt: string;
   readonly status: 'empty' | 'already-compact' | 'compacted' | 'dispatched';
@@ -161,19 +154,7 @@ const split = (plan: DayPlan): boolean => plan.slices.length > 1;
 
 /** Sort task `task` of a split day: its slice sorted by bucket, duplicates folded, one stage object per bucket, then its marker. */
 export async function runSortTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<void> {
-  const at = layout(plan.carried);
-  const { rowsIn, stage } = await sortSlice(store, plan.slices[task]!, {
-    at,
-    compare: maintenanceOrder(at.width),
-    buckets: plan.tasks,
-    reduce: distinct,
-    stageKey: (bucket) => stageKey(s, plan, task, bucket),
-    memoryRows: s.memoryRows,
-    tempDir: s.tempDir,
-    rowGroupRows: stageRowGroupRows(s.memoryRows, plan.slices.length),
-  });
-  const marker: SortMarker = { task, rowsIn, stage };
-  await store.write(sortMarkerKey(s, plan, task), JSON.stringify(marker), 'application/json');
+  await runSortSlice(store, plan, task, { reduce: distinct, stageKey: (bucket) => stageKey(s, plan, task, bucket), markerKey: sortMarkerKey(s, plan, task), memoryRows: s.memoryRows, tempDir: s.tempDir });
 }
 
 async function sortMarkers(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<(SortMarker | undefined)[]> {
@@ -193,27 +174,9 @@ export async function sortsDone(store: LakeStore, s: CompactionSettings, plan: D
  */
 export async function runTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<TaskMarker> {
   const at = layout(plan.carried);
-  const compare = maintenanceOrder(at.width);
-  let rows: AsyncIterable<Row>;
-  let rowsIn = 0;
-  if (split(plan)) {
-    const sorted = await sortMarkers(store, s, plan);
-    if (sorted.some((m) => m === undefined)) throw new Error(`compaction ${plan.dt}/${plan.id}: merge task ${task} started before every sort task was done`);
-    const stage = sorted.flatMap((m) => m!.stage.filter((o) => o.bucket === task));
-    rows = (async function* () {
-      for await (const row of mergeSorted(store, stage, at, compare)) {
-        rowsIn++;
-        yield row;
-      }
-    })();
-  } else {
-    const sorter = new ExternalSorter({ layout: at, compare, memoryRows: s.memoryRows, tempDir: s.tempDir });
-    for await (const group of pieceRows(store, plan.slices.flat(), at)) for (const row of group) await sorter.add(row);
-    rowsIn = sorter.rows;
-    rows = sorter.sorted();
-  }
+  const { rows, rowsIn } = await mergeTaskRows(store, plan, task, await sortMarkers(store, s, plan), { at, memoryRows: s.memoryRows, tempDir: s.tempDir, name: `compaction ${plan.dt}/${plan.id}` });
   const written = await writeParts(distinct(rows), new PartWriter(store, (part) => outputKey(s, plan, task, part), at, { targetBytes: s.targetBytes, withDt: false, encoding: KEPT_ENCODING }), s.rowGroupRows);
-  const marker: TaskMarker = { task, outputs: written.outputs, rowsIn, rowsOut: written.rows };
+  const marker: TaskMarker = { task, outputs: written.outputs, rowsIn: rowsIn(), rowsOut: written.rows };
   await store.write(markerKey(s, plan, task), JSON.stringify(marker), 'application/json');
   return marker;
 }

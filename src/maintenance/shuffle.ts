@@ -2,8 +2,8 @@ import type { ByteOutput } from '../io/byte-output.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { streamingParquetWriter, type EncodeOptions } from '../lake/parquet-writer.ts';
 import { openParquet, type ParquetObject } from '../lake/parquet-reader.ts';
-import { ExternalSorter } from './external-sort.ts';
-import { type Layout, pkHash, type Row, rowMapper, toBatch, I } from './rows.ts';
+import { ExternalSorter, mergeSorted } from './external-sort.ts';
+import { type Layout, layout, maintenanceOrder, pkHash, type Row, rowMapper, toBatch, I } from './rows.ts';
 
 /**
  * How a maintenance job larger than one invocation is split so that no task
@@ -265,4 +265,63 @@ export async function sortSlice(store: LakeStore, pieces: readonly Piece[], o: S
 /** Rows per row group of a stage object: small enough that a merge holds one row group of each sort task's object. */
 export function stageRowGroupRows(memoryRows: number, sortTasks: number): number {
   return Math.max(500, Math.floor(memoryRows / Math.max(1, sortTasks)));
+}
+
+/** What a sort task leaves: its row count and its stage objects, by bucket. */
+export interface SortMarker {
+  readonly task: number;
+  readonly rowsIn: number;
+  readonly stage: readonly StageObject[];
+}
+
+/** Sort task `task` of a split job: its slice through sortSlice, then its marker (the merge tasks read the stage from the markers). */
+export async function runSortSlice(
+  store: LakeStore,
+  job: { readonly slices: readonly (readonly Piece[])[]; readonly tasks: number; readonly carried: readonly string[] },
+  task: number,
+  o: { readonly reduce: Reduce; readonly stageKey: (bucket: number) => string; readonly markerKey: string; readonly memoryRows: number; readonly tempDir: string },
+): Promise<void> {
+  const at = layout(job.carried);
+  const { rowsIn, stage } = await sortSlice(store, job.slices[task]!, {
+    at,
+    compare: maintenanceOrder(at.width),
+    buckets: job.tasks,
+    reduce: o.reduce,
+    stageKey: o.stageKey,
+    memoryRows: o.memoryRows,
+    tempDir: o.tempDir,
+    rowGroupRows: stageRowGroupRows(o.memoryRows, job.slices.length),
+  });
+  const marker: SortMarker = { task, rowsIn, stage };
+  await store.write(o.markerKey, JSON.stringify(marker), 'application/json');
+}
+
+/**
+ * A merge task's rows in the maintenance order: its bucket's stage objects
+ * merged (`sorted`: every sort task's marker, of a split job), or the job's
+ * inputs sorted here (a job of one slice). `rowsIn()` counts what was read.
+ */
+export async function mergeTaskRows(
+  store: LakeStore,
+  job: { readonly slices: readonly (readonly Piece[])[] },
+  task: number,
+  sorted: readonly (SortMarker | undefined)[],
+  o: { readonly at: Layout; readonly memoryRows: number; readonly tempDir: string; readonly name: string },
+): Promise<{ rows: AsyncIterable<Row>; rowsIn: () => number }> {
+  const compare = maintenanceOrder(o.at.width);
+  if (job.slices.length > 1) {
+    if (sorted.some((m) => m === undefined)) throw new Error(`${o.name}: merge task ${task} started before every sort task was done`);
+    const stage = sorted.flatMap((m) => m!.stage.filter((s) => s.bucket === task));
+    let count = 0;
+    const rows = (async function* () {
+      for await (const row of mergeSorted(store, stage, o.at, compare)) {
+        count++;
+        yield row;
+      }
+    })();
+    return { rows, rowsIn: () => count };
+  }
+  const sorter = new ExternalSorter({ layout: o.at, compare, memoryRows: o.memoryRows, tempDir: o.tempDir });
+  for await (const group of pieceRows(store, job.slices.flat(), o.at)) for (const row of group) await sorter.add(row);
+  return { rows: sorter.sorted(), rowsIn: () => sorter.rows };
 }

@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "4TaNLDvnZsiJ4YzStfE0GF/Bd/ufj7K7sSX3ig2WpM4="
+  value       = "z2axTxbWBZDvpMKcjSJUVOfMHZHA4EoRU0v9iUuBkro="
 }
 
 output "lambda_function_name" {

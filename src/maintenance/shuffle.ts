@@ -87,8 +87,12 @@ export async function describeInputs(store: LakeStore, inputs: readonly JobInput
   return { columns, slices };
 }
 
-/** Compressed bytes of row groups read ahead at most (several small objects side by side, one large row group alone). */
-const READ_AHEAD_BYTES = 4 * 1024 * 1024;
+/**
+ * Compressed bytes of row groups read ahead at most (several small objects side by side, one large row
+ * group alone). Decoded rows take 10 to 20 times their Parquet bytes in memory, so this stays small:
+ * a megabyte is a dozen or more stream objects in flight, which hides S3's latency.
+ */
+const READ_AHEAD_BYTES = 1024 * 1024;
 
 /**
  * The rows of some pieces in the layout, in order, row group by row group;
@@ -262,9 +266,12 @@ export async function sortSlice(store: LakeStore, pieces: readonly Piece[], o: S
   return { rowsIn: sorter.rows, stage };
 }
 
-/** Rows per row group of a stage object: small enough that a merge holds one row group of each sort task's object. */
+/**
+ * Rows per row group of a stage object: small enough that a merge, which holds a row group of each
+ * sort task's object and fetches the next one ahead, holds about memoryRows rows in all.
+ */
 export function stageRowGroupRows(memoryRows: number, sortTasks: number): number {
-  return Math.max(500, Math.floor(memoryRows / Math.max(1, sortTasks)));
+  return Math.max(500, Math.floor(memoryRows / (2 * Math.max(1, sortTasks))));
 }
 
 /** What a sort task leaves: its row count and its stage objects, by bucket. */

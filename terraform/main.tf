@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "z2axTxbWBZDvpMKcjSJUVOfMHZHA4EoRU0v9iUuBkro="
+  source_code_hash               = "5I/BBtzX0nYYNG1D0Y/fmXtLptg1a6nPItKB6pk4pqY="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

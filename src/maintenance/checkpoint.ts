@@ -4,7 +4,7 @@ import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { writeRowGroups } from './external-sort.ts';
 import { dayObjects, KEPT_ENCODING, type CompactionSettings } from './compaction.ts';
 import { carriedUnion, latestVersions, layout, type Row } from './rows.ts';
-import { describeInputs, mergeTaskRows, type Piece, runSortSlice, type SortMarker } from './shuffle.ts';
+import { describeInputs, mergeTaskRows, type Piece, readSortMarkers, runSortSlice, type SortMarker } from './shuffle.ts';
 
 /**
  * Checkpoints of the current state, so the current-state view reads the
@@ -104,7 +104,6 @@ async function planCheckpoint(store: LakeStore, s: CheckpointSettings, previous:
   return { version: 2, id, bound, previous, days, dayInputs, previousParts, slices, tasks: slices.length, carried: carriedUnion(s.carried, columns) };
 }
 
-const split = (plan: CheckpointPlan): boolean => plan.slices.length > 1;
 
 /** Sort task `task` of a split checkpoint: its slice by bucket, each (pk, sk, attribute) cut to its latest version (removals kept: they hide older versions in other slices). */
 async function runSortTask(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<void> {
@@ -118,8 +117,7 @@ async function runSortTask(store: LakeStore, s: CheckpointSettings, plan: Checkp
 }
 
 async function sortMarkers(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<(SortMarker | undefined)[]> {
-  if (!split(plan)) return [];
-  return Promise.all(plan.slices.map(async (_, t) => json(await store.read(sortMarkerKey(s, plan.id, t))) as SortMarker | undefined));
+  return readSortMarkers(store, plan, (t) => sortMarkerKey(s, plan.id, t));
 }
 
 async function partMarkers(store: LakeStore, s: CheckpointSettings, plan: Pick<CheckpointPlan, 'id' | 'tasks'>): Promise<(PartMarker | undefined)[]> {

@@ -3,7 +3,7 @@ import { shortHash } from '../lake/object-key.ts';
 import type { EncodeOptions } from '../lake/parquet-writer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { carriedUnion, distinct, layout } from './rows.ts';
-import { describeInputs, mergeTaskRows, PartWriter, type Piece, runSortSlice, type SortMarker, writeParts } from './shuffle.ts';
+import { describeInputs, mergeTaskRows, PartWriter, type Piece, readSortMarkers, runSortSlice, type SortMarker, writeParts } from './shuffle.ts';
 
 /**
  * Compaction of a closed day: the day's many small objects (one per stream
@@ -150,7 +150,6 @@ export async function planDay(store: LakeStore, s: CompactionSettings, dt: strin
   return { version: 2, dt, id, inputs: objects, slices, tasks: slices.length, carried: carriedUnion(s.carried, columns) };
 }
 
-const split = (plan: DayPlan): boolean => plan.slices.length > 1;
 
 /** Sort task `task` of a split day: its slice sorted by bucket, duplicates folded, one stage object per bucket, then its marker. */
 export async function runSortTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<void> {
@@ -158,8 +157,7 @@ export async function runSortTask(store: LakeStore, s: CompactionSettings, plan:
 }
 
 async function sortMarkers(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<(SortMarker | undefined)[]> {
-  if (!split(plan)) return [];
-  return Promise.all(plan.slices.map(async (_, t) => json(await store.read(sortMarkerKey(s, plan, t))) as SortMarker | undefined));
+  return readSortMarkers(store, plan, (t) => sortMarkerKey(s, plan, t));
 }
 
 /** Whether every sort task of the plan is done (a plan that is not split has none). */

@@ -281,6 +281,15 @@ export interface SortMarker {
   readonly stage: readonly StageObject[];
 }
 
+/** Every sort task's marker of a job (undefined where a task is not done); a job of one slice has none. */
+export async function readSortMarkers(store: LakeStore, job: { readonly slices: readonly unknown[] }, markerKey: (task: number) => string): Promise<(SortMarker | undefined)[]> {
+  if (job.slices.length <= 1) return [];
+  return Promise.all(job.slices.map(async (_, t) => {
+    const bytes = await store.read(markerKey(t));
+    return bytes === undefined ? undefined : (JSON.parse(Buffer.from(bytes).toString('utf8')) as SortMarker);
+  }));
+}
+
 /** Sort task `task` of a split job: its slice through sortSlice, then its marker (the merge tasks read the stage from the markers). */
 export async function runSortSlice(
   store: LakeStore,

@@ -4,8 +4,7 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import type { Context, DynamoDBStreamEvent, S3Event } from 'aws-lambda';
 import { isActionPayload } from '../src/actions/payload.ts';
 import { describe } from '../src/flatten/attribute-value.ts';
-import { runAction, type ActionClients } from './actions.ts';
-import { flattenExportNotifications } from './export-files.ts';
+import type { ActionClients } from './actions.ts';
 import { defaultLogger, streamBatchHandler, type StreamHandlerDeps } from './stream.ts';
 
 export interface HandlerDeps extends StreamHandlerDeps {
@@ -35,8 +34,15 @@ export function createHandler(deps: HandlerDeps) {
     if (recordsFrom(event, 'aws:dynamodb') || (Array.isArray((event as Records)?.Records) && (event as Records).Records!.length === 0)) {
       return stream(event as DynamoDBStreamEvent, context);
     }
-    if (recordsFrom(event, 'aws:s3')) return flattenExportNotifications(event as S3Event, { config: deps.config, s3: deps.s3, logger });
-    if (isActionPayload(event)) return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger, invokedFunctionArn: context?.invokedFunctionArn, now: deps.now });
+    // Imported on first use (a chunk of their own in the Lambda bundle): a stream-only cold start never compiles them.
+    if (recordsFrom(event, 'aws:s3')) {
+      const { flattenExportNotifications } = await import('./export-files.ts');
+      return flattenExportNotifications(event as S3Event, { config: deps.config, s3: deps.s3, logger });
+    }
+    if (isActionPayload(event)) {
+      const { runAction } = await import('./actions.ts');
+      return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger, invokedFunctionArn: context?.invokedFunctionArn, now: deps.now });
+    }
     throw new Error(
       `unsupported event ${describe(event)}: expected a DynamoDB Streams batch, an S3 notification for an export data file, or an action such as {"action":"backfill"}, {"action":"status","exportArn":"…"}, {"action":"reflatten","keys":[{"pk":"A1"}]} {"action":"redrive"} or {"action":"compact"}`,
     );

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
 import { createRequire } from 'node:module';
@@ -9,7 +9,8 @@ import type { BuildOptions } from 'esbuild';
 /**
  * The stream handler as a deployable Lambda zip: one esbuild bundle
  * (ESM, minified, tree-shaken, AWS SDK v3 included so the version is the
- * one this repository tested) stored as `index.mjs` in a deterministic zip.
+ * one this repository tested) stored as `index.mjs` plus the chunks it
+ * imports lazily (`chunks/*.mjs`) in a deterministic zip.
  *
  * Deterministic means the same source gives the same bytes: esbuild's
  * output is stable for a given input and esbuild version, and the zip
@@ -36,8 +37,10 @@ export const HANDLER_NAME = 'index.handler';
 export interface HandlerBundle {
   /** The zip file's bytes. */
   readonly zip: Buffer;
-  /** The bundled JavaScript (index.mjs) before zipping. */
+  /** The entry chunk (index.mjs) before zipping: what a cold start loads. */
   readonly code: Buffer;
+  /** Every file of the zip: index.mjs and the chunks under chunks/ that actions import on first use. */
+  readonly files: readonly ZipEntry[];
   /** Hex sha256 of the zip. */
   readonly sha256: string;
   /** Base64 sha256 of the zip, the form Terraform's `source_code_hash` and Lambda's CodeSha256 use. */
@@ -75,21 +78,28 @@ function esbuild(): typeof import('esbuild') {
 }
 
 export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
+  // Code splitting: the stream path is the entry chunk; what only an action needs (the Glue,
+  // SSM, Lambda, SQS and DynamoDB clients, the Parquet reader, maintenance) is in chunks that
+  // Node loads on the first action. A cold start then compiles only the stream path.
+  const outdir = join(REPO_ROOT, '.bundle-out');
   const result = esbuild().buildSync({
     ...NODE_BUNDLE,
-    entryPoints: [entry],
+    entryPoints: { index: entry },
+    splitting: true,
+    outExtension: { '.js': '.mjs' },
+    chunkNames: 'chunks/[name]-[hash]',
     target: 'node22',
     charset: 'utf8',
-    outfile: 'index.mjs',
+    outdir,
     write: false,
     logLevel: 'silent',
   });
-  const out = result.outputFiles.find((f) => f.path.endsWith('index.mjs'));
+  const files = result.outputFiles.map((f) => ({ name: relative(outdir, f.path).split(sep).join('/'), data: Buffer.from(f.contents) }));
+  const out = files.find((f) => f.name === 'index.mjs');
   if (!out) throw new Error(`esbuild produced no index.mjs for ${entry}`);
-  const code = Buffer.from(out.contents);
-  const zip = deterministicZip([{ name: 'index.mjs', data: code }]);
+  const zip = deterministicZip(files);
   const digest = createHash('sha256').update(zip).digest();
-  return { zip, code, sha256: digest.toString('hex'), base64Sha256: digest.toString('base64') };
+  return { zip, code: out.data, files, sha256: digest.toString('hex'), base64Sha256: digest.toString('base64') };
 }
 
 /**

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "5I/BBtzX0nYYNG1D0Y/fmXtLptg1a6nPItKB6pk4pqY="
+  source_code_hash               = "CIaqS93ynR1iqdOY6dU/bmUqM2XaBlmcrpR7FabOdhY="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

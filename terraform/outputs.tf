@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "5I/BBtzX0nYYNG1D0Y/fmXtLptg1a6nPItKB6pk4pqY="
+  value       = "CIaqS93ynR1iqdOY6dU/bmUqM2XaBlmcrpR7FabOdhY="
 }
 
 output "lambda_function_name" {

@@ -251,7 +251,8 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
 
     it('a code change publishes version 2 and the alias moves to it', async () => {
       // The same bundle with one more line: another zip, another hash.
-      const zip = deterministicZip([{ name: 'index.mjs', data: Buffer.concat([bundleHandler().code, Buffer.from('\n// e2e: a code change\n')]) }]);
+      const bundle = bundleHandler();
+      const zip = deterministicZip(bundle.files.map((f) => (f.name === 'index.mjs' ? { name: f.name, data: Buffer.concat([f.data, Buffer.from('\n// e2e: a code change\n')]) } : f)));
       changedZip = join(d.run.work, 'changed-handler.zip');
       writeFileSync(changedZip, zip);
       const sha = createHash('sha256').update(zip).digest('base64');

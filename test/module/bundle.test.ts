@@ -41,14 +41,31 @@ describe('the Lambda bundle is deterministic', () => {
     expect(first.sha256).toBe(createHash('sha256').update(first.zip).digest('hex'));
     expect(first.base64Sha256).toBe(Buffer.from(first.sha256, 'hex').toString('base64'));
   });
-  it('holds one index.mjs (ESM, minified) with fixed time and mode that inflates to the bundle', () => {
+  it('holds index.mjs and its chunks (ESM, minified) with fixed time and mode, each inflating to its file', () => {
     const entries = readZip(first.zip);
-    expect(entries.map((e) => e.name)).toEqual(['index.mjs']);
-    expect(entries[0]).toMatchObject({ dosTime: 0, dosDate: 0x21, mode: 0o100644 });
-    expect(Buffer.compare(entries[0].data, first.code)).toBe(0);
+    expect(entries.map((e) => e.name)).toEqual(first.files.map((f) => f.name).sort());
+    expect(entries.map((e) => e.name)).toContain('index.mjs');
+    for (const name of entries.map((e) => e.name)) expect(name).toMatch(/^(index|chunks\/[\w-]+)\.mjs$/);
+    for (const entry of entries) {
+      expect(entry).toMatchObject({ dosTime: 0, dosDate: 0x21, mode: 0o100644 });
+      expect(Buffer.compare(entry.data, first.files.find((f) => f.name === entry.name)!.data)).toBe(0);
+    }
+    expect(Buffer.compare(entries.find((e) => e.name === 'index.mjs')!.data, first.code)).toBe(0);
     const code = first.code.toString('utf8');
     expect(code).toMatch(/export\{[^}]*as handler\}/);
     expect(code.length / code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
+  });
+  it('every chunk an .mjs file imports is in the zip', () => {
+    const names = new Set(first.files.map((f) => f.name));
+    let imports = 0;
+    for (const file of first.files) {
+      for (const [, target] of file.data.toString('utf8').matchAll(/(?:from|import\()\s*"(\.{1,2}\/[^"]+)"/g)) {
+        const resolved = new URL(target!, `file:///${file.name}`).pathname.slice(1);
+        expect(names.has(resolved), `${file.name} imports ${target}`).toBe(true);
+        imports++;
+      }
+    }
+    expect(imports).toBeGreaterThan(first.files.length - 1); // each chunk is imported by something
   });
   it('the zip writer ignores input order and changes with content', () => {
     const a = { name: 'a.txt', data: Buffer.from('alpha') };

@@ -73,6 +73,8 @@ export interface EncodedChunk {
   readonly nullCount: number;
   readonly min?: Uint8Array;
   readonly max?: Uint8Array;
+  /** The chunk's compression codec id, when it is not the file writer's (a chunk copied from another file). */
+  readonly codecId?: number;
 }
 
 export interface EncodedRowGroup {
@@ -349,7 +351,7 @@ function columnMetaData(spec: ColumnSpec, chunk: EncodedChunk, codec: CodecName,
     [1, i32(physicalType(spec))],
     [2, list('i32', chunk.encodings)],
     [3, list('binary', [spec.name])],
-    [4, i32(CODEC_IDS[codec])],
+    [4, i32(chunk.codecId ?? CODEC_IDS[codec])],
     [5, i64(chunk.numValues)],
     [6, i64(chunk.uncompressedSize)],
     [7, i64(chunk.compressedSize)],

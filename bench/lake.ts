@@ -92,6 +92,15 @@ export const FULL_VCPU_MB = 1769;
  */
 export const S3_REQUEST_SECONDS = 0.03;
 
+/**
+ * Bytes a second the function moves to or from S3 in one stream, for the stitch tasks, which copy
+ * what the merge tasks wrote. Not measured (no S3 here): a conservative figure for one connection
+ * of a 512 MB function, well under what AWS's S3 performance guidance gives per connection (around
+ * 85-90 MB/s, https://docs.aws.amazon.com/whitepapers/latest/s3-optimizing-performance-best-practices/horizontal-scaling-and-request-parallelization-for-high-throughput.html).
+ * Reading and writing are counted one after the other.
+ */
+export const S3_BYTES_PER_SECOND = 40 * 1024 * 1024;
+
 /** A batch of the event source mapping is also cut at the 6 MB invocation payload. */
 export const PAYLOAD_LIMIT_BYTES = 6 * 1024 * 1024;
 /** With no batching window Lambda polls a DynamoDB stream shard four times a second. */
@@ -502,8 +511,8 @@ export interface PhaseRun {
 
 export interface MaintenanceRun {
   readonly ms: number;
-  /** The run itself (listing, footers, the plan, the commit), then the split's sort and merge tasks, each measured on its own. */
-  readonly phases?: { readonly run: PhaseRun; readonly sort: PhaseRun; readonly merge: PhaseRun };
+  /** The run itself (listing, footers, the plan, the commit), then the split's sort, merge and stitch tasks, each measured on its own. */
+  readonly phases?: { readonly run: PhaseRun; readonly sort: PhaseRun; readonly merge: PhaseRun; readonly stitch: PhaseRun };
   readonly rowsIn: number;
   readonly rowsOut: number;
   readonly objectsBefore: number;
@@ -574,10 +583,14 @@ export function scheduleSecondsOfDay(expression: string = DEFAULTS.compaction.sc
  * task's time is the measured CPU per input byte of its phase for
  * maxTaskBytes (stretched to the memory's CPU share) plus its requests, as
  * if sent one after the other (an upper bound: inputs are read ahead side by
- * side). The run itself reads every input's footer, 32 at a time.
+ * side). The run itself reads every input's footer, 32 at a time. The
+ * merge outputs (one per bucket) are then stitched, undecoded, into
+ * objects of up to the target size: a stitch task's time is the bytes it
+ * reads and writes at S3_BYTES_PER_SECOND, its requests, and the measured
+ * CPU per byte (one invocation each, as every task).
  * Requests: the measured ones per input object or per task, the stage
- * objects (one per sort task and bucket), full-size outputs, one
- * DeleteObjects per 1,000 keys.
+ * objects (one per sort task and bucket), the merge outputs and the
+ * full-size objects stitched from them, one DeleteObjects per 1,000 keys.
  */
 function fullDayCompaction(m: MaintenanceRun, scale: number, objectsDay: number, memoryMb: number): FullScaleRun {
   const p = m.phases!;
@@ -586,19 +599,32 @@ function fullDayCompaction(m: MaintenanceRun, scale: number, objectsDay: number,
   const taskBytes = DEFAULTS.compaction.maxTaskBytes;
   const tasks = Math.max(1, Math.ceil(bytesIn / taskBytes));
   const bytesOut = m.bytesAfter * scale;
-  const objectsAfter = tasks * Math.max(1, Math.ceil(bytesOut / tasks / DEFAULTS.compaction.targetBytes));
+  const target = DEFAULTS.compaction.targetBytes;
+  // A merge task's output (its bucket) is cut at the target size; stitching packs consecutive ones up to it.
+  const mergeOutputs = tasks * Math.max(1, Math.ceil(bytesOut / tasks / target));
+  const mergeOutputBytes = bytesOut / mergeOutputs;
+  const perObject = tasks > 1 ? Math.max(1, Math.floor(target / mergeOutputBytes)) : 1;
+  const objectsAfter = tasks > 1 ? Math.ceil(mergeOutputs / perObject) : mergeOutputs;
   const perByte = (phase: PhaseRun): number => phase.ms / m.bytesBefore;
   const sortTaskGets = (p.sort.requests.get / m.bytesBefore) * Math.min(taskBytes, bytesIn);
   // A merge task reads its bucket's stage object of every sort task, and the sort tasks' markers.
   const mergeTaskGets = (p.merge.requests.get / (p.merge.tasks * p.sort.tasks)) * tasks;
   const runGets = (p.run.requests.get / m.objectsBefore) * objectsDay;
-  const get = runGets + tasks * (sortTaskGets + mergeTaskGets);
-  const list = p.run.requests.list * listPages(objectsDay) + tasks;
+  // A stitch task reads each merge output's footer and row groups (as measured, per output and per byte) and the markers.
+  const stitches = tasks > 1 ? objectsAfter : 0;
+  const stitchBytes = Math.min(target, bytesOut);
+  const stitchTaskGets = stitches ? (p.stitch.requests.get / m.bytesAfter) * stitchBytes + tasks : 0;
+  const get = runGets + tasks * (sortTaskGets + mergeTaskGets) + stitches * stitchTaskGets;
+  const list = p.run.requests.list * listPages(objectsDay) + tasks + stitches;
   const stageObjects = tasks * tasks;
-  const put = 1 + stageObjects + 2 * tasks + objectsAfter * uploadRequests(bytesOut / objectsAfter) + Math.ceil(objectsDay / 1000) + Math.ceil(stageObjects / 1000) + 2;
+  const stitched = stitches ? mergeOutputs * uploadRequests(mergeOutputBytes) + stitches : 0;
+  const put = 1 + stageObjects + 2 * tasks + stitched + objectsAfter * uploadRequests(bytesOut / objectsAfter) + Math.ceil(objectsDay / 1000) + Math.ceil((stageObjects + mergeOutputs) / 1000) + 2;
   const requests = { put, list, get };
   const sortSeconds = ((perByte(p.sort) * Math.min(taskBytes, bytesIn)) / 1000) * cpuScale(memoryMb) + sortTaskGets * S3_REQUEST_SECONDS;
   const mergeSeconds = ((perByte(p.merge) * Math.min(taskBytes, bytesIn)) / 1000) * cpuScale(memoryMb) + mergeTaskGets * S3_REQUEST_SECONDS;
+  const stitchSeconds = stitches
+    ? ((p.stitch.ms / m.bytesAfter) * stitchBytes / 1000) * cpuScale(memoryMb) + (2 * stitchBytes) / S3_BYTES_PER_SECOND + stitchTaskGets * S3_REQUEST_SECONDS
+    : 0;
   const runSeconds = ((p.run.ms / m.objectsBefore) * objectsDay / 1000) * cpuScale(memoryMb) + (runGets / 32 + list) * S3_REQUEST_SECONDS;
   const cpuMs = (m.ms / m.rowsIn) * rows;
   return {
@@ -606,8 +632,8 @@ function fullDayCompaction(m: MaintenanceRun, scale: number, objectsDay: number,
     tasks,
     objectsAfter,
     requests,
-    taskSeconds: Math.max(sortSeconds, mergeSeconds, runSeconds),
-    usage: maintenanceUsage(cpuMs, requests, memoryMb, 1 + 2 * tasks),
+    taskSeconds: Math.max(sortSeconds, mergeSeconds, stitchSeconds, runSeconds),
+    usage: maintenanceUsage(cpuMs, requests, memoryMb, 1 + 2 * tasks + stitches),
   };
 }
 
@@ -652,7 +678,7 @@ export async function simulateDay(setting: TriggerSetting, traffic: number, reco
     const split = { ...config(), maintenance: { ...config().maintenance, maxTaskBytes: Math.ceil(dayBytes / MEASURED_SLICES) } };
     const queued: MaintenanceTaskRequest[] = [];
     const phase = (): { ms: number; tasks: number; store: CountingStore } => ({ ms: 0, tasks: 0, store: new CountingStore(folder) });
-    const phases = { run: phase(), sort: phase(), merge: phase() };
+    const phases = { run: phase(), sort: phase(), merge: phase(), stitch: phase() };
     const wall = performance.now();
     let t = process.cpuUsage();
     const run = await runMaintenance({ action: 'compact', checkpoint: false }, { store: phases.run.store, config: split, now, tempDir, dispatch: async (task) => void queued.push(task) });
@@ -679,13 +705,15 @@ export async function simulateDay(setting: TriggerSetting, traffic: number, reco
       throw new Error(`bench: the day was not compacted (${JSON.stringify(run.days)}, ${phases.sort.tasks} sort tasks)`);
     }
     result = { ...result, rowsIn, rowsOut: await rowsOf(folder, objectsAfter), objectsAfter: objectsAfter.length, bytesAfter: objectsAfter.reduce((n, o) => n + o.size, 0) };
-    const requests = addRequests(phases.run.store.requests, phases.sort.store.requests, phases.merge.store.requests);
+    const requests = addRequests(phases.run.store.requests, phases.sort.store.requests, phases.merge.store.requests, phases.stitch.store.requests);
     const measuredPhase = (p: ReturnType<typeof phase>): PhaseRun => ({ ms: p.ms, tasks: p.tasks, requests: { ...p.store.requests } });
-    const ms = phases.run.ms + phases.sort.ms + phases.merge.ms;
+    const ms = phases.run.ms + phases.sort.ms + phases.merge.ms + phases.stitch.ms;
     const whole: PhaseRun = { ...measuredPhase(phases.run), tasks: 1 };
     const compaction: MaintenanceRun = {
       ms,
-      phases: unsplit ? { run: whole, sort: whole, merge: whole } : { run: measuredPhase(phases.run), sort: measuredPhase(phases.sort), merge: measuredPhase(phases.merge) },
+      phases: unsplit
+        ? { run: whole, sort: whole, merge: whole, stitch: { ms: 0, tasks: 0, requests: { put: 0, list: 0, get: 0 } } }
+        : { run: measuredPhase(phases.run), sort: measuredPhase(phases.sort), merge: measuredPhase(phases.merge), stitch: measuredPhase(phases.stitch) },
       rowsIn: result.rowsIn,
       rowsOut: result.rowsOut,
       objectsBefore: result.objectsBefore,

@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "CIaqS93ynR1iqdOY6dU/bmUqM2XaBlmcrpR7FabOdhY="
+  source_code_hash               = "jQ6ILeCDEZy67Oy6l5IqqUjq8Sl1lDZBavdJ1wkpL/I="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

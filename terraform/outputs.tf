@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "CIaqS93ynR1iqdOY6dU/bmUqM2XaBlmcrpR7FabOdhY="
+  value       = "jQ6ILeCDEZy67Oy6l5IqqUjq8Sl1lDZBavdJ1wkpL/I="
 }
 
 output "lambda_function_name" {

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { FolderStore } from '../src/lake/lake-store.ts';
 import { openParquet } from '../src/lake/parquet-reader.ts';
-import { closedBefore, closedDays, compactDay, compactionSettings, dayObjects, type CompactionSettings } from '../src/maintenance/compaction.ts';
-import { layout, maintenanceOrder, rowMapper } from '../src/maintenance/rows.ts';
+import { closedBefore, closedDays, compactDay, compactionSettings, dayObjects, planDay, type CompactionSettings } from '../src/maintenance/compaction.ts';
+import { layout, maintenanceOrder, pkHash, rowMapper } from '../src/maintenance/rows.ts';
 import { runMaintenance, runMaintenanceTask, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
 import { copyLake, CrashingStore, currentState, distinctRows, lakeConfig, workload, writeStream } from './support/maintenance-lake.ts';
 
@@ -91,26 +91,46 @@ describe('compaction of a closed day', () => {
     expect((await rowsOf(spilled, DAYS[1]!)).map((r) => JSON.stringify(r))).toEqual((await rowsOf(inMemory, DAYS[1]!)).map((r) => JSON.stringify(r)));
   });
 
-  it('splits a day larger than one task by pk hash: duplicates meet in the same task, every row stays', async () => {
+  it.each([
+    ['into one object (the day is smaller than the target)', 1],
+    ['into objects of the target size (a third of the day)', 1 / 3],
+  ])('splits a day larger than one task by pk hash, then stitches the buckets %s: duplicates meet in one bucket, every row stays', async (_, share) => {
     const lake = copyLake(root);
     const whole = await compactDay(new FolderStore(copyLake(root)), settings(), DAYS[0]!);
-    const result = await compactDay(new FolderStore(lake), settings({ maxTaskBytes: 20_000 }), DAYS[0]!);
-    expect(result.objectsAfter).toBeGreaterThan(1);
+    // The share is of what the split writes (bucket outputs are smaller files than one day's object: less to compress).
+    const splitBytes = (await compactDay(new FolderStore(copyLake(root)), settings({ maxTaskBytes: 20_000 }), DAYS[0]!)).bytesAfter;
+    const targetBytes = share === 1 ? Number.POSITIVE_INFINITY : Math.ceil(splitBytes * share);
+    const split = settings({ maxTaskBytes: 20_000, targetBytes });
+    const buckets = (await planDay(new FolderStore(lake), split, DAYS[0]!, await objectsOf(lake, DAYS[0]!))).tasks;
+    expect(buckets).toBeGreaterThan(2);
+    const result = await compactDay(new FolderStore(lake), split, DAYS[0]!);
     expect(result.rowsOut).toBe(whole.rowsOut);
-    const pks = new Map<string, string>();
-    for (const o of await objectsOf(lake, DAYS[0]!)) {
-      const task = /compacted-[0-9a-f]{16}-(\d+)-/.exec(o.key)![1]!;
+    const objects = await objectsOf(lake, DAYS[0]!);
+    if (targetBytes === Number.POSITIVE_INFINITY) expect(objects).toHaveLength(1);
+    else {
+      expect(objects.length).toBeGreaterThan(1);
+      expect(objects.length).toBeLessThan(buckets);
+      // Each object is whole bucket outputs packed up to the target (a bucket output larger than it stands alone).
+      for (const o of objects.slice(0, -1)) expect(o.size).toBeLessThan(targetBytes * 1.5);
+    }
+    // Row groups are copied whole from the bucket outputs: each holds one bucket's rows, the buckets in order,
+    // so every copy of a row (same pk) was in the same merge task.
+    const order: number[] = [];
+    for (const o of objects) {
       const f = await openParquet(new FolderStore(lake), o.key, o.size);
-      for (let g = 0; g < f.rowGroups; g++) for (const r of (await f.read(g)).rows) {
-        const pk = String(r[f.columns.indexOf('pk')]);
-        expect(pks.get(pk) ?? task, `pk ${pk} in two tasks`).toBe(task);
-        pks.set(pk, task);
+      for (let g = 0; g < f.rowGroups; g++) {
+        const inGroup = new Set((await f.read(g)).rows.map((r) => pkHash(String(r[f.columns.indexOf('pk')])) % buckets));
+        expect(inGroup.size, `${o.key} row group ${g}`).toBe(1);
+        order.push([...inGroup][0]!);
       }
     }
+    expect(order).toEqual([...order].sort((a, b) => a - b));
+    expect(new Set(order).size).toBeGreaterThan(2);
+    expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
     expect(await currentState(lake)).toEqual(expectedState);
   });
 
-  it('a split day: each sort task reads only its slice of the inputs, each merge task only its bucket of the stage, none the whole day', async () => {
+  it('a split day: each sort task reads only its slice of the inputs, each merge task only its bucket of the stage, the stitch only what the merges wrote', async () => {
     const lake = copyLake(root);
     const maxTaskBytes = 30_000;
     const config = { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes } };
@@ -132,14 +152,19 @@ describe('compaction of a closed day', () => {
     }
     const sorts = perTask.filter((t) => t.phase === 'sort');
     const merges = perTask.filter((t) => t.phase === 'merge');
+    const stitches = perTask.filter((t) => t.phase === 'stitch');
     expect(sorts.length).toBeGreaterThan(2);
     expect(merges.length).toBe(sorts.length);
+    expect(perTask.map((t) => t.phase)).toEqual([...sorts.map(() => 'sort'), ...merges.map(() => 'merge'), 'stitch']);
     // A sort task reads its slice (small objects whole, in one request): at most maxTaskBytes; together, the day once.
     for (const t of sorts) expect(t.inputBytes).toBeLessThanOrEqual(maxTaskBytes);
     expect(sorts.reduce((n, t) => n + t.inputBytes, 0)).toBe(dayBytes);
     for (const t of merges) expect(t.inputBytes).toBe(0);
     for (const t of merges) expect(t.stageBytes).toBeLessThan(dayBytes / 2);
-    expect(await objectsOf(lake, DAYS[0]!)).toHaveLength(merges.length);
+    // The stitch copies the merge outputs (state/), reading none of the day's inputs.
+    expect(stitches[0]!.inputBytes).toBe(0);
+    expect(stitches[0]!.stageBytes).toBeGreaterThan(0);
+    expect(await objectsOf(lake, DAYS[0]!)).toHaveLength(1);
     expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
     expect(await currentState(lake)).toEqual(expectedState);
   });

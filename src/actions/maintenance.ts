@@ -14,7 +14,7 @@ import {
   type CheckpointResult,
   type CheckpointSettings,
 } from '../maintenance/checkpoint.ts';
-import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, dayPlanKey, daysBeingCompacted, finishPlan, runSortTask, runTask, sortsDone, type DayPlan, type DayResult } from '../maintenance/compaction.ts';
+import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, dayPlanKey, daysBeingCompacted, finishPlan, mergesDone, runPhaseTask, runSortTask, runStitchTask, runTask, sortsDone, type DayPlan, type DayResult, type TaskPhase } from '../maintenance/compaction.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -40,8 +40,11 @@ export interface MaintenanceTaskRequest {
   readonly kind: 'compaction' | 'checkpoint';
   /** The plan object's key (under the state prefix). */
   readonly plan: string;
-  /** A split plan's sort tasks run first; the last of them hands on the merge tasks. A plan that is not split has one merge task. */
-  readonly phase: 'sort' | 'merge';
+  /**
+   * A split plan's sort tasks run first; the last of them hands on the merge tasks, and the last merge
+   * task of a day the stitch tasks (a checkpoint has none). A plan that is not split has one merge task.
+   */
+  readonly phase: TaskPhase;
   readonly task: number;
 }
 
@@ -82,7 +85,8 @@ export function parseMaintenance(payload: Record<string, unknown>): MaintenanceR
     if (payload.kind !== 'compaction' && payload.kind !== 'checkpoint') throw new PayloadError('kind must be "compaction" or "checkpoint"');
     // Absent in a task a 0.3.0 run dispatched: those were all merge tasks (of a plan that is re-planned).
     const phase = payload.phase ?? 'merge';
-    if (phase !== 'sort' && phase !== 'merge') throw new PayloadError('phase must be "sort" or "merge"');
+    if (phase !== 'sort' && phase !== 'merge' && phase !== 'stitch') throw new PayloadError('phase must be "sort", "merge" or "stitch"');
+    if (phase === 'stitch' && payload.kind !== 'compaction') throw new PayloadError('phase "stitch" is a compaction phase: a checkpoint has sort and merge tasks only');
     if (typeof payload.plan !== 'string' || !payload.plan.endsWith('.json')) throw new PayloadError('plan must be the key of a plan object');
     if (typeof payload.task !== 'number' || !Number.isInteger(payload.task) || payload.task < 0) throw new PayloadError('task must be a task number (0, 1, ...)');
     return { action: 'maintenance-task', kind: payload.kind, plan: payload.plan, phase, task: payload.task };
@@ -137,12 +141,14 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
 
 /**
  * How the tasks of a split plan run: handed to other invocations, one each,
- * when the function can dispatch them and there is more than one; here
- * otherwise (the CLI, npm start, a single task).
+ * when the function can dispatch them and there is more than one (or a
+ * stitch); here otherwise (the CLI, npm start, a single task).
  */
-function runner<P>(deps: MaintenanceDeps, kind: MaintenanceTaskRequest['kind'], planKey: (plan: P) => string, runHere: (plan: P, phase: 'sort' | 'merge', task: number) => Promise<unknown>) {
-  return async (plan: P, phase: 'sort' | 'merge', pending: readonly number[]): Promise<boolean> => {
-    if (!deps.dispatch || pending.length === 1) {
+function runner<P, Phase extends TaskPhase>(deps: MaintenanceDeps, kind: MaintenanceTaskRequest['kind'], planKey: (plan: P) => string, runHere: (plan: P, phase: Phase, task: number) => Promise<unknown>) {
+  return async (plan: P, phase: Phase, pending: readonly number[]): Promise<boolean> => {
+    // One task runs here (a day of one slice: the run compacts it and can checkpoint it at once), except a
+    // stitch: it follows a merge task that has used most of its invocation's time.
+    if (!deps.dispatch || (pending.length === 1 && phase !== 'stitch')) {
       for (const t of pending) await runHere(plan, phase, t);
       return true;
     }
@@ -152,10 +158,10 @@ function runner<P>(deps: MaintenanceDeps, kind: MaintenanceTaskRequest['kind'], 
 }
 
 const compactionRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
-  runner<DayPlan>(deps, 'compaction', (plan) => dayPlanKey(s, plan), (plan, phase, t) => (phase === 'sort' ? runSortTask(deps.store, s, plan, t) : runTask(deps.store, s, plan, t)));
+  runner<DayPlan, TaskPhase>(deps, 'compaction', (plan) => dayPlanKey(s, plan), (plan, phase, t) => runPhaseTask(deps.store, s, plan, phase, t));
 
 const checkpointRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
-  runner<CheckpointPlan>(deps, 'checkpoint', (plan) => `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, (plan, phase, t) =>
+  runner<CheckpointPlan, 'sort' | 'merge'>(deps, 'checkpoint', (plan) => `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, (plan, phase, t) =>
     phase === 'sort' ? runCheckpointSortTask(deps.store, s, plan, t) : runCheckpointPart(deps.store, s, plan, t),
   );
 
@@ -180,7 +186,13 @@ export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: 
       if (!(await sortsDone(deps.store, s, day))) return { task: request.task, committed: false };
       return { task: request.task, committed: (await finishPlan(deps.store, s, day, compactionRunner(deps, s))) !== undefined };
     }
-    await runTask(deps.store, s, day, request.task);
+    if (request.phase === 'merge') {
+      await runTask(deps.store, s, day, request.task);
+      // The last merge task hands on the stitch tasks (or runs the one there is, or commits a plan that is not split).
+      if (!(await mergesDone(deps.store, s, day))) return { task: request.task, committed: false };
+      return { task: request.task, committed: (await finishPlan(deps.store, s, day, compactionRunner(deps, s))) !== undefined };
+    }
+    await runStitchTask(deps.store, s, day, request.task);
     return { task: request.task, committed: (await commitIfComplete(deps.store, s, day)) !== undefined };
   }
   const next = plan as CheckpointPlan;

@@ -48,7 +48,7 @@ const EXAMPLES: Record<ActionName, string> = {
   redrive: '{"action":"redrive"} or {"action":"redrive","maxMessages":10}',
   compact: '{"action":"compact"} or {"action":"compact","dt":"2026-11-30"}',
   checkpoint: '{"action":"checkpoint"}',
-  'maintenance-task': '{"action":"maintenance-task","kind":"compaction","plan":"state/compaction/dt=…/….json","phase":"sort","task":1} (sent by the maintenance run itself)',
+  'maintenance-task': '{"action":"maintenance-task","kind":"compaction","plan":"state/compaction/dt=…/….json","phase":"sort","task":1} (sent by the maintenance run itself; phase sort, merge or stitch)',
 };
 
 function onlyFields(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {

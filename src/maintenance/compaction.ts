@@ -2,6 +2,8 @@ import { tmpdir } from 'node:os';
 import { shortHash } from '../lake/object-key.ts';
 import type { EncodeOptions } from '../lake/parquet-writer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
+import { stitchParquet } from '../lake/parquet-stitch.ts';
+import { dataColumns } from '../schema/row-schema.ts';
 import { carriedUnion, distinct, layout } from './rows.ts';
 import { describeInputs, mergeTaskRows, PartWriter, type Piece, readSortMarkers, runSortSlice, type SortMarker, writeParts } from './shuffle.ts';
 
@@ -31,8 +33,13 @@ import { describeInputs, mergeTaskRows, PartWriter, type Piece, readSortMarkers,
  * merge task per bucket merges them into that bucket's outputs (duplicates,
  * which share their pk, meet there). No task reads more than about one
  * slice, and a task sorts more rows than memory holds through
- * ExternalSorter. Tasks run in one process (the CLI) or one invocation each
- * (the Lambda dispatches them; the last sort task dispatches the merges).
+ * ExternalSorter. The merge tasks of a split day write their bucket's rows
+ * under the plan's state folder; a stitch task then joins consecutive
+ * bucket outputs into one object of up to the target size without decoding
+ * them (parquet-stitch.ts), so a split day still ends as a few large
+ * objects. Tasks run in one process (the CLI) or one invocation each (the
+ * Lambda dispatches them; the last sort task dispatches the merges, the
+ * last merge task the stitches).
  */
 
 export interface CompactionSettings {
@@ -97,6 +104,13 @@ export interface TaskMarker {
   readonly rowsOut: number;
 }
 
+/** A stitch task's marker: the day object it wrote from its group of merge outputs. */
+export interface StitchMarker {
+  readonly group: number;
+  readonly output: StoredObject;
+  readonly rows: number;
+}
+
 export interface DayResult {
   readonly dt: string;
   readonly status: 'empty' | 'already-compact' | 'compacted' | 'dispatched';
@@ -120,12 +134,19 @@ export const dayPrefix = (s: Pick<CompactionSettings, 'dataPrefix'>, dt: string)
 const stateDir = (s: Pick<CompactionSettings, 'statePrefix'>, dt: string): string => `${s.statePrefix}/compaction/dt=${dt}/`;
 export const dayPlanKey = (s: Pick<CompactionSettings, 'statePrefix'>, plan: Pick<DayPlan, 'dt' | 'id'>): string => `${stateDir(s, plan.dt)}${plan.id}.json`;
 const markerKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number): string => `${stateDir(s, plan.dt)}${plan.id}.task-${task}.json`;
+const stitchMarkerKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, group: number): string => `${stateDir(s, plan.dt)}${plan.id}.stitch-${group}.json`;
 const shuffleDir = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>): string => `${stateDir(s, plan.dt)}${plan.id}/`;
 const sortMarkerKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number): string => `${shuffleDir(s, plan)}sort-${task}.json`;
 const stageKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number, bucket: number): string =>
   `${shuffleDir(s, plan)}sort-${String(task).padStart(4, '0')}-${String(bucket).padStart(4, '0')}.parquet`;
+/** A split plan's merge output: under the state folder (the table never reads it); the stitch tasks join these into the day's objects. */
+const mergeOutputKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number, part: number): string =>
+  `${shuffleDir(s, plan)}merge-${String(task).padStart(4, '0')}-${String(part).padStart(4, '0')}.parquet`;
 export const outputKey = (s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id'>, task: number, part: number): string =>
   `${dayPrefix(s, plan.dt)}compacted-${plan.id}-${String(task).padStart(3, '0')}-${String(part).padStart(4, '0')}.parquet`;
+
+/** Whether a plan is split into sort, merge and stitch tasks (a plan of one slice has one task, which writes the day's objects). */
+const isSplit = (plan: Pick<DayPlan, 'slices'>): boolean => plan.slices.length > 1;
 
 const baseName = (key: string): string => key.slice(key.lastIndexOf('/') + 1);
 const json = (text: Uint8Array | undefined): unknown => (text === undefined ? undefined : JSON.parse(Buffer.from(text).toString('utf8')));
@@ -160,6 +181,11 @@ async function sortMarkers(store: LakeStore, s: CompactionSettings, plan: DayPla
   return readSortMarkers(store, plan, (t) => sortMarkerKey(s, plan, t));
 }
 
+/** Whether every merge task of the plan is done. */
+export async function mergesDone(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<boolean> {
+  return (await markers(store, s, plan)).every((m) => m !== undefined);
+}
+
 /** Whether every sort task of the plan is done (a plan that is not split has none). */
 export async function sortsDone(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<boolean> {
   return (await sortMarkers(store, s, plan)).every((m) => m !== undefined);
@@ -173,7 +199,8 @@ export async function sortsDone(store: LakeStore, s: CompactionSettings, plan: D
 export async function runTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, task: number): Promise<TaskMarker> {
   const at = layout(plan.carried);
   const { rows, rowsIn } = await mergeTaskRows(store, plan, task, await sortMarkers(store, s, plan), { at, memoryRows: s.memoryRows, tempDir: s.tempDir, name: `compaction ${plan.dt}/${plan.id}` });
-  const written = await writeParts(distinct(rows), new PartWriter(store, (part) => outputKey(s, plan, task, part), at, { targetBytes: s.targetBytes, withDt: false, encoding: KEPT_ENCODING }), s.rowGroupRows);
+  const keyOf = (part: number): string => (isSplit(plan) ? mergeOutputKey(s, plan, task, part) : outputKey(s, plan, task, part));
+  const written = await writeParts(distinct(rows), new PartWriter(store, keyOf, at, { targetBytes: s.targetBytes, withDt: false, encoding: KEPT_ENCODING }), s.rowGroupRows);
   const marker: TaskMarker = { task, outputs: written.outputs, rowsIn: rowsIn(), rowsOut: written.rows };
   await store.write(markerKey(s, plan, task), JSON.stringify(marker), 'application/json');
   return marker;
@@ -181,6 +208,57 @@ export async function runTask(store: LakeStore, s: CompactionSettings, plan: Day
 
 async function markers(store: LakeStore, s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id' | 'tasks'>): Promise<(TaskMarker | undefined)[]> {
   return Promise.all(Array.from({ length: plan.tasks }, async (_, t) => json(await store.read(markerKey(s, plan, t))) as TaskMarker | undefined));
+}
+
+/**
+ * The stitch groups of a split plan whose merge tasks are all done: the merge outputs in bucket order,
+ * consecutive ones together up to targetBytes (one larger than that alone). Fixed by the markers, so
+ * every invocation that asks gets the same groups.
+ */
+export function stitchGroups(done: readonly TaskMarker[], targetBytes: number): StoredObject[][] {
+  const groups: StoredObject[][] = [];
+  let bytes = 0;
+  for (const output of done.flatMap((m) => m.outputs)) {
+    const last = groups[groups.length - 1];
+    if (last && bytes + output.size <= targetBytes) {
+      last.push(output);
+      bytes += output.size;
+    } else {
+      groups.push([output]);
+      bytes = output.size;
+    }
+  }
+  return groups;
+}
+
+/** The stitch groups of a split plan, or undefined while a merge task is not done. */
+async function groupsOf(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<StoredObject[][] | undefined> {
+  const done = await markers(store, s, plan);
+  return done.every((m) => m !== undefined) ? stitchGroups(done as TaskMarker[], s.targetBytes) : undefined;
+}
+
+async function stitchMarkers(store: LakeStore, s: CompactionSettings, plan: DayPlan, groups: number): Promise<(StitchMarker | undefined)[]> {
+  return Promise.all(Array.from({ length: groups }, async (_, g) => json(await store.read(stitchMarkerKey(s, plan, g))) as StitchMarker | undefined));
+}
+
+/** Stitch task `group` of a split plan: its merge outputs joined, undecoded, into day object `group`, then its marker. */
+export async function runStitchTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, group: number): Promise<StitchMarker> {
+  const groups = await groupsOf(store, s, plan);
+  if (!groups) throw new Error(`compaction ${plan.dt}/${plan.id}: stitch task ${group} started before every merge task was done`);
+  const inputs = groups[group];
+  if (!inputs) throw new Error(`compaction ${plan.dt}/${plan.id}: there is no stitch task ${group} (the plan has ${groups.length})`);
+  const written = await stitchParquet(store, inputs, dataColumns(layout(plan.carried).carried), outputKey(s, plan, group, 0));
+  const marker: StitchMarker = { group, output: { key: written.key, size: written.size }, rows: written.rows };
+  await store.write(stitchMarkerKey(s, plan, group), JSON.stringify(marker), 'application/json');
+  return marker;
+}
+
+/** Stitch tasks of a split plan without a marker; none for a plan that is not split. */
+async function pendingStitches(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<number[]> {
+  if (!isSplit(plan)) return [];
+  const groups = await groupsOf(store, s, plan);
+  if (!groups) return [];
+  return (await stitchMarkers(store, s, plan, groups.length)).flatMap((m, g) => (m === undefined ? [g] : []));
 }
 
 /** Rows the compaction read and wrote: the sort tasks read the inputs when it is split. */
@@ -193,10 +271,16 @@ export interface Committed {
 export async function commitIfComplete(store: LakeStore, s: CompactionSettings, plan: DayPlan): Promise<Committed | undefined> {
   const done = await markers(store, s, plan);
   if (done.some((m) => m === undefined)) return undefined;
+  let outputs = new Set(done.flatMap((m) => m!.outputs.map((o) => o.key)));
+  if (isSplit(plan)) {
+    // The day's objects of a split plan are the stitched ones; the merge outputs are work files.
+    const stitched = await stitchMarkers(store, s, plan, stitchGroups(done as TaskMarker[], s.targetBytes).length);
+    if (stitched.some((m) => m === undefined)) return undefined;
+    outputs = new Set(stitched.map((m) => m!.output.key));
+  }
   const sorted = await sortMarkers(store, s, plan);
   const rowsOut = done.reduce((n, m) => n + m!.rowsOut, 0);
   const rowsIn = sorted.length && sorted.every((m) => m) ? sorted.reduce((n, m) => n + m!.rowsIn, 0) : done.reduce((n, m) => n + m!.rowsIn, 0);
-  const outputs = new Set(done.flatMap((m) => m!.outputs.map((o) => o.key)));
   // Originals go only after every replacement is stored; an input that is also an output (never the case:
   // output names carry this plan's id) would be kept.
   await store.delete(plan.inputs.map((o) => o.key).filter((k) => !outputs.has(k)));
@@ -206,9 +290,10 @@ export async function commitIfComplete(store: LakeStore, s: CompactionSettings, 
   return { rowsIn, rowsOut };
 }
 
-/** A plan's markers and shuffle files (once the plan is committed or dropped). */
+/** A plan's shuffle files and markers (once the plan is committed or dropped); the merge markers last, as they fix the stitch groups. */
 async function removeWorkFiles(store: LakeStore, s: CompactionSettings, plan: Pick<DayPlan, 'dt' | 'id' | 'tasks'>): Promise<void> {
   await store.delete((await store.list(shuffleDir(s, plan))).map((o) => o.key));
+  await store.delete((await store.list(`${stateDir(s, plan.dt)}${plan.id}.stitch-`)).map((o) => o.key));
   await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan, t)));
 }
 
@@ -229,21 +314,31 @@ async function retireOldPlan(store: LakeStore, s: CompactionSettings, plan: Pick
 }
 
 /** How a plan's tasks are run: in this process, or handed to other invocations (returns false when not all ran here). */
-export type TaskRunner = (plan: DayPlan, phase: 'sort' | 'merge', pending: readonly number[]) => Promise<boolean>;
+export type TaskPhase = 'sort' | 'merge' | 'stitch';
+export type TaskRunner = (plan: DayPlan, phase: TaskPhase, pending: readonly number[]) => Promise<boolean>;
+
+/** Runs task `task` of a phase of a plan here. */
+export async function runPhaseTask(store: LakeStore, s: CompactionSettings, plan: DayPlan, phase: TaskPhase, task: number): Promise<void> {
+  if (phase === 'sort') await runSortTask(store, s, plan, task);
+  else if (phase === 'merge') await runTask(store, s, plan, task);
+  else await runStitchTask(store, s, plan, task);
+}
 
 export const inlineTasks =
   (store: LakeStore, s: CompactionSettings): TaskRunner =>
   async (plan, phase, pending) => {
-    for (const task of pending) await (phase === 'sort' ? runSortTask(store, s, plan, task) : runTask(store, s, plan, task));
+    for (const task of pending) await runPhaseTask(store, s, plan, phase, task);
     return true;
   };
 
-/** Finishes a plan: runs the sort tasks without a marker, then the merge tasks without one, then commits. */
+/** Finishes a plan: runs the sort tasks without a marker, then the merge tasks, then the stitch tasks, then commits. */
 export async function finishPlan(store: LakeStore, s: CompactionSettings, plan: DayPlan, run: TaskRunner): Promise<Committed | undefined> {
   const sorting = (await sortMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
   if (sorting.length && !(await run(plan, 'sort', sorting))) return undefined;
   const merging = (await markers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
   if (merging.length && !(await run(plan, 'merge', merging))) return undefined;
+  const stitching = await pendingStitches(store, s, plan);
+  if (stitching.length && !(await run(plan, 'stitch', stitching))) return undefined;
   return commitIfComplete(store, s, plan);
 }
 

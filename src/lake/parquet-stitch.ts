@@ -1,3 +1,4 @@
+import { writeEmitted } from '../io/byte-output.ts';
 import type { ColumnSpec } from '../schema/row-schema.ts';
 import type { LakeStore, StoredObject } from './lake-store.ts';
 import { LakeReadError } from './parquet-reader.ts';
@@ -136,25 +137,15 @@ export async function stitchParquet(store: LakeStore, inputs: readonly StoredObj
     }
   });
   const groups = footers.flatMap((f, i) => f.rowGroups.map((g) => ({ object: inputs[i]!, group: g })));
-  const out = await store.output(key, 'application/vnd.apache.parquet');
-  let pending: Buffer[] = [];
-  let size = 0;
-  let rows = 0;
-  const writer = new ParquetFileWriter(columns, (chunk) => pending.push(chunk), { codec: 'ZSTD', createdBy: CREATED_BY });
-  const flush = async (): Promise<void> => {
-    for (const chunk of pending) {
-      size += chunk.length;
-      await out.write(chunk);
-    }
-    pending = [];
-  };
   const fetch = (i: number): Promise<Uint8Array> => {
     const { object, group } = groups[i]!;
     const read = readRange(store, object.key, group.start, group.end);
     read.catch(() => {}); // awaited in order below
     return read;
   };
-  try {
+  let rows = 0;
+  const size = await writeEmitted(await store.output(key, 'application/vnd.apache.parquet'), async (emit, flush) => {
+    const writer = new ParquetFileWriter(columns, emit, { codec: 'ZSTD', createdBy: CREATED_BY });
     const ahead: Promise<Uint8Array>[] = [];
     for (let i = 0; i < Math.min(READ_AHEAD_GROUPS, groups.length); i++) ahead.push(fetch(i));
     for (let i = 0; i < groups.length; i++) {
@@ -170,11 +161,6 @@ export async function stitchParquet(store: LakeStore, inputs: readonly StoredObj
       await flush();
     }
     writer.finish();
-    await flush();
-    await out.commit();
-  } catch (error) {
-    await out.abort();
-    throw error;
-  }
+  });
   return { key, size, rows };
 }

@@ -2,7 +2,7 @@ import { shortHash } from '../lake/object-key.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { writeRowGroups } from './external-sort.ts';
-import { dayObjects, KEPT_ENCODING, type CompactionSettings } from './compaction.ts';
+import { CHECKPOINT_ENCODING, dayObjects, type CompactionSettings } from './compaction.ts';
 import { carriedUnion, latestVersions, layout, type Row } from './rows.ts';
 import { describeInputs, mergeTaskRows, type Piece, readSortMarkers, runSortSlice, type SortMarker } from './shuffle.ts';
 
@@ -147,7 +147,7 @@ async function runPart(store: LakeStore, s: CheckpointSettings, plan: Checkpoint
   };
   // Every part is written, an empty one too: the pointer names how many parts the checkpoint has.
   const out = await store.output(partKey(s, plan.id, task, plan.tasks), 'application/vnd.apache.parquet');
-  await writeRowGroups(out, at, counted(), s.rowGroupRows, { withDt: true, encoding: KEPT_ENCODING });
+  await writeRowGroups(out, at, counted(), s.rowGroupRows, { withDt: true, encoding: CHECKPOINT_ENCODING });
   const marker: PartMarker = { task, rowsIn: rowsIn(), rowsOut };
   await store.write(markerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
   return marker;

@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import type { ByteOutput } from '../io/byte-output.ts';
+import { writeEmitted, type ByteOutput } from '../io/byte-output.ts';
 import { streamingParquetWriter, type EncodeOptions } from '../lake/parquet-writer.ts';
 import { FolderStore, type LakeStore, type StoredObject } from '../lake/lake-store.ts';
 import { openParquet, type ParquetObject } from '../lake/parquet-reader.ts';
@@ -215,7 +215,7 @@ export class ExternalSorter {
  * each group encoded and written before the next is gathered (memory: one
  * row group). `withDt`: the rows' dt as a column (runs and checkpoints; lake
  * objects have it in their path instead); `encoding`: how hard to work for size
- * (KEPT_ENCODING for a checkpoint; runs are read once and deleted). Returns the bytes written.
+ * (CHECKPOINT_ENCODING for a checkpoint; runs are read once and deleted). Returns the bytes written.
  */
 export async function writeRowGroups(
   out: ByteOutput,
@@ -224,17 +224,8 @@ export async function writeRowGroups(
   perGroup: number,
   options: { withDt: boolean; encoding?: EncodeOptions } = { withDt: true },
 ): Promise<number> {
-  let bytes = 0;
-  let pending: Buffer[] = [];
-  const writer = streamingParquetWriter(layout.carried, (chunk) => pending.push(chunk), { ...options.encoding, withDt: options.withDt });
-  const flush = async (): Promise<void> => {
-    for (const chunk of pending) {
-      bytes += chunk.length;
-      await out.write(chunk);
-    }
-    pending = [];
-  };
-  try {
+  return writeEmitted(out, async (emit, flush) => {
+    const writer = streamingParquetWriter(layout.carried, emit, { ...options.encoding, withDt: options.withDt });
     let group: Row[] = [];
     for await (const row of rows) {
       group.push(row);
@@ -246,11 +237,5 @@ export async function writeRowGroups(
     }
     if (group.length) writer.writeBatch(toBatch(group, layout));
     writer.finish();
-    await flush();
-    await out.commit();
-  } catch (error) {
-    await out.abort();
-    throw error;
-  }
-  return bytes;
+  });
 }

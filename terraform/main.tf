@@ -864,7 +864,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "jQ6ILeCDEZy67Oy6l5IqqUjq8Sl1lDZBavdJ1wkpL/I="
+  source_code_hash               = "FLuog1Gm+kmFxtxapmjhJQZI3L3iqrUAZGyvu815XP0="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

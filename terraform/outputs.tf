@@ -78,7 +78,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "jQ6ILeCDEZy67Oy6l5IqqUjq8Sl1lDZBavdJ1wkpL/I="
+  value       = "FLuog1Gm+kmFxtxapmjhJQZI3L3iqrUAZGyvu815XP0="
 }
 
 output "lambda_function_name" {

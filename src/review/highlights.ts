@@ -1,5 +1,7 @@
 import type { Counts } from './review.ts';
 import type { AccessChange } from './sections/access.ts';
+import type { CheckFinding } from './sections/checks.ts';
+import type { DriftDeleted, ProtectionOff } from './sections/drift.ts';
 import type { Risk } from './sections/risk.ts';
 import type { AliasTraffic, FunctionVersion, TriggerChange } from './sections/versions.ts';
 import type { TableColumnsChange, ViewChange } from './sections/views.ts';
@@ -11,6 +13,10 @@ import type { TableColumnsChange, ViewChange } from './sections/views.ts';
 
 export interface InstanceFindings {
   readonly risks: readonly Risk[];
+  /** Stateful resources deleted outside Terraform, and protections turned off there. */
+  readonly deleted: readonly DriftDeleted[];
+  readonly protections: readonly ProtectionOff[];
+  readonly checks: readonly CheckFinding[];
   readonly functions: readonly FunctionVersion[];
   readonly aliases: readonly AliasTraffic[];
   readonly triggers: readonly TriggerChange[];
@@ -45,14 +51,26 @@ function aliasText(a: AliasTraffic): string {
   return `${name} changes${canary}`;
 }
 
+/** What happened outside Terraform and what the configuration's own checks say: before anything the plan does. */
+function outsideText(f: InstanceFindings): string[] {
+  const checks = f.checks.filter((c) => c.status !== 'unknown');
+  return [
+    ...f.deleted.map((d) => `${d.allowed ? 'allowed: ' : '⛔ '}${d.what} deleted outside Terraform`),
+    ...[...new Set(f.protections.map((p) => p.protection))].map((p) => `⚠ ${p} changed outside Terraform`),
+    ...(checks.length ? [`⛔ ${checks.length === 1 ? `${checks[0]!.what} \`${checks[0]!.address}\` failed` : `${checks.length} checks failed`}`] : []),
+  ];
+}
+
 export function instanceHighlights(counts: Counts, f: InstanceFindings): string[] {
   const blocked = f.risks.filter((r) => !r.allowed);
   const allowed = f.risks.filter((r) => r.allowed);
-  if (only(counts, 'create')) return ['a new pipeline', ...f.functions.filter((x) => x.publishes).map(() => 'publishes version 1')];
-  if (only(counts, 'delete')) return [...riskText(blocked, '⛔ '), ...riskText(allowed, 'allowed: '), 'the whole pipeline is destroyed'];
+  const outside = outsideText(f);
+  if (only(counts, 'create') && outside.length === 0) return ['a new pipeline', ...f.functions.filter((x) => x.publishes).map(() => 'publishes version 1')];
+  if (only(counts, 'delete')) return [...outside, ...riskText(blocked, '⛔ '), ...riskText(allowed, 'allowed: '), 'the whole pipeline is destroyed'];
   const widens = f.access.some((a) => a.widens.length > 0 && a.action !== 'create');
   const changesAccess = f.access.some((a) => a.action === 'update' || a.action === 'replace');
   return [
+    ...outside,
     ...riskText(blocked, '⛔ '),
     ...riskText(allowed, 'allowed: '),
     ...f.triggers.filter((t) => t.interrupts).map((t) => (t.action === 'delete' ? 'deletes the stream trigger' : t.action === 'replace' ? 'replaces the stream trigger' : 'pauses the stream trigger')),

@@ -30,7 +30,8 @@ export interface Instances {
 }
 
 export function findInstances(plan: Plan): Instances {
-  const changes = plan.resource_changes ?? [];
+  // Drift counts too: a refresh-only plan has nothing else, and a resource deleted outside Terraform is tagged only there.
+  const changes = [...(plan.resource_changes ?? []), ...(plan.resource_drift ?? [])];
   const pipelinesByModule = new Map<string, Set<string>>();
   for (const rc of changes) {
     const tag = pipelineTag(rc);

@@ -1,5 +1,7 @@
 import type { Risk } from './sections/risk.ts';
 import type { AccessChange } from './sections/access.ts';
+import type { CheckFinding } from './sections/checks.ts';
+import type { DriftDeleted, ProtectionOff } from './sections/drift.ts';
 import type { StatementChange, Statement } from './policy-diff.ts';
 import type { Counts, Review } from './review.ts';
 
@@ -54,10 +56,12 @@ function clip<T>(xs: readonly T[], n: number): { shown: readonly T[]; more: stri
   return { shown: xs.slice(0, n), more: `… and ${xs.length - n} more (${CUT_NOTE})` };
 }
 
-function countsText(c: Counts): string {
+function countsText(c: Counts, moves: number): string {
   const parts = [`${c.create} to create`, `${c.update} to update`, `${c.replace} to replace`, `${c.delete} to destroy`];
   // `removed` blocks with destroy = false: out of Terraform's hands, left in AWS.
   if (c.forget) parts.push(`${c.forget} to forget (kept in AWS, dropped from the state)`);
+  // Moves are counted apart, as Terraform does: a moved resource may also be updated, or nothing else.
+  if (moves) parts.push(`${moves} to move`);
   return parts.join(' · ');
 }
 
@@ -80,18 +84,68 @@ function clipLines(text: string, n: number): string {
 
 /* ---- sections ---- */
 
+const HEADINGS: Readonly<Record<Review['verdict'], string>> = {
+  'could-not-finish': '⛔ {Plan review}: Terraform could not finish this plan',
+  'data-at-risk': '⛔ {Plan review}: data at risk',
+  'checks-failed': '⛔ {Plan review}: checks failed',
+  'data-at-risk-allowed': '⚠️ {Plan review}: data at risk, allowed',
+  'no-data-at-risk': '✅ {Plan review}: no data at risk',
+};
+
+/** A plan Terraform finished, but only in part (-target, deferred changes): never "no data at risk" without saying so. */
+const partial = (r: Review): boolean => !r.plan.errored && r.plan.complete === false;
+
+function heading(r: Review): string {
+  const name = r.plan.refreshOnly ? 'Refresh-only plan review' : partial(r) ? 'Partial plan review' : 'Plan review';
+  const text = HEADINGS[r.verdict].replace('{Plan review}', name);
+  return `## ${partial(r) && r.verdict === 'no-data-at-risk' ? `⚠️ ${name}: no data at risk in the part planned` : text}`;
+}
+
+/** Blocks of lines, one blank line between them (and never two). */
+function blocks(...parts: readonly (readonly string[])[]): string[] {
+  return parts.filter((p) => p.length > 0).flatMap((p, i) => (i === 0 ? [...p] : ['', ...p]));
+}
+
 function headline(r: Review, options: MarkdownOptions, l: Limits): string[] {
-  const atRisk = r.dataAtRisk.filter((x) => !x.allowed).length;
-  const heading = atRisk ? '## ⛔ Plan review: data at risk' : r.dataAtRisk.length ? '## ⚠️ Plan review: data at risk, allowed' : '## ✅ Plan review: no data at risk';
-  const out = [COMMENT_MARKER, heading];
-  if (options.target) out.push('', `Plan of ${options.target}.`);
   const read = r.counts.read ? ` · ${plural(r.counts.read, 'data source')} read during apply` : '';
-  out.push('', `**${countsText(r.counts)}**${read}`, '');
+  const driftCount = r.drift.deleted.length + new Set(r.drift.protections.map((p) => p.address)).size + r.drift.other.length;
+  const counts = r.plan.refreshOnly
+    ? `**${plural(driftCount, 'resource')} changed outside Terraform** (a refresh-only plan: nothing to create, update or destroy)`
+    : `**${countsText(r.counts, r.moves)}**${read}`;
   const { shown, more } = clip(r.instances, l.items);
-  for (const i of shown) out.push(`- ${i.label}: ${changeCounts(i.counts)}${i.highlights.length ? ` — ${i.highlights.join('; ')}` : ''}`);
-  if (more) out.push(`- ${more}`);
-  if (changeCounts(r.otherResources) !== 'no changes') out.push(`- other resources (not part of a pipeline): ${changeCounts(r.otherResources)}`);
-  if (!atRisk && !r.dataAtRisk.length) out.push('', 'No stateful resource (table, lake bucket, Glue database or table, queue, KMS key, log group) is destroyed or replaced.');
+  const lines = shown.map((i) => `- ${i.label}: ${changeCounts(i.counts)}${i.highlights.length ? ` — ${i.highlights.join('; ')}` : ''}`);
+  if (more) lines.push(`- ${more}`);
+  if (changeCounts(r.otherResources) !== 'no changes') lines.push(`- other resources (not part of a pipeline): ${changeCounts(r.otherResources)}`);
+  const notes: string[] = [];
+  if (r.plan.refreshOnly) {
+    notes.push('> [!NOTE]', '> A refresh-only plan changes nothing in AWS: applying it writes into the state what Terraform found there. What changed outside Terraform is below; the next plan repairs it, unless the configuration is changed to match.');
+  } else if (partial(r)) {
+    const deferred = r.plan.deferred.length ? ` (${plural(r.plan.deferred.length, 'change')} deferred until values are known)` : '';
+    notes.push('> [!WARNING]', `> Terraform planned only part of the configuration (\`-target\`, or deferred changes${deferred}): this review covers what this plan does, and another plan is needed after the apply.`);
+  }
+  const none = r.plan.errored || r.dataAtRisk.length || r.drift.deleted.length
+    ? []
+    : [r.plan.refreshOnly ? 'No stateful resource was deleted outside Terraform.' : 'No stateful resource (table, lake bucket, Glue database or table, queue, KMS key, log group) is destroyed or replaced.'];
+  return [COMMENT_MARKER, ...blocks([heading(r)], options.target ? [`Plan of ${options.target}.`] : [], [counts], lines, notes, none)];
+}
+
+/** Terraform stopped part way: what the review cannot know, and where the errors are. */
+function couldNotFinishSection(r: Review, l: Limits): string[] {
+  if (!r.plan.errored) return [];
+  const failed = r.checks.findings.filter((c) => c.status !== 'unknown').length;
+  const out = [
+    '',
+    '### ⛔ Terraform could not finish this plan',
+    '',
+    '> [!CAUTION]',
+    '> Terraform stopped with an error while planning (`errored`): this plan holds only the changes planned before the error, and it cannot be applied. The review cannot know what the missing changes would do, so it fails (exit 3) whatever else it finds. Fix the error and plan again.',
+    '',
+    `- **Where**: ${failed ? `${plural(failed, 'condition')} failed, under Checks below (with their messages); ` : ''}other errors (a provider's, an invalid argument) are only in the output of \`terraform plan\`.`,
+  ];
+  if (r.plan.notPlanned.length) {
+    const { shown, more } = clip(r.plan.notPlanned, l.items);
+    out.push(`- <details><summary>${summaryHtml(`**Not planned**: ${plural(r.plan.notPlanned.length, 'resource')} of the configuration ${r.plan.notPlanned.length === 1 ? 'has' : 'have'} no planned change`)}</summary>`, '', ...shown.map((a) => `  - ${code(a)}`), ...(more ? [`  - ${more}`] : []), '', '  </details>');
+  }
   return out;
 }
 
@@ -107,21 +161,78 @@ function riskBlock(x: Risk): string[] {
   return out;
 }
 
+function deletedBlock(x: DriftDeleted): string[] {
+  const out = ['', `#### ${x.allowed ? 'Allowed' : '⛔'} Deleted outside Terraform: ${x.what}`, '', code(x.address), ''];
+  out.push(`- **Already lost**: ${x.lost.join('; ')}.`);
+  out.push(`- **This plan creates in its place**: ${x.replacement.join('; ')}.`);
+  for (const w of x.warnings) out.push(`- **⚠ ${w}**`);
+  out.push(`- **Before applying**: ${x.safer}${x.runbook ? ` See [${x.runbook.title}](${x.runbook.url}).` : ''}`);
+  out.push(x.allowed ? '- Allowed with `--allow-replace`: it does not fail the review.' : `- **To accept it**: \`--allow-replace '${x.address}'\``);
+  return out;
+}
+
+function protectionLine(p: ProtectionOff, refreshOnly: boolean): string {
+  const repair = refreshOnly ? 'the next plan sets it again' : p.restoredByPlan ? 'this plan sets it again' : 'this plan does not set it again';
+  return `- ⚠ ${p.what} (${code(p.address)}): **${p.protection}** ${p.change} — ${repair}.`;
+}
+
 function riskSection(r: Review, l: Limits): string[] {
-  if (!r.dataAtRisk.length) return [];
-  const open = r.dataAtRisk.filter((x) => !x.allowed).length;
-  const out = ['', open ? '### ⛔ Data at risk' : '### Data at risk (allowed)', ''];
-  if (open) {
-    out.push(
-      '> [!CAUTION]',
-      `> Applying this plan destroys ${plural(open, 'stateful resource')} and what ${open === 1 ? 'it holds' : 'they hold'}. The review fails (exit 3) unless each is named with \`--allow-replace ADDRESS\`.`,
-    );
-  } else {
-    out.push(`Every stateful resource this plan destroys is allowed with \`--allow-replace\` (${plural(r.dataAtRisk.length, 'resource')}).`);
+  const { deleted, protections } = r.drift;
+  if (!r.dataAtRisk.length && !deleted.length && !protections.length) return [];
+  if (!r.dataAtRisk.length && !deleted.length) {
+    const { shown, more } = clip(protections, l.items);
+    return ['', '### ⚠️ Protections turned off outside Terraform', '', ...shown.map((p) => protectionLine(p, r.plan.refreshOnly)), ...(more ? [`- ${more}`] : [])];
   }
+  const open = r.dataAtRisk.filter((x) => !x.allowed).length;
+  const gone = deleted.filter((x) => !x.allowed).length;
+  const out = ['', open || gone ? '### ⛔ Data at risk' : '### Data at risk (allowed)', ''];
+  if (open || gone) {
+    const said = [
+      gone ? `${plural(gone, 'stateful resource')} ${gone === 1 ? 'was' : 'were'} deleted outside Terraform: what ${gone === 1 ? 'it' : 'they'} held is already gone.` : '',
+      open ? `Applying this plan destroys ${plural(open, 'stateful resource')} and what ${open === 1 ? 'it holds' : 'they hold'}.` : '',
+    ].filter(Boolean);
+    out.push('> [!CAUTION]', `> ${said.join(' ')} The review fails (exit 3) unless each is named with \`--allow-replace ADDRESS\`.`);
+  } else {
+    out.push(`Every stateful resource this plan destroys, or that was deleted outside Terraform, is allowed with \`--allow-replace\` (${plural(r.dataAtRisk.length + deleted.length, 'resource')}).`);
+  }
+  // What already happened first: it is true whatever the reviewer decides.
+  const d = clip(deleted, l.items);
+  for (const x of d.shown) out.push(...deletedBlock(x));
+  if (d.more) out.push('', d.more);
   const { shown, more } = clip(r.dataAtRisk, l.items);
   for (const x of shown) out.push(...riskBlock(x));
   if (more) out.push('', more);
+  if (protections.length) {
+    const p = clip(protections, l.items);
+    out.push('', '#### ⚠️ Protections turned off outside Terraform', '', ...p.shown.map((x) => protectionLine(x, r.plan.refreshOnly)), ...(p.more ? [`- ${p.more}`] : []));
+  }
+  return out;
+}
+
+function checkLine(c: CheckFinding): string {
+  return `- ⛔ ${c.what} ${code(c.address)} ${c.status === 'fail' ? 'failed' : 'could not be evaluated (error)'}${c.messages.length ? `: ${c.messages.map((m) => `“${m}”`).join(' ')}` : ''}`;
+}
+
+/** Failed checks with their messages; the unknown ones (decided during the apply) in one line. */
+function checksSection(r: Review, l: Limits): string[] {
+  const failed = r.checks.findings.filter((c) => c.status !== 'unknown');
+  const unknown = r.checks.findings.filter((c) => c.status === 'unknown');
+  if (!failed.length && !unknown.length) return [];
+  const out = ['', failed.length ? '### ⛔ Checks failed' : '### Checks', ''];
+  if (failed.length) {
+    out.push(
+      `The configuration's own conditions (check blocks, variable validation, pre- and postconditions) say something is wrong; the review fails (exit 3) until they pass.${r.checks.passed ? ` ${plural(r.checks.passed, 'other check')} passed.` : ''}`,
+      '',
+    );
+    const { shown, more } = clip(failed, l.items);
+    out.push(...shown.map(checkLine), ...(more ? [`- ${more}`] : []));
+  }
+  if (unknown.length) {
+    const { shown, more } = clip(unknown, l.items);
+    // In a finished plan, unknown means "known during the apply"; in an errored or partial one, maybe only "not reached".
+    const why = r.plan.errored ? 'Not evaluated before Terraform stopped' : partial(r) ? 'Not evaluated in this partial plan, or known only during the apply' : 'Decided only during the apply (their values are known then)';
+    out.push(`- ❔ ${why}: ${shown.map((c) => `${code(c.address)} (${c.what})`).join(', ')}${more ? `, ${more}` : ''}.`);
+  }
   return out;
 }
 
@@ -245,7 +356,10 @@ function accessSection(r: Review, l: Limits): string[] {
 
 function restSection(r: Review, l: Limits): string[] {
   if (!r.other.length) return [];
-  const out = ['', `<details><summary>Everything else: ${plural(r.other.length, 'change')}</summary>`];
+  // A move with nothing else is not a change: counted apart, as in the counts line.
+  const moveOnly = r.other.filter((o) => o.action === 'no-op' && o.movedFrom).length;
+  const count = [r.other.length - moveOnly ? plural(r.other.length - moveOnly, 'change') : '', moveOnly ? plural(moveOnly, 'move') : ''].filter(Boolean).join(', ');
+  const out = ['', `<details><summary>Everything else: ${count}</summary>`];
   // (GitHub needs the blank line after </summary> to render the Markdown inside.)
   for (const [id, group] of byInstance(r, r.other)) {
     out.push('', `**${instanceLabel(r, id)}**`, '');
@@ -262,21 +376,42 @@ function restSection(r: Review, l: Limits): string[] {
   return out;
 }
 
+function otherDriftSection(r: Review, l: Limits): string[] {
+  const other = r.drift.other;
+  if (!other.length) return [];
+  const out = ['', `<details><summary>Changed outside Terraform: ${plural(other.length, 'other resource')}</summary>`];
+  for (const [id, group] of byInstance(r, other)) {
+    out.push('', `**${instanceLabel(r, id)}**`, '');
+    const { shown, more } = clip(group, l.items);
+    for (const o of shown) {
+      const what = o.action === 'delete' ? 'deleted' : o.action === 'update' ? 'changed' : o.movedFrom ? 'moved' : o.action;
+      out.push(`- **${what}** ${code(o.address)} (${o.noun})${o.movedFrom ? ` (moved from ${code(o.movedFrom)})` : ''}${o.changed.length ? `: ${o.changed.join(', ')}` : ''}`);
+    }
+    if (more) out.push(`- ${more}`);
+  }
+  out.push('', '</details>');
+  return out;
+}
+
 function footer(r: Review): string[] {
   const out = [''];
   for (const n of r.notes) out.push(`> ${n}`, '');
-  out.push(`<sub>ddb-flatten review-plan · Terraform ${r.terraformVersion ?? '?'} · exit ${r.exitCode}</sub>`, '');
+  // Terraform's own test fixtures, and some wrappers, leave terraform_version out: say nothing rather than "?".
+  out.push(`<sub>ddb-flatten review-plan${r.terraformVersion ? ` · Terraform ${r.terraformVersion}` : ''} · exit ${r.exitCode}</sub>`, '');
   return out;
 }
 
 function render(r: Review, options: MarkdownOptions, l: Limits): string {
   return [
     ...headline(r, options, l),
+    ...couldNotFinishSection(r, l),
     ...riskSection(r, l),
+    ...checksSection(r, l),
     ...versionsSection(r, l),
     ...viewsSection(r, l),
     ...accessSection(r, l),
     ...restSection(r, l),
+    ...otherDriftSection(r, l),
     ...footer(r),
   ].join('\n');
 }

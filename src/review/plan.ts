@@ -4,7 +4,8 @@ import { jsonSyntaxError, lineColumn } from './json-error.ts';
  * The parts of Terraform's JSON plan (`terraform show -json tfplan`,
  * format_version 1.x) the review reads, and reading one from text with a
  * reason for every way a file can be wrong: not JSON (where), cut off, a
- * state instead of a plan, something else entirely.
+ * state instead of a plan, something else entirely. The shapes follow
+ * Terraform's internal/command/jsonplan (plan.go) and jsonchecks, v1.11.
  */
 
 export interface Change {
@@ -58,13 +59,49 @@ export interface ModuleCall {
   readonly module?: ConfigModule;
 }
 
+/** One checkable object of `checks[]` (Terraform 1.3+; experimental in Terraform's docs). */
+export interface CheckResult {
+  /** `kind`: resource (pre/postconditions), output_value, check (check blocks), var (variable validation). */
+  readonly address: { readonly kind?: string; readonly to_display: string; readonly module?: string; readonly name?: string };
+  /** pass, fail, error or unknown: the aggregate of the instances. */
+  readonly status: string;
+  readonly instances?: readonly {
+    readonly address: { readonly to_display: string; readonly module?: string };
+    readonly status: string;
+    /** The error_message of each condition that failed. */
+    readonly problems?: readonly { readonly message: string }[];
+  }[];
+}
+
+/** A module of `prior_state.values` (the state the plan starts from). */
+export interface StateModule {
+  readonly resources?: readonly { readonly address: string; readonly mode: string; readonly type: string }[];
+  readonly child_modules?: readonly StateModule[];
+}
+
 export interface Plan {
   readonly format_version: string;
   readonly terraform_version?: string;
   readonly variables?: Readonly<Record<string, { readonly value?: unknown }>>;
   readonly resource_changes?: readonly ResourceChange[];
+  /**
+   * What Terraform found changed outside Terraform when it refreshed: `before`
+   * is the state, `after` what AWS has now (null when the object is gone).
+   * In a refresh-only plan it holds every change found; otherwise the ones
+   * that are not a no-op.
+   */
+  readonly resource_drift?: readonly ResourceChange[];
+  readonly checks?: readonly CheckResult[];
   readonly configuration?: { readonly root_module?: ConfigModule };
+  readonly prior_state?: { readonly values?: { readonly root_module?: StateModule } };
+  /** Changes Terraform could not plan yet (deferred actions; experimental in 1.11). */
+  readonly deferred_changes?: readonly { readonly reason?: string; readonly resource_change?: ResourceChange }[];
+  /** Planning failed: only the changes planned before the error are here (Terraform 1.6+). */
   readonly errored?: boolean;
+  /** After the apply, Terraform expects the state to match the configuration (false: -target, deferred changes, errors; 1.8+). */
+  readonly complete?: boolean;
+  /** The plan could be applied: no error, and something to do (1.8+). */
+  readonly applyable?: boolean;
 }
 
 /** A plan file the review cannot read; the message says which file and what is wrong with it. */
@@ -100,14 +137,17 @@ export function parsePlan(text: string, name: string): Plan {
     throw new PlanFileError(`${name} is JSON but not a Terraform plan (no format_version):${hint} write the plan with terraform plan -out=tfplan, then terraform show -json tfplan`);
   }
   if (!o.format_version.startsWith('1.')) {
-    throw new PlanFileError(`${name} has plan format_version ${o.format_version}; this review reads format 1.x (Terraform 1.0 and later)`);
+    // Terraform 0.12 to 1.0.0 write 0.1, 1.0.1 to 1.0.11 write 0.2; 1.1.0 was the first to write 1.0
+    // (internal/command/jsonplan FormatVersion, commit b9f3dab "json-output: Release format version 1.0").
+    const hint = o.format_version.startsWith('0.') ? ' (Terraform 1.1 and later write it; this file is from Terraform 1.0 or older): plan and show it again with Terraform 1.1 or later' : '';
+    throw new PlanFileError(`${name} has plan format_version ${o.format_version}; this review reads format 1.x${hint}`);
   }
   if (!('planned_values' in o) && !('resource_changes' in o)) {
     const hint = 'values' in o ? ' it looks like terraform show -json of a state, not of a plan file;' : '';
     throw new PlanFileError(`${name} is not a Terraform plan (no resource_changes or planned_values):${hint} run terraform show -json on the file written by terraform plan -out`);
   }
-  if (o.resource_changes !== undefined && !Array.isArray(o.resource_changes)) {
-    throw new PlanFileError(`${name} is not a Terraform plan: resource_changes is not a list`);
+  for (const key of ['resource_changes', 'resource_drift', 'checks', 'deferred_changes']) {
+    if (o[key] !== undefined && !Array.isArray(o[key])) throw new PlanFileError(`${name} is not a Terraform plan: ${key} is not a list`);
   }
   return o as unknown as Plan;
 }

@@ -1,7 +1,10 @@
 import { reviewContext, type ReviewOptions } from './context.ts';
 import { instanceHighlights } from './highlights.ts';
 import { actionOf, type Plan } from './plan.ts';
+import { planStatus, type PlanStatus } from './plan-status.ts';
 import { accessSection, type AccessChange } from './sections/access.ts';
+import { checkFails, checksSection, type ChecksSection } from './sections/checks.ts';
+import { driftSection, type DriftSection } from './sections/drift.ts';
 import { restSection, type OtherChange } from './sections/rest.ts';
 import { riskSection, type Risk } from './sections/risk.ts';
 import { versionsSection, type VersionsSection } from './sections/versions.ts';
@@ -15,8 +18,17 @@ import { viewsSection, type ViewsSection } from './sections/views.ts';
 
 export const REVIEW_FORMAT = 'ddb-flatten-review-plan/1';
 
-/** Exit codes: 0 no stateful resource destroyed (or each allowed), 3 data at risk. */
+/**
+ * Exit codes: 0 the review vouches for the plan; 3 it fails: Terraform could
+ * not finish the plan, a stateful resource is destroyed or was deleted
+ * outside Terraform (not allowed), or a check failed. One code for all, so
+ * CI that posts the review on 3 posts it for each; `verdict` and `failures`
+ * say which.
+ */
 export const REVIEW_EXIT = { OK: 0, DATA_AT_RISK: 3 } as const;
+
+/** The heading's verdict, most serious first. */
+export type Verdict = 'could-not-finish' | 'data-at-risk' | 'checks-failed' | 'data-at-risk-allowed' | 'no-data-at-risk';
 
 export interface Counts {
   readonly create: number;
@@ -44,17 +56,28 @@ export interface Review {
   readonly format: typeof REVIEW_FORMAT;
   /** 0 or 3, as the command exits. */
   readonly exitCode: number;
+  readonly verdict: Verdict;
+  /** Why the review fails (exit 3), one sentence each; empty when it passes. */
+  readonly failures: readonly string[];
   readonly terraformVersion?: string;
+  /** Errored, complete, refresh-only: what kind of plan this is. */
+  readonly plan: PlanStatus;
   readonly counts: Counts;
+  /** Resources whose address changes (moved blocks), whatever else happens to them. */
+  readonly moves: number;
   readonly instances: readonly InstanceSummary[];
   /** Changes to resources that belong to no pipeline instance. */
   readonly otherResources: Counts;
   readonly dataAtRisk: readonly Risk[];
+  /** What changed outside Terraform (resource_drift). */
+  readonly drift: DriftSection;
+  /** Failed, errored and unknown checks (check blocks, validations, conditions). */
+  readonly checks: ChecksSection;
   readonly versions: VersionsSection;
   readonly views: ViewsSection;
   readonly access: readonly AccessChange[];
   readonly other: readonly OtherChange[];
-  /** Each --allow-replace address and whether it matched a resource at risk. */
+  /** Each --allow-replace address and whether it matched a resource at risk (planned, or deleted outside Terraform). */
   readonly allowReplace: readonly { readonly address: string; readonly matched: boolean }[];
   readonly notes: readonly string[];
 }
@@ -78,7 +101,11 @@ export function reviewPlan(plan: Plan, options: ReviewOptions = {}): Review {
     bucket[action] = (bucket[action] ?? 0) + 1;
   }
 
+  const status = planStatus(plan);
+  const moves = ctx.changes.filter((rc) => rc.mode === 'managed' && rc.previous_address).length;
   const dataAtRisk = riskSection(ctx);
+  const drift = driftSection(ctx, status.refreshOnly);
+  const checks = checksSection(ctx);
   const versions = versionsSection(ctx);
   const views = viewsSection(ctx);
   const access = accessSection(ctx);
@@ -98,6 +125,9 @@ export function reviewPlan(plan: Plan, options: ReviewOptions = {}): Review {
     const mine = <T extends { instance?: string }>(xs: readonly T[]): T[] => xs.filter((x) => x.instance === i.id);
     const highlights = instanceHighlights(counts, {
       risks: mine(dataAtRisk),
+      deleted: mine(drift.deleted),
+      protections: mine(drift.protections),
+      checks: mine(checks.findings),
       functions: mine(versions.functions),
       aliases: mine(versions.aliases),
       triggers: mine(versions.triggers),
@@ -108,20 +138,43 @@ export function reviewPlan(plan: Plan, options: ReviewOptions = {}): Review {
     return { id: i.id, moduleAddress: i.moduleAddress, pipeline: i.pipeline, label: i.label, counts, highlights };
   });
 
-  const allowReplace = [...ctx.allowReplace].map((address) => ({ address, matched: dataAtRisk.some((r) => r.address === address) }));
+  const allowReplace = [...ctx.allowReplace].map((address) => ({ address, matched: dataAtRisk.some((r) => r.address === address) || drift.deleted.some((d) => d.address === address) }));
   const notes: string[] = [];
-  if (plan.errored) notes.push('Terraform reported errors while planning: this plan is incomplete.');
   for (const a of allowReplace) if (!a.matched) notes.push(`--allow-replace ${a.address} matches nothing at risk in this plan.`);
   if (ctx.instances.list.length === 0) notes.push('No ddb-flatten pipeline in this plan: nothing here carries the ddb-flatten:pipeline tag.');
 
+  const failed = checks.findings.filter(checkFails);
+  const failures = [
+    ...(status.errored ? [`Terraform could not finish this plan: it stopped with an error, so the changes after it are missing${status.notPlanned.length ? ` (${status.notPlanned.length} resources of the configuration have no planned change)` : ''}, and it cannot be applied.`] : []),
+    ...drift.deleted.filter((d) => !d.allowed).map((d) => `${d.what} (\`${d.address}\`) was deleted outside Terraform.`),
+    ...dataAtRisk.filter((r) => !r.allowed).map((r) => `The plan ${r.action === 'replace' ? 'replaces' : 'destroys'} ${r.what} (\`${r.address}\`).`),
+    ...failed.map((c) => `${c.what[0]!.toUpperCase()}${c.what.slice(1)} \`${c.address}\` ${c.status === 'fail' ? 'failed' : 'could not be evaluated'}${c.messages.length ? `: ${c.messages.join(' ')}` : '.'}`),
+  ];
+  const openRisk = dataAtRisk.some((r) => !r.allowed) || drift.deleted.some((d) => !d.allowed);
+  const verdict: Verdict = status.errored
+    ? 'could-not-finish'
+    : openRisk
+      ? 'data-at-risk'
+      : failed.length
+        ? 'checks-failed'
+        : dataAtRisk.length || drift.deleted.length
+          ? 'data-at-risk-allowed'
+          : 'no-data-at-risk';
+
   return {
     format: REVIEW_FORMAT,
-    exitCode: dataAtRisk.some((r) => !r.allowed) ? REVIEW_EXIT.DATA_AT_RISK : REVIEW_EXIT.OK,
+    exitCode: failures.length ? REVIEW_EXIT.DATA_AT_RISK : REVIEW_EXIT.OK,
+    verdict,
+    failures,
     terraformVersion: plan.terraform_version,
+    plan: status,
     counts: counts as Counts,
+    moves,
     instances,
     otherResources: otherResources as Counts,
     dataAtRisk,
+    drift,
+    checks,
     versions,
     views,
     access,

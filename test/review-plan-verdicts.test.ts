@@ -52,6 +52,19 @@ resource "terraform_data" "c" {
   input = terraform_data.b.output
 }
 `,
+  // A function fails while planning b: an error with no condition behind it, so the JSON has no check to name.
+  'function-error': `
+variable "settings_file" {
+  type    = string
+  default = "settings.json"
+}
+resource "terraform_data" "a" {
+  input = "a"
+}
+resource "terraform_data" "b" {
+  input = jsondecode(file(var.settings_file))
+}
+`,
   // A check block fails with the default name (a warning to terraform: the plan is written, exit 0);
   // the variable's validation fails for a one-letter name (an error: the plan stops).
   checks: `
@@ -109,6 +122,9 @@ describe.skipIf(skipReason !== undefined)('review-plan verdicts on plans terrafo
     plan('precondition', 'precondition-holds', ['-var', 'n=6']);
     plan('precondition', 'targeted', ['-var', 'n=6', '-target=terraform_data.a']);
     plan('checks', 'validation-fails', ['-var', 'name=x'], [0, 1]);
+    plan('function-error', 'function-fails', [], [0, 1]);
+    writeFileSync(join(dirs['function-error']!, 'settings.json'), '{"size": 3}');
+    plan('function-error', 'function-works');
     plan('checks', 'check-fails');
     plan('checks', 'check-passes', ['-var', 'name=long enough']);
     apply('checks', 'check-fails');
@@ -179,6 +195,22 @@ describe.skipIf(skipReason !== undefined)('review-plan verdicts on plans terrafo
       expect(r.checks.findings.filter((c) => c.status === 'fail')).toEqual([expect.objectContaining({ address: 'var.name', kind: 'var', messages: ['name must be at least 2 characters, got "x".'] })]);
       // The checks it never reached are not "decided during the apply".
       expect(markdown('validation-fails')).toContain('- ❔ Not evaluated before Terraform stopped: `check.input_long_enough` (check block), `check.output_known` (check block).');
+    });
+  });
+
+  describe('an errored plan with no failed condition (a function fails: the JSON does not say where)', () => {
+    it('fails on errored alone: exit 3, the verdict, b not planned; with the file there, exit 0', () => {
+      const p = plans['function-fails']!;
+      expect([p.errored, p.checks]).toEqual([true, undefined]);
+      const r = review('function-fails');
+      expect(r).toMatchObject({ exitCode: 3, verdict: 'could-not-finish', checks: { findings: [] } });
+      expect(r.failures).toHaveLength(1);
+      expect(r.plan.notPlanned).toEqual(['terraform_data.b']);
+      const md = markdown('function-fails');
+      expect(md.startsWith(`${COMMENT_MARKER}\n## ⛔ Plan review: Terraform could not finish this plan\n`)).toBe(true);
+      expect(md).toContain("- **Where**: the plan's JSON does not say: the error (a provider's, an invalid argument or function call) is in the output of `terraform plan`.");
+      expect(md).toContain('**1 to create · 0 to update · 0 to replace · 0 to destroy** (only what was planned before the error)');
+      expect(review('function-works')).toMatchObject({ exitCode: 0, verdict: 'no-data-at-risk', plan: { errored: false, notPlanned: [] } });
     });
   });
 
@@ -273,7 +305,7 @@ describe('review-plan on plans written by Terraform\'s authors, and on old forma
     expect(r.drift).toEqual({
       deleted: [],
       protections: [],
-      other: [{ address: 'test_instance.should_refresh', instance: undefined, type: 'test_instance', noun: 'test_instance', action: 'update', changed: ['ami'] }],
+      other: [{ address: 'test_instance.should_refresh', instance: undefined, type: 'test_instance', noun: 'test_instance', action: 'update', changed: ['ami'], notConfigured: [] }],
     });
     const md = reviewMarkdown(r);
     expect(md).toContain('<details><summary>Changed outside Terraform: 1 other resource</summary>');

@@ -108,10 +108,11 @@ function blocks(...parts: readonly (readonly string[])[]): string[] {
 
 function headline(r: Review, options: MarkdownOptions, l: Limits): string[] {
   const read = r.counts.read ? ` · ${plural(r.counts.read, 'data source')} read during apply` : '';
-  const driftCount = r.drift.deleted.length + new Set(r.drift.protections.map((p) => p.address)).size + r.drift.other.length;
+  // What someone changed, not what a read merely gives back in another form.
+  const driftCount = r.drift.deleted.length + new Set(r.drift.protections.map((p) => p.address)).size + r.drift.other.filter((o) => o.action !== 'update' || o.changed.length).length;
   const counts = r.plan.refreshOnly
     ? `**${plural(driftCount, 'resource')} changed outside Terraform** (a refresh-only plan: nothing to create, update or destroy)`
-    : `**${countsText(r.counts, r.moves)}**${read}`;
+    : `**${countsText(r.counts, r.moves)}**${read}${r.plan.errored ? ' (only what was planned before the error)' : ''}`;
   const { shown, more } = clip(r.instances, l.items);
   const lines = shown.map((i) => `- ${i.label}: ${changeCounts(i.counts)}${i.highlights.length ? ` — ${i.highlights.join('; ')}` : ''}`);
   if (more) lines.push(`- ${more}`);
@@ -140,7 +141,9 @@ function couldNotFinishSection(r: Review, l: Limits): string[] {
     '> [!CAUTION]',
     '> Terraform stopped with an error while planning (`errored`): this plan holds only the changes planned before the error, and it cannot be applied. The review cannot know what the missing changes would do, so it fails (exit 3) whatever else it finds. Fix the error and plan again.',
     '',
-    `- **Where**: ${failed ? `${plural(failed, 'condition')} failed, under Checks below (with their messages); ` : ''}other errors (a provider's, an invalid argument) are only in the output of \`terraform plan\`.`,
+    failed
+      ? `- **Where**: ${plural(failed, 'condition')} failed, under Checks below (with their messages); any other error (a provider's, an invalid argument) is only in the output of \`terraform plan\`.`
+      : "- **Where**: the plan's JSON does not say: the error (a provider's, an invalid argument or function call) is in the output of `terraform plan`.",
   ];
   if (r.plan.notPlanned.length) {
     const { shown, more } = clip(r.plan.notPlanned, l.items);
@@ -379,15 +382,21 @@ function restSection(r: Review, l: Limits): string[] {
 function otherDriftSection(r: Review, l: Limits): string[] {
   const other = r.drift.other;
   if (!other.length) return [];
+  // Resources that differ only where the configuration sets nothing: one line each instance, after the real changes.
+  const readBack = (o: (typeof other)[number]): boolean => o.action === 'update' && o.changed.length === 0;
   const out = ['', `<details><summary>Changed outside Terraform: ${plural(other.length, 'other resource')}</summary>`];
   for (const [id, group] of byInstance(r, other)) {
     out.push('', `**${instanceLabel(r, id)}**`, '');
-    const { shown, more } = clip(group, l.items);
+    const { shown, more } = clip(group.filter((o) => !readBack(o)), l.items);
     for (const o of shown) {
       const what = o.action === 'delete' ? 'deleted' : o.action === 'update' ? 'changed' : o.movedFrom ? 'moved' : o.action;
       out.push(`- **${what}** ${code(o.address)} (${o.noun})${o.movedFrom ? ` (moved from ${code(o.movedFrom)})` : ''}${o.changed.length ? `: ${o.changed.join(', ')}` : ''}`);
     }
     if (more) out.push(`- ${more}`);
+    const only = clip(group.filter(readBack), l.items);
+    if (only.shown.length) {
+      out.push(`- read back differently, only in values the configuration does not set (an apply changes nothing there): ${only.shown.map((o) => `${code(o.address)} (${o.notConfigured.join(', ')})`).join(', ')}${only.more ? `, ${only.more}` : ''}`);
+    }
   }
   out.push('', '</details>');
   return out;

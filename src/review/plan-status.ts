@@ -34,19 +34,30 @@ export function configAddress(address: string): string {
   return address.replace(/\[(?:"(?:[^"\\]|\\.)*"|[^\]]*)\]/g, '');
 }
 
-/** Every managed resource of the configuration, as `module.a.module.b.aws_x.y`. */
-function configuredResources(module: ConfigModule | undefined, prefix: string, out: string[] = []): string[] {
+interface Configured {
+  /** `module.a.module.b.aws_x.y`. */
+  readonly address: string;
+  /** It, or a module it is in, has count or for_each: it may have no instance, and then no change either. */
+  readonly repeated: boolean;
+}
+
+/** Every managed resource of the configuration. */
+function configuredResources(module: ConfigModule | undefined, prefix: string, repeated: boolean, out: Configured[] = []): Configured[] {
   for (const r of module?.resources ?? []) {
     // The configuration writes a resource by its address inside its module (jsonconfig: configs.Resource.Addr()).
-    if (r.mode === 'managed') out.push(`${prefix}${r.address}`);
+    if (r.mode === 'managed') out.push({ address: `${prefix}${r.address}`, repeated: repeated || !!r.count_expression || !!r.for_each_expression });
   }
-  for (const [name, call] of Object.entries(module?.module_calls ?? {})) configuredResources(call.module, `${prefix}module.${name}.`, out);
+  for (const [name, call] of Object.entries(module?.module_calls ?? {})) {
+    configuredResources(call.module, `${prefix}module.${name}.`, repeated || !!call.count_expression || !!call.for_each_expression, out);
+  }
   return out;
 }
 
-function stateHasManagedResources(module: StateModule | undefined): boolean {
-  if (!module) return false;
-  return (module.resources ?? []).some((r) => r.mode === 'managed') || (module.child_modules ?? []).some(stateHasManagedResources);
+/** The managed resources of the prior state, as configuration addresses. */
+function stateResources(module: StateModule | undefined, out = new Set<string>()): Set<string> {
+  for (const r of module?.resources ?? []) if (r.mode === 'managed') out.add(configAddress(r.address));
+  for (const child of module?.child_modules ?? []) stateResources(child, out);
+  return out;
 }
 
 export function planStatus(plan: Plan): PlanStatus {
@@ -55,12 +66,16 @@ export function planStatus(plan: Plan): PlanStatus {
   const planned = new Set(changes.map((rc) => configAddress(rc.address)));
   const deferred = (plan.deferred_changes ?? []).map((d) => d.resource_change?.address).filter((a): a is string => typeof a === 'string');
   for (const a of deferred) planned.add(configAddress(a));
-  const notPlanned = errored ? [...new Set(configuredResources(plan.configuration?.root_module, ''))].filter((a) => !planned.has(a)) : [];
+  const inState = stateResources(plan.prior_state?.values?.root_module);
+  // A repeated block with nothing in the state may just have no instance: only what surely exists, or surely should, is listed.
+  const notPlanned = errored
+    ? [...new Set(configuredResources(plan.configuration?.root_module, '', false).filter((c) => !planned.has(c.address) && (inState.has(c.address) || !c.repeated)).map((c) => c.address))]
+    : [];
   return {
     errored,
     ...(typeof plan.complete === 'boolean' ? { complete: plan.complete } : {}),
     ...(typeof plan.applyable === 'boolean' ? { applyable: plan.applyable } : {}),
-    refreshOnly: !errored && changes.length === 0 && stateHasManagedResources(plan.prior_state?.values?.root_module),
+    refreshOnly: !errored && changes.length === 0 && inState.size > 0,
     notPlanned,
     deferred,
   };

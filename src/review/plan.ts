@@ -45,6 +45,9 @@ export interface ConfigResource {
   readonly type: string;
   readonly name: string;
   readonly expressions?: Readonly<Record<string, Expression | readonly Record<string, Expression>[]>>;
+  /** Set when the block has count or for_each: it may have no instance at all. */
+  readonly count_expression?: Expression;
+  readonly for_each_expression?: Expression;
 }
 
 export interface ConfigModule {
@@ -57,6 +60,8 @@ export interface ModuleCall {
   readonly source?: string;
   readonly expressions?: Readonly<Record<string, Expression>>;
   readonly module?: ConfigModule;
+  readonly count_expression?: Expression;
+  readonly for_each_expression?: Expression;
 }
 
 /** One checkable object of `checks[]` (Terraform 1.3+; experimental in Terraform's docs). */
@@ -203,6 +208,29 @@ export function sensitiveAt(change: Change, side: 'before' | 'after', path: Path
 /** `range_key`, `attribute[1].name`: a path as Terraform writes it. */
 export function pathText(path: Path): string {
   return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
+/** Absent, null, "", [] and {} (also nested): what a provider writes one way on create and another on read. */
+function isEmpty(v: unknown): boolean {
+  if (v === undefined || v === null || v === '') return true;
+  if (Array.isArray(v)) return v.length === 0;
+  return typeof v === 'object' && Object.keys(v).length === 0;
+}
+
+/**
+ * Equal, taking every empty value for the same: a read after the apply
+ * often gives [] where the state has null (alarm actions, Glue columns'
+ * lists), which is bookkeeping, not a change anyone made.
+ */
+export function sameValue(a: unknown, b: unknown): boolean {
+  if (isEmpty(a) && isEmpty(b)) return true;
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  if (a && b && typeof a === 'object' && typeof b === 'object' && !Array.isArray(a) && !Array.isArray(b)) {
+    const x = a as Record<string, unknown>;
+    const y = b as Record<string, unknown>;
+    return [...new Set([...Object.keys(x), ...Object.keys(y)])].every((k) => sameValue(x[k], y[k]));
+  }
+  return a === b;
 }
 
 /** Top-level arguments whose value differs, or becomes known only after apply. */

@@ -101,10 +101,10 @@ export class PlanFixtures {
     if (process.env.E2E_KEEP_WORK !== '1') rmSync(this.run.work, { recursive: true, force: true });
   }
 
-  /** `terraform plan -out` then `terraform show -json` in `dir`. */
-  private async plan(dir: string, name: string, extraArgs: readonly string[] = []): Promise<PlanFixture> {
+  /** `terraform plan -out` then `terraform show -json` in `dir`; `okCodes` lets a plan that errors (exit 1) through, since terraform still writes its plan file. */
+  private async plan(dir: string, name: string, extraArgs: readonly string[] = [], okCodes: readonly number[] = [0]): Promise<PlanFixture> {
     const planFile = join(dir, `${name}.tfplan`);
-    await timed(`plan ${name}`, () => tf(dir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`, ...extraArgs], { moto: this.run.moto }));
+    await timed(`plan ${name}`, () => tf(dir, ['plan', '-input=false', '-no-color', '-lock=false', `-out=${planFile}`, ...extraArgs], { moto: this.run.moto, okCodes }));
     const text = (await tf(dir, ['show', '-json', '-no-color', planFile], { moto: this.run.moto })).stdout;
     const jsonFile = join(dir, `${name}.plan.json`);
     writeFileSync(jsonFile, text);
@@ -134,6 +134,29 @@ export class PlanFixtures {
       rmSync(override, { force: true });
       restore();
     }
+  }
+
+  /**
+   * A plan of the applied HCL root with extra root files (JSON configuration, removed afterwards) and
+   * plan arguments (`-refresh-only`, ...). With `errors: true` the plan may fail (exit 1): terraform
+   * writes the errored plan file all the same, which is what the review must read.
+   */
+  async planWith(name: string, options: { files?: Readonly<Record<string, unknown>>; args?: readonly string[]; errors?: boolean } = {}): Promise<PlanFixture> {
+    const written = Object.entries(options.files ?? {}).map(([file, json]) => {
+      const path = join(this.hclRoot, file);
+      writeFileSync(path, JSON.stringify(json, null, 2));
+      return path;
+    });
+    try {
+      return await this.plan(this.hclRoot, name, options.args ?? [], options.errors ? [0, 1] : [0]);
+    } finally {
+      for (const path of written) rmSync(path, { force: true });
+    }
+  }
+
+  /** The applied state as `terraform show -json` gives it (values.root_module). */
+  async state(): Promise<Record<string, any>> {
+    return JSON.parse((await tf(this.hclRoot, ['show', '-json', '-no-color'], { moto: this.run.moto })).stdout) as Record<string, any>;
   }
 
   /**

@@ -1,5 +1,5 @@
 import type { ReviewContext } from '../context.ts';
-import { actionOf, changedAttributes, destroys, valueAt, type ResourceChange } from '../plan.ts';
+import { actionOf, configOf, destroys, sameValue, valueAt, type ResourceChange } from '../plan.ts';
 import { described, kindOf, nameOf, type Role } from '../pipeline-resources.ts';
 import { diffPolicies, parsePolicy } from '../policy-diff.ts';
 import { RUNBOOKS, type Runbook } from './risk.ts';
@@ -60,7 +60,13 @@ export interface OtherDrift {
   readonly noun: string;
   /** delete (gone), update (changed), no-op (moved only, in a refresh-only plan). */
   readonly action: string;
+  /** Arguments the configuration sets that differ: what the next apply sets back. */
   readonly changed: readonly string[];
+  /**
+   * Attributes the configuration does not set that differ: mostly a first read after the apply of
+   * what other resources manage (a role's inline_policy, a bucket's versioning), which no apply changes.
+   */
+  readonly notConfigured: readonly string[];
   readonly movedFrom?: string;
 }
 
@@ -278,8 +284,15 @@ export function driftSection(ctx: ReviewContext, refreshOnly: boolean): DriftSec
       for (const f of found) protections.push({ address: d.address, type: d.type, instance: instance?.id, what: described(d), restoredByPlan, ...f });
       continue;
     }
-    const changed = action === 'update' ? changedAttributes(d.change).changed.filter((k) => !NOISE.has(k)) : [];
-    other.push({ address: d.address, instance: instance?.id, type: d.type, noun: kind.noun, action, changed, ...(d.previous_address ? { movedFrom: d.previous_address } : {}) });
+    const before = (d.change.before ?? {}) as Record<string, unknown>;
+    const after = (d.change.after ?? {}) as Record<string, unknown>;
+    const differ = action === 'update' ? [...new Set([...Object.keys(before), ...Object.keys(after)])].filter((k) => !NOISE.has(k) && !sameValue(before[k], after[k])) : [];
+    // What the provider merely reads back in another form (null as [], {} as null) is not drift.
+    if (action === 'update' && differ.length === 0) continue;
+    const configured = configOf(ctx.plan, d)?.expressions;
+    const changed = configured ? differ.filter((k) => k in configured) : differ;
+    const notConfigured = differ.filter((k) => !changed.includes(k));
+    other.push({ address: d.address, instance: instance?.id, type: d.type, noun: kind.noun, action, changed, notConfigured, ...(d.previous_address ? { movedFrom: d.previous_address } : {}) });
   }
   const order = (i: string | undefined): number => (i === undefined ? ctx.instances.list.length : ctx.instances.list.findIndex((x) => x.id === i));
   deleted.sort((a, b) => order(a.instance) - order(b.instance));

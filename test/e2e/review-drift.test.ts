@@ -101,7 +101,8 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
     // a refresh-only plan (the table's ARN is null in the refreshed state), so that plan would error.
     plans.refreshOnly = await fixtures.planWith('refresh-only', { args: ['-refresh-only'], files: { 'review_checks.tf.json': PITR_CHECK } });
     await timed('table deleted through the AWS API', async () => {
-      // Deletion protection is on (the module's default): it has to go first, as it would in AWS.
+      // Deletion protection is on (the module's default): DeleteTable is refused until it is turned off, as in AWS.
+      await expect(aws.ddb.send(new DeleteTableCommand({ TableName: applied.ordersTable }))).rejects.toThrow(/DeletionProtection/);
       await aws.ddb.send(new UpdateTableCommand({ TableName: applied.ordersTable, DeletionProtectionEnabled: false }));
       await aws.ddb.send(new DeleteTableCommand({ TableName: applied.ordersTable }));
       await waitUntilTableNotExists({ client: aws.ddb, maxWaitTime: 30 }, { TableName: applied.ordersTable });

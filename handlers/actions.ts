@@ -12,8 +12,9 @@ import type { LakeSink } from '../src/lake/sink.ts';
 import type { GlueClient } from '@aws-sdk/client-glue';
 import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
-import { runMaintenance, runMaintenanceTask, type MaintenanceDeps } from '../src/actions/maintenance.ts';
-import { backfillHolds, dlqHold, lambdaDispatcher, movePointerParameter, repointGlueView } from '../src/actions/maintenance-aws.ts';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { MaintenanceFailed, runMaintenance, type MaintenanceDeps } from '../src/actions/maintenance.ts';
+import { athenaEngine, backfillHolds, dlqHold, lambdaHandOn, movePointerParameter, repointGlueView } from '../src/actions/maintenance-aws.ts';
 import { S3Store } from '../src/lake/lake-store.ts';
 import { readPointer } from '../src/maintenance/checkpoint.ts';
 
@@ -26,6 +27,7 @@ export interface ActionClients {
   readonly glue: GlueClient;
   readonly ssm: SSMClient;
   readonly lambda: LambdaClient;
+  readonly athena: AthenaClient;
 }
 
 export interface ActionDeps {
@@ -33,10 +35,10 @@ export interface ActionDeps {
   readonly sink: LakeSink;
   readonly clients: () => Promise<ActionClients>;
   readonly logger: Logger;
-  /** The ARN this invocation came in on (the alias): where the maintenance run sends split tasks. */
+  /** The ARN this invocation came in on (the alias): where the maintenance run hands itself on. */
   readonly invokedFunctionArn?: string;
-  /** Where sort runs go (the Lambda's /tmp). */
-  readonly tempDir?: string;
+  /** The invocation's remaining time (Lambda's context): how long the maintenance run may wait for its queries. */
+  readonly remainingMs?: () => number;
   readonly now?: () => number;
 }
 
@@ -46,7 +48,7 @@ export interface ActionDeps {
  *   {"action":"status","exportArn":"…"}           export state and files flattened so far
  *   {"action":"reflatten","keys":[{"pk":"A1"}]}  re-read items and write SNAPSHOT rows
  *   {"action":"redrive"}                          reprocess batches from the on-failure queue
- *   {"action":"compact"}                          compact closed days and checkpoint the current state (daily schedule)
+ *   {"action":"compact"}                          compact closed days and checkpoint the current state (daily schedule), in Athena
  *   {"action":"checkpoint"}                       checkpoint only
  */
 export async function runAction(event: unknown, deps: ActionDeps): Promise<unknown> {
@@ -69,11 +71,19 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
     case 'redrive':
       result = await redrive(clients, deps.sink, config, request.maxMessages);
       break;
+    case 'maintenance-task':
+      // Sent by a 0.3.0 run before the upgrade: its plan is retired and the work planned again by the next run.
+      result = { ignored: 'maintenance tasks are no longer run (0.4.0 on): the next {"action":"compact"} run plans this work again' };
+      break;
     case 'compact':
-    case 'checkpoint':
-    case 'maintenance-task': {
-      const maintenance = maintenanceDeps(config, clients, deps);
-      result = request.action === 'maintenance-task' ? await runMaintenanceTask(request, maintenance) : await runMaintenance(request, maintenance);
+    case 'checkpoint': {
+      const run = await runMaintenance(request, maintenanceDeps(config, clients, deps));
+      // A failure at the end of a run's chain fails the invocation: Lambda retries it (bounded), then the on-failure queue and its alarm.
+      if (run.failed.length > 0 && !run.handedOn) {
+        deps.logger.error('maintenance failed', { result: run as unknown as Record<string, unknown> });
+        throw new MaintenanceFailed(run.failed);
+      }
+      result = run;
       break;
     }
   }
@@ -81,15 +91,23 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
   return result;
 }
 
-/** The maintenance run's dependencies in the Lambda: the bucket, Glue, the DLQ, backfills in flight, its own alias. */
+/**
+ * Time an invocation keeps, of what it has left, for what follows its waiting: a commit (copies and
+ * deletes) and handing the run on. A quarter of the remaining time, at most 30 s.
+ */
+const RESERVE_MS = { share: 0.25, maxMs: 30_000 } as const;
+
+/** The maintenance run's dependencies in the Lambda: Athena, the bucket, Glue, the DLQ, backfills in flight, its own alias. */
 function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: ActionDeps): MaintenanceDeps {
   const store = new S3Store(clients.s3, config.bucket);
   const m = config.maintenance;
+  const remaining = deps.remainingMs?.();
   return {
     store,
+    engine: athenaEngine(clients.athena, config),
     config,
     now: (deps.now ?? Date.now)(),
-    tempDir: deps.tempDir,
+    deadline: remaining === undefined ? undefined : Date.now() + remaining - Math.min(RESERVE_MS.maxMs, remaining * RESERVE_MS.share),
     repointView: async (pointer) => {
       // The parameter first: Terraform then renders what the view is about to say.
       if (m.checkpointParameter) await movePointerParameter(clients.ssm, m.checkpointParameter, pointer);
@@ -102,6 +120,6 @@ function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: A
         ...(config.actions.tableArn ? await backfillHolds(store, clients.ddb, clients.s3, config) : []),
       ];
     },
-    dispatch: deps.invokedFunctionArn ? lambdaDispatcher(clients.lambda, deps.invokedFunctionArn) : undefined,
+    handOn: deps.invokedFunctionArn ? lambdaHandOn(clients.lambda, deps.invokedFunctionArn) : undefined,
   };
 }

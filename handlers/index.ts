@@ -21,13 +21,15 @@ async function clients(): Promise<ActionClients> {
     import('@aws-sdk/client-glue'),
     import('@aws-sdk/client-lambda'),
     import('@aws-sdk/client-ssm'),
-  ]).then(([ddb, streams, sqs, glue, lambda, ssm]) => ({
+    import('@aws-sdk/client-athena'),
+  ]).then(([ddb, streams, sqs, glue, lambda, ssm, athena]) => ({
     ddb: new ddb.DynamoDBClient({}),
     streams: new streams.DynamoDBStreamsClient({}),
     sqs: new sqs.SQSClient({}),
     glue: new glue.GlueClient({}),
     lambda: new lambda.LambdaClient({}),
     ssm: new ssm.SSMClient({}),
+    athena: new athena.AthenaClient({}),
     s3,
   }));
   return actionClients;

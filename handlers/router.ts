@@ -41,7 +41,15 @@ export function createHandler(deps: HandlerDeps) {
     }
     if (isActionPayload(event)) {
       const { runAction } = await import('./actions.ts');
-      return runAction(event, { config: deps.config, sink: deps.sink, clients: deps.clients, logger, invokedFunctionArn: context?.invokedFunctionArn, now: deps.now });
+      return runAction(event, {
+        config: deps.config,
+        sink: deps.sink,
+        clients: deps.clients,
+        logger,
+        invokedFunctionArn: context?.invokedFunctionArn,
+        remainingMs: typeof context?.getRemainingTimeInMillis === 'function' ? () => context.getRemainingTimeInMillis() : undefined,
+        now: deps.now,
+      });
     }
     throw new Error(
       `unsupported event ${describe(event)}: expected a DynamoDB Streams batch, an S3 notification for an export data file, or an action such as {"action":"backfill"}, {"action":"status","exportArn":"…"}, {"action":"reflatten","keys":[{"pk":"A1"}]} {"action":"redrive"} or {"action":"compact"}`,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative, sep } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { crc32, deflateRawSync } from 'node:zlib';
@@ -66,6 +66,18 @@ export const NODE_BUNDLE = {
 } as const satisfies BuildOptions;
 
 /**
+ * The SQL templates (sql/**.sql: the views and the maintenance statements) for a bundle, which has
+ * no sql/ folder beside it: esbuild defines `__DDB_FLATTEN_SQL__` as their text by path
+ * (src/sql/views.ts sqlTemplate reads it). Sorted, so the bundle stays deterministic.
+ */
+export function sqlTemplatesDefine(): Record<string, string> {
+  const root = join(REPO_ROOT, 'sql');
+  const files = (readdirSync(root, { recursive: true }) as string[]).map((f) => f.split(sep).join('/')).filter((f) => f.endsWith('.sql')).sort();
+  const texts = Object.fromEntries(files.map((f) => [f, readFileSync(join(root, f), 'utf8')]));
+  return { __DDB_FLATTEN_SQL__: JSON.stringify(texts) };
+}
+
+/**
  * esbuild, loaded when a bundle is made: it is a devDependency, so an installed package (which
  * uses the zip built with it) must be able to load this module without it.
  */
@@ -85,6 +97,7 @@ export function bundleHandler(entry: string = HANDLER_ENTRY): HandlerBundle {
   const result = esbuild().buildSync({
     ...NODE_BUNDLE,
     entryPoints: { index: entry },
+    define: sqlTemplatesDefine(),
     splitting: true,
     outExtension: { '.js': '.mjs' },
     chunkNames: 'chunks/[name]-[hash]',

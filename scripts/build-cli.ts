@@ -1,7 +1,7 @@
 import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { buildSync } from 'esbuild';
-import { NODE_BUNDLE, REPO_ROOT } from '../modules/lambda-bundle.ts';
+import { NODE_BUNDLE, REPO_ROOT, sqlTemplatesDefine } from '../modules/lambda-bundle.ts';
 
 /**
  * `npm run build:cli [dir]`: the `ddb-flatten` CLI as plain JavaScript, so
@@ -14,6 +14,9 @@ export function buildCli(outdir: string = join(REPO_ROOT, 'dist/cli')): string[]
   const result = buildSync({
     ...NODE_BUNDLE,
     entryPoints: { 'ddb-flatten': join(REPO_ROOT, 'src/cli/run.ts'), 'flatten-worker': join(REPO_ROOT, 'src/io/flatten-worker.ts') },
+    define: sqlTemplatesDefine(),
+    // DuckDB is a native addon: `compact --lake` loads it from the user's node_modules when it runs (an optional peer).
+    external: ['@duckdb/node-api'],
     outdir,
     outExtension: { '.js': '.mjs' },
     target: 'node20',

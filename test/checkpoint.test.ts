@@ -1,29 +1,39 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { runMaintenance, runMaintenanceTask, type MaintenanceDeps, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
+import { runMaintenance, type MaintenanceDeps, type MaintenanceRequest } from '../src/actions/maintenance.ts';
 import { Flattener } from '../src/flatten/flatten.ts';
 import { RowBatch } from '../src/flatten/row-batch.ts';
 import { appendSnapshotItem } from '../src/flatten/stream-record.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
-import { checkpoint, NO_CHECKPOINT, readPointer } from '../src/maintenance/checkpoint.ts';
-import { compactDay, compactionSettings } from '../src/maintenance/compaction.ts';
+import { encodeParquet } from '../src/lake/parquet-writer.ts';
+import { NO_CHECKPOINT, pointerText, readPointer } from '../src/maintenance/checkpoint.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
+import { ControlledEngine, lakeEngine } from './support/engines.ts';
 import { CrashingStore, copyLake, lakeConfig, workload, writeStream, type Workload } from './support/maintenance-lake.ts';
 
 /**
  * The current-state view over checkpoints: after each daily maintenance run
  * it reads the latest checkpoint plus the days after it, and still equals
  * the table (a consistent Scan: the model's items, flattened), across
- * checkpoints, deletes and re-inserts, changes at the checkpoint's
- * boundary, and a checkpoint that failed halfway.
+ * checkpoints that pay off or wait, deletes and re-inserts, changes at the
+ * checkpoint's boundary, a run that crashes at any step, failed queries, a
+ * checkpoint query that a compaction must wait for, and a lake maintained
+ * by 0.3.0.
  */
 
 const DAY_MS = 86_400_000;
 const START = Date.UTC(2026, 10, 20);
-const temp = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-'));
-afterAll(() => rmSync(temp, { recursive: true, force: true }));
+const roots: string[] = [];
+afterAll(() => {
+  for (const r of roots) rmSync(r, { recursive: true, force: true });
+});
+const newLake = (name: string): string => {
+  const root = mkdtempSync(join(tmpdir(), `ddbf-checkpoint-${name}-`));
+  roots.push(root);
+  return root;
+};
 
 const CONTENT = ['pk', 'sk', 'attribute', 'item_index', 'key', 'value', 'value_type', 'customer_id'];
 
@@ -45,172 +55,27 @@ async function viewRows(root: string): Promise<{ rows: string[]; pointer: string
   }
 }
 
-const deps = (root: string, now: number, store = new FolderStore(root)): MaintenanceDeps => ({ store, config: lakeConfig(), now, tempDir: temp });
-/** The morning after `day`: the day is closed (6 h record age + 1 h margin have passed since midnight). */
-const morningAfter = (day: number): number => START + (day + 1) * DAY_MS + 8 * 3_600_000;
+type Maintenance = Partial<ReturnType<typeof lakeConfig>['maintenance']>;
+const config = (maintenance: Maintenance = {}) => ({ ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, ...maintenance } });
 
-/** Five days of changes over 120 keys, with some exactly at midnight (the checkpoint's boundary) and within its last second. */
-function fiveDays(): { days: Workload[]; table: Workload['table'] } {
-  const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
-  const days: Workload[] = [];
-  for (let d = 0; d < 5; d++) {
-    const from = (START + d * DAY_MS) / 1000;
-    const to = from + 86_400;
-    days.push({ records: all.records.filter((r) => Number(r.dynamodb!.ApproximateCreationDateTime) >= from && Number(r.dynamodb!.ApproximateCreationDateTime) < to), table: all.table });
+/** One run as a fresh process would make it: its own DuckDB engine over the folder. */
+async function run(root: string, now: number, more: Partial<MaintenanceDeps> & { maintenance?: Maintenance } = {}, request: MaintenanceRequest = { action: 'compact', checkpoint: true }) {
+  const engine = more.engine ?? lakeEngine(root);
+  try {
+    return await runMaintenance(request, { store: new FolderStore(root), config: config(more.maintenance), now, ...more, engine });
+  } finally {
+    if (!more.engine) (engine as ReturnType<typeof lakeEngine>).close();
   }
-  return { days, table: all.table };
 }
 
-describe('checkpoints of the current state', () => {
-  // Each test once with the checkpoint in one task, once split into sort and merge tasks (a few KB a task).
-  const variants = [
-    { name: 'one task', split: false, deps },
-    { name: 'split', split: true, deps: (root: string, now: number): MaintenanceDeps => ({ ...deps(root, now), config: { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes: 12_000 } } }) },
-  ];
-  for (const variant of variants) {
-    it(`${variant.name}: after each daily run the view reads the latest checkpoint and the open days, and equals a Scan of the table`, async () => {
-      const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-lake-'));
-      // The model's table after each day: replay the records of the days written so far.
-      const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
-      const boundaries: number[] = [];
-      const shuffled = new Set<string>();
-      const recording = (store: FolderStore) => new CrashingStore(store, Number.POSITIVE_INFINITY, async (key) => void (/\/plans\/[^/]+\/sort-/.test(key) && shuffled.add(key)));
-      for (let d = 0; d < 5; d++) {
-        const to = (START + (d + 1) * DAY_MS) / 1000;
-        const todays = all.records.filter((r) => {
-          const t = Number(r.dynamodb!.ApproximateCreationDateTime);
-          return t >= to - 86_400 && t < to;
-        });
-        await writeStream(root, todays, 25, 3);
-        boundaries.push(todays.length);
-        const result = await runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(root, morningAfter(d)), store: recording(new FolderStore(root)) });
-        const expectedBound = new Date(START + (d + 1) * DAY_MS).toISOString().slice(0, 10);
-        expect(result.closedBefore).toBe(expectedBound);
-        expect(result.checkpoint?.status).toBe('written');
-        // The first checkpoint reads the history; every later one only its predecessor and the new day.
-        expect(result.checkpoint?.days).toEqual(d === 0 ? [new Date(START).toISOString().slice(0, 10)] : [new Date(START + d * DAY_MS).toISOString().slice(0, 10)]);
-        const view = await viewRows(root);
-        expect(view.bound).toBe(expectedBound);
-        expect(view.pointer).not.toBe(NO_CHECKPOINT);
-        expect(view.rows).toEqual(scanRows(replayTable(all, to)));
-      }
-      // The split variant went through the shuffle: sort tasks wrote stage objects, several parts were published.
-      expect(variant.split ? shuffled.size > 0 : shuffled.size === 0, `stage objects written: ${shuffled.size}`).toBe(true);
-      // Retention: the current checkpoint and the two before it.
-      expect((await new FolderStore(root).folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toHaveLength(3);
-      rmSync(root, { recursive: true, force: true });
-    });
-
-    it(`${variant.name}: the view is exact at every step of a checkpoint that fails halfway, and the next run finishes it`, async () => {
-      const { days } = fiveDays();
-      const base = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-crash-'));
-      const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
-      for (let d = 0; d < 2; d++) await writeStream(base, days[d]!.records, 25, 0);
-      await runMaintenance({ action: 'compact', checkpoint: true }, variant.deps(base, morningAfter(0)));
-      const expected = scanRows(replayTable(all, (START + 2 * DAY_MS) / 1000));
-      // Count the changes of the second day's run, then crash before each of them.
-      const counting = new CrashingStore(new FolderStore(copyLake(base)), Number.POSITIVE_INFINITY);
-      await runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(base, morningAfter(1)), store: counting });
-      expect(counting.changes).toBeGreaterThan(4);
-      for (let crashAt = 1; crashAt <= counting.changes; crashAt++) {
-        const lake = copyLake(base);
-        const crashing = new CrashingStore(new FolderStore(lake), crashAt);
-        await expect(runMaintenance({ action: 'compact', checkpoint: true }, { ...variant.deps(lake, morningAfter(1)), store: crashing })).rejects.toThrow(/crash before change/);
-        expect((await viewRows(lake)).rows, `view right after a crash at change ${crashAt}`).toEqual(expected);
-        await runMaintenance({ action: 'compact', checkpoint: true }, variant.deps(lake, morningAfter(1)));
-        const after = await viewRows(lake);
-        expect(after.bound, `bound after resuming from a crash at change ${crashAt}`).toBe(new Date(START + 2 * DAY_MS).toISOString().slice(0, 10));
-        expect(after.rows).toEqual(expected);
-        expect(await new FolderStore(lake).list('state/checkpoints/plans/')).toEqual([]);
-        rmSync(lake, { recursive: true, force: true });
-      }
-      rmSync(base, { recursive: true, force: true });
-    });
-  }
-
-  it('days with no objects leave the checkpoint as it is; a run before any day closes writes none', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-gap-'));
-    const all = workload(400, 50, 3, START, DAY_MS);
-    await writeStream(root, all.records, 25, 0);
-    const early = await runMaintenance({ action: 'compact', checkpoint: true }, deps(root, START + 12 * 3_600_000));
-    expect(early.checkpoint?.status).toBe('current');
-    expect((await readPointer(new FolderStore(root), { statePrefix: 'state' })).checkpoint).toBe(NO_CHECKPOINT);
-    await runMaintenance({ action: 'compact', checkpoint: true }, deps(root, morningAfter(0)));
-    const first = await readPointer(new FolderStore(root), { statePrefix: 'state' });
-    const later = await runMaintenance({ action: 'compact', checkpoint: true }, deps(root, morningAfter(3)));
-    expect(later.checkpoint).toMatchObject({ status: 'current', days: [], pointer: { checkpoint: first.checkpoint } });
-    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
-    rmSync(root, { recursive: true, force: true });
+/** The morning after `day`: the day is closed (6 h record age + 1 h margin have passed since midnight). */
+const morningAfter = (day: number): number => START + (day + 1) * DAY_MS + 8 * 3_600_000;
+const dayText = (day: number): string => new Date(START + day * DAY_MS).toISOString().slice(0, 10);
+const recordsOfDay = (w: Workload, day: number) =>
+  w.records.filter((r) => {
+    const t = Number(r.dynamodb!.ApproximateCreationDateTime) * 1000;
+    return t >= START + day * DAY_MS && t < START + (day + 1) * DAY_MS;
   });
-
-  it('a hold (a failure in the DLQ, a backfill in flight) keeps the checkpoint from passing the day', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-hold-'));
-    const all = workload(300, 40, 5, START, 2 * DAY_MS);
-    await writeStream(root, all.records, 25, 0);
-    const held = await runMaintenance({ action: 'compact', checkpoint: true }, { ...deps(root, morningAfter(1)), holds: async () => [{ before: '2026-11-21', reason: 'backfill in flight' }] });
-    expect(held.checkpoint).toMatchObject({ pointer: { bound: '2026-11-21' }, heldBy: ['backfill in flight (holds the checkpoint before 2026-11-21)'] });
-    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  // Found by the soak: a run that dispatched a day's compaction tasks also planned a checkpoint over that
-  // day's original objects; the compaction's commit deleted them, and every checkpoint task failed on a
-  // missing object, at that run and every run after it (the stale plan was resumed each time).
-  it('a split day: the checkpoint waits for the compaction in flight, whatever order the tasks run in', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-split-'));
-    const all = workload(3_000, 150, 13, START, DAY_MS - 1000);
-    await writeStream(root, all.records, 25, 2);
-    const queued: MaintenanceTaskRequest[] = [];
-    const split: MaintenanceDeps = {
-      ...deps(root, morningAfter(0)),
-      config: { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes: 256 * 1024 } },
-      dispatch: async (t) => void queued.push(t),
-    };
-    const first = await runMaintenance({ action: 'compact', checkpoint: true }, split);
-    expect(first.days.map((d) => d.status)).toEqual(['dispatched']);
-    expect(queued.every((t) => t.kind === 'compaction') && queued.length > 1).toBe(true);
-    expect(first.checkpoint).toMatchObject({ status: 'current', heldBy: ['the compaction of 2026-11-20 is in flight (holds the checkpoint before 2026-11-20)'] });
-    expect(queued.every((t) => t.phase === 'sort')).toBe(true);
-    // Last in, first out: the sort tasks in reverse order, then the merge tasks the last of them dispatched.
-    let merges = 0;
-    while (queued.length) {
-      const t = queued.pop()!;
-      if (t.phase === 'merge') merges++;
-      await runMaintenanceTask(t, split);
-      expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
-    }
-    expect(merges).toBeGreaterThan(1);
-    queued.length = 0;
-    const second = await runMaintenance({ action: 'compact', checkpoint: true }, { ...split, now: morningAfter(1) });
-    expect(second.days.map((d) => d.status)).toEqual(['already-compact']);
-    for (const t of queued) await runMaintenanceTask(t, split);
-    const view = await viewRows(root);
-    expect(view.bound).toBe('2026-11-22');
-    expect(view.rows).toEqual(scanRows(all.table));
-    rmSync(root, { recursive: true, force: true });
-  });
-
-  it('a stored checkpoint plan whose objects a compaction replaced is dropped and planned again', async () => {
-    const root = mkdtempSync(join(tmpdir(), 'ddbf-checkpoint-stale-'));
-    const all = workload(600, 60, 17, START, DAY_MS - 1000);
-    await writeStream(root, all.records, 25, 2);
-    const store = new FolderStore(root);
-    const s = { ...compactionSettings({ dataPrefix: 'flattened', statePrefix: 'state', carried: ['customer_id'], tempDir: temp }), retention: 3 };
-    // A checkpoint planned and handed to other invocations that have not run yet ...
-    const planned = await checkpoint(store, s, '2026-11-21', { run: async () => false });
-    expect(planned.status).toBe('dispatched');
-    // ... then a compaction by hand of the same day: the plan's objects are gone.
-    expect((await compactDay(store, s, '2026-11-20')).status).toBe('compacted');
-    const task = (await store.list('state/checkpoints/plans/')).map((o) => o.key).find((k) => !k.includes('.task-'))!;
-    expect(await runMaintenanceTask({ action: 'maintenance-task', kind: 'checkpoint', plan: task, phase: 'merge', task: 0 }, deps(root, morningAfter(0)))).toEqual({ task: 0, committed: false });
-    const next = await checkpoint(store, s, '2026-11-21');
-    expect(next.status).toBe('written');
-    expect((await store.list('state/checkpoints/plans/')).length).toBe(0);
-    expect((await store.folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toEqual([`checkpoint=${next.pointer.checkpoint}`]);
-    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
-    rmSync(root, { recursive: true, force: true });
-  });
-});
 
 /** The table after every record up to `untilSeconds`. */
 function replayTable(w: Workload, untilSeconds: number): Workload['table'] {
@@ -223,3 +88,200 @@ function replayTable(w: Workload, untilSeconds: number): Workload['table'] {
   }
   return table;
 }
+const tableAfterDay = (w: Workload, day: number) => replayTable(w, (START + (day + 1) * DAY_MS) / 1000);
+
+describe('checkpoints of the current state (one statement: the view as of the bound)', () => {
+  it('rebuilt every day (share 0): the view reads the latest checkpoint and the open days, and equals a Scan of the table', async () => {
+    const root = newLake('daily');
+    const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
+    for (let d = 0; d < 5; d++) {
+      await writeStream(root, recordsOfDay(all, d), 25, 3);
+      const result = await run(root, morningAfter(d), { maintenance: { rebuildShare: 0 } });
+      expect(result.closedBefore).toBe(dayText(d + 1));
+      expect(result.checkpoint?.status).toBe('written');
+      // The first checkpoint reads the history; every later one only its predecessor and the new day.
+      expect(result.checkpoint?.days).toEqual([dayText(d)]);
+      const view = await viewRows(root);
+      expect(view.bound).toBe(dayText(d + 1));
+      expect(view.pointer).not.toBe(NO_CHECKPOINT);
+      expect(view.rows).toEqual(scanRows(tableAfterDay(all, d)));
+    }
+    // Retention: the current checkpoint and the two before it.
+    expect((await new FolderStore(root).folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toHaveLength(3);
+  });
+
+  it('rebuilt when it pays off: the days since the bound reach the share of its bytes, or it reaches its age; the view equals a Scan every day', async () => {
+    const root = newLake('payoff');
+    // A table of 400 items written on the first day, then about 12 changes a day: ~3% of the items.
+    const first = workload(400, 400, 21, START, DAY_MS - 1_000);
+    const later = workload(120, 400, 22, START + DAY_MS, 10 * DAY_MS - 1_000);
+    const all: Workload = { records: [...first.records, ...later.records], table: later.table };
+    const statuses: string[] = [];
+    const reasons: string[] = [];
+    for (let d = 0; d < 10; d++) {
+      await writeStream(root, recordsOfDay(all, d), 25, 0);
+      const result = await run(root, morningAfter(d), { maintenance: { rebuildShare: 0.25, maxAgeDays: 6 } });
+      statuses.push(result.checkpoint!.status);
+      reasons.push(result.checkpoint!.payoff?.why ?? '');
+      expect((await viewRows(root)).rows, `view after day ${d}`).toEqual(scanRows(tableAfterDay(all, d)));
+    }
+    expect(statuses[0]).toBe('written');
+    expect(statuses.slice(1)).toContain('deferred');
+    expect(statuses.slice(1)).toContain('written');
+    const rebuilt = statuses.indexOf('written', 1);
+    expect(reasons[rebuilt]).toMatch(/hold .*% of the checkpoint's bytes|days old/);
+    expect(reasons[1]).toMatch(/the view reads them beside it/);
+    // Never deferred past its age: a rebuild at most every 6 days.
+    for (let d = 0; d + 6 < statuses.length; d++) expect(statuses.slice(d + 1, d + 7), `days ${d + 1}..${d + 6}`).toContain('written');
+  });
+
+  it('rebuilt at its age when the share never pays off', async () => {
+    const root = newLake('age');
+    const all = workload(1_000, 200, 31, START, 6 * DAY_MS);
+    const statuses: string[] = [];
+    for (let d = 0; d < 6; d++) {
+      await writeStream(root, recordsOfDay(all, d), 25, 0);
+      const result = await run(root, morningAfter(d), { maintenance: { rebuildShare: 4, maxAgeDays: 3 } });
+      statuses.push(result.checkpoint!.status);
+      expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, d)));
+    }
+    expect(statuses).toEqual(['written', 'deferred', 'deferred', 'written', 'deferred', 'deferred']);
+  });
+
+  it('the view is exact after a crash at any step of a run, and the next runs finish the checkpoint', async () => {
+    const base = newLake('crash');
+    const all = workload(2_500, 120, 11, START, 5 * DAY_MS);
+    for (let d = 0; d < 2; d++) await writeStream(base, recordsOfDay(all, d), 25, 0);
+    await run(base, morningAfter(0), { maintenance: { rebuildShare: 0 } });
+    const expected = scanRows(tableAfterDay(all, 1));
+    // Count the changes of the second day's run, then crash before each of them.
+    const probe = copyLake(base);
+    const counting = new CrashingStore(new FolderStore(probe), Number.POSITIVE_INFINITY);
+    await run(probe, morningAfter(1), { store: counting, maintenance: { rebuildShare: 0 } });
+    expect(counting.changes).toBeGreaterThan(4);
+    for (let crashAt = 1; crashAt <= counting.changes; crashAt++) {
+      const lake = copyLake(base);
+      await expect(run(lake, morningAfter(1), { store: new CrashingStore(new FolderStore(lake), crashAt), maintenance: { rebuildShare: 0 } })).rejects.toThrow(/crash before change/);
+      expect((await viewRows(lake)).rows, `view right after a crash at change ${crashAt}`).toEqual(expected);
+      // A new process does not know the query the crashed one started: that work fails once and is planned again.
+      for (let again = 0; again < 3; again++) if ((await run(lake, morningAfter(1), { maintenance: { rebuildShare: 0 } })).failed.length === 0) break;
+      const after = await viewRows(lake);
+      expect(after.bound, `bound after resuming from a crash at change ${crashAt}`).toBe(dayText(2));
+      expect(after.rows).toEqual(expected);
+      expect(await new FolderStore(lake).list('state/checkpoints/plans/')).toEqual([]);
+      expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
+      rmSync(lake, { recursive: true, force: true });
+    }
+  });
+
+  it('days with no objects leave the checkpoint as it is; a run before any day closes writes none', async () => {
+    const root = newLake('gap');
+    const all = workload(400, 50, 3, START, DAY_MS);
+    await writeStream(root, all.records, 25, 0);
+    const early = await run(root, START + 12 * 3_600_000);
+    expect(early.checkpoint?.status).toBe('current');
+    expect((await readPointer(new FolderStore(root), { statePrefix: 'state' })).checkpoint).toBe(NO_CHECKPOINT);
+    await run(root, morningAfter(0));
+    const first = await readPointer(new FolderStore(root), { statePrefix: 'state' });
+    const later = await run(root, morningAfter(3));
+    expect(later.checkpoint).toMatchObject({ status: 'current', days: [], pointer: { checkpoint: first.checkpoint } });
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+  });
+
+  it('a hold (a failure in the DLQ, a backfill in flight) keeps the checkpoint from passing the day', async () => {
+    const root = newLake('hold');
+    const all = workload(300, 40, 5, START, 2 * DAY_MS);
+    await writeStream(root, all.records, 25, 0);
+    const held = await run(root, morningAfter(1), { holds: async () => [{ before: '2026-11-21', reason: 'backfill in flight' }] });
+    expect(held.checkpoint).toMatchObject({ pointer: { bound: '2026-11-21' }, heldBy: ['backfill in flight (holds the checkpoint before 2026-11-21)'] });
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+  });
+
+  it('a failed or cancelled checkpoint query leaves the published one; the run reports it and the next run writes it', async () => {
+    const root = newLake('failed');
+    const all = workload(600, 60, 17, START, 2 * DAY_MS);
+    await writeStream(root, recordsOfDay(all, 0), 25, 0);
+    await run(root, morningAfter(0));
+    const store = new FolderStore(root);
+    const before = await readPointer(store, { statePrefix: 'state' });
+    await writeStream(root, recordsOfDay(all, 1), 25, 0);
+    const engine = new ControlledEngine(root);
+    // Athena cancels a query past the workgroup's bytes-scanned cutoff.
+    engine.failNext('Query cancelled! : Bytes scanned limit was exceeded', 'cancel');
+    const cancelled = await run(root, morningAfter(1), { engine, maintenance: { rebuildShare: 0 } }, { action: 'checkpoint', checkpoint: true });
+    expect(cancelled.checkpoint).toMatchObject({ status: 'failed', reason: 'CANCELLED: Query cancelled! : Bytes scanned limit was exceeded' });
+    expect(cancelled.failed).toEqual([expect.stringContaining('Bytes scanned limit was exceeded')]);
+    expect(await readPointer(store, { statePrefix: 'state' })).toEqual(before);
+    expect(await store.list('state/checkpoints/plans/')).toEqual([]);
+    // The cancelled query's folder went with its plan: only the published checkpoint is there.
+    expect((await store.folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='))).toEqual([`checkpoint=${before.checkpoint}`]);
+    expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, 1)));
+    const next = await run(root, morningAfter(1), { engine, maintenance: { rebuildShare: 0 } }, { action: 'checkpoint', checkpoint: true });
+    expect(next.checkpoint).toMatchObject({ status: 'written', pointer: { bound: dayText(2) } });
+    expect(next.failed).toEqual([]);
+    expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, 1)));
+    engine.close();
+  });
+
+  it('a compaction whose day a checkpoint query is reading waits for it, then commits; the view is exact at every step', async () => {
+    const root = newLake('wait');
+    const all = workload(800, 80, 19, START, DAY_MS - 1_000);
+    await writeStream(root, all.records, 25, 2);
+    const expected = scanRows(all.table);
+    const engine = new ControlledEngine(root);
+    const handed: MaintenanceRequest[] = [];
+    const deps = { engine, deadline: 0, sleep: async () => {}, handOn: async (r: MaintenanceRequest) => void handed.push(r) };
+    // A checkpoint alone (the day not compacted yet), its query held: it reads the day's raw objects.
+    engine.holding = true;
+    const checkpointing = await run(root, morningAfter(0), deps, { action: 'checkpoint', checkpoint: true });
+    expect(checkpointing.checkpoint?.status).toBe('running');
+    // Then a compaction of that day: its query runs, but its commit would delete what the checkpoint reads.
+    engine.holding = false;
+    const compacting = await run(root, morningAfter(0), deps, { action: 'compact', dt: dayText(0), checkpoint: false });
+    expect(compacting.days.map((d) => d.status)).toEqual(['waiting']);
+    expect(compacting.handedOn?.waitingFor).toEqual([expect.stringContaining(`compaction of ${dayText(0)} (waiting`), expect.stringContaining('checkpoint (query')]);
+    expect((await viewRows(root)).rows).toEqual(expected);
+    // The checkpoint's query ends: the next invocation publishes it, and the one after commits the compaction.
+    await engine.release();
+    const next = await run(root, morningAfter(0), { ...deps, deadline: undefined }, handed.at(-1)!);
+    expect(next.checkpoint?.status).toBe('written');
+    expect((await viewRows(root)).rows).toEqual(expected);
+    const last = await run(root, morningAfter(0), { ...deps, deadline: undefined }, { action: 'compact', continuation: 5, checkpoint: false });
+    expect(last.days.map((d) => d.status)).toEqual(['compacted']);
+    expect((await viewRows(root)).rows).toEqual(expected);
+    engine.close();
+  });
+
+  it('upgrades a lake maintained by 0.3.0: its checkpoint (pointer, part file) is read, its plans in flight are retired', async () => {
+    const root = newLake('upgrade');
+    const all = workload(1_500, 100, 23, START, 3 * DAY_MS);
+    for (let d = 0; d < 3; d++) await writeStream(root, recordsOfDay(all, d), 25, 0);
+    // The 0.3.0 checkpoint of the first two days: the state at their end as rows written by 0.3.0's own Parquet encoder, dt inside.
+    const bound = dayText(2);
+    const oldId = `${bound}-0123456789abcdef`;
+    const batch = new RowBatch(['customer_id']);
+    const flattener = new Flattener({ attributes: ['items'], partitionKey: 'pk', sortKey: undefined, carry: ['customer_id'] });
+    for (const item of tableAfterDay(all, 1).values()) appendSnapshotItem(flattener, batch, item, START + 2 * DAY_MS - 1_000, 'state');
+    const folder = join(root, `state/checkpoints/checkpoint=${oldId}`);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(join(folder, 'part-0000-of-0001.parquet'), encodeParquet(batch, undefined, { withDt: true }));
+    writeFileSync(join(root, 'state/checkpoints/current.json'), pointerText({ checkpoint: oldId, bound, parts: 1 }));
+    // A 0.3.0 checkpoint plan in flight (version 1) with a part written, and its markers.
+    mkdirSync(join(root, 'state/checkpoints/plans'), { recursive: true });
+    writeFileSync(join(root, `state/checkpoints/plans/${dayText(3)}-fedcba9876543210.json`), JSON.stringify({ version: 1, id: `${dayText(3)}-fedcba9876543210`, bound: dayText(3), tasks: 2 }));
+    writeFileSync(join(root, `state/checkpoints/plans/${dayText(3)}-fedcba9876543210.task-0.json`), '{}');
+    mkdirSync(join(root, `state/checkpoints/checkpoint=${dayText(3)}-fedcba9876543210`), { recursive: true });
+    writeFileSync(join(root, `state/checkpoints/checkpoint=${dayText(3)}-fedcba9876543210/part-0000-of-0002.parquet`), encodeParquet(batch, undefined, { withDt: true }));
+    // Before the upgrade, the view over 0.3.0's checkpoint and the third day equals the table.
+    expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, 2)));
+    const result = await run(root, morningAfter(2), { maintenance: { rebuildShare: 0 } });
+    expect(result.checkpoint).toMatchObject({ status: 'written', days: [dayText(2)], pointer: { bound: dayText(3) } });
+    expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, 2)));
+    const store = new FolderStore(root);
+    expect(await store.list('state/checkpoints/plans/')).toEqual([]);
+    const folders = (await store.folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint='));
+    // 0.3.0's published checkpoint is kept (retention), the unpublished part of its plan is gone.
+    expect(folders).toContain(`checkpoint=${oldId}`);
+    expect(folders).not.toContain(`checkpoint=${dayText(3)}-fedcba9876543210`);
+  });
+});

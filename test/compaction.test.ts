@@ -1,27 +1,32 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FolderStore } from '../src/lake/lake-store.ts';
-import { openParquet } from '../src/lake/parquet-reader.ts';
-import { closedBefore, closedDays, compactDay, compactionSettings, dayObjects, planDay, type CompactionSettings } from '../src/maintenance/compaction.ts';
-import { layout, maintenanceOrder, pkHash, rowMapper } from '../src/maintenance/rows.ts';
-import { runMaintenance, runMaintenanceTask, type MaintenanceTaskRequest } from '../src/actions/maintenance.ts';
+import { runMaintenance, type MaintenanceDeps } from '../src/actions/maintenance.ts';
+import { FolderStore, type LakeStore } from '../src/lake/lake-store.ts';
+import { closedBefore, closedDays, compactDay, compactionSettings, dayObjects, type CompactionContext, type CompactionSettings } from '../src/maintenance/compaction.ts';
+import type { MaintenanceEngine } from '../src/maintenance/engine.ts';
+import { queryWaiter } from '../src/maintenance/query-wait.ts';
+import { dataColumns } from '../src/schema/row-schema.ts';
+import { ControlledEngine, lakeEngine } from './support/engines.ts';
 import { copyLake, CrashingStore, currentState, distinctRows, lakeConfig, workload, writeStream } from './support/maintenance-lake.ts';
 
 /**
  * Compaction of closed days, on a lake folder written by the real stream
- * batch code: fewer objects, rows sorted, duplicates folded, and the
- * current-state view exact before, during (crashes between any two steps,
- * a writer racing the job) and after.
+ * batch code, with the statement run by DuckDB (the local engine; Athena
+ * runs the same SELECT in AWS): fewer objects, rows in key order,
+ * duplicates folded, and the current-state view exact before, during
+ * (crashes between any two steps, a writer racing the run, failed queries
+ * and queries that outlast the run) and after.
  */
 
 const DAYS = ['2026-11-20', '2026-11-21'];
+const MORNING_AFTER = Date.UTC(2026, 10, 22, 8);
 let root: string;
 let expectedState: string[];
 let expectedRows: string[];
-const temp = mkdtempSync(join(tmpdir(), 'ddbf-compaction-'));
-const settings = (more: Partial<CompactionSettings> = {}) => compactionSettings({ dataPrefix: 'flattened', statePrefix: 'state', carried: ['customer_id'], tempDir: temp, ...more });
+const settings = (more: Partial<CompactionSettings> = {}) => compactionSettings({ dataPrefix: 'flattened', statePrefix: 'state', carried: ['customer_id'], ...more });
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'ddbf-compaction-lake-'));
@@ -31,163 +36,125 @@ beforeAll(async () => {
   expectedState = await currentState(root);
   expectedRows = await distinctRows(root);
 });
-afterAll(() => {
-  rmSync(root, { recursive: true, force: true });
-  rmSync(temp, { recursive: true, force: true });
-});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+function context(store: LakeStore, engine: MaintenanceEngine, more: Partial<CompactionSettings> = {}): CompactionContext {
+  return { store, engine, settings: settings(more), wait: queryWaiter(engine, { sleep: async () => {} }), checkpointReads: async () => false, plan: true };
+}
+
+/** Compacts one day with a fresh local engine (as a new process would). */
+async function compact(lake: string, dt: string, store: LakeStore = new FolderStore(lake), more: Partial<CompactionSettings> = {}) {
+  const engine = lakeEngine(lake);
+  try {
+    return await compactDay(context(store, engine, more), dt);
+  } finally {
+    engine.close();
+  }
+}
 
 async function objectsOf(lake: string, dt: string) {
   return dayObjects(new FolderStore(lake), { dataPrefix: 'flattened' }, dt);
 }
 
-async function rowsOf(lake: string, dt: string) {
-  const store = new FolderStore(lake);
-  const at = layout(['customer_id']);
-  const rows = [];
-  for (const o of await objectsOf(lake, dt)) {
-    const f = await openParquet(store, o.key, o.size);
-    const map = rowMapper(f.columns, at, dt);
-    for (let g = 0; g < f.rowGroups; g++) rows.push(...(await f.read(g)).rows.map(map));
+const COLUMNS = dataColumns(['customer_id']).map((c) => c.name);
+
+/** Each object of a day: its rows, and how many are out of the maintenance order (or equal to the one before). */
+async function filesOf(lake: string, dt: string): Promise<{ key: string; rows: number; unordered: number }[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const out = [];
+    for (const o of await objectsOf(lake, dt)) {
+      const path = join(lake, o.key).replaceAll("'", "''");
+      const order = 'pk, sk, attribute, event_time, sequence, item_index, key, value_type, value';
+      // Rows in file order, each compared with the one before it in the maintenance order (NULLs first, as the SQL sorts... last).
+      const [r] = (
+        await c.runAndReadAll(
+          `SELECT count(*) AS n, count(*) FILTER (WHERE prev >= cur) AS bad FROM (SELECT row(${order}) AS cur, lag(row(${order})) OVER (ORDER BY file_row_number) AS prev FROM read_parquet('${path}', file_row_number = true))`,
+        )
+      ).getRowObjectsJS() as { n: bigint; bad: bigint }[];
+      out.push({ key: o.key, rows: Number(r!.n), unordered: Number(r!.bad) });
+    }
+    return out;
+  } finally {
+    c.closeSync();
+    db.closeSync();
   }
-  return rows;
 }
 
-describe('compaction of a closed day', () => {
-  it('turns the day into one sorted object with every distinct row once, and the views read the same', async () => {
+/** The day's rows, every column, as sorted JSON lines. */
+async function dayRows(lake: string, dt: string): Promise<string[]> {
+  const db = await DuckDBInstance.create(':memory:');
+  const c = await db.connect();
+  try {
+    const files = (await objectsOf(lake, dt)).map((o) => `'${join(lake, o.key).replaceAll("'", "''")}'`);
+    const rows = (await c.runAndReadAll(`SELECT ${COLUMNS.join(', ')} FROM read_parquet([${files.join(', ')}], union_by_name = true)`)).getRowObjectsJS();
+    return rows.map((r) => JSON.stringify(r, (_k, v) => (typeof v === 'bigint' ? String(v) : v instanceof Date ? v.getTime() : v))).sort();
+  } finally {
+    c.closeSync();
+    db.closeSync();
+  }
+}
+
+describe('compaction of a closed day (one statement, run by the engine)', () => {
+  it('turns the day into one object in key order with every distinct row once, and the views read the same', async () => {
     const lake = copyLake(root);
     const before = await objectsOf(lake, DAYS[0]!);
     expect(before.length).toBeGreaterThan(40);
-    const result = await compactDay(new FolderStore(lake), settings(), DAYS[0]!);
+    const rowsBefore = await dayRows(lake, DAYS[0]!);
+    const result = await compact(lake, DAYS[0]!);
     expect(result).toMatchObject({ status: 'compacted', objectsBefore: before.length, objectsAfter: 1 });
-    expect(result.rowsOut).toBeLessThan(result.rowsIn); // the batches written twice
-    const rows = await rowsOf(lake, DAYS[0]!);
-    expect(rows).toHaveLength(result.rowsOut);
-    const order = maintenanceOrder(layout(['customer_id']).width);
-    for (let i = 1; i < rows.length; i++) expect(order(rows[i - 1]!, rows[i]!), `row ${i}`).toBeLessThan(0); // sorted and no duplicates
+    const [file] = await filesOf(lake, DAYS[0]!);
+    expect(file!.key).toMatch(/\/dt=2026-11-20\/compacted-[0-9a-f]{16}-0000\.parquet$/);
+    // Sorted, no two rows equal: the batches written twice were folded.
+    expect(file!.unordered).toBe(0);
+    expect(file!.rows).toBeLessThan(rowsBefore.length);
+    expect(await dayRows(lake, DAYS[0]!)).toEqual([...new Set(rowsBefore)].sort());
     expect(await distinctRows(lake)).toEqual(expectedRows);
     expect(await currentState(lake)).toEqual(expectedState);
-    // A second run has nothing to do; the other day was not touched.
-    expect(await compactDay(new FolderStore(lake), settings(), DAYS[0]!)).toMatchObject({ status: 'already-compact', objectsAfter: 1 });
+    // A second run has nothing to do; the other day was not touched; nothing is left in the state folder.
+    expect(await compact(lake, DAYS[0]!)).toMatchObject({ status: 'already-compact', objectsAfter: 1 });
     expect((await objectsOf(lake, DAYS[1]!)).length).toBeGreaterThan(40);
-    // Nothing left in the state folder.
     expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
   });
 
-  it('cuts objects at the target size, each a complete Parquet file', async () => {
+  it('cuts the local engine\'s objects at about the target size, each a complete Parquet file in key order', async () => {
     const lake = copyLake(root);
-    const result = await compactDay(new FolderStore(lake), settings({ targetBytes: 8_000, rowGroupRows: 500 }), DAYS[0]!);
-    expect(result.objectsAfter).toBeGreaterThan(2);
-    expect((await rowsOf(lake, DAYS[0]!)).length).toBe(result.rowsOut);
+    const result = await compact(lake, DAYS[0]!, undefined, { targetBytes: 4_000 });
+    expect(result.objectsAfter).toBeGreaterThan(1);
+    const files = await filesOf(lake, DAYS[0]!);
+    for (const f of files) expect(f.unordered, f.key).toBe(0);
+    expect(await dayRows(lake, DAYS[0]!)).toEqual([...new Set(await dayRows(root, DAYS[0]!))].sort());
     expect(await currentState(lake)).toEqual(expectedState);
   });
 
-  it('sorts more rows than memory holds (spilled, multi-pass merged runs) with the same result', async () => {
-    const inMemory = copyLake(root);
-    const spilled = copyLake(root);
-    const a = await compactDay(new FolderStore(inMemory), settings(), DAYS[1]!);
-    const b = await compactDay(new FolderStore(spilled), settings({ memoryRows: 40 }), DAYS[1]!); // > 32 runs: a merge pass first
-    expect(b.rowsIn).toBeGreaterThan(40 * 32);
-    expect(b).toMatchObject({ rowsIn: a.rowsIn, rowsOut: a.rowsOut });
-    expect((await rowsOf(spilled, DAYS[1]!)).map((r) => JSON.stringify(r))).toEqual((await rowsOf(inMemory, DAYS[1]!)).map((r) => JSON.stringify(r)));
-  });
-
-  it.each([
-    ['into one object (the day is smaller than the target)', 1],
-    ['into objects of the target size (a third of the day)', 1 / 3],
-  ])('splits a day larger than one task by pk hash, then stitches the buckets %s: duplicates meet in one bucket, every row stays', async (_, share) => {
-    const lake = copyLake(root);
-    const whole = await compactDay(new FolderStore(copyLake(root)), settings(), DAYS[0]!);
-    // The share is of what the split writes (bucket outputs are smaller files than one day's object: less to compress).
-    const splitBytes = (await compactDay(new FolderStore(copyLake(root)), settings({ maxTaskBytes: 20_000 }), DAYS[0]!)).bytesAfter;
-    const targetBytes = share === 1 ? Number.POSITIVE_INFINITY : Math.ceil(splitBytes * share);
-    const split = settings({ maxTaskBytes: 20_000, targetBytes });
-    const buckets = (await planDay(new FolderStore(lake), split, DAYS[0]!, await objectsOf(lake, DAYS[0]!))).tasks;
-    expect(buckets).toBeGreaterThan(2);
-    const result = await compactDay(new FolderStore(lake), split, DAYS[0]!);
-    expect(result.rowsOut).toBe(whole.rowsOut);
-    const objects = await objectsOf(lake, DAYS[0]!);
-    if (targetBytes === Number.POSITIVE_INFINITY) expect(objects).toHaveLength(1);
-    else {
-      expect(objects.length).toBeGreaterThan(1);
-      expect(objects.length).toBeLessThan(buckets);
-      // Each object is whole bucket outputs packed up to the target (a bucket output larger than it stands alone).
-      for (const o of objects.slice(0, -1)) expect(o.size).toBeLessThan(targetBytes * 1.5);
-    }
-    // Row groups are copied whole from the bucket outputs: each holds one bucket's rows, the buckets in order,
-    // so every copy of a row (same pk) was in the same merge task.
-    const order: number[] = [];
-    for (const o of objects) {
-      const f = await openParquet(new FolderStore(lake), o.key, o.size);
-      for (let g = 0; g < f.rowGroups; g++) {
-        const inGroup = new Set((await f.read(g)).rows.map((r) => pkHash(String(r[f.columns.indexOf('pk')])) % buckets));
-        expect(inGroup.size, `${o.key} row group ${g}`).toBe(1);
-        order.push([...inGroup][0]!);
-      }
-    }
-    expect(order).toEqual([...order].sort((a, b) => a - b));
-    expect(new Set(order).size).toBeGreaterThan(2);
-    expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
-    expect(await currentState(lake)).toEqual(expectedState);
-  });
-
-  it('a split day: each sort task reads only its slice of the inputs, each merge task only its bucket of the stage, the stitch only what the merges wrote', async () => {
-    const lake = copyLake(root);
-    const maxTaskBytes = 30_000;
-    const config = { ...lakeConfig(), maintenance: { ...lakeConfig().maintenance, maxTaskBytes } };
-    const queued: MaintenanceTaskRequest[] = [];
-    const reads = new Map<string, number>();
-    const counting = new CrashingStore(new FolderStore(lake), Number.POSITIVE_INFINITY, undefined, (key, bytes) => reads.set(key, (reads.get(key) ?? 0) + bytes));
-    const deps = { store: counting, config, now: Date.UTC(2026, 10, 22, 8), tempDir: temp, dispatch: async (t: MaintenanceTaskRequest) => void queued.push(t) };
-    const inputs = await objectsOf(lake, DAYS[0]!);
-    const dayBytes = inputs.reduce((n, o) => n + o.size, 0);
-    const run = await runMaintenance({ action: 'compact', dt: DAYS[0]!, checkpoint: false }, deps);
-    expect(run.days[0]?.status).toBe('dispatched');
-    const perTask: { phase: string; inputBytes: number; stageBytes: number }[] = [];
-    while (queued.length) {
-      const task = queued.shift()!;
-      reads.clear();
-      await runMaintenanceTask(task, deps);
-      const sum = (f: (k: string) => boolean) => [...reads].filter(([k]) => f(k)).reduce((n, [, b]) => n + b, 0);
-      perTask.push({ phase: task.phase, inputBytes: sum((k) => k.startsWith('flattened/')), stageBytes: sum((k) => k.endsWith('.parquet') && k.startsWith('state/')) });
-    }
-    const sorts = perTask.filter((t) => t.phase === 'sort');
-    const merges = perTask.filter((t) => t.phase === 'merge');
-    const stitches = perTask.filter((t) => t.phase === 'stitch');
-    expect(sorts.length).toBeGreaterThan(2);
-    expect(merges.length).toBe(sorts.length);
-    expect(perTask.map((t) => t.phase)).toEqual([...sorts.map(() => 'sort'), ...merges.map(() => 'merge'), 'stitch']);
-    // A sort task reads its slice (small objects whole, in one request): at most maxTaskBytes; together, the day once.
-    for (const t of sorts) expect(t.inputBytes).toBeLessThanOrEqual(maxTaskBytes);
-    expect(sorts.reduce((n, t) => n + t.inputBytes, 0)).toBe(dayBytes);
-    for (const t of merges) expect(t.inputBytes).toBe(0);
-    for (const t of merges) expect(t.stageBytes).toBeLessThan(dayBytes / 2);
-    // The stitch copies the merge outputs (state/), reading none of the day's inputs.
-    expect(stitches[0]!.inputBytes).toBe(0);
-    expect(stitches[0]!.stageBytes).toBeGreaterThan(0);
-    expect(await objectsOf(lake, DAYS[0]!)).toHaveLength(1);
-    expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
-    expect(await currentState(lake)).toEqual(expectedState);
-  });
-
-  it('keeps the view exact after a crash between any two steps, and the next run completes the compaction', async () => {
+  it('keeps the view exact after a crash between any two steps, and the next runs complete the compaction', async () => {
     const clean = copyLake(root);
-    await compactDay(new FolderStore(clean), settings({ maxTaskBytes: 30_000 }), DAYS[0]!);
-    const cleanObjects = (await objectsOf(clean, DAYS[0]!)).map((o) => o.key.split('/').pop());
-    const cleanRows = (await rowsOf(clean, DAYS[0]!)).map((r) => JSON.stringify(r));
-    // Count the changes a run makes, then crash before each one in turn.
-    const counting = new CrashingStore(new FolderStore(copyLake(root)), Number.POSITIVE_INFINITY);
-    await compactDay(counting, settings({ maxTaskBytes: 30_000 }), DAYS[0]!);
-    expect(counting.changes).toBeGreaterThan(4);
-    for (let crashAt = 1; crashAt <= counting.changes; crashAt++) {
+    await compact(clean, DAYS[0]!);
+    const cleanObjects = (await objectsOf(clean, DAYS[0]!)).map((o) => o.key);
+    const cleanRows = await dayRows(clean, DAYS[0]!);
+    // Count the changes a run makes (writes, copies, deletes), then crash before each one in turn.
+    const probe = copyLake(root);
+    const probing = new CrashingStore(new FolderStore(probe), Number.POSITIVE_INFINITY);
+    await compact(probe, DAYS[0]!, probing);
+    expect(probing.changes).toBeGreaterThan(4);
+    for (let crashAt = 1; crashAt <= probing.changes; crashAt++) {
       const lake = copyLake(root);
-      await expect(compactDay(new CrashingStore(new FolderStore(lake), crashAt), settings({ maxTaskBytes: 30_000 }), DAYS[0]!)).rejects.toThrow(/crash before change/);
+      await expect(compact(lake, DAYS[0]!, new CrashingStore(new FolderStore(lake), crashAt)), `crash at change ${crashAt}`).rejects.toThrow(/crash before change/);
       expect(await currentState(lake), `view right after a crash at change ${crashAt}`).toEqual(expectedState);
-      const result = await compactDay(new FolderStore(lake), settings({ maxTaskBytes: 30_000 }), DAYS[0]!);
-      // (A crash in the last clean-up, after the plan was removed, leaves the compaction complete.)
-      expect(['compacted', 'already-compact'], `resumed after a crash at change ${crashAt}`).toContain(result.status);
+      // A new process: its engine does not know the query the crashed one started; a run that finds it
+      // "unknown" (FAILED) drops that plan, and the next run plans the day again.
+      const statuses = [];
+      for (let run = 0; run < 3; run++) {
+        const result = await compact(lake, DAYS[0]!);
+        statuses.push(result.status);
+        if (result.status !== 'failed') break;
+      }
+      expect(['compacted', 'already-compact'], `resumed after a crash at change ${crashAt}: ${statuses.join(', ')}`).toContain(statuses.at(-1));
+      expect(statuses.filter((s) => s === 'failed').length).toBeLessThanOrEqual(1);
       expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
-      expect((await objectsOf(lake, DAYS[0]!)).map((o) => o.key.split('/').pop())).toEqual(cleanObjects);
-      expect((await rowsOf(lake, DAYS[0]!)).map((r) => JSON.stringify(r))).toEqual(cleanRows);
+      expect((await objectsOf(lake, DAYS[0]!)).map((o) => o.key)).toEqual(cleanObjects);
+      expect(await dayRows(lake, DAYS[0]!)).toEqual(cleanRows);
       expect(await currentState(lake)).toEqual(expectedState);
       rmSync(lake, { recursive: true, force: true });
     }
@@ -200,20 +167,108 @@ describe('compaction of a closed day', () => {
     const late = workload(30, 150, 99, Date.UTC(2026, 10, 20, 23), 3_000_000);
     let raced = false;
     const racing = new CrashingStore(store, Number.POSITIVE_INFINITY, async (key) => {
-      if (!raced && key.includes('/compaction/') && key.endsWith('.json') && !key.includes('.task-')) {
+      if (!raced && /\/compaction\/dt=[^/]+\/[0-9a-f]{16}\.json$/.test(key)) {
         raced = true;
         await writeStream(lake, late.records, 30, 0);
       }
     });
-    const first = await compactDay(racing, settings(), DAYS[0]!);
+    const first = await compact(lake, DAYS[0]!, racing);
     expect(raced).toBe(true);
     expect(first.status).toBe('compacted');
     const afterFirst = await objectsOf(lake, DAYS[0]!);
     expect(afterFirst.length).toBe(2); // the compacted object and the late one, which was not in the plan
     const viewAfterRace = await currentState(lake);
-    const second = await compactDay(store, settings(), DAYS[0]!);
+    const second = await compact(lake, DAYS[0]!);
     expect(second).toMatchObject({ status: 'compacted', objectsBefore: 2, objectsAfter: 1 });
     expect(await currentState(lake)).toEqual(viewAfterRace);
+  });
+
+  it('a failed or cancelled query leaves the day as it was, and the next run compacts it', async () => {
+    for (const kind of ['fail', 'cancel'] as const) {
+      const lake = copyLake(root);
+      const engine = new ControlledEngine(lake);
+      engine.failNext('HIVE_CANNOT_OPEN_SPLIT: an object went away', kind);
+      const before = await objectsOf(lake, DAYS[0]!);
+      const failed = await compactDay(context(new FolderStore(lake), engine), DAYS[0]!);
+      expect(failed).toMatchObject({ status: 'failed', reason: `${kind === 'fail' ? 'FAILED' : 'CANCELLED'}: HIVE_CANNOT_OPEN_SPLIT: an object went away` });
+      expect(await objectsOf(lake, DAYS[0]!)).toEqual(before);
+      expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
+      expect(await currentState(lake)).toEqual(expectedState);
+      expect(await compactDay(context(new FolderStore(lake), engine), DAYS[0]!)).toMatchObject({ status: 'compacted', objectsAfter: 1 });
+      // The day planned again from the same objects is a new query: the failed one's token would return it.
+      expect(engine.started).toHaveLength(2);
+      expect(engine.started[1]!.token).not.toBe(engine.started[0]!.token);
+      expect(engine.started[1]!.statement.destination).not.toBe(engine.started[0]!.statement.destination);
+      expect(await currentState(lake)).toEqual(expectedState);
+      engine.close();
+    }
+  });
+
+  it('a query that outlasts the invocation: the run hands on, the next invocation resumes from the stored query id and commits', async () => {
+    const lake = copyLake(root);
+    const engine = new ControlledEngine(lake);
+    engine.holding = true;
+    const handed: unknown[] = [];
+    const deps: MaintenanceDeps = {
+      store: new FolderStore(lake),
+      engine,
+      config: lakeConfig(),
+      now: MORNING_AFTER,
+      deadline: 0, // no time to wait at all
+      sleep: async () => {},
+      handOn: async (request) => void handed.push(request),
+    };
+    const first = await runMaintenance({ action: 'compact', checkpoint: true }, deps);
+    // Both days' queries were started at once; nothing was committed, the checkpoint waits for them.
+    expect(first.days.map((d) => d.status)).toEqual(['running', 'running']);
+    expect(engine.started).toHaveLength(2);
+    expect(first.checkpoint).toMatchObject({ status: 'current', heldBy: ['the compaction of 2026-11-20 is in flight (holds the checkpoint before 2026-11-20)', 'the compaction of 2026-11-21 is in flight (holds the checkpoint before 2026-11-21)'] });
+    expect(first.handedOn).toMatchObject({ continuation: 1 });
+    expect(handed).toEqual([{ action: 'compact', checkpoint: true, continuation: 1 }]);
+    expect(await currentState(lake)).toEqual(expectedState);
+    // The next invocation, still before the queries end: it plans nothing new, starts nothing, hands on again.
+    const second = await runMaintenance(handed.at(-1) as never, deps);
+    expect(second.days.map((d) => d.status)).toEqual(['running', 'running']);
+    expect(engine.started).toHaveLength(2);
+    expect(second.handedOn).toMatchObject({ continuation: 2 });
+    await engine.release();
+    const third = await runMaintenance(handed.at(-1) as never, { ...deps, deadline: undefined });
+    expect(third.days.map((d) => d.status)).toEqual(['compacted', 'compacted']);
+    // The compactions done, it plans the checkpoint it was handed on to plan, and writes it.
+    expect(third.checkpoint?.status).toBe('written');
+    expect(third.handedOn).toBeUndefined();
+    expect(third.failed).toEqual([]);
+    expect(engine.started).toHaveLength(3);
+    expect(await currentState(lake)).toEqual(expectedState);
+    engine.close();
+  });
+
+  it('retires a 0.3.0 plan: while all its inputs are there its outputs go and the day is planned again; once one is gone the rest go', async () => {
+    for (const committing of [false, true]) {
+      const lake = copyLake(root);
+      const store = new FolderStore(lake);
+      const inputs = await objectsOf(lake, DAYS[0]!);
+      const id = 'a0b1c2d3e4f50617';
+      // A 0.3.0 plan (version 1), one task's output written (the day's rows, folded), its marker.
+      const state = join(lake, 'state/compaction/dt=2026-11-20');
+      mkdirSync(state, { recursive: true });
+      writeFileSync(join(state, `${id}.json`), JSON.stringify({ version: 1, dt: DAYS[0], id, inputs, tasks: 1, carried: ['customer_id'] }));
+      writeFileSync(join(state, `${id}.task-0.json`), JSON.stringify({ task: 0, outputs: [], rowsIn: 0, rowsOut: 0 }));
+      const scratch = copyLake(root);
+      await compact(scratch, DAYS[0]!);
+      const [compacted] = await objectsOf(scratch, DAYS[0]!);
+      copyFileSync(join(scratch, compacted!.key), join(lake, `flattened/dt=${DAYS[0]}/compacted-${id}-000-0000.parquet`));
+      // The commit was interrupted after deleting some inputs, or had not started.
+      if (committing) await store.delete(inputs.slice(0, 3).map((o) => o.key));
+      expect(await currentState(lake)).toEqual(expectedState);
+      const result = await compact(lake, DAYS[0]!);
+      expect(result.status).toBe(committing ? 'already-compact' : 'compacted');
+      const after = await objectsOf(lake, DAYS[0]!);
+      expect(after).toHaveLength(1);
+      expect(after[0]!.key).toContain(committing ? `compacted-${id}-000-0000` : 'compacted-');
+      expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
+      expect(await currentState(lake)).toEqual(expectedState);
+    }
   });
 
   it('a day is closed once the maximum record age and a margin have passed since its end', async () => {
@@ -225,4 +280,3 @@ describe('compaction of a closed day', () => {
     expect(await closedDays(new FolderStore(root), { dataPrefix: 'flattened' }, '2026-12-01', 1)).toEqual(['2026-11-21']);
   });
 });
-

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -9,8 +9,6 @@ import { RowBatch, type FlatRow } from '../src/flatten/row-batch.ts';
 import { appendStreamRecord } from '../src/flatten/stream-record.ts';
 import { columnInputs, encodeParquet } from '../src/lake/parquet-writer.ts';
 import { encodeRowGroup } from '../src/lake/parquet/encoder.ts';
-import { FolderStore } from '../src/lake/lake-store.ts';
-import { openParquet } from '../src/lake/parquet-reader.ts';
 import { dataColumns } from '../src/schema/row-schema.ts';
 import { duckdbQuery, readParquetWithDuckdb, sqlString } from './support/duckdb.ts';
 import { pyarrowMissing } from './support/tools.ts';
@@ -148,16 +146,6 @@ describe('smallestEncoding', () => {
     expect(plain.chunks[pk]!.hasDictionaryPage).toBe(true);
     expect(smallest.chunks[pk]!.hasDictionaryPage).toBe(false);
     expect(smallest.chunks[pk]!.compressedSize).toBeLessThan(plain.chunks[pk]!.compressedSize / 2);
-  });
-
-  it('files read back exactly with the reader the maintenance jobs use (hyparquet)', async () => {
-    const batch = sortedBatch(2_000);
-    writeFileSync(join(tmp, 'sorted.parquet'), encodeParquet(batch, undefined, { smallestEncoding: true }));
-    const store = new FolderStore(tmp);
-    const file = await openParquet(store, 'sorted.parquet', statSync(join(tmp, 'sorted.parquet')).size);
-    const rows = (await file.read(0)).rows.map((r) => Object.fromEntries(file.columns.map((c, i) => [c, c === 'event_time' ? Number(r[i] instanceof Date ? r[i].getTime() : r[i]) : r[i]])));
-    const expected = expectedRows(batch).map((r) => ({ ...r, event_time: Date.parse(r.event_time as string) }));
-    expect(rows).toEqual(expected);
   });
 });
 

@@ -10,7 +10,9 @@ import { pointerText, type CheckpointPointer } from '../maintenance/checkpoint.t
 import { decodePrestoView, PRESTO_VIEW, terraformJsonEncode } from '../sql/presto-view.ts';
 import { repointViewSql } from '../sql/views.ts';
 import { backfillStatus } from './backfill.ts';
-import type { MaintenanceTaskRequest } from './maintenance.ts';
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import { AthenaEngine } from '../maintenance/athena-engine.ts';
+import type { MaintenanceRequest } from './maintenance.ts';
 
 /**
  * The maintenance run's AWS side: moving the Glue view to a checkpoint,
@@ -86,9 +88,31 @@ export async function backfillHolds(store: LakeStore, ddb: DynamoDBClient, s3: S
   return holds;
 }
 
-/** Sends a task to the function's own alias as an asynchronous invocation (bounded retries, then the DLQ). */
-export function lambdaDispatcher(lambda: LambdaClient, qualifiedArn: string): (task: MaintenanceTaskRequest) => Promise<void> {
-  return async (task) => {
-    await lambda.send(new InvokeCommand({ FunctionName: qualifiedArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(task)) }));
+/**
+ * Hands a run on to a later invocation of the function's own alias, asynchronously (bounded retries,
+ * then the DLQ), while a query outlasts this one. Chosen over Athena's "Query State Change" events on
+ * EventBridge, which Athena emits "on a best effort basis" (Athena User Guide, "Monitor Athena query
+ * events with EventBridge"; EventBridge's reference lists their delivery as best effort): a lost
+ * event would leave the run to the next day's schedule. An invocation that polls is also one path
+ * to test, with no rule, target or permission to add.
+ */
+export function lambdaHandOn(lambda: LambdaClient, qualifiedArn: string): (request: MaintenanceRequest) => Promise<void> {
+  return async (request) => {
+    await lambda.send(new InvokeCommand({ FunctionName: qualifiedArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
   };
+}
+
+/** The engine of the scheduled run: Athena, in the maintenance workgroup, over the lake's Glue tables. */
+export function athenaEngine(athena: AthenaClient, config: PipelineConfig): AthenaEngine {
+  const m = config.maintenance;
+  const missing = (
+    [
+      ['ATHENA_WORKGROUP', m.athenaWorkgroup],
+      ['GLUE_DATABASE', m.glueDatabase],
+      ['GLUE_TABLE', m.glueTable],
+      ['GLUE_CHECKPOINTS_TABLE', m.glueCheckpointsTable],
+    ] as const
+  ).flatMap(([name, value]) => (value ? [] : [name]));
+  if (missing.length) throw new Error(`the maintenance run needs ${missing.join(', ')} in the function's environment (the module sets them): it runs its statements in Athena`);
+  return new AthenaEngine(athena, { workgroup: m.athenaWorkgroup!, bucket: config.bucket, database: m.glueDatabase!, table: m.glueTable!, checkpointsTable: m.glueCheckpointsTable! });
 }

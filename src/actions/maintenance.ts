@@ -1,20 +1,10 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
 import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
-import {
-  checkpoint,
-  checkpointSortsDone,
-  planIsCurrent,
-  publishIfComplete,
-  runCheckpointPart,
-  runCheckpointSortTask,
-  runPendingCheckpointTasks,
-  type CheckpointPlan,
-  type CheckpointPointer,
-  type CheckpointResult,
-  type CheckpointSettings,
-} from '../maintenance/checkpoint.ts';
-import { closedBefore, closedDays, commitIfComplete, compactDay, compactionSettings, dayPlanKey, daysBeingCompacted, finishPlan, mergesDone, runPhaseTask, runSortTask, runStitchTask, runTask, sortsDone, type DayPlan, type DayResult, type TaskPhase } from '../maintenance/compaction.ts';
+import { checkpoint, daysBeingCheckpointed, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
+import { closedBefore, closedDays, compactDay, compactionSettings, daysBeingCompacted, type CompactionContext, type DayResult } from '../maintenance/compaction.ts';
+import type { MaintenanceEngine } from '../maintenance/engine.ts';
+import { queryPeek, queryWaiter } from '../maintenance/query-wait.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -23,29 +13,29 @@ import { PayloadError } from './payload.ts';
  *   {"action":"compact","dt":"2026-11-30"}      compact one closed day (a late object older than the window)
  *   {"action":"compact","checkpoint":false}     compaction only
  *   {"action":"checkpoint"}                     bring the checkpoint up to the closed days
- * A day or checkpoint larger than one task is split into tasks that run in
- * their own invocations ({"action":"maintenance-task",...}, sent by the run
- * itself); the last task to finish commits, and the next run completes
- * anything a failure left.
+ * Each compaction and checkpoint is one statement the engine runs (Athena
+ * in AWS). The run starts every day's query at once, waits within its own
+ * time, and commits what finished; when a query outlasts the invocation, it
+ * hands the run on to a later invocation of its own alias
+ * ({"action":"compact","continuation":N}, sent by the run itself), which
+ * resumes from the query ids stored in the plans and plans nothing new but
+ * the checkpoint it was waiting to plan.
  */
 
 export interface MaintenanceRequest {
   readonly action: 'compact' | 'checkpoint';
   readonly dt?: string;
+  /** Plan (or advance) a checkpoint after the compaction. */
   readonly checkpoint: boolean;
+  /** How many times this run was handed on (absent: a run started by the schedule or by hand). */
+  readonly continuation?: number;
+  /** What failed earlier in this run's chain of invocations, reported by its last invocation. */
+  readonly failed?: readonly string[];
 }
 
+/** A 0.3.0 (or unreleased) run's task invocation, which may still arrive after the upgrade: answered, never run. */
 export interface MaintenanceTaskRequest {
   readonly action: 'maintenance-task';
-  readonly kind: 'compaction' | 'checkpoint';
-  /** The plan object's key (under the state prefix). */
-  readonly plan: string;
-  /**
-   * A split plan's sort tasks run first; the last of them hands on the merge tasks, and the last merge
-   * task of a day the stitch tasks (a checkpoint has none). A plan that is not split has one merge task.
-   */
-  readonly phase: TaskPhase;
-  readonly task: number;
 }
 
 /** What maintenance reads of the configuration: where the rows and the state are, its settings, the carried columns. */
@@ -53,6 +43,8 @@ export type MaintenanceConfig = Pick<PipelineConfig, 'dataPrefix' | 'maintenance
 
 export interface MaintenanceDeps {
   readonly store: LakeStore;
+  /** The engine the statements run in: Athena in the Lambda (and the CLI on S3), DuckDB on a lake folder. */
+  readonly engine: MaintenanceEngine;
   /** The Lambda passes its whole PipelineConfig; the CLI and npm start only what maintenance reads. */
   readonly config: MaintenanceConfig;
   readonly now: number;
@@ -60,19 +52,36 @@ export interface MaintenanceDeps {
   readonly repointView?: (pointer: CheckpointPointer) => Promise<void>;
   /** Reasons the checkpoint must not pass a day yet, as the first day it must not cover (a failure waiting in the DLQ, a backfill in flight). */
   readonly holds?: () => Promise<{ before: string; reason: string }[]>;
-  /** Hands tasks to other invocations; absent: every task runs here. */
-  readonly dispatch?: (task: MaintenanceTaskRequest) => Promise<void>;
-  /** Temporary folder for sort runs. */
-  readonly tempDir?: string;
+  /** When the run stops waiting for queries (epoch ms); absent: it waits until they end. */
+  readonly deadline?: number;
+  /** Hands the run on to a later invocation (the Lambda: an asynchronous invocation of its alias); absent: the run waits. */
+  readonly handOn?: (request: MaintenanceRequest) => Promise<void>;
+  readonly sleep?: (ms: number) => Promise<void>;
   /** Called as each day is done (the CLI's progress line). */
   readonly onDay?: (result: DayResult, done: number, of: number) => void;
 }
 
 export interface MaintenanceResult {
   readonly closedBefore: string;
+  readonly engine: MaintenanceEngine['kind'];
   readonly days: readonly DayResult[];
   readonly checkpoint?: CheckpointResult & { readonly heldBy: readonly string[] };
+  /** Work still running when the run stopped waiting: handed on to the invocation numbered `continuation`. */
+  readonly handedOn?: { readonly continuation: number; readonly waitingFor: readonly string[] };
+  /** What failed in this run (its whole chain, in the last invocation): each left the lake as it was; the next run retries. */
+  readonly failed: readonly string[];
 }
+
+/**
+ * How many times a run hands itself on. Athena ends a DML query after 30
+ * minutes by default (its "DML query timeout" quota, which can be raised to
+ * 240 minutes); at about a minute and a half of waiting an invocation, 200
+ * invocations outlast the longest a query can run, and a run never chains
+ * forever. The next scheduled run resumes whatever is left.
+ */
+export const MAX_CONTINUATIONS = 200;
+/** Failures carried from one invocation of a run to the next (a run's report, not a log). */
+const MAX_FAILURES_CARRIED = 50;
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
@@ -80,131 +89,140 @@ export function parseMaintenance(payload: Record<string, unknown>): MaintenanceR
   const allowed = (fields: readonly string[]): void => {
     for (const k of Object.keys(payload)) if (!fields.includes(k)) throw new PayloadError(`${k} is not a known field; allowed: ${fields.join(', ')}`);
   };
-  if (payload.action === 'maintenance-task') {
-    allowed(['action', 'kind', 'plan', 'phase', 'task']);
-    if (payload.kind !== 'compaction' && payload.kind !== 'checkpoint') throw new PayloadError('kind must be "compaction" or "checkpoint"');
-    // Absent in a task a 0.3.0 run dispatched: those were all merge tasks (of a plan that is re-planned).
-    const phase = payload.phase ?? 'merge';
-    if (phase !== 'sort' && phase !== 'merge' && phase !== 'stitch') throw new PayloadError('phase must be "sort", "merge" or "stitch"');
-    if (phase === 'stitch' && payload.kind !== 'compaction') throw new PayloadError('phase "stitch" is a compaction phase: a checkpoint has sort and merge tasks only');
-    if (typeof payload.plan !== 'string' || !payload.plan.endsWith('.json')) throw new PayloadError('plan must be the key of a plan object');
-    if (typeof payload.task !== 'number' || !Number.isInteger(payload.task) || payload.task < 0) throw new PayloadError('task must be a task number (0, 1, ...)');
-    return { action: 'maintenance-task', kind: payload.kind, plan: payload.plan, phase, task: payload.task };
+  // A task of a run before the upgrade (any fields): its plan is retired and planned again by the next run.
+  if (payload.action === 'maintenance-task') return { action: 'maintenance-task' };
+  const continuation = payload.continuation;
+  if (continuation !== undefined && (typeof continuation !== 'number' || !Number.isInteger(continuation) || continuation < 1 || continuation > MAX_CONTINUATIONS)) {
+    throw new PayloadError(`continuation must be a whole number from 1 to ${MAX_CONTINUATIONS} (sent by the run itself), got ${JSON.stringify(continuation)}`);
   }
+  const failed = payload.failed;
+  if (failed !== undefined && (!Array.isArray(failed) || failed.length > MAX_FAILURES_CARRIED || failed.some((f) => typeof f !== 'string'))) {
+    throw new PayloadError(`failed must be a list of at most ${MAX_FAILURES_CARRIED} texts (sent by the run itself)`);
+  }
+  const chain = { ...(continuation !== undefined ? { continuation } : {}), ...(failed !== undefined ? { failed: failed as string[] } : {}) };
   if (payload.action === 'checkpoint') {
-    allowed(['action']);
-    return { action: 'checkpoint', checkpoint: true };
+    allowed(['action', 'continuation', 'failed']);
+    return { action: 'checkpoint', checkpoint: true, ...chain };
   }
-  allowed(['action', 'dt', 'checkpoint']);
+  allowed(['action', 'dt', 'checkpoint', 'continuation', 'failed']);
   if (payload.dt !== undefined && (typeof payload.dt !== 'string' || !DAY.test(payload.dt) || Number.isNaN(Date.parse(`${payload.dt}T00:00:00Z`)))) {
     throw new PayloadError(`dt must be a day as YYYY-MM-DD, got ${JSON.stringify(payload.dt)}`);
   }
   if (payload.checkpoint !== undefined && typeof payload.checkpoint !== 'boolean') throw new PayloadError('checkpoint must be true or false');
-  return { action: 'compact', dt: payload.dt as string | undefined, checkpoint: payload.checkpoint !== false && payload.dt === undefined };
+  return { action: 'compact', dt: payload.dt as string | undefined, checkpoint: payload.checkpoint !== false && payload.dt === undefined, ...chain };
 }
 
-function settings(config: MaintenanceConfig, tempDir?: string): CheckpointSettings {
+export function maintenanceSettings(config: MaintenanceConfig): CheckpointSettings {
   const m = config.maintenance;
   return {
-    ...compactionSettings({ dataPrefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry, targetBytes: m.targetBytes, maxTaskBytes: m.maxTaskBytes, ...(tempDir ? { tempDir } : {}) }),
+    ...compactionSettings({ dataPrefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry, targetBytes: m.targetBytes }),
     retention: m.retention,
+    rebuildShare: m.rebuildShare,
+    maxAgeDays: m.maxAgeDays,
   };
+}
+
+/** Days with a compaction plan stored: the ones a run handed on advances (it plans no new day). */
+async function daysInFlight(deps: MaintenanceDeps, s: CheckpointSettings): Promise<string[]> {
+  return daysBeingCompacted(deps.store, s);
 }
 
 export async function runMaintenance(request: MaintenanceRequest, deps: MaintenanceDeps): Promise<MaintenanceResult> {
   const m = deps.config.maintenance;
-  const s = settings(deps.config, deps.tempDir);
+  const s = maintenanceSettings(deps.config);
   const firstOpen = closedBefore(deps.now, m.maximumRecordAgeSeconds, m.marginSeconds);
-  const compactionTasks = compactionRunner(deps, s);
-  const days: DayResult[] = [];
+  const planning = request.continuation === undefined;
+  if (request.dt !== undefined && request.dt >= firstOpen) {
+    throw new PayloadError(`dt ${request.dt} is not closed yet: records may still arrive for it until ${firstOpen}T00:00:00Z plus ${m.maximumRecordAgeSeconds + m.marginSeconds} s`);
+  }
+  const wait = queryWaiter(deps.engine, { deadline: deps.deadline, sleep: deps.sleep });
+  const checkpointing = await daysBeingCheckpointed(deps.store, s);
+  const context = (waitFor: CompactionContext['wait']): CompactionContext => ({
+    store: deps.store,
+    engine: deps.engine,
+    settings: s,
+    wait: waitFor,
+    checkpointReads: async (dt) => checkpointing.has(dt),
+    plan: planning,
+  });
+
+  // Compaction: every day's query is started (or looked at) first, then the run waits for each in turn,
+  // so the days run side by side in the engine and the run waits about as long as the slowest.
+  let days: DayResult[] = [];
   if (request.action === 'compact') {
-    if (request.dt !== undefined && request.dt >= firstOpen) {
-      throw new PayloadError(`dt ${request.dt} is not closed yet: records may still arrive for it until ${firstOpen}T00:00:00Z plus ${m.maximumRecordAgeSeconds + m.marginSeconds} s`);
-    }
-    const targets = request.dt !== undefined ? [request.dt] : await closedDays(deps.store, s, firstOpen, m.lookbackDays);
-    for (const dt of targets) {
-      days.push(await compactDay(deps.store, s, dt, compactionTasks));
-      deps.onDay?.(days[days.length - 1]!, days.length, targets.length);
+    const inFlight = await daysInFlight(deps, s);
+    const targets = planning ? (request.dt !== undefined ? [request.dt] : await closedDays(deps.store, s, firstOpen, m.lookbackDays)) : [];
+    const all = [...new Set([...targets, ...inFlight])].sort().reverse();
+    // Athena reads only the partitions a statement names, so days never meet; DuckDB binds a lake
+    // folder's every file, and a day's commit would delete files under another day's statement.
+    const started = await mapLimit(all, deps.engine.kind === 'athena' ? 4 : 1, (dt) => compactDay(context(queryPeek(deps.engine)), dt));
+    const waiting = context(wait);
+    days = [];
+    for (const [i, first] of started.entries()) {
+      const result = first.status === 'running' ? await compactDay({ ...waiting, plan: false }, first.dt) : first;
+      // A day planned and started above, finished here: report it with the sizes from before.
+      days.push(first.status === 'running' && result.status !== 'running' ? { ...result, objectsBefore: first.objectsBefore, bytesBefore: first.bytesBefore } : result);
+      deps.onDay?.(days[i]!, i + 1, started.length);
     }
   }
-  if (!request.checkpoint) return { closedBefore: firstOpen, days };
 
-  // A day whose compaction is still in flight (its tasks dispatched) is not checkpointed yet: the
-  // compaction's commit deletes the objects the checkpoint would read. The next run takes it.
-  const compacting = (await daysBeingCompacted(deps.store, s)).map((dt) => ({ before: dt, reason: `the compaction of ${dt} is in flight` }));
-  const holds = [...compacting, ...((await deps.holds?.()) ?? [])];
-  let bound = firstOpen;
-  for (const h of holds) if (h.before < bound) bound = h.before;
-  const result = await checkpoint(deps.store, s, bound, { onPublished: deps.repointView, run: checkpointRunner(deps, s) });
-  return { closedBefore: firstOpen, days, checkpoint: { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) } };
+  let checkpointResult: MaintenanceResult['checkpoint'];
+  // A run handed on plans the checkpoint only if it was still to be planned (request.checkpoint); in-flight plans always advance.
+  if (request.checkpoint || checkpointing.size > 0 || (await hasCheckpointPlan(deps, s))) {
+    // A day whose compaction is still in flight is not checkpointed yet: the compaction's commit deletes
+    // the objects the checkpoint's query would read. The next invocation or run takes it.
+    const compacting = (await daysBeingCompacted(deps.store, s)).map((dt) => ({ before: dt, reason: `the compaction of ${dt} is in flight` }));
+    const holds = [...compacting, ...((await deps.holds?.()) ?? [])];
+    let bound = firstOpen;
+    for (const h of holds) if (h.before < bound) bound = h.before;
+    const result = await checkpoint({ store: deps.store, engine: deps.engine, settings: s, wait, onPublished: deps.repointView }, bound, { plan: request.checkpoint });
+    checkpointResult = { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) };
+  }
+
+  const failed = [
+    ...(request.failed ?? []),
+    ...days.filter((d) => d.status === 'failed').map((d) => `compaction of ${d.dt}: ${d.reason}`),
+    ...(checkpointResult?.status === 'failed' ? [`checkpoint ${checkpointResult.days.at(-1) ?? ''}: ${checkpointResult.reason}`] : []),
+  ].slice(0, MAX_FAILURES_CARRIED);
+  const pending = [
+    ...days.filter((d) => d.status === 'running' || d.status === 'waiting').map((d) => `compaction of ${d.dt} (${d.status}${d.query ? `, query ${d.query}` : ''})`),
+    ...(checkpointResult?.status === 'running' ? [`checkpoint (query ${checkpointResult.query})`] : []),
+  ];
+  // Compactions still in flight held the checkpoint's bound back: the invocation that sees them done plans it again.
+  const checkpointStillToPlan = request.checkpoint && days.some((d) => d.status === 'running' || d.status === 'waiting');
+  const base = { closedBefore: firstOpen, engine: deps.engine.kind, days, ...(checkpointResult ? { checkpoint: checkpointResult } : {}) };
+  const continuation = (request.continuation ?? 0) + 1;
+  if (pending.length > 0 && deps.handOn && continuation <= MAX_CONTINUATIONS) {
+    await deps.handOn({ action: 'compact', checkpoint: checkpointStillToPlan, continuation, ...(failed.length ? { failed } : {}) });
+    return { ...base, handedOn: { continuation, waitingFor: pending }, failed };
+  }
+  return { ...base, failed };
 }
 
-/**
- * How the tasks of a split plan run: handed to other invocations, one each,
- * when the function can dispatch them and there is more than one (or a
- * stitch); here otherwise (the CLI, npm start, a single task).
- */
-function runner<P, Phase extends TaskPhase>(deps: MaintenanceDeps, kind: MaintenanceTaskRequest['kind'], planKey: (plan: P) => string, runHere: (plan: P, phase: Phase, task: number) => Promise<unknown>) {
-  return async (plan: P, phase: Phase, pending: readonly number[]): Promise<boolean> => {
-    // One task runs here (a day of one slice: the run compacts it and can checkpoint it at once), except a
-    // stitch: it follows a merge task that has used most of its invocation's time.
-    if (!deps.dispatch || (pending.length === 1 && phase !== 'stitch')) {
-      for (const t of pending) await runHere(plan, phase, t);
-      return true;
+async function hasCheckpointPlan(deps: MaintenanceDeps, s: CheckpointSettings): Promise<boolean> {
+  return (await deps.store.list(`${s.statePrefix}/checkpoints/plans/`)).some((o) => o.key.endsWith('.json'));
+}
+
+/** Runs `fn` over the items, at most `limit` at a time, results in order. */
+async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
     }
-    for (const task of pending) await deps.dispatch({ action: 'maintenance-task', kind, plan: planKey(plan), phase, task });
-    return false;
   };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
 }
 
-const compactionRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
-  runner<DayPlan, TaskPhase>(deps, 'compaction', (plan) => dayPlanKey(s, plan), (plan, phase, t) => runPhaseTask(deps.store, s, plan, phase, t));
-
-const checkpointRunner = (deps: MaintenanceDeps, s: CheckpointSettings) =>
-  runner<CheckpointPlan, 'sort' | 'merge'>(deps, 'checkpoint', (plan) => `${s.statePrefix}/checkpoints/plans/${plan.id}.json`, (plan, phase, t) =>
-    phase === 'sort' ? runCheckpointSortTask(deps.store, s, plan, t) : runCheckpointPart(deps.store, s, plan, t),
-  );
-
-/**
- * One task of a split day or checkpoint, in its own invocation. The last
- * sort task to finish hands on the merge tasks; the last merge task to
- * finish commits (a day) or publishes (a checkpoint).
- */
-export async function runMaintenanceTask(request: MaintenanceTaskRequest, deps: MaintenanceDeps): Promise<{ task: number; committed: boolean }> {
-  const s = settings(deps.config, deps.tempDir);
-  if (!request.plan.startsWith(`${s.statePrefix}/`)) throw new PayloadError(`plan ${request.plan} is not under the state prefix ${s.statePrefix}/`);
-  const bytes = await deps.store.read(request.plan);
-  // The plan is gone when its work was committed already (a redelivered task): nothing to do.
-  if (bytes === undefined) return { task: request.task, committed: true };
-  const plan = JSON.parse(Buffer.from(bytes).toString('utf8')) as DayPlan | CheckpointPlan;
-  // A 0.3.0 plan (its tasks read every day whole) is not run: the next scheduled run plans it again.
-  if (plan.version !== 2) return { task: request.task, committed: false };
-  if (request.kind === 'compaction') {
-    const day = plan as DayPlan;
-    if (request.phase === 'sort') {
-      await runSortTask(deps.store, s, day, request.task);
-      if (!(await sortsDone(deps.store, s, day))) return { task: request.task, committed: false };
-      return { task: request.task, committed: (await finishPlan(deps.store, s, day, compactionRunner(deps, s))) !== undefined };
-    }
-    if (request.phase === 'merge') {
-      await runTask(deps.store, s, day, request.task);
-      // The last merge task hands on the stitch tasks (or runs the one there is, or commits a plan that is not split).
-      if (!(await mergesDone(deps.store, s, day))) return { task: request.task, committed: false };
-      return { task: request.task, committed: (await finishPlan(deps.store, s, day, compactionRunner(deps, s))) !== undefined };
-    }
-    await runStitchTask(deps.store, s, day, request.task);
-    return { task: request.task, committed: (await commitIfComplete(deps.store, s, day)) !== undefined };
+/** A maintenance run that failed: thrown by the function so its asynchronous invocation is retried, then sent to the on-failure queue. */
+export class MaintenanceFailed extends Error {
+  readonly failed: readonly string[];
+  constructor(failed: readonly string[]) {
+    super(`maintenance left ${failed.length} piece(s) of work as they were (the next run retries them): ${failed.join('; ')}`);
+    this.name = 'MaintenanceFailed';
+    this.failed = failed;
   }
-  const next = plan as CheckpointPlan;
-  // A plan that went stale (its objects compacted meanwhile, or another checkpoint published) is not
-  // run: it would fail on a missing object, retried to no end. The next scheduled run drops it and plans again.
-  if (!(await planIsCurrent(deps.store, s, next))) return { task: request.task, committed: false };
-  if (request.phase === 'sort') {
-    await runCheckpointSortTask(deps.store, s, next, request.task);
-    if (!(await checkpointSortsDone(deps.store, s, next))) return { task: request.task, committed: false };
-    if (!(await runPendingCheckpointTasks(deps.store, s, next, checkpointRunner(deps, s)))) return { task: request.task, committed: false };
-  } else {
-    await runCheckpointPart(deps.store, s, next, request.task);
-  }
-  return { task: request.task, committed: (await publishIfComplete(deps.store, s, next, deps.repointView)) !== undefined };
 }

@@ -1,3 +1,4 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
@@ -18,3 +19,8 @@ export function s3Client(env: NodeJS.ProcessEnv, endpoint?: string): S3Client {
 export const glueClient = (endpoint?: string): GlueClient => new GlueClient(endpoint ? { endpoint } : {});
 export const ssmClient = (endpoint?: string): SSMClient => new SSMClient(endpoint ? { endpoint } : {});
 export const sqsClient = (endpoint?: string): SQSClient => new SQSClient(endpoint ? { endpoint } : {});
+/**
+ * Athena's client. AWS_ENDPOINT_URL_ATHENA, when set, wins over --endpoint-url: a local AWS (moto) has
+ * no Athena that runs queries, so the tests point Athena alone at their stand-in server.
+ */
+export const athenaClient = (env: NodeJS.ProcessEnv, endpoint?: string): AthenaClient => new AthenaClient(endpoint && !env.AWS_ENDPOINT_URL_ATHENA ? { endpoint } : {});

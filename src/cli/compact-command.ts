@@ -2,14 +2,16 @@ import { stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { dlqHold, movePointerParameter, repointGlueView } from '../actions/maintenance-aws.ts';
 import { runMaintenance, type MaintenanceConfig, type MaintenanceRequest } from '../actions/maintenance.ts';
-import { MAINTENANCE_LIMITS, type MaintenanceSettings } from '../config/pipeline-config.ts';
+import { MAINTENANCE_LIMITS, REBUILD_SHARE, type MaintenanceSettings } from '../config/pipeline-config.ts';
 import { bucketNameProblem, carriedProblems, glueNameProblem, prefixProblem, splitList, ssmParameterProblem } from '../config/validate.ts';
 import { FolderStore, S3Store, type LakeStore } from '../lake/lake-store.ts';
 import { readPointer, type CheckpointPointer } from '../maintenance/checkpoint.ts';
 import { closedBefore } from '../maintenance/compaction.ts';
+import { AthenaEngine } from '../maintenance/athena-engine.ts';
+import type { MaintenanceEngine } from '../maintenance/engine.ts';
 import { currentStateInputs, tableObjects } from '../maintenance/view-inputs.ts';
 import { choiceOption, HELP_OPTION, helpText, integerOption, parseCommandArgs, stringOption, timeOption, type CommandSpec, type ParsedArgs } from './args.ts';
-import { glueClient, s3Client, sqsClient, ssmClient } from './aws-clients.ts';
+import { athenaClient, glueClient, s3Client, sqsClient, ssmClient } from './aws-clients.ts';
 import { compactReportJson, compactReportText, type CompactReport } from './compact-report.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
@@ -21,17 +23,19 @@ const n = (v: number): string => v.toLocaleString('en-US');
 export const COMPACT_COMMAND: CommandSpec = {
   name: 'ddb-flatten compact',
   usage:
-    '(--lake DIR | --s3 s3://bucket[/prefix]) [--dt YYYY-MM-DD] [--no-checkpoint] [--now ISO]\n' +
-    '                           [--lookback-days N] [--target-bytes N] [--format table|json] [options]',
+    '(--lake DIR | --s3 s3://bucket[/prefix] --workgroup NAME --glue-database DB) [--dt YYYY-MM-DD]\n' +
+    '                           [--no-checkpoint] [--now ISO] [--lookback-days N] [--format table|json] [options]',
   title: 'Compact the closed days of a lake and checkpoint its current state (the daily maintenance run).',
   summary:
     'Runs the maintenance the function runs on its schedule ({"action":"compact"}), here, on a local\n' +
     'lake folder or on the bucket in place. Every closed day of the lookback window (a day is closed once\n' +
     "the trigger's maximum record age plus a margin has passed since its end: no stream record can still\n" +
     'arrive for it) becomes a few large objects, rows sorted by pk, sk, attribute, event_time, sequence and\n' +
-    'rows written twice folded to one. Then the checkpoint of the current state moves up to the first day\n' +
-    'that is not closed, so the current-state view reads the checkpoint and the open days, not the whole\n' +
-    'history. Tasks run in this process, one after another; nothing is dispatched.',
+    'rows written twice folded to one. Then, when it pays off, the checkpoint of the current state moves up\n' +
+    'to the first day that is not closed, so the current-state view reads the checkpoint and the days since,\n' +
+    'not the whole history. Each step is one SQL statement: DuckDB runs it on a local lake (--lake, needs\n' +
+    'the @duckdb/node-api package), Athena in the pipeline\'s maintenance workgroup on the bucket (--s3).\n' +
+    'The command waits for each query.',
   options: {
     lake: { type: 'string', value: 'DIR', help: 'A local lake folder laid out like the bucket (<DIR>/<prefix>/dt=YYYY-MM-DD/...).' },
     s3: {
@@ -48,13 +52,17 @@ export const COMPACT_COMMAND: CommandSpec = {
     'target-bytes': {
       type: 'string',
       value: 'N',
-      help: `Size of a compacted object in bytes, ${n(L.targetBytes.min)} to ${n(L.targetBytes.max)}.\nDefault: ${n(L.targetBytes.fallback)} (128 MiB).`,
+      help: `Size of a compacted object in bytes with --lake (DuckDB cuts its files there; Athena sizes its\nown), ${n(L.targetBytes.min)} to ${n(L.targetBytes.max)}. Default: ${n(L.targetBytes.fallback)} (128 MiB).`,
     },
-    'max-task-bytes': {
+    'rebuild-share': {
       type: 'string',
-      value: 'N',
-      help: `Input bytes one task reads (a larger day or checkpoint is split into sort and merge tasks),\n${n(L.maxTaskBytes.min)} to ${n(L.maxTaskBytes.max)}. Default: ${n(L.maxTaskBytes.fallback)}.`,
+      value: 'X',
+      help: `Rebuild the checkpoint once the days since its bound hold this share of its bytes,\n${REBUILD_SHARE.min} to ${REBUILD_SHARE.max}. Default: ${REBUILD_SHARE.fallback}.`,
     },
+    'max-age-days': { type: 'string', value: 'N', help: `... or once its bound is this many days old, ${L.maxAgeDays.min} to ${n(L.maxAgeDays.max)}. Default: ${L.maxAgeDays.fallback}.` },
+    workgroup: { type: 'string', value: 'NAME', help: "With --s3: the Athena workgroup the statements run in (the module's\nathena_maintenance_workgroup_name output)." },
+    'glue-table': { type: 'string', value: 'NAME', help: 'With --s3: the flattened table in --glue-database. Default: flattened.' },
+    'glue-checkpoints-table': { type: 'string', value: 'NAME', help: 'With --s3: the checkpoints table in --glue-database. Default: checkpoints.' },
     'max-record-age-seconds': {
       type: 'string',
       value: 'N',
@@ -62,12 +70,12 @@ export const COMPACT_COMMAND: CommandSpec = {
     },
     'margin-seconds': { type: 'string', value: 'N', help: `Added to the record age before a day is closed, ${n(L.marginSeconds.min)} to ${n(L.marginSeconds.max)}. Default: ${n(L.marginSeconds.fallback)}.` },
     retention: { type: 'string', value: 'N', help: `Checkpoints kept (for readers of an older pointer), ${L.retention.min} to ${L.retention.max}. Default: ${L.retention.fallback}.` },
-    carry: { type: 'string', value: 'LIST', help: 'The carried attributes, as CARRY_ATTRIBUTES. Optional: columns the objects have are\nkept anyway; these are added where missing.' },
+    carry: { type: 'string', value: 'LIST', help: "The carried attributes, as CARRY_ATTRIBUTES: the table's columns beyond the schema's\n(with --s3, the Glue table's own columns decide)." },
     'dlq-url': { type: 'string', value: 'URL', help: "The pipeline's on-failure queue (with --s3): while it holds messages, the\ncheckpoint does not move (a redrive may still write rows of recent days)." },
-    'glue-database': { type: 'string', value: 'NAME', help: 'With --glue-view: point this Glue current-state view at the new checkpoint\n(with --s3), as the scheduled run does.' },
-    'glue-view': { type: 'string', value: 'NAME', help: 'The current-state view in --glue-database.' },
+    'glue-database': { type: 'string', value: 'NAME', help: "With --s3: the lake's Glue database, whose tables Athena reads." },
+    'glue-view': { type: 'string', value: 'NAME', help: 'The current-state view in --glue-database to point at the new checkpoint, as the\nscheduled run does.' },
     'checkpoint-parameter': { type: 'string', value: 'NAME', help: 'The SSM parameter Terraform reads the pointer from; moved before the view.' },
-    'endpoint-url': { type: 'string', value: 'URL', help: 'AWS endpoint for every client (moto, LocalStack). Default: AWS_ENDPOINT_URL.' },
+    'endpoint-url': { type: 'string', value: 'URL', help: 'AWS endpoint for every client (moto, LocalStack). Default: AWS_ENDPOINT_URL;\nAWS_ENDPOINT_URL_ATHENA wins for Athena.' },
     format: { type: 'string', value: 'FORMAT', help: 'table (default): what was done, for a person. json: the same as one JSON object.' },
     ...HELP_OPTION,
   },
@@ -78,7 +86,7 @@ export const COMPACT_COMMAND: CommandSpec = {
       'A run that fails or is interrupted leaves a state the next run completes.',
     'A progress line is shown on stderr when it is a terminal and the run lasts over a second.',
     'Exit codes: 0 done, 1 failure (the message says what), 2 bad command line.',
-    'Examples:\n  ddb-flatten compact --lake ./lake --lookback-days 30\n  ddb-flatten compact --s3 s3://orders-lake --glue-database orders --glue-view current_state \\\n      --checkpoint-parameter /orders/checkpoint',
+    'Examples:\n  ddb-flatten compact --lake ./lake --lookback-days 30\n  ddb-flatten compact --s3 s3://orders-lake --workgroup orders-maintenance --glue-database orders \\\n      --glue-view current_state --checkpoint-parameter /ddb-flatten/orders/checkpoint-pointer',
   ],
 };
 
@@ -86,6 +94,7 @@ export const COMPACT_FORMATS = ['table', 'json'] as const;
 
 interface CompactPlan {
   readonly store: LakeStore;
+  readonly engine: () => Promise<MaintenanceEngine & { close?(): void }>;
   /** Where the rows are, for the report (a folder or s3:// location). */
   readonly location: string;
   readonly config: MaintenanceConfig;
@@ -177,8 +186,9 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
     marginSeconds: limit('margin-seconds', 'marginSeconds'),
     lookbackDays: limit('lookback-days', 'lookbackDays'),
     targetBytes: limit('target-bytes', 'targetBytes'),
-    maxTaskBytes: limit('max-task-bytes', 'maxTaskBytes'),
     retention: limit('retention', 'retention'),
+    rebuildShare: shareOption(values),
+    maxAgeDays: limit('max-age-days', 'maxAgeDays'),
   };
   const now = timeOption(values, 'now') ?? io.now();
   const dt = dayOption(values, 'dt');
@@ -198,21 +208,33 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
   const glueView = stringOption(values, 'glue-view')?.trim();
   const parameter = stringOption(values, 'checkpoint-parameter')?.trim();
   const dlqUrl = stringOption(values, 'dlq-url')?.trim();
-  if ((glueDatabase === undefined) !== (glueView === undefined)) throw new UsageError('give --glue-database and --glue-view together: the view to point at the new checkpoint');
+  const workgroup = stringOption(values, 'workgroup')?.trim();
+  const glueTable = stringOption(values, 'glue-table')?.trim() ?? 'flattened';
+  const glueCheckpoints = stringOption(values, 'glue-checkpoints-table')?.trim() ?? 'checkpoints';
+  if (s3 !== undefined && (workgroup === undefined || glueDatabase === undefined)) {
+    throw new UsageError('--s3 needs --workgroup and --glue-database: Athena runs the statements, in the maintenance workgroup, over the Glue tables');
+  }
+  if (s3 === undefined) for (const [flag, given] of [['workgroup', workgroup], ['glue-database', glueDatabase], ['glue-view', glueView]] as const) if (given !== undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
+  if (workgroup !== undefined && !/^[a-zA-Z0-9._-]{1,128}$/.test(workgroup)) throw new UsageError(`--workgroup: "${workgroup}" is not an Athena workgroup name (1 to 128 of a-z A-Z 0-9 . _ -)`);
   if (glueDatabase !== undefined) named('glue-database', glueNameProblem(glueDatabase));
+  named('glue-table', glueNameProblem(glueTable));
+  named('glue-checkpoints-table', glueNameProblem(glueCheckpoints));
   if (glueView !== undefined) named('glue-view', glueNameProblem(glueView));
   if (parameter !== undefined) named('checkpoint-parameter', ssmParameterProblem(parameter));
   if (dlqUrl !== undefined && !/^https?:\/\/[^\s/]+\/\d+\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(dlqUrl)) {
     throw new UsageError(`--dlq-url must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), got "${dlqUrl}"`);
   }
-  for (const [flag, given] of [['glue-database', glueDatabase], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
+  for (const [flag, given] of [['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
     if (given === undefined) continue;
     if (s3 === undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
     if (noCheckpoint || dt !== undefined) throw new UsageError(`--${flag} acts on the checkpoint, which ${noCheckpoint ? '--no-checkpoint' : '--dt'} does not move`);
   }
 
   const store = s3 ? new S3Store(s3Client(io.env, endpoint), s3.bucket) : await localStore(resolve(lake!), dataPrefix);
-  const glue = glueDatabase !== undefined ? glueClient(endpoint) : undefined;
+  const engine = s3
+    ? async () => new AthenaEngine(athenaClient(io.env, endpoint), { workgroup: workgroup!, bucket: s3.bucket, database: glueDatabase!, table: glueTable, checkpointsTable: glueCheckpoints })
+    : () => duckDbEngine({ root: resolve(lake!), prefix: dataPrefix, statePrefix, carried: carry });
+  const glue = glueView !== undefined ? glueClient(endpoint) : undefined;
   const ssm = parameter !== undefined ? ssmClient(endpoint) : undefined;
   const repointView =
     glue || ssm
@@ -224,6 +246,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
       : undefined;
   return {
     store,
+    engine,
     location: `${store.describe(dataPrefix)}/`,
     config: { dataPrefix, maintenance, flatten: { carry } },
     request: { action: 'compact', dt, checkpoint: !noCheckpoint && dt === undefined },
@@ -245,9 +268,11 @@ export async function runCompact(argv: readonly string[], io: CliIO): Promise<nu
   const progress = createProgress({ stream: io.stderr, now: io.now });
   const sqs = p.dlqUrl !== undefined ? sqsClient(p.endpoint) : undefined;
   let result;
+  const engine = await p.engine();
   try {
     result = await runMaintenance(p.request, {
       store: p.store,
+      engine,
       config: p.config,
       now: p.now,
       repointView: p.repointView,
@@ -256,6 +281,7 @@ export async function runCompact(argv: readonly string[], io: CliIO): Promise<nu
     });
   } finally {
     progress.done();
+    engine.close?.();
   }
   const report: CompactReport = {
     location: p.location,
@@ -268,5 +294,25 @@ export async function runCompact(argv: readonly string[], io: CliIO): Promise<nu
     table: { before: tableBefore, after: await tableObjects(p.store, prefixes) },
   };
   io.stdout.write(p.format === 'json' ? compactReportJson(report) : compactReportText(report));
-  return 0;
+  // A failed query left its day or the checkpoint as it was: say so in the exit code too.
+  return result.failed.length > 0 ? 1 : 0;
+}
+
+/** DuckDB's engine, loaded when --lake needs it: DuckDB is a native package the installed CLI does not bring. */
+async function duckDbEngine(options: ConstructorParameters<typeof import('../maintenance/duckdb-engine.ts').DuckDbEngine>[0]) {
+  let module: typeof import('../maintenance/duckdb-engine.ts');
+  try {
+    module = await import('../maintenance/duckdb-engine.ts');
+  } catch (error) {
+    throw new Error(`compact --lake runs its statements in DuckDB: install it beside ddb-flatten (npm install @duckdb/node-api). ${(error as Error).message}`);
+  }
+  return new module.DuckDbEngine(options);
+}
+
+function shareOption(values: ParsedArgs['values']): number {
+  const text = stringOption(values, 'rebuild-share')?.trim();
+  if (text === undefined) return REBUILD_SHARE.fallback;
+  const v = Number(text);
+  if (!/^\d+(\.\d+)?$/.test(text) || v < REBUILD_SHARE.min || v > REBUILD_SHARE.max) throw new UsageError(`--rebuild-share must be a number from ${REBUILD_SHARE.min} to ${REBUILD_SHARE.max}, got "${text}"`);
+  return v;
 }

@@ -31,8 +31,10 @@ export function compactReportJson(r: CompactReport): string {
       state: r.state,
       now: r.now,
       closedBefore: r.result.closedBefore,
+      engine: r.result.engine,
       days: r.result.days,
       checkpoint: r.result.checkpoint ?? null,
+      failed: r.result.failed,
       view: r.view,
       table: r.table,
     },
@@ -46,13 +48,14 @@ const set = (s: ObjectSet): string => `${objects(s.objects)}, ${formatCount(s.by
 
 /** The days a run compacted, one line each, with a total when there are several (npm start --days prints it too). */
 export function daysTable(days: MaintenanceResult['days']): string {
+  // Bytes the engine scanned (Athena bills them); the local engine does not count them.
+  const scanned = (d: MaintenanceResult['days'][number]): string => (d.bytesScanned !== undefined ? formatCount(d.bytesScanned) : '-');
   const rows: Record<string, string>[] = days.map((d) => ({
     dt: d.dt,
-    status: d.status,
+    status: d.status === 'failed' ? `failed: ${d.reason}` : d.status,
     objects: `${formatCount(d.objectsBefore)} → ${formatCount(d.objectsAfter)}`,
     bytes: `${formatCount(d.bytesBefore)} → ${formatCount(d.bytesAfter)}`,
-    // A day already compact was not read: no row counts.
-    rows: d.status === 'compacted' ? `${formatCount(d.rowsIn)} → ${formatCount(d.rowsOut)}` : '-',
+    scanned: scanned(d),
   }));
   const total = (f: (d: MaintenanceResult['days'][number]) => number): number => days.reduce((n, d) => n + f(d), 0);
   if (rows.length > 1) {
@@ -61,10 +64,10 @@ export function daysTable(days: MaintenanceResult['days']): string {
       status: `${days.filter((d) => d.status === 'compacted').length} compacted`,
       objects: `${formatCount(total((d) => d.objectsBefore))} → ${formatCount(total((d) => d.objectsAfter))}`,
       bytes: `${formatCount(total((d) => d.bytesBefore))} → ${formatCount(total((d) => d.bytesAfter))}`,
-      rows: days.some((d) => d.status === 'compacted') ? `${formatCount(total((d) => (d.status === 'compacted' ? d.rowsIn : 0)))} → ${formatCount(total((d) => (d.status === 'compacted' ? d.rowsOut : 0)))}` : '-',
+      scanned: days.some((d) => d.bytesScanned !== undefined) ? formatCount(total((d) => d.bytesScanned ?? 0)) : '-',
     });
   }
-  return textTable(['dt', 'status', 'objects', 'bytes', 'rows'], rows);
+  return textTable(['dt', 'status', 'objects', 'bytes', 'scanned'], rows);
 }
 
 function checkpointLine(r: CompactReport): string {
@@ -76,13 +79,20 @@ function checkpointLine(r: CompactReport): string {
 /** What the checkpoint step did, on one line. */
 export function checkpointText(c: NonNullable<MaintenanceResult['checkpoint']>): string {
   const p = c.pointer;
-  const where = p.checkpoint === NO_CHECKPOINT ? 'none yet' : `${p.checkpoint} (bound ${p.bound}, ${formatCount(p.parts)} part${p.parts === 1 ? '' : 's'})`;
-  if (c.status === 'written') {
-    const days = c.days.length === 1 ? c.days[0] : `${c.days[0]} … ${c.days[c.days.length - 1]}`;
-    // Rows in: the previous checkpoint's and those of the days read; out: the current state.
-    return `checkpoint: written ${where}: ${formatCount(c.days.length)} day(s) read (${days}), ${formatCount(c.rowsIn)} rows in → ${formatCount(c.rowsOut)} rows of current state`;
+  const where = p.checkpoint === NO_CHECKPOINT ? 'none yet' : `${p.checkpoint} (bound ${p.bound}, ${formatCount(p.parts)} object${p.parts === 1 ? '' : 's'})`;
+  const days = c.days.length === 1 ? c.days[0] : `${c.days[0]} … ${c.days[c.days.length - 1]}`;
+  switch (c.status) {
+    case 'written':
+      return `checkpoint: written ${where}: the previous one and ${formatCount(c.days.length)} day(s) read (${days})${c.bytesScanned !== undefined ? `, ${formatCount(c.bytesScanned)} bytes scanned` : ''}; ${c.payoff?.why ?? 'an interrupted one finished'}`;
+    case 'deferred':
+      return `checkpoint: not rebuilt, ${where}: ${c.payoff?.why}`;
+    case 'running':
+      return `checkpoint: query ${c.query} still running (${formatCount(c.days.length)} day(s) to ${c.days.at(-1)}); ${where} stays published`;
+    case 'failed':
+      return `checkpoint: failed (${c.reason}); ${where} stays published, the next run plans it again`;
+    default:
+      return `checkpoint: already current: ${where}`;
   }
-  return `checkpoint: ${c.status === 'current' ? 'already current' : c.status}: ${where}`;
 }
 
 export function compactReportText(r: CompactReport): string {
@@ -98,6 +108,7 @@ export function compactReportText(r: CompactReport): string {
     lines.push(daysTable(m.days));
   }
   lines.push('', checkpointLine(r));
+  if (m.failed.length) lines.push(`failed (left as it was; the next run retries): ${m.failed.join('; ')}`);
   if (m.checkpoint) lines.push(`holds: ${m.checkpoint.heldBy.length ? m.checkpoint.heldBy.join('; ') : 'none'}`);
   lines.push(
     `table: ${set(r.table.before)} → ${set(r.table.after)}`,

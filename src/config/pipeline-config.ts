@@ -32,6 +32,11 @@ export interface MaintenanceSettings {
   /** The Glue database and current-state view the checkpoint run points at the new checkpoint. */
   readonly glueDatabase?: string;
   readonly glueView?: string;
+  /** The Glue tables the maintenance statements read: the flattened rows and the checkpoints. */
+  readonly glueTable?: string;
+  readonly glueCheckpointsTable?: string;
+  /** The Athena workgroup the maintenance statements run in (its own bytes-scanned cutoff). */
+  readonly athenaWorkgroup?: string;
   /** The SSM String parameter the run moves with the view, which Terraform reads to render the view's text. */
   readonly checkpointParameter?: string;
   /** The trigger's maximum record age: no record arrives later than this after its creation. */
@@ -40,12 +45,17 @@ export interface MaintenanceSettings {
   readonly marginSeconds: number;
   /** Closed days a scheduled run looks at, newest first. */
   readonly lookbackDays: number;
-  /** Size of a compacted object. */
+  /** Size of a compacted object (the local engine cuts files there; Athena decides its own). */
   readonly targetBytes: number;
-  /** Input bytes one compaction or checkpoint task takes. */
-  readonly maxTaskBytes: number;
   /** Checkpoints kept (the current one and those before it). */
   readonly retention: number;
+  /**
+   * The checkpoint is rebuilt once the days since its bound hold at least this share of its bytes;
+   * until then the view reads the checkpoint plus those days (at most 1 + share times the table).
+   */
+  readonly rebuildShare: number;
+  /** ... or once its bound is this many days old, whatever the share. */
+  readonly maxAgeDays: number;
 }
 
 /**
@@ -58,9 +68,12 @@ export const MAINTENANCE_LIMITS = {
   marginSeconds: { fallback: 3_600, min: 0, max: 86_400 },
   lookbackDays: { fallback: 14, min: 1, max: 3_650 },
   targetBytes: { fallback: 128 * 1024 * 1024, min: 1024 * 1024, max: 5 * 1024 ** 3 },
-  maxTaskBytes: { fallback: 6 * 1024 * 1024, min: 1024 * 1024, max: 100 * 1024 ** 3 },
   retention: { fallback: 3, min: 2, max: 100 },
+  maxAgeDays: { fallback: 7, min: 1, max: 3_650 },
 } as const satisfies Record<string, { fallback: number; min: number; max: number }>;
+
+/** The checkpoint's rebuild share: a fraction of its bytes (0: rebuild whenever a closed day is new). */
+export const REBUILD_SHARE = { fallback: 0.25, min: 0, max: 4 } as const;
 
 /** DynamoDB scalar types allowed for key attributes. */
 export const KEY_TYPES = ['S', 'N', 'B'] as const;
@@ -100,13 +113,17 @@ export const ENVIRONMENT = {
   STATE_PREFIX: 'Key prefix of the maintenance state: compaction plans and checkpoints (default "state").',
   GLUE_DATABASE: 'Glue database of the lake (the checkpoint run updates its current-state view).',
   GLUE_VIEW: 'Name of the current-state view in GLUE_DATABASE.',
+  GLUE_TABLE: 'Name of the flattened table in GLUE_DATABASE (the maintenance statements read it).',
+  GLUE_CHECKPOINTS_TABLE: 'Name of the checkpoints table in GLUE_DATABASE (the checkpoint statement reads the previous checkpoint from it).',
+  ATHENA_WORKGROUP: 'Athena workgroup the maintenance statements run in (compaction and checkpoints as UNLOAD queries).',
   CHECKPOINT_PARAMETER: 'SSM parameter (String) that holds the current checkpoint for Terraform; the checkpoint run moves it with the view.',
   MAXIMUM_RECORD_AGE_SECONDS: "The trigger's maximum record age, 60 to 604800 (default 21600): when a day is closed.",
   COMPACTION_MARGIN_SECONDS: 'Seconds added to the record age before a day is closed, 0 to 86400 (default 3600).',
   COMPACTION_LOOKBACK_DAYS: 'Closed days a scheduled compaction looks at, 1 to 3650 (default 14).',
-  COMPACTION_TARGET_BYTES: 'Size of a compacted object in bytes, 1 MiB to 5 GiB (default 134217728).',
-  COMPACTION_MAX_TASK_BYTES: 'Input bytes one compaction or checkpoint task reads, 1 MiB to 100 GiB (default 6291456).',
+  COMPACTION_TARGET_BYTES: 'Size of a compacted object in bytes when the local engine compacts, 1 MiB to 5 GiB (default 134217728); Athena sizes its own files.',
   CHECKPOINT_RETENTION: 'Checkpoints kept, 2 to 100 (default 3).',
+  CHECKPOINT_REBUILD_SHARE: 'Rebuild the checkpoint once the days since its bound hold this share of its bytes, 0 to 4 (default 0.25).',
+  CHECKPOINT_MAX_AGE_DAYS: "Rebuild the checkpoint once its bound is this many days old, 1 to 3650 (default 7).",
 } as const;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
@@ -193,7 +210,7 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
   for (const [other, value] of [['LAKE_PREFIX', dataPrefix], ['QUARANTINE_PREFIX', quarantinePrefix], ['EXPORT_PREFIX', exportPrefix]] as const) {
     if (statePrefix === value || statePrefix.startsWith(`${value}/`) || value.startsWith(`${statePrefix}/`)) problems.push(`STATE_PREFIX "${statePrefix}" must not overlap ${other} "${value}"`);
   }
-  const glueName = (name: 'GLUE_DATABASE' | 'GLUE_VIEW'): string | undefined => {
+  const glueName = (name: 'GLUE_DATABASE' | 'GLUE_VIEW' | 'GLUE_TABLE' | 'GLUE_CHECKPOINTS_TABLE'): string | undefined => {
     const v = env[name]?.trim() || undefined;
     if (v !== undefined) named(name, glueNameProblem(v));
     return v;
@@ -203,6 +220,20 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     if (v !== undefined) named('CHECKPOINT_PARAMETER', ssmParameterProblem(v));
     return v;
   };
+  const workgroupName = (raw: string | undefined): string | undefined => {
+    const v = raw?.trim() || undefined;
+    // Athena's WorkGroup name: 1 to 128 characters of [a-zA-Z0-9._-] (StartQueryExecution).
+    if (v !== undefined && !/^[a-zA-Z0-9._-]{1,128}$/.test(v)) problems.push(`ATHENA_WORKGROUP: "${v}" is not an Athena workgroup name (1 to 128 of a-z A-Z 0-9 . _ -)`);
+    return v;
+  };
+  const share = (raw: string | undefined): number => {
+    const text = raw?.trim();
+    const { fallback, min, max } = REBUILD_SHARE;
+    if (!text) return fallback;
+    const n = Number(text);
+    if (!/^\d+(\.\d+)?$/.test(text) || n < min || n > max) problems.push(`CHECKPOINT_REBUILD_SHARE: "${text}" is not allowed: use a number from ${min} to ${max}, e.g. 0.25`);
+    return n;
+  };
   const limit = (name: EnvironmentName, setting: keyof typeof MAINTENANCE_LIMITS): number => {
     const l = MAINTENANCE_LIMITS[setting];
     return integer(name, l.fallback, l.min, l.max);
@@ -211,13 +242,17 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     statePrefix,
     glueDatabase: glueName('GLUE_DATABASE'),
     glueView: glueName('GLUE_VIEW'),
+    glueTable: glueName('GLUE_TABLE'),
+    glueCheckpointsTable: glueName('GLUE_CHECKPOINTS_TABLE'),
+    athenaWorkgroup: workgroupName(env.ATHENA_WORKGROUP),
     checkpointParameter: ssmName(env.CHECKPOINT_PARAMETER),
     maximumRecordAgeSeconds: limit('MAXIMUM_RECORD_AGE_SECONDS', 'maximumRecordAgeSeconds'),
     marginSeconds: limit('COMPACTION_MARGIN_SECONDS', 'marginSeconds'),
     lookbackDays: limit('COMPACTION_LOOKBACK_DAYS', 'lookbackDays'),
     targetBytes: limit('COMPACTION_TARGET_BYTES', 'targetBytes'),
-    maxTaskBytes: limit('COMPACTION_MAX_TASK_BYTES', 'maxTaskBytes'),
     retention: limit('CHECKPOINT_RETENTION', 'retention'),
+    rebuildShare: share(env.CHECKPOINT_REBUILD_SHARE),
+    maxAgeDays: limit('CHECKPOINT_MAX_AGE_DAYS', 'maxAgeDays'),
   };
 
   if (problems.length > 0) throw new ConfigError('environment', problems);

@@ -30,33 +30,6 @@ export interface ByteOutput {
 }
 
 /**
- * A whole file written to `out` by an encoder that emits chunks synchronously (the Parquet writers):
- * `write` gets `emit` for the encoder and `flush` to hand what it emitted to `out` (await it between
- * row groups, so memory stays at one); then the output is committed, or aborted on any error.
- * Returns the bytes written.
- */
-export async function writeEmitted(out: ByteOutput, write: (emit: (chunk: Buffer) => void, flush: () => Promise<void>) => Promise<void>): Promise<number> {
-  let bytes = 0;
-  let pending: Buffer[] = [];
-  const flush = async (): Promise<void> => {
-    for (const chunk of pending) {
-      bytes += chunk.length;
-      await out.write(chunk);
-    }
-    pending = [];
-  };
-  try {
-    await write((chunk) => pending.push(chunk), flush);
-    await flush();
-    await out.commit();
-  } catch (error) {
-    await out.abort();
-    throw error;
-  }
-  return bytes;
-}
-
-/**
  * `onInterrupt` registers a synchronous cleanup for SIGINT/SIGTERM. It is
  * registered before the temporary file is created, so there is no moment
  * at which an interrupt can leave it behind.

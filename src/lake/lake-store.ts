@@ -1,6 +1,15 @@
-import { mkdir, open, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
-import { DeleteObjectsCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  UploadPartCopyCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import { atomicFileOutput, type ByteOutput } from '../io/byte-output.ts';
 import { s3Output } from './s3-output.ts';
 
@@ -33,7 +42,13 @@ export interface LakeStore {
   output(key: string, contentType: string): Promise<ByteOutput>;
   /** Deletes objects; a missing one is not an error (deletes are retried). */
   delete(keys: readonly string[]): Promise<void>;
+  /** Copies an object to another key (in S3 without the bytes passing through here), replacing what is there. */
+  copy(from: StoredObject, to: string): Promise<void>;
 }
+
+/** CopyObject copies up to 5 GiB in one request; a larger object is copied in parts (UploadPartCopy). */
+const COPY_LIMIT = 5 * 1024 ** 3;
+const COPY_PART = 1024 ** 3;
 
 export class S3Store implements LakeStore {
   readonly s3: S3Client;
@@ -92,6 +107,22 @@ export class S3Store implements LakeStore {
 
   async output(key: string, contentType: string): Promise<ByteOutput> {
     return s3Output(this.s3, this.bucket, key, contentType);
+  }
+
+  async copy(from: StoredObject, to: string): Promise<void> {
+    const source = `${this.bucket}/${from.key.split('/').map(encodeURIComponent).join('/')}`;
+    if (from.size <= COPY_LIMIT) {
+      await this.s3.send(new CopyObjectCommand({ Bucket: this.bucket, Key: to, CopySource: source }));
+      return;
+    }
+    const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
+    const parts = [];
+    for (let start = 0, n = 1; start < from.size; start += COPY_PART, n++) {
+      const end = Math.min(from.size, start + COPY_PART) - 1;
+      const part = await this.s3.send(new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }));
+      parts.push({ PartNumber: n, ETag: part.CopyPartResult?.ETag });
+    }
+    await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
   }
 
   async delete(keys: readonly string[]): Promise<void> {
@@ -181,6 +212,15 @@ export class FolderStore implements LakeStore {
     const target = this.path(key);
     await mkdir(dirname(target), { recursive: true });
     return atomicFileOutput(target);
+  }
+
+  async copy(from: StoredObject, to: string): Promise<void> {
+    const target = this.path(to);
+    await mkdir(dirname(target), { recursive: true });
+    // Through a temporary name, as a PUT is: a reader never sees half a copy.
+    const temp = `${target}.${process.pid}.tmp`;
+    await copyFile(this.path(from.key), temp);
+    await rename(temp, target);
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -3,6 +3,7 @@ import { checkpointText, daysTable } from '../cli/compact-report.ts';
 import { formatCount, type ProgressStream } from '../cli/progress.ts';
 import { textTable } from '../cli/text-table.ts';
 import { FolderStore } from '../lake/lake-store.ts';
+import { DuckDbEngine } from '../maintenance/duckdb-engine.ts';
 import { currentStateInputs, tableObjects, type ObjectSet, type ViewInputs } from '../maintenance/view-inputs.ts';
 import { querySql, sqlLiteral } from '../sql/views.ts';
 import { SEED_ITEMS } from './seed.ts';
@@ -84,12 +85,20 @@ export async function runDaysDemo(session: LocalSession, clock: SimulatedClock, 
   const m = config.maintenance;
   const now = options.firstDay + options.days * DAY_MS + (m.maximumRecordAgeSeconds + m.marginSeconds) * 1000;
   const maintenanceConfig: MaintenanceConfig = { ...config, maintenance: { ...m, lookbackDays: Math.max(m.lookbackDays, options.days) } };
-  print(`2. Maintenance as of ${new Date(now).toISOString()}, the Lambda's {"action":"compact"} on the lake folder: compaction of the closed days, then a checkpoint:`);
+  print(`2. Maintenance as of ${new Date(now).toISOString()}, the Lambda's {"action":"compact"} on the lake folder: compaction of the closed days, then a checkpoint,`);
+  print('   each one SQL statement that DuckDB runs here as Athena runs it in AWS (sql/maintenance/):');
   print();
-  const result = await runMaintenance({ action: 'compact', checkpoint: true }, { store, config: maintenanceConfig, now });
+  const engine = new DuckDbEngine({ root: session.lakeRoot, prefix: config.dataPrefix, statePrefix: m.statePrefix, carried: config.flatten.carry });
+  let result;
+  try {
+    result = await runMaintenance({ action: 'compact', checkpoint: true }, { store, engine, config: maintenanceConfig, now });
+  } finally {
+    engine.close();
+  }
   print(daysTable([...result.days].reverse()));
   print();
   print(`   ${checkpointText(result.checkpoint!)}`);
+  for (const failure of result.failed) print(`   FAILED: ${failure}`);
   print();
 
   const tableAfter = await tableObjects(store, prefixes);
@@ -123,7 +132,7 @@ export async function runDaysDemo(session: LocalSession, clock: SimulatedClock, 
   print(textTable(['pk', 'key', 'value'], await after.query(querySql('seed_table', seedOnly))));
   after.close();
   print();
-  const ok = matchesBefore && matchesAfter;
+  const ok = matchesBefore && matchesAfter && result.failed.length === 0;
   print(`verification: ${ok ? 'OK, the view equals the Scan before and after maintenance' : 'FAILED, the view differs from the Scan (see MISMATCH above)'}`);
   return ok;
 }

@@ -1,10 +1,10 @@
 import { shortHash } from '../lake/object-key.ts';
-import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { writeRowGroups } from './external-sort.ts';
-import { CHECKPOINT_ENCODING, dayObjects, type CompactionSettings } from './compaction.ts';
-import { carriedUnion, latestVersions, layout, type Row } from './rows.ts';
-import { describeInputs, mergeTaskRows, type Piece, readSortMarkers, runSortSlice, type SortMarker } from './shuffle.ts';
+import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
+import { CHECKPOINT_ZSTD_LEVEL, dayObjects, isDataFile, newNonce, type CompactionSettings } from './compaction.ts';
+import { queryToken, type MaintenanceEngine } from './engine.ts';
+import type { QueryWait } from './query-wait.ts';
+import { checkpointSql } from './statements.ts';
 
 /**
  * Checkpoints of the current state, so the current-state view reads the
@@ -12,18 +12,28 @@ import { describeInputs, mergeTaskRows, type Piece, readSortMarkers, runSortSlic
  *
  * A checkpoint with bound B holds, for every (pk, sk, attribute), the rows
  * of its latest version among all rows of the days before B (removed items
- * and attributes left out), with their own event_time, sequence and dt.
- * The view ranks those rows together with the rows of days >= B, exactly as
- * it would rank the whole history: a row of a day before B that is not the
- * latest of its group can never win again, because every day before B is
- * closed (no record can arrive for it; see closedBefore).
+ * and attributes left out), with their own event_time, sequence and dt. It
+ * is one statement (sql/maintenance/checkpoint.sql): the current-state
+ * view's own SQL over the previous checkpoint and the days from its bound,
+ * cut before B, so checkpoint and view cannot disagree. A row of a day
+ * before B that is not the latest of its group can never win again, because
+ * every day before B is closed (no record can arrive for it; see closedBefore).
  *
- * It is computed from the previous checkpoint and the days between the two
- * bounds (never the whole history, but the first time), split by pk hash
- * into parts when large, and published by one atomic write of the pointer
- * (current.json) once every part is stored. Readers that still use the
- * previous pointer stay exact: a previous checkpoint plus more days is the
- * same state; previous checkpoints are kept (`retention`) for them.
+ * Checkpoints are rebuilt when they pay off: once the days since the bound
+ * hold `rebuildShare` of the checkpoint's bytes, or its bound is `maxAgeDays`
+ * old. Until then the view reads the checkpoint plus those days, at most
+ * (1 + share) times the table, and a day's maintenance costs what its
+ * changes cost, not what the table costs.
+ *
+ * The engine writes a checkpoint straight into its own folder,
+ * <state>/checkpoints/checkpoint=<id>/ (the id is new for each plan, so the
+ * folder is empty, as UNLOAD needs), which no reader reads until the
+ * pointer names it.
+ * It is published by moving the pointer (current.json, then the SSM
+ * parameter and the Glue view) once the query has succeeded. Readers that
+ * still use the previous pointer stay exact: a previous checkpoint plus more
+ * days is the same state; previous checkpoints are kept (`retention`) for
+ * them.
  */
 
 export { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
@@ -31,53 +41,67 @@ export { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './
 export interface CheckpointSettings extends CompactionSettings {
   /** Checkpoints kept: the current one and the ones before it, for readers of an older pointer. */
   readonly retention: number;
+  /** Rebuild once the days since the bound hold this share of the checkpoint's bytes. */
+  readonly rebuildShare: number;
+  /** ... or once the bound is this many days old. */
+  readonly maxAgeDays: number;
 }
 
 export interface CheckpointPlan {
-  /** 2: split by input slices (0.4.0 on); an unfinished version 1 plan (0.3.0) is dropped and planned again. */
-  readonly version: 2;
+  /** 3: one statement run by the engine (0.4.0 on); plans of earlier versions are dropped and planned again. */
+  readonly version: 3;
+  /** The checkpoint's id (its folder): the bound, and a hash of the previous one, the days' objects and a random nonce. */
   readonly id: string;
   readonly bound: string;
   readonly previous: CheckpointPointer;
+  /** The days the statement reads from the table (from the previous bound up to this bound). */
   readonly days: readonly string[];
-  readonly dayInputs: readonly StoredObject[];
-  readonly previousParts: readonly StoredObject[];
-  /** The previous parts and the days' objects cut into slices of at most maxTaskBytes: a sort task each when there are several. */
-  readonly slices: readonly (readonly Piece[])[];
-  /** Parts (pk-hash buckets), a merge task each: as many as slices. */
-  readonly tasks: number;
-  readonly carried: readonly string[];
+  readonly query?: string;
+  /** Set once the query has succeeded: the checkpoint's objects are all stored. */
+  readonly done?: { readonly parts: number; readonly bytes: number };
+  readonly bytesScanned?: number;
 }
 
-interface PartMarker {
-  readonly task: number;
-  readonly rowsIn: number;
-  readonly rowsOut: number;
+/** Why a checkpoint is or is not rebuilt: the bytes the view reads beyond it, and its age. */
+export interface Payoff {
+  readonly checkpointBytes: number;
+  readonly daysBytes: number;
+  readonly ageDays: number;
+  readonly rebuild: boolean;
+  readonly why: string;
 }
 
 export interface CheckpointResult {
-  readonly status: 'current' | 'written' | 'dispatched';
+  readonly status: 'current' | 'deferred' | 'written' | 'running' | 'failed';
   readonly pointer: CheckpointPointer;
   readonly days: readonly string[];
-  readonly rowsIn: number;
-  readonly rowsOut: number;
+  readonly query?: string;
+  readonly reason?: string;
+  readonly payoff?: Payoff;
+  readonly bytesScanned?: number;
+}
+
+export interface CheckpointContext {
+  readonly store: LakeStore;
+  readonly engine: MaintenanceEngine;
+  readonly settings: CheckpointSettings;
+  readonly wait: QueryWait;
+  /** Moves the view (the SSM parameter and Glue in the Lambda) to a published pointer. */
+  readonly onPublished?: (pointer: CheckpointPointer) => Promise<void>;
 }
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
+const DAY_MS = 86_400_000;
 const root = (s: Pick<CompactionSettings, 'statePrefix'>): string => `${s.statePrefix}/checkpoints/`;
 export const pointerKey = (s: Pick<CompactionSettings, 'statePrefix'>): string => `${root(s)}current.json`;
 export const checkpointPrefix = (s: Pick<CompactionSettings, 'statePrefix'>, id: string): string => `${root(s)}checkpoint=${id}/`;
-const partKey = (s: CompactionSettings, id: string, task: number, tasks: number): string => `${checkpointPrefix(s, id)}part-${String(task).padStart(4, '0')}-of-${String(tasks).padStart(4, '0')}.parquet`;
-const planKey = (s: CompactionSettings, id: string): string => `${root(s)}plans/${id}.json`;
-const markerKey = (s: CompactionSettings, id: string, task: number): string => `${root(s)}plans/${id}.task-${task}.json`;
-const shuffleDir = (s: CompactionSettings, id: string): string => `${root(s)}plans/${id}/`;
-const sortMarkerKey = (s: CompactionSettings, id: string, task: number): string => `${shuffleDir(s, id)}sort-${task}.json`;
-const stageKey = (s: CompactionSettings, id: string, task: number, bucket: number): string => `${shuffleDir(s, id)}sort-${String(task).padStart(4, '0')}-${String(bucket).padStart(4, '0')}.parquet`;
-/** A plan file, plans/<id>.json (markers are <id>.task-N.json, the shuffle's files under <id>/). */
+const planKey = (s: Pick<CompactionSettings, 'statePrefix'>, id: string): string => `${root(s)}plans/${id}.json`;
+/** A plan file, plans/<id>.json (an earlier version's markers are <id>.task-N.json, its shuffle files under <id>/). */
 const PLAN_FILE = /\/plans\/([^/.]+)\.json$/;
 /** The plan a file under plans/ belongs to. */
 const PLAN_OF = /\/plans\/([^/.]+)[./]/;
 const json = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8')));
+const sum = (objects: readonly StoredObject[]): number => objects.reduce((n, o) => n + o.size, 0);
 
 export async function readPointer(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>): Promise<CheckpointPointer> {
   const p = json(await store.read(pointerKey(s))) as Partial<CheckpointPointer> | undefined;
@@ -85,191 +109,171 @@ export async function readPointer(store: LakeStore, s: Pick<CompactionSettings, 
   return { checkpoint: p.checkpoint, bound: p.bound, parts: Number(p.parts ?? 0) };
 }
 
+/** The objects of a checkpoint: every data file in its folder (an engine names them; 0.3.0 wrote part-*.parquet). */
+export async function checkpointObjects(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>, id: string): Promise<StoredObject[]> {
+  return id === NO_CHECKPOINT ? [] : (await store.list(checkpointPrefix(s, id))).filter((o) => isDataFile(o.key));
+}
 
-async function planCheckpoint(store: LakeStore, s: CheckpointSettings, previous: CheckpointPointer, bound: string): Promise<CheckpointPlan | undefined> {
-  const days = (await store.folders(`${s.dataPrefix}/`))
+/** The table's days from `from` (inclusive) up to `until` (exclusive), oldest first. */
+async function daysBetween(store: LakeStore, s: CheckpointSettings, from: string, until: string): Promise<string[]> {
+  return (await store.folders(`${s.dataPrefix}/`))
     .filter((f) => f.startsWith('dt='))
     .map((f) => f.slice(3))
-    .filter((d) => DAY.test(d) && d >= previous.bound && d < bound)
+    .filter((d) => DAY.test(d) && d >= from && d < until)
     .sort();
-  const dayInputs = (await Promise.all(days.map((d) => dayObjects(store, s, d)))).flat();
-  const previousParts = previous.checkpoint === NO_CHECKPOINT ? [] : (await store.list(checkpointPrefix(s, previous.checkpoint))).filter((o) => o.key.endsWith('.parquet'));
-  if (dayInputs.length === 0) {
-    // Nothing was written in the days between: the checkpoint already is the state; the view reads no more for it.
-    return undefined;
-  }
-  const id = `${bound}-${shortHash(previous.checkpoint, ...dayInputs.map((o) => `${o.key}\t${o.size}`))}`;
-  const inputs = [...previousParts, ...dayInputs.map((o) => ({ ...o, dt: /\/dt=(\d{4}-\d{2}-\d{2})\//.exec(o.key)![1]! }))];
-  const { columns, slices } = await describeInputs(store, inputs, s.maxTaskBytes);
-  return { version: 2, id, bound, previous, days, dayInputs, previousParts, slices, tasks: slices.length, carried: carriedUnion(s.carried, columns) };
 }
 
+const dayNumber = (day: string): number => Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
 
-/** Sort task `task` of a split checkpoint: its slice by bucket, each (pk, sk, attribute) cut to its latest version (removals kept: they hide older versions in other slices). */
-async function runSortTask(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<void> {
-  await runSortSlice(store, plan, task, {
-    reduce: (rows) => latestVersions(rows, false),
-    stageKey: (bucket) => stageKey(s, plan.id, task, bucket),
-    markerKey: sortMarkerKey(s, plan.id, task),
-    memoryRows: s.memoryRows,
-    tempDir: s.tempDir,
-  });
-}
-
-async function sortMarkers(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<(SortMarker | undefined)[]> {
-  return readSortMarkers(store, plan, (t) => sortMarkerKey(s, plan.id, t));
-}
-
-async function partMarkers(store: LakeStore, s: CheckpointSettings, plan: Pick<CheckpointPlan, 'id' | 'tasks'>): Promise<(PartMarker | undefined)[]> {
-  return Promise.all(Array.from({ length: plan.tasks }, async (_, t) => json(await store.read(markerKey(s, plan.id, t))) as PartMarker | undefined));
-}
-
-/** Whether every sort task of the plan is done (a plan that is not split has none). */
-export async function checkpointSortsDone(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<boolean> {
-  return (await sortMarkers(store, s, plan)).every((m) => m !== undefined);
-}
-
-/**
- * One part of a checkpoint (merge task `task`): the latest version of each
- * (pk, sk, attribute) of its pk-hash bucket, removals left out. A split plan
- * merges its bucket's stage objects; one that is not split reads the
- * previous checkpoint and the days itself.
- */
-async function runPart(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, task: number): Promise<PartMarker> {
-  const at = layout(plan.carried);
-  const { rows, rowsIn } = await mergeTaskRows(store, plan, task, await sortMarkers(store, s, plan), { at, memoryRows: s.memoryRows, tempDir: s.tempDir, name: `checkpoint ${plan.id}` });
-  let rowsOut = 0;
-  const counted = async function* (): AsyncGenerator<Row> {
-    for await (const row of latestVersions(rows, true)) {
-      rowsOut++;
-      yield row;
-    }
+/** Whether a new checkpoint pays off: the days since the bound hold the share of its bytes, or it is old. */
+export function payoff(s: Pick<CheckpointSettings, 'rebuildShare' | 'maxAgeDays'>, previous: CheckpointPointer, checkpointBytes: number, daysBytes: number, bound: string): Payoff {
+  const ageDays = previous.checkpoint === NO_CHECKPOINT ? Infinity : dayNumber(bound) - dayNumber(previous.bound);
+  const share = checkpointBytes > 0 ? daysBytes / checkpointBytes : Infinity;
+  const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
+  const base = { checkpointBytes, daysBytes, ageDays };
+  if (previous.checkpoint === NO_CHECKPOINT) return { ...base, rebuild: true, why: 'no checkpoint yet' };
+  if (checkpointBytes === 0) return { ...base, rebuild: true, why: 'the checkpoint is empty' };
+  if (share >= s.rebuildShare) return { ...base, rebuild: true, why: `the days since ${previous.bound} hold ${pct(share)} of the checkpoint's bytes (rebuilt from ${pct(s.rebuildShare)})` };
+  if (ageDays >= s.maxAgeDays) return { ...base, rebuild: true, why: `its bound ${previous.bound} is ${ageDays} days old (rebuilt from ${s.maxAgeDays})` };
+  return {
+    ...base,
+    rebuild: false,
+    why: `the days since ${previous.bound} hold ${pct(share)} of the checkpoint's bytes (rebuilt from ${pct(s.rebuildShare)}) and it is ${ageDays} of ${s.maxAgeDays} days old: the view reads them beside it`,
   };
-  // Every part is written, an empty one too: the pointer names how many parts the checkpoint has.
-  const out = await store.output(partKey(s, plan.id, task, plan.tasks), 'application/vnd.apache.parquet');
-  await writeRowGroups(out, at, counted(), s.rowGroupRows, { withDt: true, encoding: CHECKPOINT_ENCODING });
-  const marker: PartMarker = { task, rowsIn: rowsIn(), rowsOut };
-  await store.write(markerKey(s, plan.id, task), JSON.stringify(marker), 'application/json');
-  return marker;
 }
 
-export type CheckpointTaskRunner = (plan: CheckpointPlan, phase: 'sort' | 'merge', pending: readonly number[]) => Promise<boolean>;
+const savePlan = (store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> => store.write(planKey(s, plan.id), JSON.stringify(plan), 'application/json');
 
-export const inlineParts =
-  (store: LakeStore, s: CheckpointSettings): CheckpointTaskRunner =>
-  async (plan, phase, pending) => {
-    for (const t of pending) await (phase === 'sort' ? runSortTask(store, s, plan, t) : runPart(store, s, plan, t));
-    return true;
-  };
-
-export { runPart as runCheckpointPart, runSortTask as runCheckpointSortTask };
-
-/** Runs a plan's sort tasks without a marker, then its parts without one (false: some were handed to other invocations). */
-async function runPending(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan, run: CheckpointTaskRunner): Promise<boolean> {
-  const sorting = (await sortMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
-  if (sorting.length && !(await run(plan, 'sort', sorting))) return false;
-  const merging = (await partMarkers(store, s, plan)).flatMap((m, t) => (m === undefined ? [t] : []));
-  return !merging.length || run(plan, 'merge', merging);
-}
-
-export { runPending as runPendingCheckpointTasks };
-
-/** Once every part is stored: publish the pointer, let the caller follow it (the Glue view), drop old checkpoints, clean up. */
-export async function publishIfComplete(
-  store: LakeStore,
-  s: CheckpointSettings,
-  plan: CheckpointPlan,
-  onPublished: (pointer: CheckpointPointer) => Promise<void> = async () => {},
-): Promise<{ rowsIn: number; rowsOut: number } | undefined> {
-  const markers = await partMarkers(store, s, plan);
-  if (markers.some((m) => m === undefined)) return undefined;
-  const sorted = plan.version === 2 ? await sortMarkers(store, s, plan) : [];
-  const rowsIn = sorted.length && sorted.every((m) => m) ? sorted.reduce((n, m) => n + m!.rowsIn, 0) : markers.reduce((n, m) => n + m!.rowsIn, 0);
-  const pointer: CheckpointPointer = { checkpoint: plan.id, bound: plan.bound, parts: plan.tasks };
-  await store.write(pointerKey(s), pointerText(pointer), 'application/json');
-  await onPublished(pointer);
-  await pruneCheckpoints(store, s, pointer);
+/** Removes a plan and what its query wrote (never a published checkpoint). */
+async function dropPlan(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> {
+  // The plan first: a later run never sees a plan whose objects are half gone.
   await store.delete([planKey(s, plan.id)]);
-  await removeWorkFiles(store, s, plan);
-  return { rowsIn, rowsOut: markers.reduce((n, m) => n + m!.rowsOut, 0) };
-}
-
-/** A plan's markers and shuffle files (once it is published or dropped). */
-async function removeWorkFiles(store: LakeStore, s: CheckpointSettings, plan: Pick<CheckpointPlan, 'id' | 'tasks'>): Promise<void> {
-  await store.delete((await store.list(shuffleDir(s, plan.id))).map((o) => o.key));
-  await store.delete(Array.from({ length: plan.tasks }, (_, t) => markerKey(s, plan.id, t)));
+  if ((await readPointer(store, s)).checkpoint !== plan.id) await store.delete((await store.list(checkpointPrefix(s, plan.id))).map((o) => o.key));
 }
 
 /** Keeps the current checkpoint and the `retention - 1` before it (by bound), deletes the rest. */
 async function pruneCheckpoints(store: LakeStore, s: CheckpointSettings, current: CheckpointPointer): Promise<void> {
   const ids = (await store.folders(root(s))).filter((f) => f.startsWith('checkpoint=')).map((f) => f.slice('checkpoint='.length));
+  // A later one (a plan in flight writing its attempt) sorts after the current one and is never pruned here.
   const older = ids.filter((id) => id !== current.checkpoint && id < current.checkpoint).sort().reverse();
   for (const id of older.slice(Math.max(0, s.retention - 1))) {
     await store.delete((await store.list(checkpointPrefix(s, id))).map((o) => o.key));
   }
 }
 
-/**
- * Whether a stored plan can still be completed: its previous checkpoint is
- * still the published one and every object it reads is still there. A plan
- * goes stale when a compaction (by hand, or one that raced it) replaced
- * objects of its days, or when another checkpoint was published meanwhile;
- * then it is dropped and the run plans again from what the lake holds now.
- */
-export async function planIsCurrent(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<boolean> {
+type Step = { status: 'written'; pointer: CheckpointPointer } | { status: 'running'; query: string } | { status: 'failed' | 'stale'; query?: string; reason: string };
+
+/** Takes a plan as far as it goes now: starts its query, waits, publishes. */
+async function advance(ctx: CheckpointContext, stored: CheckpointPlan): Promise<Step & { plan: CheckpointPlan }> {
+  const { store, settings: s } = ctx;
+  let plan = stored;
   const published = await readPointer(store, s);
-  if (published.checkpoint !== plan.previous.checkpoint || published.bound !== plan.previous.bound) return false;
-  const present = new Set((await Promise.all(plan.days.map((d) => dayObjects(store, s, d)))).flat().map((o) => o.key));
-  return plan.dayInputs.every((o) => present.has(o.key));
-}
-
-/** Removes a stale plan, its markers and the parts it wrote (never a published checkpoint's). */
-async function abandonPlan(store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> {
-  if ((await readPointer(store, s)).checkpoint !== plan.id) await store.delete((await store.list(checkpointPrefix(s, plan.id))).map((o) => o.key));
-  await removeWorkFiles(store, s, plan);
+  if (published.bound >= plan.bound && published.checkpoint !== plan.id) {
+    // Another run published a checkpoint at least as far on: this one would move the view back.
+    if (plan.query && !plan.done) await ctx.engine.stop(plan.query).catch(() => undefined);
+    await dropPlan(store, s, plan);
+    return { status: 'stale', reason: `checkpoint ${published.checkpoint} (bound ${published.bound}) was published meanwhile`, plan };
+  }
+  if (!plan.done) {
+    if (!plan.query) {
+      const statement = {
+        select: checkpointSql(ctx.engine.relations, s.carried, plan.previous, plan.bound),
+        destination: checkpointPrefix(s, plan.id),
+        zstdLevel: CHECKPOINT_ZSTD_LEVEL,
+        targetBytes: s.targetBytes,
+      };
+      plan = { ...plan, query: await ctx.engine.start(statement, queryToken('checkpoint', plan.id)) };
+      await savePlan(store, s, plan);
+    }
+    const status = await ctx.wait(plan.query!);
+    if (status.state === 'QUEUED' || status.state === 'RUNNING') return { status: 'running', query: plan.query!, plan };
+    if (status.state !== 'SUCCEEDED') {
+      await dropPlan(store, s, plan);
+      return { status: 'failed', query: plan.query, reason: `${status.state}: ${status.reason ?? 'no reason given'}`, plan };
+    }
+    const parts = await checkpointObjects(store, s, plan.id);
+    plan = { ...plan, done: { parts: parts.length, bytes: sum(parts) }, ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}) };
+    await savePlan(store, s, plan);
+  }
+  const pointer: CheckpointPointer = { checkpoint: plan.id, bound: plan.bound, parts: plan.done!.parts };
+  await store.write(pointerKey(s), pointerText(pointer), 'application/json');
+  await ctx.onPublished?.(pointer);
+  await pruneCheckpoints(store, s, pointer);
   await store.delete([planKey(s, plan.id)]);
+  return { status: 'written', pointer, plan };
 }
 
 /**
- * Brings the checkpoint up to `bound` (the first day that is not closed):
- * finishes an interrupted checkpoint first; nothing to do when the pointer
- * is already there.
+ * The days a checkpoint query in flight reads (started, not yet succeeded):
+ * a compaction must not delete objects of these days under it.
  */
-export async function checkpoint(
-  store: LakeStore,
-  s: CheckpointSettings,
-  bound: string,
-  options: { run?: CheckpointTaskRunner; onPublished?: (pointer: CheckpointPointer) => Promise<void> } = {},
-): Promise<CheckpointResult> {
-  const run = options.run ?? inlineParts(store, s);
+export async function daysBeingCheckpointed(store: LakeStore, s: Pick<CompactionSettings, 'statePrefix'>): Promise<Set<string>> {
+  const days = new Set<string>();
+  for (const file of (await store.list(`${root(s)}plans/`)).filter((o) => PLAN_FILE.test(o.key))) {
+    const plan = json(await store.read(file.key)) as CheckpointPlan | undefined;
+    if (plan?.version === 3 && plan.query && !plan.done) for (const d of plan.days) days.add(d);
+  }
+  return days;
+}
+
+/**
+ * Brings the checkpoint up to `bound` (the first day that is not closed),
+ * when it pays off: takes an interrupted checkpoint on first; plans a new
+ * one only when `plan` (a run handed on only advances what is in flight).
+ */
+export async function checkpoint(ctx: CheckpointContext, bound: string, options: { plan: boolean } = { plan: true }): Promise<CheckpointResult> {
+  const { store, settings: s } = ctx;
   const planFiles = await store.list(`${root(s)}plans/`);
-  // Markers and shuffle files left by a publish interrupted after it removed its plan: that checkpoint is complete.
+  // Markers and shuffle files of an earlier version, left by a publish interrupted after it removed its plan.
   const live = new Set(planFiles.flatMap((o) => PLAN_FILE.exec(o.key)?.[1] ?? []));
-  await store.delete(planFiles.filter((o) => !live.has(PLAN_OF.exec(o.key)?.[1] ?? '')).map((o) => o.key));
-  for (const p of planFiles.filter((o) => PLAN_FILE.test(o.key))) {
-    const plan = json(await store.read(p.key)) as CheckpointPlan | undefined;
+  await store.delete(planFiles.filter((o) => !PLAN_FILE.test(o.key) && !live.has(PLAN_OF.exec(o.key)?.[1] ?? '')).map((o) => o.key));
+  let written: CheckpointResult | undefined;
+  for (const file of planFiles.filter((o) => PLAN_FILE.test(o.key))) {
+    const plan = json(await store.read(file.key)) as CheckpointPlan | undefined;
     if (!plan) continue;
-    // A 0.3.0 plan is published when its parts are all there, else planned again (its tasks read every day whole).
-    const old = plan.version !== 2 && (await partMarkers(store, s, plan)).some((m) => m === undefined);
-    if (old || !(await planIsCurrent(store, s, plan))) {
-      await abandonPlan(store, s, plan);
+    if (plan.version !== 3) {
+      await retireOldPlan(store, s, plan);
       continue;
     }
-    if (plan.version === 2 && !(await runPending(store, s, plan, run))) return { status: 'dispatched', pointer: await readPointer(store, s), days: plan.days, rowsIn: 0, rowsOut: 0 };
-    await publishIfComplete(store, s, plan, options.onPublished);
+    const step = await advance(ctx, plan);
+    const extra = { days: plan.days, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
+    if (step.status === 'running') return { status: 'running', pointer: await readPointer(store, s), ...extra };
+    if (step.status === 'failed') return { status: 'failed', pointer: await readPointer(store, s), reason: step.reason, ...extra };
+    if (step.status === 'written') written = { status: 'written', pointer: step.pointer, ...extra };
   }
   const previous = await readPointer(store, s);
-  const current = async (): Promise<CheckpointResult> => {
-    // Nothing new: follow the pointer again all the same (cheap when nothing moved). A view that an
+  const current = async (status: 'current' | 'deferred', why?: Payoff): Promise<CheckpointResult> => {
+    // Nothing new written: follow the pointer again all the same (cheap when nothing moved). A view that an
     // apply planned before the last checkpoint set back to an older one comes back to the current one.
-    if (previous.checkpoint !== NO_CHECKPOINT) await options.onPublished?.(previous);
-    return { status: 'current', pointer: previous, days: [], rowsIn: 0, rowsOut: 0 };
+    if (previous.checkpoint !== NO_CHECKPOINT) await ctx.onPublished?.(previous);
+    return written ?? { status, pointer: previous, days: [], ...(why ? { payoff: why } : {}) };
   };
-  if (bound <= previous.bound) return current();
-  const plan = await planCheckpoint(store, s, previous, bound);
-  if (!plan) return current();
-  await store.write(planKey(s, plan.id), JSON.stringify(plan), 'application/json');
-  if (!(await runPending(store, s, plan, run))) return { status: 'dispatched', pointer: previous, days: plan.days, rowsIn: 0, rowsOut: 0 };
-  const counts = await publishIfComplete(store, s, plan, options.onPublished);
-  return { status: 'written', pointer: await readPointer(store, s), days: plan.days, rowsIn: counts?.rowsIn ?? 0, rowsOut: counts?.rowsOut ?? 0 };
+  if (!options.plan || bound <= previous.bound) return current('current');
+  const days = await daysBetween(store, s, previous.bound, bound);
+  const dayInputs = (await Promise.all(days.map((d) => dayObjects(store, s, d)))).flat();
+  // Nothing was written in the days between: the checkpoint already is the state; the view reads no more for it.
+  if (dayInputs.length === 0) return current('current');
+  const why = payoff(s, previous, sum(await checkpointObjects(store, s, previous.checkpoint)), sum(dayInputs), bound);
+  if (!why.rebuild) return current('deferred', why);
+  const id = `${bound}-${shortHash(previous.checkpoint, newNonce(), ...dayInputs.map((o) => `${o.key}\t${o.size}`))}`;
+  const plan: CheckpointPlan = { version: 3, id, bound, previous, days };
+  await savePlan(store, s, plan);
+  const step = await advance(ctx, plan);
+  const extra = { days, payoff: why, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
+  if (step.status === 'written') return { status: 'written', pointer: step.pointer, ...extra };
+  if (step.status === 'running') return { status: 'running', pointer: previous, ...extra };
+  return { status: 'failed', pointer: await readPointer(store, s), reason: step.reason, ...extra };
+}
+
+/**
+ * A checkpoint plan of 0.3.0 or of the unreleased shuffle: its tasks are
+ * not run any more. One whose parts are all stored was published by its
+ * last task or will never be (this version plans again); either way the
+ * plan, its markers and its shuffle files go, and its parts unless the
+ * pointer names them. The next run plans a checkpoint from the pointer.
+ */
+async function retireOldPlan(store: LakeStore, s: CheckpointSettings, plan: { id: string }): Promise<void> {
+  await store.delete([planKey(s, plan.id)]);
+  await store.delete((await store.list(`${root(s)}plans/${plan.id}`)).map((o) => o.key));
+  if ((await readPointer(store, s)).checkpoint !== plan.id) await store.delete((await store.list(checkpointPrefix(s, plan.id))).map((o) => o.key));
 }

@@ -61,20 +61,31 @@ function sqlString(text: string): string {
   return `'${text.replaceAll("'", "''")}'`;
 }
 
-/** Whether any Parquet object exists under <folder>/<partition>=*. */
-async function folderHasFiles(folder: string, partition: string): Promise<boolean> {
+/**
+ * Which files of a partition folder a table reads. The table's own objects end in .parquet; a
+ * checkpoint's are named by the engine that wrote it (Athena's UNLOAD gives no extension), so a
+ * checkpoint folder is read whole, as Athena reads it: every file but hidden ones (`_…`, `.…`).
+ */
+export type FilePattern = '*.parquet' | '[!._]*';
+
+function matches(file: string, pattern: FilePattern): boolean {
+  return pattern === '*.parquet' ? file.endsWith('.parquet') : !file.startsWith('_') && !file.startsWith('.');
+}
+
+/** Whether any data file exists under <folder>/<partition>=*. */
+async function folderHasFiles(folder: string, partition: string, pattern: FilePattern): Promise<boolean> {
   const partitions = await readdir(folder, { withFileTypes: true }).catch(() => []);
   for (const p of partitions) {
     if (!p.isDirectory() || !p.name.startsWith(`${partition}=`)) continue;
     const files = await readdir(join(folder, p.name)).catch(() => [] as string[]);
-    if (files.some((f) => f.endsWith('.parquet'))) return true;
+    if (files.some((f) => matches(f, pattern))) return true;
   }
   return false;
 }
 
 /** Whether any Parquet object exists under <root>/<prefix>/dt=*. */
 export async function lakeHasFiles(root: string, prefix: string): Promise<boolean> {
-  return folderHasFiles(join(root, prefix), 'dt');
+  return folderHasFiles(join(root, prefix), 'dt', '*.parquet');
 }
 
 export class DuckDbLake {
@@ -139,10 +150,10 @@ export class DuckDbLake {
    * first files arrive.
    */
   async refresh(): Promise<void> {
-    await this.relation(this.names.table, join(this.root, this.prefix), 'dt', this.columns, this.columns);
+    await this.relation(this.names.table, join(this.root, this.prefix), 'dt', this.columns, this.columns, '*.parquet');
     // The checkpoints (state/checkpoints/checkpoint=<id>/), with dt stored in the files, partitioned by checkpoint.
     const checkpointColumns = [...this.columns, 'checkpoint'];
-    await this.relation(this.names.checkpoints!, join(this.root, this.statePrefix, 'checkpoints'), 'checkpoint', checkpointColumns, this.columns);
+    await this.relation(this.names.checkpoints!, join(this.root, this.statePrefix, 'checkpoints'), 'checkpoint', checkpointColumns, this.columns, '[!._]*');
     const pointer = await readPointer(new FolderStore(this.root), { statePrefix: this.statePrefix });
     this.pointer = pointer;
     await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', { ...this.names, checkpoints: this.names.checkpoints! }, pointer)}`);
@@ -156,9 +167,9 @@ export class DuckDbLake {
    * the given columns in order: like Athena over Glue, columns are matched by name and a column no file
    * has reads as NULL; a folder with no files yet is an empty relation of the right types.
    */
-  private async relation(name: string, folder: string, partition: string, columns: readonly string[], fileColumns: readonly string[]): Promise<void> {
-    const files = (await folderHasFiles(folder, partition))
-      ? `read_parquet(${sqlString(`${folder}/${partition}=*/*.parquet`)}, hive_partitioning = true, hive_types = {'${partition}': VARCHAR}, union_by_name = true)`
+  private async relation(name: string, folder: string, partition: string, columns: readonly string[], fileColumns: readonly string[], pattern: FilePattern): Promise<void> {
+    const files = (await folderHasFiles(folder, partition, pattern))
+      ? `read_parquet(${sqlString(`${folder}/${partition}=*/${pattern}`)}, hive_partitioning = true, hive_types = {'${partition}': VARCHAR}, union_by_name = true)`
       : undefined;
     const present = new Set(files ? (await this.query(`DESCRIBE SELECT * FROM ${files}`)).map((r) => String(r.column_name)) : []);
     const select = columns

@@ -47,7 +47,19 @@ const POINTER_SQL = {
 
 const sqlRoot = new URL('../../sql/', import.meta.url);
 
+/**
+ * The bundles (the Lambda zip, the packaged CLI) have no sql/ folder beside them: esbuild defines
+ * this as every template's text (modules/lambda-bundle.ts, sqlTemplatesDefine). Run from the
+ * sources, it is undefined and the files are read.
+ */
+declare const __DDB_FLATTEN_SQL__: Readonly<Record<string, string>> | undefined;
+
 export function sqlTemplate(file: string): string {
+  if (typeof __DDB_FLATTEN_SQL__ !== 'undefined') {
+    const text = __DDB_FLATTEN_SQL__[file];
+    if (text === undefined) throw new Error(`SQL template ${file} is not in this bundle`);
+    return text;
+  }
   return readFileSync(new URL(file, sqlRoot), 'utf8');
 }
 

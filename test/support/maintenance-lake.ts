@@ -172,6 +172,11 @@ export class CrashingStore implements LakeStore {
       },
     };
   }
+  async copy(from: StoredObject, to: string): Promise<void> {
+    await this.step(`copy ${from.key} to ${to}`);
+    await this.inner.copy(from, to);
+    await this.onWrite?.(to);
+  }
   async delete(keys: readonly string[]): Promise<void> {
     // A crash partway through a delete: the first key goes, then the failure.
     if (keys.length > 1 && this.changes + 1 === this.crashAt) await this.inner.delete(keys.slice(0, 1));

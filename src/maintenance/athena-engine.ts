@@ -1,0 +1,58 @@
+import { GetQueryExecutionCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import { quoteIdent } from '../sql/views.ts';
+import { athenaUnloadSql, type MaintenanceEngine, type QueryState, type QueryStatus, type UnloadStatement } from './engine.ts';
+
+export interface AthenaEngineSettings {
+  /** The maintenance workgroup: its own bytes-scanned cutoff, results location and encryption (enforced). */
+  readonly workgroup: string;
+  /** The lake bucket the statements write to. */
+  readonly bucket: string;
+  readonly database: string;
+  readonly table: string;
+  readonly checkpointsTable: string;
+}
+
+/**
+ * The maintenance engine in AWS: Athena, the engine the module provisions,
+ * runs each statement as UNLOAD in the maintenance workgroup; Athena reads
+ * the lake through Glue and writes the output objects itself. The function
+ * only starts the query, stores its id and polls it.
+ */
+export class AthenaEngine implements MaintenanceEngine {
+  readonly kind = 'athena' as const;
+  readonly relations: { readonly table: string; readonly checkpoints: string };
+  private readonly athena: AthenaClient;
+  private readonly settings: AthenaEngineSettings;
+
+  constructor(athena: AthenaClient, settings: AthenaEngineSettings) {
+    this.athena = athena;
+    this.settings = settings;
+    const db = quoteIdent(settings.database);
+    this.relations = { table: `${db}.${quoteIdent(settings.table)}`, checkpoints: `${db}.${quoteIdent(settings.checkpointsTable)}` };
+  }
+
+  async start(statement: UnloadStatement, token: string): Promise<string> {
+    const { QueryExecutionId } = await this.athena.send(
+      new StartQueryExecutionCommand({
+        QueryString: athenaUnloadSql(statement, this.settings.bucket),
+        WorkGroup: this.settings.workgroup,
+        QueryExecutionContext: { Database: this.settings.database },
+        // Idempotent: the same token returns the same query (StartQueryExecution, ClientRequestToken).
+        ClientRequestToken: token,
+      }),
+    );
+    if (!QueryExecutionId) throw new Error(`Athena started no query for ${token} (no QueryExecutionId in the response)`);
+    return QueryExecutionId;
+  }
+
+  async status(queryId: string): Promise<QueryStatus> {
+    const { QueryExecution: q } = await this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
+    const state = (q?.Status?.State ?? 'QUEUED') as QueryState;
+    const reason = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage;
+    return { state, ...(reason ? { reason } : {}), ...(q?.Statistics?.DataScannedInBytes !== undefined ? { bytesScanned: q.Statistics.DataScannedInBytes } : {}) };
+  }
+
+  async stop(queryId: string): Promise<void> {
+    await this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }));
+  }
+}

@@ -80,7 +80,7 @@ describe('ddb-flatten compact --lake', () => {
     expect(out.table).toMatchObject({ before: { objects: before[0]! + before[1]! }, after: { objects: 2 } });
     // Nothing of the run is left in the state folder but the checkpoint and its pointer.
     expect(files(join(lake, 'state')).map((f) => f.split(' ')[0]!.replace(/checkpoint=[^/]+/, 'checkpoint=ID'))).toEqual([
-      'checkpoints/checkpoint=ID/part-0000-of-0001.parquet',
+      'checkpoints/checkpoint=ID/data_0.parquet',
       'checkpoints/current.json',
     ]);
 
@@ -91,7 +91,7 @@ describe('ddb-flatten compact --lake', () => {
     expect(again.code).toBe(0);
     expect(files(lake)).toEqual(lakeFiles);
     expect(again.stdout).toContain(`${DAYS[1]} | already-compact | 1 → 1`);
-    expect(again.stdout).toMatch(/checkpoint: already current: \d{4}-\d{2}-\d{2}-[0-9a-f]+ \(bound 2026-11-22, 1 part\)\nholds: none\n/);
+    expect(again.stdout).toMatch(/checkpoint: already current: \d{4}-\d{2}-\d{2}-[0-9a-f]+ \(bound 2026-11-22, 1 object\)\nholds: none\n/);
     expect(again.stdout).toMatch(/current-state view reads: 1 object, [\d,]+ bytes \(before the run: 1 object, /);
     expect(await currentState(lake)).toEqual(expectedState);
     rmSync(lake, { recursive: true, force: true });
@@ -104,10 +104,11 @@ describe('ddb-flatten compact --lake', () => {
     const lines = r.stdout.split('\n');
     expect(lines[0]).toBe(`ddb-flatten compact: ${join(lake, 'flattened')}/ (state in ${join(lake, 'state')}/) as of 2026-11-22T08:00:00.000Z`);
     expect(lines[1]).toBe("days before 2026-11-22 are closed (record age 21,600 s + margin 3,600 s after a day's end)");
-    expect(lines[3]).toMatch(/^dt +\| status +\| objects +\| bytes +\| rows$/);
-    expect(lines[4]).toMatch(/^2026-11-21 \| compacted +\| \d\d → 1 +\| [\d,]+ → [\d,]+ \| [\d,]+ → [\d,]+$/);
+    expect(lines[3]).toMatch(/^dt +\| status +\| objects +\| bytes +\| scanned$/);
+    // The local engine does not count bytes scanned (Athena's statistics do).
+    expect(lines[4]).toMatch(/^2026-11-21 \| compacted +\| \d\d → 1 +\| [\d,]+ → [\d,]+ \| -$/);
     expect(lines[6]).toMatch(/^total +\| 2 compacted +\| \d+ → 2 /);
-    expect(r.stdout).toMatch(/\ncheckpoint: written [^ ]+ \(bound 2026-11-22, 1 part\): 2 day\(s\) read \(2026-11-20 … 2026-11-21\), [\d,]+ rows in → [\d,]+ rows of current state\nholds: none\n/);
+    expect(r.stdout).toMatch(/\ncheckpoint: written [^ ]+ \(bound 2026-11-22, 1 object\): 2 day\(s\) read \(2026-11-20 … 2026-11-21\) beside the checkpoint before it; why: no checkpoint yet\nholds: none\n/);
     expect(r.stdout).toMatch(/\ntable: \d+ objects, [\d,]+ bytes → 2 objects, [\d,]+ bytes\n/);
     rmSync(lake, { recursive: true, force: true });
   });
@@ -169,7 +170,13 @@ describe('ddb-flatten compact --lake', () => {
     [['--s3', 's3://bucket', '--dt', '2026-02-30'], '--dt must be a day as YYYY-MM-DD, got "2026-02-30"'],
     [['--s3', 's3://bucket', '--now', NOW, '--dt', '2026-11-22'], '--dt 2026-11-22 is not closed yet at 2026-11-22T08:00:00.000Z: records may still arrive for it until 25200 s after its end (the days before 2026-11-22 are closed'],
     [['--s3', 's3://bucket', '--carry', 'Customer'], '--carry: "Customer" is not a valid carried attribute'],
-    [['--s3', 's3://bucket', '--glue-view', 'current_state'], 'give --glue-database and --glue-view together'],
+    [['--s3', 's3://bucket', '--glue-view', 'current_state'], "--s3 needs --workgroup and --glue-database: Athena runs the statements in the pipeline's maintenance workgroup, over its Glue tables"],
+    [['--s3', 's3://bucket', '--workgroup', 'orders-maintenance'], '--s3 needs --glue-database'],
+    [['--s3', 's3://bucket', '--workgroup', 'orders maintenance'], '--workgroup: "orders maintenance" is not an Athena workgroup name'],
+    [['--s3', 's3://bucket', '--rebuild-share', '5'], '--rebuild-share must be a number from 0 to 4, got "5"'],
+    [['--s3', 's3://bucket', '--max-age-days', '0'], '--max-age-days must be a whole number from 1 to 3,650, got "0"'],
+    [['--lake', '.', '--workgroup', 'orders-maintenance'], '--workgroup needs --s3'],
+    [['--s3', 's3://bucket', '--max-task-bytes', '1048576'], 'unknown option --max-task-bytes for ddb-flatten compact'],
     [['--s3', 's3://bucket', '--glue-database', 'Orders', '--glue-view', 'v'], '--glue-database: "Orders" is not a Glue name'],
     [['--s3', 's3://bucket', '--checkpoint-parameter', 'orders'], '--checkpoint-parameter: "orders" is not an SSM parameter name'],
     [['--s3', 's3://bucket', '--dlq-url', 'queue'], '--dlq-url must be an SQS queue URL'],

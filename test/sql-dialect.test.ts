@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
@@ -13,6 +13,9 @@ import { elementViewColumns, elementViewName } from '../src/schema/element-views
 import { currentStateColumns } from '../src/schema/row-schema.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { QUERIES, querySql, quoteIdent } from '../src/sql/views.ts';
+import { athenaUnloadSql, duckdbCopySql, parseAthenaUnload } from '../src/maintenance/engine.ts';
+import { checkpointSql, compactDaySql } from '../src/maintenance/statements.ts';
+import { rowColumnNames } from '../src/schema/row-schema.ts';
 
 /**
  * Every SQL text the module registers in Athena is in the common subset of
@@ -39,12 +42,35 @@ function athenaTexts(): [string, string][] {
   ];
 }
 
+/** The maintenance statements' SELECTs as Athena receives them: over the Glue tables, before and after a first checkpoint. */
+function maintenanceSelects(): [string, string][] {
+  const relations = { table: `${quoteIdent(DB)}.${quoteIdent('flattened')}`, checkpoints: `${quoteIdent(DB)}.${quoteIdent('checkpoints')}` };
+  return [
+    ['maintenance compact_day', compactDaySql(relations, CARRIED, '2026-11-30')],
+    ['maintenance checkpoint (the first)', checkpointSql(relations, CARRIED, { checkpoint: 'none', bound: '0000-01-01' }, '2026-12-01')],
+    ['maintenance checkpoint (from a previous one)', checkpointSql(relations, CARRIED, { checkpoint: "2026-11-30-0123456789abcdef", bound: '2026-11-30' }, '2026-12-07')],
+  ];
+}
+
 describe('the Athena SQL parses as Trino', () => {
-  for (const [what, sql] of athenaTexts()) {
+  for (const [what, sql] of [...athenaTexts(), ...maintenanceSelects()]) {
     it(`${what}`, () => {
       expect(parseErrors(sql), sql).toEqual([]);
     });
   }
+  it("each maintenance statement is Athena's documented UNLOAD around a Trino SELECT, read back as it was written", () => {
+    for (const [what, select] of maintenanceSelects()) {
+      const statement = { select, destination: 'state/compaction/dt=2026-11-30/0123456789abcdef/a1b2c3d4/', zstdLevel: 9, targetBytes: 1 };
+      const sql = athenaUnloadSql(statement, 'orders-lake');
+      // UNLOAD (SELECT ...) TO 's3://bucket/folder/' WITH (format = 'PARQUET', compression = 'ZSTD', compression_level = '4'):
+      // the form of Athena's documentation (UNLOAD; Use ZSTD compression levels), not Trino's grammar.
+      expect(sql, what).toMatch(/^UNLOAD \(\n[\s\S]+\n\) TO 's3:\/\/orders-lake\/state\/[^']+\/'\nWITH \(format = 'PARQUET', compression = 'ZSTD', compression_level = '9'\)$/);
+      expect(parseAthenaUnload(sql), what).toEqual({ bucket: 'orders-lake', statement: { ...statement, targetBytes: Number.MAX_SAFE_INTEGER } });
+    }
+    expect(() => athenaUnloadSql({ select: 'SELECT 1', destination: 'state/x', zstdLevel: 9, targetBytes: 1 }, 'b')).toThrow(/must be a key prefix ending in "\/"/);
+    expect(() => athenaUnloadSql({ select: 'SELECT 1', destination: 'state/x/', zstdLevel: 23, targetBytes: 1 }, 'b')).toThrow(/ZSTD level 23 is not allowed: use an integer from 1 to 22/);
+    expect(() => parseAthenaUnload("UNLOAD (SELECT 1) TO 's3://b/x/' WITH (format = 'JSON')")).toThrow(/PARQUET only/);
+  });
   it('the parser refuses DuckDB-only syntax and typos, so the checks above can fail', () => {
     for (const sql of [
       'SELECT * FROM t QUALIFY rank() OVER (ORDER BY a) = 1',
@@ -106,6 +132,21 @@ describe('the same SQL runs in DuckDB with the catalog’s columns and types', (
       { pk: 'A1', item_index: 1, sku: 'x-2', qty: null, qty_number: null, unit_price: null, unit_price_number: null, status: 'new' },
       { pk: 'A3', item_index: 0, sku: null, qty: '-1.5', qty_number: -1.5, unit_price: null, unit_price_number: null, status: null },
     ]);
+  });
+  it('the maintenance statements run in DuckDB as COPY: a compacted day holds the distinct rows, a checkpoint the current state', async () => {
+    const relations = { table: lake.names.table, checkpoints: lake.names.checkpoints! };
+    const columns = rowColumnNames(CARRIED).map((c) => quoteIdent(c)).join(', ');
+    const out = (name: string) => join(root, 'out', name);
+    mkdirSync(join(root, 'out'), { recursive: true });
+    await lake.query(duckdbCopySql({ select: compactDaySql(relations, CARRIED, '2026-11-30'), destination: 'out/day/', zstdLevel: 9, targetBytes: 1 << 30 }, root));
+    const day = await lake.query(`SELECT count(*) AS n FROM read_parquet('${out('day')}/*.parquet')`);
+    const distinct = await lake.query(`SELECT count(*) AS n FROM (SELECT DISTINCT * EXCLUDE (dt) FROM flattened WHERE dt = '2026-11-30')`);
+    expect(Number(day[0]!.n)).toBe(Number(distinct[0]!.n));
+    await lake.query(duckdbCopySql({ select: checkpointSql(relations, CARRIED, lake.pointer, '2026-12-01'), destination: 'out/checkpoint/', zstdLevel: 16, targetBytes: 1 << 30 }, root));
+    const checkpoint = await lake.query(`SELECT ${columns} FROM read_parquet('${out('checkpoint')}/*.parquet') ORDER BY ALL`);
+    const view = await lake.query(`SELECT ${columns} FROM current_state ORDER BY ALL`);
+    expect(checkpoint.length).toBeGreaterThan(0);
+    expect(checkpoint).toEqual(view);
   });
   it('every named query runs', async () => {
     for (const q of Object.keys(QUERIES)) expect((await lake.namedQuery(q as keyof typeof QUERIES)).length, q).toBeGreaterThan(0);

@@ -129,7 +129,7 @@ async function daysInFlight(deps: MaintenanceDeps, s: CheckpointSettings): Promi
 
 export async function runMaintenance(request: MaintenanceRequest, deps: MaintenanceDeps): Promise<MaintenanceResult> {
   const m = deps.config.maintenance;
-  const s = maintenanceSettings(deps.config);
+  const s = { ...maintenanceSettings(deps.config), carried: await deps.engine.carried(deps.config.flatten.carry) };
   const firstOpen = closedBefore(deps.now, m.maximumRecordAgeSeconds, m.marginSeconds);
   const planning = request.continuation === undefined;
   if (request.dt !== undefined && request.dt >= firstOpen) {

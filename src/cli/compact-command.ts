@@ -211,10 +211,6 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
   const workgroup = stringOption(values, 'workgroup')?.trim();
   const glueTable = stringOption(values, 'glue-table')?.trim() ?? 'flattened';
   const glueCheckpoints = stringOption(values, 'glue-checkpoints-table')?.trim() ?? 'checkpoints';
-  if (s3 !== undefined && (workgroup === undefined || glueDatabase === undefined)) {
-    throw new UsageError('--s3 needs --workgroup and --glue-database: Athena runs the statements, in the maintenance workgroup, over the Glue tables');
-  }
-  if (s3 === undefined) for (const [flag, given] of [['workgroup', workgroup], ['glue-database', glueDatabase], ['glue-view', glueView]] as const) if (given !== undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
   if (workgroup !== undefined && !/^[a-zA-Z0-9._-]{1,128}$/.test(workgroup)) throw new UsageError(`--workgroup: "${workgroup}" is not an Athena workgroup name (1 to 128 of a-z A-Z 0-9 . _ -)`);
   if (glueDatabase !== undefined) named('glue-database', glueNameProblem(glueDatabase));
   named('glue-table', glueNameProblem(glueTable));
@@ -224,10 +220,15 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
   if (dlqUrl !== undefined && !/^https?:\/\/[^\s/]+\/\d+\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(dlqUrl)) {
     throw new UsageError(`--dlq-url must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), got "${dlqUrl}"`);
   }
+  // What only the pipeline in AWS has: the workgroup, the Glue catalog, the view's parameter, the on-failure queue.
+  for (const [flag, given] of [['workgroup', workgroup], ['glue-database', glueDatabase], ['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
+    if (given !== undefined && s3 === undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
+  }
   for (const [flag, given] of [['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
-    if (given === undefined) continue;
-    if (s3 === undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
-    if (noCheckpoint || dt !== undefined) throw new UsageError(`--${flag} acts on the checkpoint, which ${noCheckpoint ? '--no-checkpoint' : '--dt'} does not move`);
+    if (given !== undefined && (noCheckpoint || dt !== undefined)) throw new UsageError(`--${flag} acts on the checkpoint, which ${noCheckpoint ? '--no-checkpoint' : '--dt'} does not move`);
+  }
+  if (s3 !== undefined && (workgroup === undefined || glueDatabase === undefined)) {
+    throw new UsageError(`--s3 needs ${workgroup === undefined ? '--workgroup' : ''}${workgroup === undefined && glueDatabase === undefined ? ' and ' : ''}${glueDatabase === undefined ? '--glue-database' : ''}: Athena runs the statements in the pipeline's maintenance workgroup, over its Glue tables`);
   }
 
   const store = s3 ? new S3Store(s3Client(io.env, endpoint), s3.bucket) : await localStore(resolve(lake!), dataPrefix);

@@ -83,7 +83,7 @@ export function checkpointText(c: NonNullable<MaintenanceResult['checkpoint']>):
   const days = c.days.length === 1 ? c.days[0] : `${c.days[0]} … ${c.days[c.days.length - 1]}`;
   switch (c.status) {
     case 'written':
-      return `checkpoint: written ${where}: the previous one and ${formatCount(c.days.length)} day(s) read (${days})${c.bytesScanned !== undefined ? `, ${formatCount(c.bytesScanned)} bytes scanned` : ''}; ${c.payoff?.why ?? 'an interrupted one finished'}`;
+      return `checkpoint: written ${where}: ${formatCount(c.days.length)} day(s) read (${days}) beside the checkpoint before it${c.bytesScanned !== undefined ? `, ${formatCount(c.bytesScanned)} bytes scanned` : ''}; why: ${c.payoff?.why ?? 'an interrupted run had started it'}`;
     case 'deferred':
       return `checkpoint: not rebuilt, ${where}: ${c.payoff?.why}`;
     case 'running':

@@ -52,6 +52,11 @@ export class AthenaEngine implements MaintenanceEngine {
     return { state, ...(reason ? { reason } : {}), ...(q?.Statistics?.DataScannedInBytes !== undefined ? { bytesScanned: q.Statistics.DataScannedInBytes } : {}) };
   }
 
+  async carried(configured: readonly string[]): Promise<string[]> {
+    // The Glue table's columns are the configured ones (the module renders them from the same list).
+    return [...configured];
+  }
+
   async stop(queryId: string): Promise<void> {
     await this.athena.send(new StopQueryExecutionCommand({ QueryExecutionId: queryId }));
   }

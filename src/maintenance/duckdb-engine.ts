@@ -1,6 +1,7 @@
 import { mkdir, rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { DuckDbLake, type LakeOptions } from '../sql/duckdb-lake.ts';
+import { DuckDbLake, lakeColumns, type LakeOptions } from '../sql/duckdb-lake.ts';
+import { ROW_COLUMNS } from '../schema/row-schema.ts';
 import { duckdbCopySql, type MaintenanceEngine, type QueryStatus, type UnloadStatement } from './engine.ts';
 
 /**
@@ -14,7 +15,7 @@ import { duckdbCopySql, type MaintenanceEngine, type QueryStatus, type UnloadSta
 export class DuckDbEngine implements MaintenanceEngine {
   readonly kind = 'duckdb' as const;
   readonly relations: { readonly table: string; readonly checkpoints: string };
-  private readonly options: LakeOptions;
+  private options: LakeOptions;
   private readonly queries = new Map<string, QueryStatus>();
   private lake?: DuckDbLake;
 
@@ -56,6 +57,18 @@ export class DuckDbEngine implements MaintenanceEngine {
 
   async status(queryId: string): Promise<QueryStatus> {
     return this.queries.get(queryId) ?? { state: 'FAILED', reason: `query ${queryId} is not known to this DuckDB engine (an earlier process started it)` };
+  }
+
+  async carried(configured: readonly string[]): Promise<string[]> {
+    const fixed = new Set<string>([...ROW_COLUMNS.map((c) => c.name), 'dt', 'checkpoint']);
+    const found = (await lakeColumns(this.options.root, this.options.prefix ?? 'flattened')).filter((c) => !fixed.has(c) && !configured.includes(c)).sort();
+    const carried = [...configured, ...found];
+    if (carried.join() !== (this.options.carried ?? []).join()) {
+      // The views must show every carried column: reopen them with the full list.
+      this.close();
+      this.options = { ...this.options, carried };
+    }
+    return carried;
   }
 
   async stop(): Promise<void> {

@@ -62,6 +62,12 @@ export interface MaintenanceEngine {
   status(queryId: string): Promise<QueryStatus>;
   /** Cancels a running query (a plan given up); a finished one stays as it was. */
   stop(queryId: string): Promise<void>;
+  /**
+   * The carried columns the statements keep: the table's. Athena's table is the Glue table, whose
+   * columns the module sets from the configured ones; a local lake has no catalog, so its engine
+   * adds any column its files have beyond the schema's (nothing a file holds is dropped).
+   */
+  carried(configured: readonly string[]): Promise<string[]>;
 }
 
 /** A query token of the length Athena accepts (32 to 128 characters), from a plan's identity and attempt. */

@@ -88,6 +88,21 @@ export async function lakeHasFiles(root: string, prefix: string): Promise<boolea
   return folderHasFiles(join(root, prefix), 'dt', '*.parquet');
 }
 
+/** The columns the lake folder's objects have (the union over every file's schema), or none when it has no object yet. */
+export async function lakeColumns(root: string, prefix: string): Promise<string[]> {
+  const folder = join(resolve(root), prefix);
+  if (!(await lakeHasFiles(root, prefix))) return [];
+  const instance = await DuckDBInstance.create(':memory:');
+  const connection = await instance.connect();
+  try {
+    const reader = await connection.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${sqlString(`${folder}/dt=*/*.parquet`)}, union_by_name = true)`);
+    return (reader.getRowObjectsJS() as LakeRow[]).map((r) => String(r.column_name));
+  } finally {
+    connection.closeSync();
+    instance.closeSync();
+  }
+}
+
 export class DuckDbLake {
   readonly root: string;
   readonly prefix: string;

@@ -71,6 +71,10 @@ export class ControlledEngine implements MaintenanceEngine {
     return this.done.get(queryId) ?? { state: 'FAILED', reason: `unknown query ${queryId}` };
   }
 
+  carried(configured: readonly string[]): Promise<string[]> {
+    return this.inner.carried(configured);
+  }
+
   async stop(queryId: string): Promise<void> {
     this.stopped.push(queryId);
     if (this.held.delete(queryId)) this.done.set(queryId, { state: 'CANCELLED', reason: 'stopped' });

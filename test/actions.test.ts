@@ -6,6 +6,7 @@ import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { CreateBucketCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { Logger } from '@aws-lambda-powertools/logger';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { SSMClient } from '@aws-sdk/client-ssm';
@@ -71,7 +72,7 @@ function pipeline(prefix: string, env: Record<string, string>) {
     sink: new S3Sink(s3, BUCKET),
     logger: new Logger({ logLevel: 'SILENT' }),
     writeMetrics: () => {},
-    clients: async () => ({ ddb, streams, sqs, s3, glue: new GlueClient(moto.clientConfig), lambda: new LambdaClient(moto.clientConfig), ssm: new SSMClient(moto.clientConfig) }),
+    clients: async () => ({ ddb, streams, sqs, s3, glue: new GlueClient(moto.clientConfig), lambda: new LambdaClient(moto.clientConfig), ssm: new SSMClient(moto.clientConfig), athena: new AthenaClient(moto.clientConfig) }),
   });
   return { config, invoke: (event: unknown) => handler(event, context) as Promise<Record<string, unknown>> };
 }

@@ -1,5 +1,5 @@
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
-import { checkpointPrefix, NO_CHECKPOINT, readPointer, type CheckpointPointer } from './checkpoint.ts';
+import { checkpointObjects, readPointer, type CheckpointPointer } from './checkpoint.ts';
 import { dayObjects, type CompactionSettings } from './compaction.ts';
 
 /**
@@ -45,7 +45,7 @@ export async function tableObjects(store: LakeStore, s: Pick<Prefixes, 'dataPref
 /** The objects the current-state view selects with the pointer as it is stored now. */
 export async function currentStateInputs(store: LakeStore, s: Prefixes): Promise<ViewInputs> {
   const pointer = await readPointer(store, s);
-  const parts = pointer.checkpoint === NO_CHECKPOINT ? [] : (await store.list(checkpointPrefix(s, pointer.checkpoint))).filter((o) => o.key.endsWith('.parquet'));
+  const parts = await checkpointObjects(store, s, pointer.checkpoint);
   const days = (await lakeDays(store, s)).filter((d) => d >= pointer.bound);
   const rows = (await Promise.all(days.map((d) => dayObjects(store, s, d)))).flat();
   const checkpoint = sum(parts);

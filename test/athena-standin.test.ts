@@ -312,6 +312,13 @@ describe.skipIf(skipReason)('the stand-in Athena server', () => {
     expect(q.Status!.CompletionDateTime!.getTime()).toBeGreaterThanOrEqual(q.Status!.SubmissionDateTime!.getTime());
   });
 
+  it('writes no data file for a SELECT of no rows, and an empty manifest', async () => {
+    const q = await finished(await start(unload(`SELECT ${COLUMN_LIST} FROM "${DB}"."${TABLE}" WHERE dt = '2024-01-02' AND pk = 'nobody'`, 'out/empty/')));
+    expect(q.Status?.State, q.Status?.StateChangeReason).toBe('SUCCEEDED');
+    expect(await keysUnder(LAKE, 'out/empty/')).toEqual([]);
+    expect(await getBytes(s3, RESULTS, q.Statistics!.DataManifestLocation!.slice(`s3://${RESULTS}/`.length))).toHaveLength(0);
+  });
+
   it('reads a checkpoint by its injected partition and a range of days, as the checkpoint statement does', async () => {
     const select = [
       `SELECT ${COLUMN_LIST}, dt FROM (`,

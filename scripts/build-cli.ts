@@ -18,6 +18,10 @@ export function buildCli(outdir: string = join(REPO_ROOT, 'dist/cli')): string[]
     // DuckDB is a native addon: `compact --lake` loads it from the user's node_modules when it runs (an optional peer).
     external: ['@duckdb/node-api'],
     outdir,
+    // Code loaded on first use (DuckDB's engine for compact --lake) goes in a chunk of its own, so that
+    // the other commands never load the optional native DuckDB package.
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
     outExtension: { '.js': '.mjs' },
     target: 'node20',
     metafile: true,

@@ -48,8 +48,9 @@ export const PLAN_COMMAND: CommandSpec = {
   },
   notes: [
     'Environment: TERRAFORM_BIN (default terraform on PATH), and the stack settings of stacks/config.ts (FLATTEN_*, AWS_REGION).',
-    'Exit codes: 0 the plan was written and destroys nothing stateful, 3 the plan was written and destroys or replaces a stateful\n' +
-      'resource that --allow-replace does not name (summary.md says which), 1 terraform or synth failed, 2 bad command line or no AWS credentials.',
+    'Exit codes: 0 the plan was written and the review vouches for it, 3 the plan was written and the review does not (a stateful\n' +
+      'resource destroyed, replaced or deleted outside Terraform that --allow-replace does not name, a plan Terraform could not finish,\n' +
+      'a failed check: summary.md says which), 1 terraform or synth failed, 2 bad command line or no AWS credentials.',
   ],
 };
 
@@ -241,7 +242,7 @@ export async function main(argv: readonly string[]): Promise<number> {
     const shown = (p: string) => (relative(process.cwd(), p).startsWith('..') ? p : relative(process.cwd(), p));
     process.stdout.write(`wrote ${shown(result.files.text)}, ${shown(result.files.json)}, ${shown(result.files.summary)}\n`);
     if (result.review.exitCode !== 0) {
-      process.stderr.write(`npm run plan: the plan destroys or replaces ${result.review.dataAtRisk.filter((r) => !r.allowed).length} stateful resource(s): see ${shown(result.files.summary)} (exit ${result.review.exitCode})\n`);
+      process.stderr.write(`npm run plan: the review does not vouch for this plan: ${result.review.failures.join(' ')} See ${shown(result.files.summary)} (exit ${result.review.exitCode})\n`);
     }
     return result.review.exitCode;
   } catch (error) {

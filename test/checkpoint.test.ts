@@ -223,6 +223,21 @@ describe('checkpoints of the current state (one statement: the view as of the bo
     engine.close();
   });
 
+  it('a checkpoint statement that succeeds without reading anything is not published', async () => {
+    const root = newLake('empty');
+    const all = workload(300, 40, 5, START, DAY_MS);
+    await writeStream(root, all.records, 25, 0);
+    const engine = new ControlledEngine(root);
+    engine.succeedEmpty();
+    const result = await run(root, morningAfter(0), { engine }, { action: 'checkpoint', checkpoint: true });
+    expect(result.checkpoint).toMatchObject({ status: 'failed', pointer: { checkpoint: NO_CHECKPOINT } });
+    expect(result.checkpoint?.reason).toMatch(/^the statement scanned 0 bytes of the \d+ the previous checkpoint and the days hold: .* Nothing was published\.$/);
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    expect((await run(root, morningAfter(0), { engine }, { action: 'checkpoint', checkpoint: true })).checkpoint?.status).toBe('written');
+    expect((await viewRows(root)).rows).toEqual(scanRows(all.table));
+    engine.close();
+  });
+
   it('a compaction whose day a checkpoint query is reading waits for it, then commits; the view is exact at every step', async () => {
     const root = newLake('wait');
     const all = workload(800, 80, 19, START, DAY_MS - 1_000);

@@ -204,6 +204,20 @@ describe('compaction of a closed day (one statement, run by the engine)', () => 
     }
   });
 
+  it('a statement that succeeds without reading the day (outside the projection range, a wrong location) deletes nothing', async () => {
+    const lake = copyLake(root);
+    const engine = new ControlledEngine(lake);
+    engine.succeedEmpty();
+    const before = await objectsOf(lake, DAYS[0]!);
+    const result = await compactDay(context(new FolderStore(lake), engine), DAYS[0]!);
+    expect(result.status).toBe('failed');
+    expect(result.reason).toMatch(/^the statement wrote 0 rows and scanned 0 bytes for the \d+ objects \([\d]+ bytes\) of dt=2026-11-20: is the day inside the Glue table's partition projection range \(projection\.dt\.range\) and its location right\? Nothing was deleted\.$/);
+    expect(await objectsOf(lake, DAYS[0]!)).toEqual(before);
+    expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
+    expect(await currentState(lake)).toEqual(expectedState);
+    engine.close();
+  });
+
   it('a query that outlasts the invocation: the run hands on, the next invocation resumes from the stored query id and commits', async () => {
     const lake = copyLake(root);
     const engine = new ControlledEngine(lake);

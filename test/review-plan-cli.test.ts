@@ -97,7 +97,7 @@ describe('review-plan: bad input exits 2 with the file and what is wrong', () =>
     const r = await reviewPlanCli(['--help']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('Usage: ddb-flatten review-plan PLAN [--allow-replace ADDRESS ...] [--format markdown|json] [--docs-url URL]');
-    expect(r.stdout).toContain('Exit codes: 0 nothing stateful is destroyed or replaced (or each is allowed), 3 data at risk,');
+    expect(r.stdout).toContain('Exit codes: 0 the review vouches for the plan; 3 it does not: a stateful resource is destroyed,');
     const top = testIO();
     await main(['--help'], top.io);
     expect(top.stdout()).toMatch(/^ {2}review-plan +Review a Terraform plan of the pipeline/m);

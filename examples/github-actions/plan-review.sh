@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Reviews a Terraform plan with `ddb-flatten review-plan`, posts the review as ONE comment on the
 # pull request (found again by a hidden marker and updated on every push, never duplicated), adds it
-# to the job summary, and exits with the review's exit code: 3 when the plan destroys or replaces a
-# stateful resource that is not allowed, so the check fails.
+# to the job summary, and exits with the review's exit code: 3 when the review does not vouch for the
+# plan (a stateful resource destroyed, replaced or deleted outside Terraform that is not allowed, a
+# plan Terraform could not finish, a failed check), so the check fails.
 #
 #   plan-review.sh PLAN [review-plan options, e.g. --allow-replace ADDRESS]
 #
@@ -61,6 +62,6 @@ if [ -n "${PR_NUMBER:-}" ]; then
 fi
 
 if [ "$status" -eq 3 ]; then
-  echo "plan-review: the plan destroys or replaces stateful resources (see the review); allow each on purpose with --allow-replace" >&2
+  echo "plan-review: the review does not vouch for this plan (data at risk, a plan Terraform could not finish, or a failed check: see its heading); allow a destroy or a deletion outside Terraform on purpose with --allow-replace" >&2
 fi
 exit "$status"

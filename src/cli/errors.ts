@@ -10,7 +10,7 @@ export const EXIT = {
   FAILED: 1,
   /** Bad command line: unknown flag, missing value, value out of range; or a file argument that cannot be used. */
   USAGE: 2,
-  /** review-plan: the plan destroys or replaces a stateful resource that --allow-replace does not name. */
+  /** review-plan: the review does not vouch for the plan (data at risk not allowed, a plan Terraform could not finish, a failed check). */
   DATA_AT_RISK: 3,
   /** Interrupted (SIGINT / SIGTERM). */
   INTERRUPTED: 130,

@@ -25,7 +25,7 @@ export const REVIEW_PLAN_COMMAND: CommandSpec = {
       type: 'string',
       value: 'ADDRESS',
       multiple: true,
-      help: 'Accept the destroy or replace of this stateful resource: its full address as the review prints\nit (module.orders_flatten.aws_dynamodb_table.x[0]). Give it once per address.',
+      help: 'Accept the destroy or replace of this stateful resource, or that it was deleted outside Terraform:\nits full address as the review prints it (module.orders_flatten.aws_dynamodb_table.x[0]). Give it once\nper address.',
     },
     format: { type: 'string', value: 'FORMAT', help: 'markdown (default: a PR comment, under GitHub\'s 65,536 characters) or json (policy engines).' },
     'docs-url': { type: 'string', value: 'URL', help: `Where the runbooks the review links to are (the README). Default: ${DEFAULT_DOCS_URL}.` },
@@ -36,8 +36,10 @@ export const REVIEW_PLAN_COMMAND: CommandSpec = {
     'PLAN is a file, or - for standard input. A binary plan file (terraform plan -out) is read with\n' +
       'terraform show -json, which needs terraform on the PATH (or TERRAFORM_BIN) and runs in the current\n' +
       'directory: run it in the Terraform root where terraform init ran.',
-    'Exit codes: 0 nothing stateful is destroyed or replaced (or each is allowed), 3 data at risk,\n' +
-      '2 bad command line or a plan file that cannot be read (the reason is printed), 1 unexpected error.',
+    'Exit codes: 0 the review vouches for the plan; 3 it does not: a stateful resource is destroyed,\n' +
+      'replaced or was deleted outside Terraform (and not allowed), Terraform could not finish the plan, or a\n' +
+      'check failed (the heading and, with --format json, verdict and failures say which); 2 bad command line\n' +
+      'or a plan file that cannot be read (the reason is printed); 1 unexpected error.',
     'Example:\n  terraform plan -out=tfplan && terraform show -json tfplan > plan.json\n  ddb-flatten review-plan plan.json > review.md',
   ],
 };

@@ -1,5 +1,6 @@
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
+import { parquetRowCount } from '../lake/parquet-footer.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText, type CheckpointPointer } from './pointer.ts';
 import { CHECKPOINT_ZSTD_LEVEL, dayObjects, isDataFile, newNonce, type CompactionSettings } from './compaction.ts';
 import { queryToken, type MaintenanceEngine } from './engine.ts';
@@ -56,9 +57,11 @@ export interface CheckpointPlan {
   readonly previous: CheckpointPointer;
   /** The days the statement reads from the table (from the previous bound up to this bound). */
   readonly days: readonly string[];
+  /** Bytes the statement reads: the previous checkpoint's and the days' objects, when planned. */
+  readonly inputBytes?: number;
   readonly query?: string;
   /** Set once the query has succeeded: the checkpoint's objects are all stored. */
-  readonly done?: { readonly parts: number; readonly bytes: number };
+  readonly done?: { readonly parts: number; readonly bytes: number; readonly rows: number };
   readonly bytesScanned?: number;
 }
 
@@ -79,6 +82,8 @@ export interface CheckpointResult {
   readonly reason?: string;
   readonly payoff?: Payoff;
   readonly bytesScanned?: number;
+  /** Rows of the checkpoint written. */
+  readonly rows?: number;
 }
 
 export interface CheckpointContext {
@@ -192,7 +197,15 @@ async function advance(ctx: CheckpointContext, stored: CheckpointPlan): Promise<
       return { status: 'failed', query: plan.query, reason: `${status.state}: ${status.reason ?? 'no reason given'}`, plan };
     }
     const parts = await checkpointObjects(store, s, plan.id);
-    plan = { ...plan, done: { parts: parts.length, bytes: sum(parts) }, ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}) };
+    // A statement that "succeeded" without reading anything (the days outside the table's projection
+    // range, a wrong location) would publish an empty state. An empty state is possible (every item
+    // removed), an engine that scanned nothing of what there is to read is not.
+    if ((plan.inputBytes ?? 0) > 0 && status.bytesScanned === 0) {
+      await dropPlan(store, s, plan);
+      return { status: 'failed', query: plan.query, reason: `the statement scanned 0 bytes of the ${plan.inputBytes} the previous checkpoint and the days hold: are the days inside the Glue table's partition projection range and its location right? Nothing was published.`, plan };
+    }
+    const rows = (await Promise.all(parts.map((o) => parquetRowCount(store, o)))).reduce((n, r) => n + r, 0);
+    plan = { ...plan, done: { parts: parts.length, bytes: sum(parts), rows }, ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}) };
     await savePlan(store, s, plan);
   }
   const pointer: CheckpointPointer = { checkpoint: plan.id, bound: plan.bound, parts: plan.done!.parts };
@@ -239,7 +252,7 @@ export async function checkpoint(ctx: CheckpointContext, bound: string, options:
     const extra = { days: plan.days, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
     if (step.status === 'running') return { status: 'running', pointer: await readPointer(store, s), ...extra };
     if (step.status === 'failed') return { status: 'failed', pointer: await readPointer(store, s), reason: step.reason, ...extra };
-    if (step.status === 'written') written = { status: 'written', pointer: step.pointer, ...extra };
+    if (step.status === 'written') written = { status: 'written', pointer: step.pointer, rows: step.plan.done?.rows, ...extra };
   }
   const previous = await readPointer(store, s);
   const current = async (status: 'current' | 'deferred', why?: Payoff): Promise<CheckpointResult> => {
@@ -253,14 +266,15 @@ export async function checkpoint(ctx: CheckpointContext, bound: string, options:
   const dayInputs = (await Promise.all(days.map((d) => dayObjects(store, s, d)))).flat();
   // Nothing was written in the days between: the checkpoint already is the state; the view reads no more for it.
   if (dayInputs.length === 0) return current('current');
-  const why = payoff(s, previous, sum(await checkpointObjects(store, s, previous.checkpoint)), sum(dayInputs), bound);
+  const checkpointBytes = sum(await checkpointObjects(store, s, previous.checkpoint));
+  const why = payoff(s, previous, checkpointBytes, sum(dayInputs), bound);
   if (!why.rebuild) return current('deferred', why);
   const id = `${bound}-${shortHash(previous.checkpoint, newNonce(), ...dayInputs.map((o) => `${o.key}\t${o.size}`))}`;
-  const plan: CheckpointPlan = { version: 3, id, bound, previous, days };
+  const plan: CheckpointPlan = { version: 3, id, bound, previous, days, inputBytes: checkpointBytes + sum(dayInputs) };
   await savePlan(store, s, plan);
   const step = await advance(ctx, plan);
   const extra = { days, payoff: why, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
-  if (step.status === 'written') return { status: 'written', pointer: step.pointer, ...extra };
+  if (step.status === 'written') return { status: 'written', pointer: step.pointer, rows: step.plan.done?.rows, ...extra };
   if (step.status === 'running') return { status: 'running', pointer: previous, ...extra };
   return { status: 'failed', pointer: await readPointer(store, s), reason: step.reason, ...extra };
 }

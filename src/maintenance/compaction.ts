@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
+import { parquetRowCount } from '../lake/parquet-footer.ts';
 import { queryToken, type MaintenanceEngine, type QueryStatus } from './engine.ts';
 import type { QueryWait } from './query-wait.ts';
 import { compactDaySql } from './statements.ts';
@@ -79,6 +80,8 @@ export interface DayPlan {
   readonly query?: string;
   /** The staged objects of the succeeded query: set before anything is copied or deleted. */
   readonly outputs?: readonly StoredObject[];
+  /** The rows they hold (from their footers). */
+  readonly rowsOut?: number;
   readonly bytesScanned?: number;
 }
 
@@ -97,6 +100,8 @@ export interface DayResult {
   readonly bytesAfter: number;
   /** Bytes the engine scanned (Athena bills them). */
   readonly bytesScanned?: number;
+  /** Rows of the compacted objects. */
+  readonly rowsOut?: number;
 }
 
 /** What a compaction step needs: the lake, the engine, how to wait for a query, and whether a checkpoint query is reading a day. */
@@ -178,7 +183,21 @@ async function advance(ctx: CompactionContext, stored: DayPlan): Promise<Step & 
       return { status: 'failed', query: plan.query, reason: `${status.state}: ${status.reason ?? 'no reason given'}`, plan };
     }
     const outputs = (await store.list(stagingPrefix(s, plan))).filter((o) => isDataFile(o.key));
-    plan = { ...plan, outputs, ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}) };
+    const rowsOut = (await Promise.all(outputs.map((o) => parquetRowCount(store, o)))).reduce((n, r) => n + r, 0);
+    // A statement that "succeeded" without reading the day (the day outside the table's partition
+    // projection range, a wrong location) would write nothing: its commit would delete the day. Every
+    // stream object holds rows, so no rows out of a day with objects is a failure, never a commit.
+    if (sum(plan.inputs) > 0 && (rowsOut === 0 || status.bytesScanned === 0)) {
+      await dropPlan(store, s, plan);
+      const read = status.bytesScanned === undefined ? '' : ` and scanned ${status.bytesScanned} bytes`;
+      return {
+        status: 'failed',
+        query: plan.query,
+        reason: `the statement wrote ${rowsOut} rows${read} for the ${plan.inputs.length} objects (${sum(plan.inputs)} bytes) of dt=${plan.dt}: is the day inside the Glue table's partition projection range (projection.dt.range) and its location right? Nothing was deleted.`,
+        plan,
+      };
+    }
+    plan = { ...plan, outputs, rowsOut, ...(status.bytesScanned !== undefined ? { bytesScanned: status.bytesScanned } : {}) };
     await savePlan(store, s, plan);
   }
   if (await ctx.checkpointReads(plan.dt)) return { status: 'waiting', query: plan.query!, plan };
@@ -239,7 +258,7 @@ export async function compactDay(ctx: CompactionContext, dt: string): Promise<Da
       continue;
     }
     const step = await advance(ctx, plan);
-    const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
+    const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}), ...(step.plan.rowsOut !== undefined ? { rowsOut: step.plan.rowsOut } : {}) };
     if (step.status !== 'compacted') return result(step.status, { ...extra, ...(step.status === 'failed' ? { reason: step.reason } : {}) });
     resumed = await result('compacted', extra);
   }
@@ -251,7 +270,7 @@ export async function compactDay(ctx: CompactionContext, dt: string): Promise<Da
   const plan: DayPlan = { version: 3, dt, id: shortHash(...objects.map((o) => `${o.key}\t${o.size}`)), inputs: objects, nonce: newNonce() };
   await savePlan(store, s, plan);
   const step = await advance(ctx, plan);
-  const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}) };
+  const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}), ...(step.plan.rowsOut !== undefined ? { rowsOut: step.plan.rowsOut } : {}) };
   return result(step.status, { ...extra, ...(step.status === 'failed' ? { reason: step.reason } : {}) });
 }
 

@@ -33,7 +33,9 @@ export function compactDaySql(relations: Relations, carried: readonly string[], 
  * these rows, so a checkpoint is the view's answer as of its bound.
  */
 export function checkpointSql(relations: Relations, carried: readonly string[], previous: ViewPointer, until: string): string {
-  const before = `(SELECT * FROM ${relations.table} WHERE dt < ${sqlLiteral(until)}) AS closed_days`;
+  // Both bounds on the table itself: the view's own `dt >= bound` sits a query above, where an engine
+  // that prunes partitions only by the predicates of the query that reads the table would miss it.
+  const before = `(SELECT * FROM ${relations.table} WHERE dt >= ${sqlLiteral(previous.bound)} AND dt < ${sqlLiteral(until)}) AS closed_days`;
   const view = viewSql('current_state', { table: before, checkpoints: relations.checkpoints, currentView: '', carried }, previous);
   return renderSql(sqlTemplate(MAINTENANCE_TEMPLATES.checkpoint), { table: relations.table, currentView: '', carried }, {
     until: sqlLiteral(until),

@@ -10,7 +10,7 @@ import { DuckDbEngine } from '../../src/maintenance/duckdb-engine.ts';
 
 export const lakeEngine = (root: string): DuckDbEngine => new DuckDbEngine({ root, prefix: 'flattened', statePrefix: 'state', carried: ['customer_id'] });
 
-type Outcome = { kind: 'run' } | { kind: 'fail' | 'cancel'; reason: string };
+type Outcome = { kind: 'run' | 'empty' } | { kind: 'fail' | 'cancel'; reason: string };
 
 export interface Started {
   readonly id: string;
@@ -35,6 +35,14 @@ export class ControlledEngine implements MaintenanceEngine {
     this.relations = this.inner.relations;
   }
 
+  /**
+   * The next started query "succeeds" without reading anything: no output, 0 bytes scanned (Athena
+   * over a day outside the table's partition projection range, or a Glue table with the wrong location).
+   */
+  succeedEmpty(): void {
+    this.outcomes.push({ kind: 'empty' });
+  }
+
   /** The next started query fails (FAILED) or is cancelled (CANCELLED) with this reason. */
   failNext(reason: string, kind: 'fail' | 'cancel' = 'fail'): void {
     this.outcomes.push({ kind, reason });
@@ -46,7 +54,8 @@ export class ControlledEngine implements MaintenanceEngine {
     const q = { id: `q${this.started.length + 1}`, token, statement };
     this.started.push(q);
     const outcome = this.outcomes.shift() ?? { kind: 'run' };
-    if (outcome.kind !== 'run') this.done.set(q.id, { state: outcome.kind === 'fail' ? 'FAILED' : 'CANCELLED', reason: outcome.reason });
+    if (outcome.kind === 'empty') this.done.set(q.id, { state: 'SUCCEEDED', bytesScanned: 0 });
+    else if (outcome.kind !== 'run') this.done.set(q.id, { state: outcome.kind === 'fail' ? 'FAILED' : 'CANCELLED', reason: outcome.reason });
     else if (this.holding) this.held.set(q.id, q);
     else await this.run(q);
     return q.id;

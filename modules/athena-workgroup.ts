@@ -24,39 +24,56 @@ export const QUERY_DESCRIPTIONS: Readonly<Record<QueryName, string>> = {
 };
 
 /**
- * The Athena workgroup: engine version 3, its configuration enforced on
- * every query, results in the lake bucket under their own prefix and
- * encrypted (SSE_KMS with the customer key, or SSE_S3), a per-query
- * bytes-scanned cutoff, CloudWatch metrics on. Plus named queries: the
- * view's definition and the sample analyses.
+ * The Athena workgroups, both on engine version 3 with their configuration
+ * enforced on every query, results in the lake bucket under their own
+ * prefix and encrypted (SSE_KMS with the customer key, or SSE_S3), a
+ * per-query bytes-scanned cutoff and CloudWatch metrics:
+ * - `lake`, the analysts' workgroup, with its named queries (the views'
+ *   definitions and the sample analyses) and a tight cutoff (10 GiB);
+ * - `maintenance`, where the function runs compaction and checkpoints as
+ *   UNLOAD statements: a checkpoint reads the whole current state (about
+ *   27 GB for a 1 B-item table), which the analysts' cutoff would cancel,
+ *   so it has its own (1 TiB), and its results (the UNLOAD manifests and
+ *   metadata) have their own prefix, the only one of Athena's results the
+ *   function may read.
  */
 export class AthenaWorkgroupConstruct extends Construct {
   readonly workgroup: AthenaWorkgroup;
+  readonly maintenanceWorkgroup: AthenaWorkgroup;
   readonly namedQueries: AthenaNamedQuery[] = [];
 
   constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, catalog: Pick<GlueCatalog, 'viewSql' | 'elementViewSql'>) {
     super(scope, id);
     const noKms = isAbsent(config.kmsKeyArn);
+    const workgroupConfiguration = (cutoff: number, resultsPrefix: string) => ({
+      enforceWorkgroupConfiguration: true,
+      publishCloudwatchMetricsEnabled: true,
+      bytesScannedCutoffPerQuery: cutoff,
+      engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
+      resultConfiguration: {
+        outputLocation: `s3://${bucketName}/${resultsPrefix}/`,
+        encryptionConfiguration: {
+          encryptionOption: choose(noKms, 'SSE_S3', 'SSE_KMS'),
+          kmsKeyArn: config.kmsKeyArn,
+        },
+      },
+    });
     this.workgroup = named(new AthenaWorkgroup(this, 'workgroup', {
       name: config.athena.name,
       description: `ddb-flatten queries over the ${config.name} lake`,
       state: 'ENABLED',
       forceDestroy: config.athena.forceDestroy,
-      configuration: {
-        enforceWorkgroupConfiguration: true,
-        publishCloudwatchMetricsEnabled: true,
-        bytesScannedCutoffPerQuery: config.athena.bytesScannedCutoffPerQuery,
-        engineVersion: { selectedEngineVersion: 'Athena engine version 3' },
-        resultConfiguration: {
-          outputLocation: `s3://${bucketName}/${config.lake.athenaResultsPrefix}/`,
-          encryptionConfiguration: {
-            encryptionOption: choose(noKms, 'SSE_S3', 'SSE_KMS'),
-            kmsKeyArn: config.kmsKeyArn,
-          },
-        },
-      },
+      configuration: workgroupConfiguration(config.athena.bytesScannedCutoffPerQuery, config.lake.athenaResultsPrefix),
       tags: config.tags,
     }), 'lake');
+    this.maintenanceWorkgroup = named(new AthenaWorkgroup(this, 'maintenance-workgroup', {
+      name: config.athena.maintenanceName,
+      description: `ddb-flatten maintenance of the ${config.name} lake: compaction and checkpoints, as UNLOAD statements the function starts`,
+      state: 'ENABLED',
+      forceDestroy: config.athena.forceDestroy,
+      configuration: workgroupConfiguration(config.athena.maintenanceBytesScannedCutoffPerQuery, config.athena.maintenanceResultsPrefix),
+      tags: config.tags,
+    }), 'maintenance', { introduced: '0.4.0' });
 
     const g = config.glue;
     const q = (name: string): string => (isToken(name) ? `"${name}"` : quoteIdent(name));

@@ -8,6 +8,7 @@
  * specifier: nothing else in it may differ between the flavours.
  */
 export {
+  Annotations,
   App,
   AssetType,
   Fn,

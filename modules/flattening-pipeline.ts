@@ -1,4 +1,4 @@
-import { TerraformOutput } from './cdk.ts';
+import { Annotations, TerraformOutput } from './cdk.ts';
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity, DataAwsPartition, DataAwsRegion } from './aws.ts';
 import { PipelineAlarms } from './alarms.ts';
@@ -52,6 +52,11 @@ export class FlatteningPipeline extends Construct {
     assertSameCore(scope, 'FlatteningPipeline', id);
     super(scope, id);
     validateProps(props);
+    if (props.compaction?.maxTaskBytes !== undefined) {
+      Annotations.of(this).addWarning(
+        'compaction.maxTaskBytes is deprecated and has no effect since 0.4.0: maintenance runs as Athena UNLOAD statements in the maintenance workgroup (its cutoff is athena.maintenanceBytesScannedCutoffPerQuery). Remove it; it goes in 0.5.0.',
+      );
+    }
     const config = resolveConfig(props);
     this.config = config;
     // Fixed, readable Terraform addresses for everything below (and moved blocks from the generated ones).
@@ -88,6 +93,10 @@ export class FlatteningPipeline extends Construct {
       logGroupName: this.logs.logGroup.name,
       glueDatabaseName: this.catalog.database.name,
       glueViewName: this.catalog.view.name,
+      glueTableName: this.catalog.table.name,
+      glueCheckpointsTableName: this.catalog.checkpoints.name,
+      // The function waits for the workgroup (no cycle: the workgroup needs only the bucket and the key).
+      maintenanceWorkgroupName: this.athena.maintenanceWorkgroup.name,
       pointerParameterName: this.catalog.pointerParameter.name,
       dependsOn: [this.role.policy, ...(this.role.backfillPolicy ? [this.role.backfillPolicy] : []), this.logs.logGroup],
     });
@@ -124,6 +133,10 @@ export class FlatteningPipeline extends Construct {
       glue_catalog_view_name: { value: this.catalog.view.name, description: 'Glue (Athena) view of the current state.' },
       glue_catalog_checkpoints_table_name: { value: this.catalog.checkpoints.name, description: 'Glue table of the checkpoints of the current state (the view reads the latest).' },
       athena_workgroup_name: { value: this.athena.workgroup.name, description: 'Athena workgroup to query the lake with.' },
+      athena_maintenance_workgroup_name: {
+        value: this.athena.maintenanceWorkgroup.name,
+        description: 'Athena workgroup the maintenance (compaction, checkpoints) runs its UNLOAD statements in, with its own bytes-scanned cutoff.',
+      },
       lambda_function_name: { value: fn.function.functionName, description: 'Name of the stream function.' },
       lambda_function_arn: { value: fn.function.arn, description: 'Unqualified ARN of the stream function.' },
       lambda_function_version: { value: fn.function.version, description: 'Newest published version of the stream function.' },
@@ -155,7 +168,7 @@ export class FlatteningPipeline extends Construct {
 }
 
 /**
- * ARNs of the alias, the Glue objects and the pointer parameter, built from
+ * ARNs of the alias, the Glue objects, the maintenance workgroup and the pointer parameter, built from
  * their configured names instead of read from the resources. A policy
  * document is a data source, and Terraform defers reading one that refers to
  * a resource with changes planned: the alias changes with every new version
@@ -171,6 +184,9 @@ function stableArns(config: ResolvedConfig, here: { partition: string; region: s
     catalogArn: arn('glue', 'catalog'),
     databaseArn: arn('glue', `database/${g.databaseName}`),
     viewArn: arn('glue', `table/${g.databaseName}/${g.viewName}`),
+    glueTableArn: arn('glue', `table/${g.databaseName}/${g.tableName}`),
+    checkpointsTableArn: arn('glue', `table/${g.databaseName}/${g.checkpointsTableName}`),
+    maintenanceWorkgroupArn: arn('athena', `workgroup/${config.athena.maintenanceName}`),
     pointerParameterArn: arn('ssm', `parameter${config.compaction.pointerParameterName}`),
   };
 }

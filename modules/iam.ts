@@ -163,36 +163,93 @@ export class FunctionRole extends Construct {
   }
 
   /**
-   * The maintenance run's rights (compaction of closed days, checkpoints):
-   * list, read, write and delete only under the data and state prefixes of
-   * this bucket, move only this pipeline's current-state view in Glue, invoke
-   * only its own alias (a large day's tasks, one invocation each), read only
-   * the DLQ's message counts (a day does not close while failures wait there).
-   * Its own policy, which the function does not wait for (it names the alias,
-   * which depends on the function).
+   * The maintenance run's rights (compaction of closed days, checkpoints), run as Athena UNLOAD
+   * statements the function starts in the maintenance workgroup. Athena runs a query with its
+   * caller's credentials: it reads the catalog and the lake, writes the UNLOAD output and its
+   * results (manifest, metadata) with this role's rights, so the role holds those too. Exactly:
+   * - start, watch and stop queries in the maintenance workgroup only (not the analysts' one);
+   * - read the catalog, this database and its two tables the statements read (flattened rows,
+   *   checkpoints); get and move only the current-state view;
+   * - list, read, write and delete only under the data and state prefixes (the UNLOAD output and
+   *   the objects it replaces), and list, read and write only under the maintenance results prefix;
+   *   the bucket's region (Athena checks it before it writes results);
+   * - invoke only its own alias (a run hands itself on to a later invocation while a query outlasts
+   *   it), read only the DLQ's message counts (a day does not close while failures wait there), move
+   *   only the checkpoint pointer.
+   * KMS: the function policy's UseOnlyThesePipelineKeys covers the keys Athena uses on the caller's
+   * behalf (the customer key of the results and the bucket, an existing bucket's key).
+   * Its own policy, which the function does not wait for (it names the alias, which depends on the
+   * function); every ARN is built from names (see stableArns in flattening-pipeline.ts).
    */
-  addMaintenanceRights(config: ResolvedConfig, inputs: { bucketArn: string; aliasArn: string; dlqArn: string; catalogArn: string; databaseArn: string; viewArn: string; pointerParameterArn: string }): void {
+  addMaintenanceRights(
+    config: ResolvedConfig,
+    inputs: {
+      bucketArn: string;
+      aliasArn: string;
+      dlqArn: string;
+      catalogArn: string;
+      databaseArn: string;
+      viewArn: string;
+      glueTableArn: string;
+      checkpointsTableArn: string;
+      maintenanceWorkgroupArn: string;
+      pointerParameterArn: string;
+    },
+  ): void {
     const prefixes = [config.lake.dataPrefix, config.lake.statePrefix];
+    const results = config.athena.maintenanceResultsPrefix;
     this.maintenancePolicyDocument = named(
       new DataAwsIamPolicyDocument(this, 'maintenance-rights-document', {
         statement: [
           {
+            // Its own prefixes, and the UNLOAD results Athena lists and the run reads back (the manifest).
             sid: 'MaintenanceListsItsPrefixesOnly',
             effect: 'Allow',
             actions: ['s3:ListBucket'],
             resources: [inputs.bucketArn],
-            condition: [{ test: 'StringLike', variable: 's3:prefix', values: prefixes.map((p) => `${p}/*`) }],
+            condition: [{ test: 'StringLike', variable: 's3:prefix', values: [...prefixes.map((p) => `${p}/*`), `${results}/*`] }],
           },
           {
-            // Compaction replaces a day's objects (reads them, writes the compacted ones, then deletes the originals); checkpoints live under the state prefix.
+            // Compaction replaces a day's objects (reads them, writes the compacted ones, then deletes the originals); checkpoints
+            // live under the state prefix. Athena reads the inputs and writes the UNLOAD output here with the run's rights.
             sid: 'MaintenanceRewritesItsPrefixesOnly',
             effect: 'Allow',
             actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
             resources: prefixes.map((p) => `${inputs.bucketArn}/${p}/*`),
           },
+          {
+            // Athena writes each UNLOAD's manifest and metadata to the workgroup's result location, with the caller's rights
+            // (https://docs.aws.amazon.com/athena/latest/ug/unload.html, "Metadata and manifest files"); the run reads the manifest back.
+            sid: 'MaintenanceQueriesWriteTheirResultsPrefixOnly',
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+            resources: [`${inputs.bucketArn}/${results}/*`],
+          },
+          {
+            // Athena checks the result location's bucket (its region) with the caller's rights before it writes there: without
+            // s3:GetBucketLocation a query fails with "Unable to verify/create output bucket"
+            // (https://repost.aws/knowledge-center/athena-output-bucket-error, whose policy for running queries grants it).
+            sid: 'MaintenanceQueriesCheckTheResultsBucket',
+            effect: 'Allow',
+            actions: ['s3:GetBucketLocation'],
+            resources: [inputs.bucketArn],
+          },
+          {
+            sid: 'MaintenanceRunsQueriesInItsWorkgroupOnly',
+            effect: 'Allow',
+            actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+            resources: [inputs.maintenanceWorkgroupArn],
+          },
+          {
+            // Athena resolves the statements' tables in Glue with the caller's rights: the flattened rows and the checkpoints.
+            sid: 'MaintenanceQueriesReadTheLakeTables',
+            effect: 'Allow',
+            actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+            resources: [inputs.catalogArn, inputs.databaseArn, inputs.glueTableArn, inputs.checkpointsTableArn],
+          },
           { sid: 'MaintenanceMovesTheCurrentStateView', effect: 'Allow', actions: ['glue:GetTable', 'glue:UpdateTable'], resources: [inputs.catalogArn, inputs.databaseArn, inputs.viewArn] },
           { sid: 'MaintenanceMovesTheCheckpointPointer', effect: 'Allow', actions: ['ssm:PutParameter'], resources: [inputs.pointerParameterArn] },
-          { sid: 'MaintenanceDispatchesToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
+          { sid: 'MaintenanceHandsOnToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
           { sid: 'MaintenanceWaitsForTheDlq', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [inputs.dlqArn] },
         ],
       }),

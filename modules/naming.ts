@@ -47,7 +47,16 @@ export interface ResolvedConfig {
     readonly abortIncompleteMultipartUploadDays: number;
   };
   readonly glue: { readonly databaseName: string; readonly tableName: string; readonly viewName: string; readonly checkpointsTableName: string; readonly projectionStartDate: string };
-  readonly athena: { readonly name: string; readonly bytesScannedCutoffPerQuery: number; readonly forceDestroy: boolean };
+  readonly athena: {
+    readonly name: string;
+    readonly bytesScannedCutoffPerQuery: number;
+    readonly forceDestroy: boolean;
+    /** The maintenance workgroup: `<name>-maintenance` (name is at most 116 characters, so within Athena's 128). */
+    readonly maintenanceName: string;
+    readonly maintenanceBytesScannedCutoffPerQuery: number;
+    /** Its results (the UNLOAD manifests and metadata), under the Athena results prefix: `<athenaResultsPrefix>/maintenance`. */
+    readonly maintenanceResultsPrefix: string;
+  };
   readonly lambda: {
     readonly functionName: string;
     readonly roleName: string;
@@ -86,8 +95,9 @@ export interface ResolvedConfig {
     readonly scheduleExpression: string;
     readonly lookbackDays: number;
     readonly targetBytes: number;
-    readonly maxTaskBytes: number;
     readonly checkpointRetention: number;
+    readonly checkpointRebuildShare: number;
+    readonly checkpointMaxAgeDays: number;
     readonly marginSeconds: number;
   };
   readonly backfill: {
@@ -122,7 +132,10 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
   const lg = props.logs ?? {};
   const am = props.alarms ?? {};
   const bf = props.backfill ?? {};
+  const c = props.compaction ?? {};
   const lakeCreate = l.create ?? DEFAULTS.lake.create;
+  const athenaResultsPrefix = l.athenaResultsPrefix ?? DEFAULTS.lake.athenaResultsPrefix;
+  const workgroup = orDefault(a.name, base);
   return {
     name,
     tags: mergeTags(name, props.tags),
@@ -150,7 +163,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       existingKmsKeyArn: l.existingKmsKeyArn,
       dataPrefix: l.dataPrefix ?? DEFAULTS.lake.dataPrefix,
       quarantinePrefix: l.quarantinePrefix ?? DEFAULTS.lake.quarantinePrefix,
-      athenaResultsPrefix: l.athenaResultsPrefix ?? DEFAULTS.lake.athenaResultsPrefix,
+      athenaResultsPrefix,
       statePrefix: l.statePrefix ?? DEFAULTS.lake.statePrefix,
       athenaResultsExpirationDays: l.athenaResultsExpirationDays ?? DEFAULTS.lake.athenaResultsExpirationDays,
       noncurrentVersionExpirationDays: l.noncurrentVersionExpirationDays ?? DEFAULTS.lake.noncurrentVersionExpirationDays,
@@ -164,9 +177,12 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       projectionStartDate: g.projectionStartDate ?? DEFAULTS.glue.projectionStartDate,
     },
     athena: {
-      name: orDefault(a.name, base),
+      name: workgroup,
       bytesScannedCutoffPerQuery: a.bytesScannedCutoffPerQuery ?? DEFAULTS.athena.bytesScannedCutoffPerQuery,
       forceDestroy: a.forceDestroy ?? DEFAULTS.athena.forceDestroy,
+      maintenanceName: `${workgroup}-maintenance`,
+      maintenanceBytesScannedCutoffPerQuery: a.maintenanceBytesScannedCutoffPerQuery ?? DEFAULTS.athena.maintenanceBytesScannedCutoffPerQuery,
+      maintenanceResultsPrefix: `${athenaResultsPrefix}/maintenance`,
     },
     lambda: {
       functionName: base,
@@ -200,16 +216,18 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       errorsThreshold: am.errorsThreshold ?? DEFAULTS.alarms.errorsThreshold,
     },
     compaction: {
-      create: props.compaction?.create ?? DEFAULTS.compaction.create,
+      create: c.create ?? DEFAULTS.compaction.create,
       scheduleName: `${base}-maintenance`,
       pointerParameterName: `/ddb-flatten/${name}/checkpoint-pointer`,
       pointerParameterPath: `/ddb-flatten/${name}`,
-      scheduleExpression: props.compaction?.scheduleExpression ?? DEFAULTS.compaction.scheduleExpression,
-      lookbackDays: props.compaction?.lookbackDays ?? DEFAULTS.compaction.lookbackDays,
-      targetBytes: props.compaction?.targetBytes ?? DEFAULTS.compaction.targetBytes,
-      maxTaskBytes: props.compaction?.maxTaskBytes ?? DEFAULTS.compaction.maxTaskBytes,
-      checkpointRetention: props.compaction?.checkpointRetention ?? DEFAULTS.compaction.checkpointRetention,
-      marginSeconds: props.compaction?.marginSeconds ?? DEFAULTS.compaction.marginSeconds,
+      scheduleExpression: c.scheduleExpression ?? DEFAULTS.compaction.scheduleExpression,
+      lookbackDays: c.lookbackDays ?? DEFAULTS.compaction.lookbackDays,
+      targetBytes: c.targetBytes ?? DEFAULTS.compaction.targetBytes,
+      // compaction.maxTaskBytes is deprecated and has no effect (validated only; FlatteningPipeline warns).
+      checkpointRetention: c.checkpointRetention ?? DEFAULTS.compaction.checkpointRetention,
+      checkpointRebuildShare: c.checkpointRebuildShare ?? DEFAULTS.compaction.checkpointRebuildShare,
+      checkpointMaxAgeDays: c.checkpointMaxAgeDays ?? DEFAULTS.compaction.checkpointMaxAgeDays,
+      marginSeconds: c.marginSeconds ?? DEFAULTS.compaction.marginSeconds,
     },
     backfill: {
       enabled: bf.enabled ?? DEFAULTS.backfill.enabled,

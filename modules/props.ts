@@ -79,11 +79,20 @@ export interface GlueCatalogProps {
 }
 
 export interface AthenaWorkgroupProps {
-  /** Workgroup name. Default `<name>-flatten`. */
+  /**
+   * The analysts' workgroup, at most 116 characters: the maintenance workgroup is named after it,
+   * `<name>-maintenance`, within Athena's 128. Default `<name>-flatten`.
+   */
   readonly name?: string;
   /** Per-query data scanned limit in bytes (Athena's minimum is 10 MB). Default 10 GiB. */
   readonly bytesScannedCutoffPerQuery?: number;
-  /** Allow destroying the workgroup with its named queries and history. Default `false`. */
+  /**
+   * Per-query data scanned limit of the maintenance workgroup (`<workgroup name>-maintenance`), where the function runs
+   * compaction and checkpoints as UNLOAD statements. A checkpoint reads the whole current state (about 27 GB for a
+   * 1 B-item table), so the analysts' cutoff would cancel it. Default 1 TiB (1099511627776); at least 10 MB.
+   */
+  readonly maintenanceBytesScannedCutoffPerQuery?: number;
+  /** Allow destroying the workgroups with their named queries and history. Default `false`. */
   readonly forceDestroy?: boolean;
 }
 
@@ -184,13 +193,24 @@ export interface CompactionProps {
   /** Size of a compacted object in bytes. Default 134217728 (128 MiB). */
   readonly targetBytes?: number;
   /**
-   * Input bytes one maintenance task (one invocation) reads; a bigger day or checkpoint is split into sort and
-   * merge tasks. Default 6291456 (6 MiB): about a minute a task at 512 MB (the bench), half the default timeout.
-   * Raise it with the function's memory or timeout.
+   * @deprecated No effect since 0.4.0: maintenance runs in Athena (UNLOAD statements in the maintenance workgroup),
+   * not as tasks of the function. Still validated (an integer from 1 MiB to 100 GiB) and otherwise ignored, with a
+   * synth warning; removed in 0.5.0.
    */
   readonly maxTaskBytes?: number;
   /** Checkpoints kept for readers of an older pointer, 2 to 100. Default 3. */
   readonly checkpointRetention?: number;
+  /**
+   * Rebuild the checkpoint once the closed days after its bound hold at least this share of its bytes, 0 to 4.
+   * Until then the current-state view reads the checkpoint plus those days (at most 1 + share times the state).
+   * Default 0.25: a current-state query reads at most 1.25 times the state; 0 rebuilds whenever a day closes.
+   */
+  readonly checkpointRebuildShare?: number;
+  /**
+   * ... or once its bound is this many days old, whatever the share, 1 to 3650: bounds the days the view reads after
+   * the checkpoint, however small they are. Default 7.
+   */
+  readonly checkpointMaxAgeDays?: number;
   /** Seconds added to the trigger's maximum record age before a day is closed. Default 3600. */
   readonly marginSeconds?: number;
 }
@@ -256,7 +276,7 @@ export const DEFAULTS = {
     abortIncompleteMultipartUploadDays: 7,
   },
   glue: { tableName: 'flattened', viewName: 'current_state', checkpointsTableName: 'checkpoints', projectionStartDate: '2024-01-01' },
-  athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, forceDestroy: false },
+  athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, maintenanceBytesScannedCutoffPerQuery: 1024 ** 4, forceDestroy: false },
   lambda: { memorySize: 512, timeout: 120, reservedConcurrency: -1, logLevel: 'INFO' },
   alias: { name: 'live' },
   eventSourceMapping: {
@@ -277,8 +297,11 @@ export const DEFAULTS = {
     scheduleExpression: 'cron(30 7 * * ? *)',
     lookbackDays: 14,
     targetBytes: 134217728,
+    /** @deprecated No effect since 0.4.0 (the module sets no variable from it); kept for bench/ until it drops the task model. Removed in 0.5.0. */
     maxTaskBytes: 6291456,
     checkpointRetention: 3,
+    checkpointRebuildShare: 0.25,
+    checkpointMaxAgeDays: 7,
     marginSeconds: 3600,
   },
 } as const;

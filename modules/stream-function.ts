@@ -18,6 +18,13 @@ export const ARCHITECTURE = 'arm64';
 const numberText = (n: number): string => (isToken(n) ? Token.asString(n) : String(n));
 
 /**
+ * A fraction for the environment, always in positional notation (the handler reads digits and one point):
+ * String(1e-7) is "1e-7", this gives "0.0000001". Terraform's number-to-string conversion is positional already.
+ */
+export const decimalText = (n: number): string =>
+  isToken(n) ? Token.asString(n) : n.toLocaleString('en-US', { useGrouping: false, maximumFractionDigits: 20 });
+
+/**
  * The handler zip for this process: from the repository, bundled once and written where
  * TerraformAsset can copy it; from a built flavour, the zip built with it.
  */
@@ -52,6 +59,11 @@ export interface StreamFunctionInputs {
   /** The catalog the maintenance run updates (the current-state view follows each checkpoint). */
   readonly glueDatabaseName: string;
   readonly glueViewName: string;
+  /** The tables the maintenance statements read: the flattened rows and the checkpoints. */
+  readonly glueTableName: string;
+  readonly glueCheckpointsTableName: string;
+  /** The Athena workgroup the maintenance statements run in. */
+  readonly maintenanceWorkgroupName: string;
   readonly pointerParameterName: string;
   /** Resources the function and its trigger must wait for (the role's policy, the log group). */
   readonly dependsOn: readonly ITerraformDependable[];
@@ -101,13 +113,17 @@ export class StreamFunction extends Construct {
       STATE_PREFIX: config.lake.statePrefix,
       GLUE_DATABASE: inputs.glueDatabaseName,
       GLUE_VIEW: inputs.glueViewName,
+      GLUE_TABLE: inputs.glueTableName,
+      GLUE_CHECKPOINTS_TABLE: inputs.glueCheckpointsTableName,
+      ATHENA_WORKGROUP: inputs.maintenanceWorkgroupName,
       CHECKPOINT_PARAMETER: inputs.pointerParameterName,
       MAXIMUM_RECORD_AGE_SECONDS: numberText(e.maximumRecordAgeInSeconds),
       COMPACTION_MARGIN_SECONDS: numberText(config.compaction.marginSeconds),
       COMPACTION_LOOKBACK_DAYS: numberText(config.compaction.lookbackDays),
       COMPACTION_TARGET_BYTES: numberText(config.compaction.targetBytes),
-      COMPACTION_MAX_TASK_BYTES: numberText(config.compaction.maxTaskBytes),
       CHECKPOINT_RETENTION: numberText(config.compaction.checkpointRetention),
+      CHECKPOINT_REBUILD_SHARE: decimalText(config.compaction.checkpointRebuildShare),
+      CHECKPOINT_MAX_AGE_DAYS: numberText(config.compaction.checkpointMaxAgeDays),
     };
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;

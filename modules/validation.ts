@@ -29,7 +29,8 @@ export const RULES = {
   addressPrefix: { pattern: '^[a-z][a-z0-9_]{0,39}$', allowed: 'up to 40 characters of a-z, 0-9 and _, starting with a letter (a Terraform address name)' },
   tableName: { pattern: '^[A-Za-z0-9_.-]{3,255}$', allowed: '3 to 255 characters of A-Z a-z 0-9 _ . -' },
   glueName: { pattern: '^[a-z0-9_]{1,255}$', allowed: '1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)' },
-  workgroupName: { pattern: '^[A-Za-z0-9._-]{1,128}$', allowed: '1 to 128 characters of A-Z a-z 0-9 . _ -' },
+  // 116: the maintenance workgroup is named `<name>-maintenance`, and Athena allows 128 characters.
+  workgroupName: { pattern: '^[A-Za-z0-9._-]{1,116}$', allowed: '1 to 116 characters of A-Z a-z 0-9 . _ - (the maintenance workgroup appends -maintenance, within Athena\'s 128)' },
   aliasName: {
     pattern: '^[a-zA-Z][a-zA-Z0-9_-]{0,127}$',
     allowed: '1 to 128 characters of A-Z a-z 0-9 _ -, starting with a letter',
@@ -57,6 +58,8 @@ export const RULES = {
   maximumRecordAgeInSeconds: { min: 60, max: 604800 },
   parallelizationFactor: { min: 1, max: 10 },
   messageRetentionSeconds: { min: 60, max: 1209600 },
+  // Both workgroups. The AWS provider's aws_athena_workgroup documents bytes_scanned_cutoff_per_query "Must be at least
+  // 10485760" and validates it at plan (Athena's own API minimum, 10000000, is lower): the stricter one.
   bytesScannedCutoffPerQuery: { min: 10485760, max: Number.MAX_SAFE_INTEGER },
   expirationDays: { min: 1, max: 36500 },
   iteratorAgeThresholdMs: { min: 1000, max: 604800000 },
@@ -64,8 +67,12 @@ export const RULES = {
   scheduleExpression: { pattern: '^(cron\\([^)]+\\)|rate\\([1-9][0-9]* (minute|minutes|hour|hours|day|days)\\))$', allowed: 'an EventBridge Scheduler expression, cron(...) or rate(N unit)' },
   lookbackDays: { min: 1, max: 3650 },
   targetBytes: { min: 1048576, max: 5368709120 },
+  /** Deprecated (no effect since 0.4.0), still validated as in 0.3.0 so a configuration that passed then passes now. */
   maxTaskBytes: { min: 1048576, max: 107374182400 },
   checkpointRetention: { min: 2, max: 100 },
+  /** A share, not a whole number (the handler's REBUILD_SHARE). */
+  checkpointRebuildShare: { min: 0, max: 4 },
+  checkpointMaxAgeDays: { min: 1, max: 3650 },
   marginSeconds: { min: 0, max: 86400 },
 } as const;
 
@@ -82,6 +89,13 @@ function integer(problems: Problems, prop: string, value: number | undefined, ra
   if (value === undefined || isToken(value)) return;
   if (typeof value !== 'number' || !Number.isInteger(value) || value < range.min || value > range.max) {
     problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use an integer from ${range.min} to ${range.max}`);
+  }
+}
+
+function decimal(problems: Problems, prop: string, value: number | undefined, range: { min: number; max: number }): void {
+  if (value === undefined || isToken(value)) return;
+  if (typeof value !== 'number' || !Number.isFinite(value) || value < range.min || value > range.max) {
+    problems.push(`${prop}: ${JSON.stringify(value)} is not allowed: use a number from ${range.min} to ${range.max}`);
   }
 }
 
@@ -256,6 +270,7 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   const athena = props.athena ?? {};
   pattern(problems, 'athena.name', athena.name, RULES.workgroupName);
   integer(problems, 'athena.bytesScannedCutoffPerQuery', athena.bytesScannedCutoffPerQuery, RULES.bytesScannedCutoffPerQuery);
+  integer(problems, 'athena.maintenanceBytesScannedCutoffPerQuery', athena.maintenanceBytesScannedCutoffPerQuery, RULES.bytesScannedCutoffPerQuery);
   flag(problems, 'athena.forceDestroy', athena.forceDestroy);
 
   const fn = props.lambda ?? {};
@@ -285,8 +300,11 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   pattern(problems, 'compaction.scheduleExpression', compaction.scheduleExpression, RULES.scheduleExpression);
   integer(problems, 'compaction.lookbackDays', compaction.lookbackDays, RULES.lookbackDays);
   integer(problems, 'compaction.targetBytes', compaction.targetBytes, RULES.targetBytes);
+  // Deprecated, no effect since 0.4.0: validated as before, so a value 0.3.0 accepted is still accepted.
   integer(problems, 'compaction.maxTaskBytes', compaction.maxTaskBytes, RULES.maxTaskBytes);
   integer(problems, 'compaction.checkpointRetention', compaction.checkpointRetention, RULES.checkpointRetention);
+  decimal(problems, 'compaction.checkpointRebuildShare', compaction.checkpointRebuildShare, RULES.checkpointRebuildShare);
+  integer(problems, 'compaction.checkpointMaxAgeDays', compaction.checkpointMaxAgeDays, RULES.checkpointMaxAgeDays);
   integer(problems, 'compaction.marginSeconds', compaction.marginSeconds, RULES.marginSeconds);
 
   const esm = props.eventSourceMapping ?? {};

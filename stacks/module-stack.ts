@@ -68,6 +68,7 @@ export class ModuleStack extends TerraformStack {
       athena: {
         name: s('athena_workgroup_name'),
         bytesScannedCutoffPerQuery: n('athena_bytes_scanned_cutoff_per_query'),
+        maintenanceBytesScannedCutoffPerQuery: n('athena_maintenance_bytes_scanned_cutoff_per_query'),
         forceDestroy: b('athena_force_destroy'),
       },
       lambda: {
@@ -104,8 +105,10 @@ export class ModuleStack extends TerraformStack {
         scheduleExpression: s('compaction_schedule_expression'),
         lookbackDays: n('compaction_lookback_days'),
         targetBytes: n('compaction_target_bytes'),
-        maxTaskBytes: n('compaction_max_task_bytes'),
+        // compaction_max_task_bytes is deprecated and has no effect: its variable is validated and reaches nothing.
         checkpointRetention: n('checkpoint_retention'),
+        checkpointRebuildShare: n('checkpoint_rebuild_share'),
+        checkpointMaxAgeDays: n('checkpoint_max_age_days'),
         marginSeconds: n('compaction_margin_seconds'),
       },
       backfill: {

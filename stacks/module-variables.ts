@@ -52,6 +52,15 @@ const reserved = RESERVED_NAMES;
 const elementColumn = (k: string): string => `lower(replace(${k}, "/${ELEMENT_NAME_RULES.replace}/", "_"))`;
 const elementFixed = [...ELEMENT_VIEW_LEADING, ...ELEMENT_VIEW_TRAILING];
 
+/**
+ * Inputs kept so callers that set them do not break, validated as before and reaching nothing:
+ * each with the sentence its description starts with. test/module/module-build.test.ts holds them
+ * to it (no effect, described as deprecated); remove them in the version named.
+ */
+export const DEPRECATED_VARIABLES: Readonly<Record<string, string>> = {
+  compaction_max_task_bytes: 'Deprecated: no effect since 0.4.0 (maintenance runs in Athena); removed in 0.5.0.',
+};
+
 const BASE_VARIABLES: readonly VariableSpec[] = [
   {
     name: 'name',
@@ -122,9 +131,17 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'glue_view_name', type: 'string', default: DEFAULTS.glue.viewName, description: 'Glue (Athena) view of the current state.', validation: [matches('glue_view_name', RULES.glueName)] },
   { name: 'projection_start_date', type: 'string', default: DEFAULTS.glue.projectionStartDate, description: 'First day of the dt partition projection range (yyyy-MM-dd).', validation: [{ condition: 'can(formatdate("YYYY-MM-DD", "${var.projection_start_date}T00:00:00Z"))', error_message: 'projection_start_date must be a calendar date as yyyy-MM-dd.' }] },
 
-  { name: 'athena_workgroup_name', type: 'string', default: null, description: 'Athena workgroup. null: "<name>-flatten".', validation: [matches('athena_workgroup_name', RULES.workgroupName, true)] },
+  { name: 'athena_workgroup_name', type: 'string', default: null, description: 'Athena workgroup (at most 116 characters: the maintenance workgroup is "<this>-maintenance"). null: "<name>-flatten".', validation: [matches('athena_workgroup_name', RULES.workgroupName, true)] },
   { name: 'athena_bytes_scanned_cutoff_per_query', type: 'number', default: DEFAULTS.athena.bytesScannedCutoffPerQuery, description: 'Per-query data scanned limit in bytes (minimum 10485760).', validation: [{ condition: 'var.athena_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_bytes_scanned_cutoff_per_query) == var.athena_bytes_scanned_cutoff_per_query', error_message: 'athena_bytes_scanned_cutoff_per_query must be an integer of at least 10485760 (10 MB).' }] },
-  { name: 'athena_force_destroy', type: 'bool', default: DEFAULTS.athena.forceDestroy, description: 'Let terraform destroy delete the workgroup with its named queries.' },
+  {
+    name: 'athena_maintenance_bytes_scanned_cutoff_per_query',
+    type: 'number',
+    default: DEFAULTS.athena.maintenanceBytesScannedCutoffPerQuery,
+    description:
+      'Per-query data scanned limit in bytes of the maintenance workgroup ("<athena workgroup>-maintenance"), where compaction and checkpoints run as UNLOAD statements (minimum 10485760). A checkpoint reads the whole current state (about 27 GB for a 1 B-item table): the analysts\' cutoff would cancel it. Default 1 TiB.',
+    validation: [{ condition: 'var.athena_maintenance_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_maintenance_bytes_scanned_cutoff_per_query) == var.athena_maintenance_bytes_scanned_cutoff_per_query', error_message: 'athena_maintenance_bytes_scanned_cutoff_per_query must be an integer of at least 10485760 (10 MB).' }],
+  },
+  { name: 'athena_force_destroy', type: 'bool', default: DEFAULTS.athena.forceDestroy, description: 'Let terraform destroy delete the workgroups (the analysts\' and the maintenance one) with their named queries and history.' },
 
   { name: 'lambda_memory_size', type: 'number', default: DEFAULTS.lambda.memorySize, description: 'Function memory in MB.', validation: [between('lambda_memory_size', RULES.memorySize)] },
   { name: 'lambda_timeout', type: 'number', default: DEFAULTS.lambda.timeout, description: 'Function timeout in seconds.', validation: [between('lambda_timeout', RULES.timeout)] },
@@ -155,8 +172,23 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'compaction_schedule_expression', type: 'string', default: DEFAULTS.compaction.scheduleExpression, description: 'When the maintenance runs (UTC), e.g. cron(30 7 * * ? *): after the previous day closes (its end + the maximum record age + the margin).', validation: [matches('compaction_schedule_expression', RULES.scheduleExpression)] },
   { name: 'compaction_lookback_days', type: 'number', default: DEFAULTS.compaction.lookbackDays, description: 'Closed days a maintenance run looks at, newest first.', validation: [between('compaction_lookback_days', RULES.lookbackDays)] },
   { name: 'compaction_target_bytes', type: 'number', default: DEFAULTS.compaction.targetBytes, description: 'Size of a compacted object in bytes (128 MiB).', validation: [between('compaction_target_bytes', RULES.targetBytes)] },
-  { name: 'compaction_max_task_bytes', type: 'number', default: DEFAULTS.compaction.maxTaskBytes, description: 'Input bytes one maintenance task (one invocation) reads; a bigger day or checkpoint is split into sort and merge tasks. The default takes about a minute a task at 512 MB; raise it with lambda_memory_size or lambda_timeout.', validation: [between('compaction_max_task_bytes', RULES.maxTaskBytes)] },
+  {
+    name: 'compaction_max_task_bytes',
+    type: 'number',
+    default: null,
+    description: `${DEPRECATED_VARIABLES.compaction_max_task_bytes} In 0.3.0 the input bytes one maintenance task read. Still validated (an integer from ${RULES.maxTaskBytes.min} to ${RULES.maxTaskBytes.max}), otherwise ignored: remove it.`,
+    validation: [{ ...between('compaction_max_task_bytes', RULES.maxTaskBytes), condition: nullable('compaction_max_task_bytes', between('compaction_max_task_bytes', RULES.maxTaskBytes).condition) }],
+  },
   { name: 'checkpoint_retention', type: 'number', default: DEFAULTS.compaction.checkpointRetention, description: 'Checkpoints kept (the current one and those before it, for readers of an older pointer).', validation: [between('checkpoint_retention', RULES.checkpointRetention)] },
+  {
+    name: 'checkpoint_rebuild_share',
+    type: 'number',
+    default: DEFAULTS.compaction.checkpointRebuildShare,
+    description:
+      'Rebuild the checkpoint once the closed days after its bound hold this share of its bytes (0 to 4). Until then the current-state view reads the checkpoint plus those days, at most 1 + share times the state: 0.25 bounds a current-state query at 1.25 times; 0 rebuilds whenever a day closes.',
+    validation: [{ condition: `var.checkpoint_rebuild_share >= ${RULES.checkpointRebuildShare.min} && var.checkpoint_rebuild_share <= ${RULES.checkpointRebuildShare.max}`, error_message: `checkpoint_rebuild_share must be a number from ${RULES.checkpointRebuildShare.min} to ${RULES.checkpointRebuildShare.max}.` }],
+  },
+  { name: 'checkpoint_max_age_days', type: 'number', default: DEFAULTS.compaction.checkpointMaxAgeDays, description: 'Rebuild the checkpoint once its bound is this many days old, whatever checkpoint_rebuild_share says (1 to 3650): bounds the days the current-state view reads after the checkpoint, however small they are.', validation: [between('checkpoint_max_age_days', RULES.checkpointMaxAgeDays)] },
   { name: 'compaction_margin_seconds', type: 'number', default: DEFAULTS.compaction.marginSeconds, description: "Seconds added to the trigger's maximum record age before a day counts as closed.", validation: [between('compaction_margin_seconds', RULES.marginSeconds)] },
   { name: 'backfill_enabled', type: 'bool', default: DEFAULTS.backfill.enabled, description: 'Let the function export this table (PITR) into export_prefix and flatten each export data file (the backfill action).' },
   { name: 'export_prefix', type: 'string', default: DEFAULTS.backfill.exportPrefix, description: 'Key prefix of backfill exports in the lake bucket.', validation: [matches('export_prefix', prefixRule)] },

@@ -25,8 +25,13 @@ describe('backfill and the other actions', () => {
       DLQ_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/orders-flatten-dlq',
       GLUE_DATABASE: 'orders',
       GLUE_VIEW: 'current_state',
+      GLUE_TABLE: 'flattened',
+      GLUE_CHECKPOINTS_TABLE: 'checkpoints',
+      ATHENA_WORKGROUP: 'orders-flatten-maintenance',
       CHECKPOINT_PARAMETER: '/ddb-flatten/orders/checkpoint-pointer',
     };
+    // Every reference the environment holds is resolved above: nothing of the module's reaches the handler unchecked.
+    for (const [k, v] of Object.entries(resolved)) expect(String(v), k).not.toMatch(/\$\{/);
     expect(loadPipelineConfig(resolved).actions).toMatchObject({ exportPrefix: 'exports', sortKeyType: 'N' });
   });
 

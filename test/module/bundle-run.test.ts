@@ -55,6 +55,12 @@ describe.skipIf(skipReason)('the shipped handler zip, unpacked and run (moto S3)
         LAKE_BUCKET: bucket,
         EXPLODE_ATTRIBUTES: 'items',
         PARTITION_KEY: 'pk',
+        // What the module sets for the maintenance run (its statements run in Athena); nothing is closed, so none runs.
+        ATHENA_WORKGROUP: 'orders-flatten-maintenance',
+        GLUE_DATABASE: 'orders',
+        GLUE_TABLE: 'flattened',
+        GLUE_CHECKPOINTS_TABLE: 'checkpoints',
+        GLUE_VIEW: 'current_state',
         AWS_REGION: moto.clientConfig.region,
         AWS_ACCESS_KEY_ID: moto.clientConfig.credentials.accessKeyId,
         AWS_SECRET_ACCESS_KEY: moto.clientConfig.credentials.secretAccessKey,

@@ -90,11 +90,15 @@ describe('IAM: least privilege', () => {
       'BackfillReadsItsExportStatus',
       'InvokeTheAliasOnly',
       'ListStreamsHasNoResourceLevelPermissions',
-      'MaintenanceDispatchesToItsOwnAlias',
+      'MaintenanceHandsOnToItsOwnAlias',
       'MaintenanceListsItsPrefixesOnly',
       'MaintenanceMovesTheCheckpointPointer',
       'MaintenanceMovesTheCurrentStateView',
+      'MaintenanceQueriesCheckTheResultsBucket',
+      'MaintenanceQueriesReadTheLakeTables',
+      'MaintenanceQueriesWriteTheirResultsPrefixOnly',
       'MaintenanceRewritesItsPrefixesOnly',
+      'MaintenanceRunsQueriesInItsWorkgroupOnly',
       'MaintenanceWaitsForTheDlq',
       'ReadThisStream',
       'ReflattenReadsItemsByKey',
@@ -120,28 +124,76 @@ describe('IAM: least privilege', () => {
     expect(bySid.BackfillListsExportPrefixOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['exports/*'] }]);
     expect(bySid.WriteOwnLogGroupOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/)]);
     expect(bySid.UseOnlyThesePipelineKeys.resources).toEqual([KMS]);
-    // Maintenance (compaction, checkpoints): the lake and state prefixes, the view, its own alias, the DLQ's depth.
+    // Maintenance (compaction, checkpoints as Athena UNLOAD statements, which run with the role's rights): the lake and
+    // state prefixes, the maintenance results prefix, the maintenance workgroup, the two tables, the view, its own alias,
+    // the DLQ's depth. Exact actions and resources (toEqual, not toMatchObject): nothing more may creep in.
     const bucket = /^\$\{aws_s3_bucket\.[^}]+\.arn\}/.source;
-    expect(bySid.MaintenanceRewritesItsPrefixesOnly).toMatchObject({
+    const only = (sid: string) => ({ actions: bySid[sid].actions, resources: bySid[sid].resources });
+    expect(only('MaintenanceRewritesItsPrefixesOnly')).toEqual({
       actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
       resources: [expect.stringMatching(new RegExp(`${bucket}/flattened/\\*$`)), expect.stringMatching(new RegExp(`${bucket}/state/\\*$`))],
     });
-    expect(bySid.MaintenanceListsItsPrefixesOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['flattened/*', 'state/*'] }]);
+    expect(bySid.MaintenanceListsItsPrefixesOnly).toMatchObject({ actions: ['s3:ListBucket'], resources: [expect.stringMatching(new RegExp(`${bucket}$`))] });
+    expect(bySid.MaintenanceListsItsPrefixesOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['flattened/*', 'state/*', 'athena-results/maintenance/*'] }]);
+    expect(only('MaintenanceQueriesWriteTheirResultsPrefixOnly')).toEqual({
+      actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+      resources: [expect.stringMatching(new RegExp(`${bucket}/athena-results/maintenance/\\*$`))],
+    });
+    expect(only('MaintenanceQueriesCheckTheResultsBucket')).toEqual({ actions: ['s3:GetBucketLocation'], resources: [expect.stringMatching(new RegExp(`${bucket}$`))] });
     // Built from names, not read from the resources: a policy document naming the alias's or the view's `arn`
     // would be deferred (known after apply) in every plan that publishes a version or changes the schema.
     const here = 'arn:${data.aws_partition.current.partition}:%s:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:';
     const arn = (service: string, resource: string) => here.replace('%s', service) + resource;
-    expect(bySid.MaintenanceMovesTheCurrentStateView).toMatchObject({
+    expect(only('MaintenanceMovesTheCurrentStateView')).toEqual({
       actions: ['glue:GetTable', 'glue:UpdateTable'],
       resources: [arn('glue', 'catalog'), arn('glue', 'database/orders'), arn('glue', 'table/orders/current_state')],
     });
-    expect(bySid.MaintenanceMovesTheCheckpointPointer).toMatchObject({ actions: ['ssm:PutParameter'], resources: [arn('ssm', 'parameter/ddb-flatten/orders/checkpoint-pointer')] });
-    for (const sid of ['MaintenanceDispatchesToItsOwnAlias', 'InvokeTheAliasOnly']) {
-      expect(bySid[sid]).toMatchObject({ actions: ['lambda:InvokeFunction'], resources: [arn('lambda', 'function:orders-flatten:live')] });
+    // Athena reads the catalog with the caller's rights: the two tables the statements read, read-only (no UpdateTable there).
+    expect(only('MaintenanceQueriesReadTheLakeTables')).toEqual({
+      actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartition', 'glue:GetPartitions'],
+      resources: [arn('glue', 'catalog'), arn('glue', 'database/orders'), arn('glue', 'table/orders/flattened'), arn('glue', 'table/orders/checkpoints')],
+    });
+    const updatable = statements.filter((st) => st.actions.includes('glue:UpdateTable')).flatMap((st) => st.resources);
+    expect(updatable.filter((r: string) => r.includes(':table/')), 'UpdateTable on the view only').toEqual([arn('glue', 'table/orders/current_state')]);
+    // The maintenance workgroup only: not the analysts' one (orders-flatten), not every workgroup.
+    expect(only('MaintenanceRunsQueriesInItsWorkgroupOnly')).toEqual({
+      actions: ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution'],
+      resources: [arn('athena', 'workgroup/orders-flatten-maintenance')],
+    });
+    expect(only('MaintenanceMovesTheCheckpointPointer')).toEqual({ actions: ['ssm:PutParameter'], resources: [arn('ssm', 'parameter/ddb-flatten/orders/checkpoint-pointer')] });
+    for (const sid of ['MaintenanceHandsOnToItsOwnAlias', 'InvokeTheAliasOnly']) {
+      expect(only(sid)).toEqual({ actions: ['lambda:InvokeFunction'], resources: [arn('lambda', 'function:orders-flatten:live')] });
     }
-    expect(bySid.MaintenanceWaitsForTheDlq).toMatchObject({ actions: ['sqs:GetQueueAttributes'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)] });
+    expect(only('MaintenanceWaitsForTheDlq')).toEqual({ actions: ['sqs:GetQueueAttributes'], resources: [expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)] });
     for (const sid of ['ListStreamsHasNoResourceLevelPermissions', 'XRayHasNoResourceLevelPermissions']) {
       for (const a of bySid[sid].actions) expect(WILDCARD_RESOURCE_ACTIONS[a]).toMatch(/"\*"/);
+    }
+  });
+
+  it('the maintenance statements name the workgroup, tables and prefixes it is configured with', () => {
+    const doc = synth({
+      athena: { name: 'analysts' },
+      lake: { athenaResultsPrefix: 'results/athena', statePrefix: 'meta' },
+      glue: { databaseName: 'lake_db', tableName: 'rows', checkpointsTableName: 'snapshots' },
+    }).data('aws_iam_policy_document', 'maintenance');
+    const bySid = Object.fromEntries(doc.statement.map((st: Json) => [st.sid, st]));
+    expect(bySid.MaintenanceRunsQueriesInItsWorkgroupOnly.resources).toEqual([expect.stringMatching(/:workgroup\/analysts-maintenance$/)]);
+    expect(bySid.MaintenanceQueriesReadTheLakeTables.resources.slice(1)).toEqual([
+      expect.stringMatching(/:database\/lake_db$/),
+      expect.stringMatching(/:table\/lake_db\/rows$/),
+      expect.stringMatching(/:table\/lake_db\/snapshots$/),
+    ]);
+    expect(bySid.MaintenanceQueriesWriteTheirResultsPrefixOnly.resources).toEqual([expect.stringMatching(/\/results\/athena\/maintenance\/\*$/)]);
+    expect(bySid.MaintenanceListsItsPrefixesOnly.condition[0].values).toEqual(['flattened/*', 'meta/*', 'results/athena/maintenance/*']);
+  });
+
+  // (A trailing wildcard inside an ARN, e.g. workgroup/*, passes the walk; the exact resources above catch that.)
+  it('a maintenance statement widened to Resource "*" would fail the walk: none of its actions is wildcard-only', () => {
+    const doc = synth().data('aws_iam_policy_document', 'maintenance');
+    expect(policyViolations(doc.statement)).toEqual([]);
+    for (const st of doc.statement as Json[]) {
+      const widened = { ...st, resources: ['*'] };
+      expect(policyViolations([widened]), st.sid).toEqual(st.actions.map((a: string) => `${st.sid}: Resource "*" for ${a}, which supports resource-level permissions`));
     }
   });
 });

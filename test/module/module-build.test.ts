@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import { MODULE_VARIABLES } from '../../stacks/module-variables.ts';
+import { DEPRECATED_VARIABLES, MODULE_VARIABLES } from '../../stacks/module-variables.ts';
 import { builtModule } from './module-build.ts';
 import { synth } from './synth.ts';
 
@@ -37,9 +37,40 @@ describe('npm run build:module output', () => {
     const unvalidated = Object.keys(m.variables).filter((k) => !m.variables[k].validation && m.variables[k].type !== 'bool');
     expect(unvalidated).toEqual([]);
   });
-  it('every module variable reaches the resources or the outputs', () => {
+  it('every module variable reaches the resources or the outputs, but the deprecated ones, which reach nothing', () => {
     const text = JSON.stringify([m.main, m.outputs]);
-    for (const name of Object.keys(m.variables)) expect(text, name).toContain(`var.${name}`);
+    for (const name of Object.keys(m.variables).filter((n) => !(n in DEPRECATED_VARIABLES))) expect(text, name).toContain(`var.${name}`);
+    for (const name of Object.keys(DEPRECATED_VARIABLES)) expect(text, `${name} is deprecated: no effect`).not.toContain(`var.${name}`);
+  });
+  it('a deprecated variable says so first, defaults to null (not set) and is still validated as before', () => {
+    expect(Object.keys(DEPRECATED_VARIABLES)).toEqual(['compaction_max_task_bytes']);
+    for (const [name, sentence] of Object.entries(DEPRECATED_VARIABLES)) {
+      const v = m.variables[name];
+      expect(v.description.startsWith(sentence), name).toBe(true);
+      expect(sentence).toMatch(/^Deprecated: no effect since \d+\.\d+\.\d+ .*; removed in \d+\.\d+\.\d+\.$/);
+      expect([v.default, v.nullable]).toEqual([null, true]);
+      expect(v.validation, name).toHaveLength(1);
+    }
+    // compaction_max_task_bytes: 0.3.0's range, for a value that is set.
+    expect(m.variables.compaction_max_task_bytes.validation[0].condition).toBe(
+      '${var.compaction_max_task_bytes == null ? true : (var.compaction_max_task_bytes >= 1048576 && var.compaction_max_task_bytes <= 107374182400 && floor(var.compaction_max_task_bytes) == var.compaction_max_task_bytes)}',
+    );
+    // Nor does the function's environment carry the task size any more.
+    const fn = Object.values<any>(m.main.resource.aws_lambda_function)[0];
+    expect(fn.environment.variables).not.toHaveProperty('COMPACTION_MAX_TASK_BYTES');
+  });
+  it('the maintenance workgroup and the new inputs reach their resources', () => {
+    const wg = m.main.resource.aws_athena_workgroup.maintenance;
+    expect(wg.name).toBe('${coalesce(var.athena_workgroup_name, "${var.name}-flatten")}-maintenance');
+    expect(wg.configuration.bytes_scanned_cutoff_per_query).toBe('${var.athena_maintenance_bytes_scanned_cutoff_per_query}');
+    expect(wg.configuration.result_configuration.output_location).toMatch(/\/\$\{var\.athena_results_prefix\}\/maintenance\/$/);
+    const env = Object.values<any>(m.main.resource.aws_lambda_function)[0].environment.variables;
+    expect(env).toMatchObject({
+      ATHENA_WORKGROUP: '${aws_athena_workgroup.maintenance.name}',
+      CHECKPOINT_REBUILD_SHARE: '${var.checkpoint_rebuild_share}',
+      CHECKPOINT_MAX_AGE_DAYS: '${var.checkpoint_max_age_days}',
+    });
+    expect(m.outputs.athena_maintenance_workgroup_name.value).toBe('${aws_athena_workgroup.maintenance.name}');
   });
   it('has the same outputs as the CDKTF stack, named <service>_<resource>_<attr>, described', () => {
     const stackOutputs = Object.keys(synth().json.output);

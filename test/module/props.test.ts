@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { decimalText } from '../../modules/stream-function.ts';
+import { loadPipelineConfig } from '../../src/config/pipeline-config.ts';
 import { KMS, named, synth } from './synth.ts';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000';
@@ -14,7 +16,9 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(q.kms_master_key_id).toBe(KMS);
     expect(q.sqs_managed_sse_enabled).toBeUndefined();
     expect(s.one('aws_lambda_function').kms_key_arn).toBe(KMS);
-    expect(s.one('aws_athena_workgroup').configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_KMS', kms_key_arn: KMS });
+    for (const wg of ['lake', 'maintenance']) {
+      expect(named(s, 'aws_athena_workgroup', wg).configuration.result_configuration.encryption_configuration, wg).toEqual({ encryption_option: 'SSE_KMS', kms_key_arn: KMS });
+    }
     const kms = s.data('aws_iam_policy_document', 'function').statement.find((st: any) => st.sid === 'UseOnlyThesePipelineKeys');
     expect(kms).toMatchObject({ actions: ['kms:Decrypt', 'kms:GenerateDataKey'], resources: [KMS] });
   });
@@ -86,7 +90,8 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(rules[0].abort_incomplete_multipart_upload[0].days_after_initiation).toBe(2);
     expect(rules[1]).toMatchObject({ filter: [{ prefix: 'results/' }], expiration: [{ days: 3 }] });
     expect(rules[2].noncurrent_version_expiration[0].noncurrent_days).toBe(9);
-    expect(s.one('aws_athena_workgroup').configuration.result_configuration.output_location).toMatch(/\/results\/$/);
+    expect(named(s, 'aws_athena_workgroup', 'lake').configuration.result_configuration.output_location).toMatch(/\/results\/$/);
+    expect(named(s, 'aws_athena_workgroup', 'maintenance').configuration.result_configuration.output_location).toMatch(/\/results\/maintenance\/$/);
     expect(named(s, 'aws_glue_catalog_table', 'flattened').storage_descriptor.location).toMatch(/\/rows\/v1\/$/);
   });
   it('glue: database, table and view names, projection start', () => {
@@ -100,9 +105,35 @@ describe('every prop reaches the synthesized Terraform', () => {
   it('default Glue database name replaces - with _', () => {
     expect(synth({ name: 'order-lines' }).one('aws_glue_catalog_database').name).toBe('order_lines');
   });
-  it('athena: name, cutoff, forceDestroy', () => {
-    const wg = synth({ athena: { name: 'analysts', bytesScannedCutoffPerQuery: 20_000_000, forceDestroy: true } }).one('aws_athena_workgroup');
+  it('athena: name, cutoffs, forceDestroy; the maintenance workgroup is named after the analysts\' one', () => {
+    const s = synth({ athena: { name: 'analysts', bytesScannedCutoffPerQuery: 20_000_000, maintenanceBytesScannedCutoffPerQuery: 5_000_000_000_000, forceDestroy: true } });
+    const wg = named(s, 'aws_athena_workgroup', 'lake');
     expect([wg.name, wg.configuration.bytes_scanned_cutoff_per_query, wg.force_destroy]).toEqual(['analysts', 20_000_000, true]);
+    const m = named(s, 'aws_athena_workgroup', 'maintenance');
+    expect([m.name, m.configuration.bytes_scanned_cutoff_per_query, m.force_destroy]).toEqual(['analysts-maintenance', 5_000_000_000_000, true]);
+    expect(s.output('athena_maintenance_workgroup_name').value).toBe('${aws_athena_workgroup.maintenance.name}');
+    // A name of 116 characters (the most allowed) gives a maintenance name of 128, Athena's limit.
+    const longest = 'w'.repeat(116);
+    expect(named(synth({ athena: { name: longest } }), 'aws_athena_workgroup', 'maintenance').name).toHaveLength(128);
+  });
+  it('compaction: the checkpoint policy reaches the environment, as the handler reads it', () => {
+    const env = synth({ compaction: { checkpointRebuildShare: 0.5, checkpointMaxAgeDays: 30, checkpointRetention: 4 } }).one('aws_lambda_function').environment.variables;
+    expect(env).toMatchObject({ CHECKPOINT_REBUILD_SHARE: '0.5', CHECKPOINT_MAX_AGE_DAYS: '30', CHECKPOINT_RETENTION: '4' });
+    expect(synth({ compaction: { checkpointRebuildShare: 0 } }).one('aws_lambda_function').environment.variables.CHECKPOINT_REBUILD_SHARE).toBe('0');
+    // Positional notation whatever the value (String(1e-7) is "1e-7", which the handler refuses).
+    for (const [share, text] of [[1e-7, '0.0000001'], [0.25, '0.25'], [4, '4'], [1.125, '1.125']] as const) {
+      expect(decimalText(share)).toBe(text);
+      const read = loadPipelineConfig({ LAKE_BUCKET: 'lake-bucket', EXPLODE_ATTRIBUTES: 'items', PARTITION_KEY: 'pk', CHECKPOINT_REBUILD_SHARE: text, CHECKPOINT_MAX_AGE_DAYS: '30' });
+      expect(read.maintenance.rebuildShare).toBe(share);
+      expect(read.maintenance.maxAgeDays).toBe(30);
+    }
+  });
+  it('compaction.maxTaskBytes (deprecated): accepted, sets nothing, and warns at synth', () => {
+    const s = synth({ compaction: { maxTaskBytes: 268435456 } });
+    expect(s.one('aws_lambda_function').environment.variables).toEqual(synth().one('aws_lambda_function').environment.variables);
+    const warnings = s.pipeline.node.metadata.filter((m) => /warn/i.test(m.type)).map((m) => String(m.data));
+    expect(warnings).toEqual([expect.stringMatching(/^compaction\.maxTaskBytes is deprecated and has no effect since 0\.4\.0/)]);
+    expect(synth().pipeline.node.metadata.filter((m) => /warn/i.test(m.type))).toEqual([]);
   });
   it('lambda: memory, timeout, reserved concurrency, log level', () => {
     const fn = synth({ lambda: { memorySize: 1024, timeout: 300, reservedConcurrency: 5, logLevel: 'DEBUG' } }).one('aws_lambda_function');

@@ -83,6 +83,21 @@ describe('secure defaults: function, alias and trigger', () => {
     expect(env.LAKE_BUCKET).toMatch(/^\$\{aws_s3_bucket\..*\.id\}$/);
     expect(env.SORT_KEY).toBeUndefined();
   });
+  it('gives the maintenance run its workgroup, its tables and its checkpoint policy; no task size (deprecated)', () => {
+    const env = fn.environment.variables;
+    expect(env).toMatchObject({
+      // By reference: the function waits for them, and none of them waits for the function (no cycle).
+      ATHENA_WORKGROUP: '${aws_athena_workgroup.maintenance.name}',
+      GLUE_TABLE: '${aws_glue_catalog_table.flattened.name}',
+      GLUE_CHECKPOINTS_TABLE: '${aws_glue_catalog_table.checkpoints.name}',
+      GLUE_VIEW: '${aws_glue_catalog_table.current_state.name}',
+      CHECKPOINT_REBUILD_SHARE: '0.25',
+      CHECKPOINT_MAX_AGE_DAYS: '7',
+    });
+    expect(env).not.toHaveProperty('COMPACTION_MAX_TASK_BYTES');
+    const wg = named(s, 'aws_athena_workgroup', 'maintenance');
+    expect(JSON.stringify(wg)).not.toMatch(/aws_lambda_|aws_iam_role/);
+  });
   it('has an alias "live" that follows the newest published version, without a canary', () => {
     const alias = s.one('aws_lambda_alias');
     expect(alias.name).toBe('live');
@@ -127,7 +142,7 @@ describe('secure defaults: alarms, Athena, Glue, tags', () => {
     for (const a of alarms) expect(a.alarm_actions).toEqual([]);
   });
   it('runs Athena engine 3 with an enforced, encrypted configuration, a scan cutoff and metrics', () => {
-    const wg = s.one('aws_athena_workgroup');
+    const wg = named(s, 'aws_athena_workgroup', 'lake');
     expect(wg.name).toBe('orders-flatten');
     expect(wg.force_destroy).toBe(false);
     expect(wg.configuration).toMatchObject({
@@ -138,6 +153,23 @@ describe('secure defaults: alarms, Athena, Glue, tags', () => {
     });
     expect(wg.configuration.result_configuration.output_location).toMatch(/^s3:\/\/\$\{aws_s3_bucket\..*\.id\}\/athena-results\/$/);
     expect(wg.configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_S3' });
+  });
+  it('has a maintenance workgroup of its own: enforced, encrypted results under their own prefix, a 1 TiB cutoff, metrics', () => {
+    expect(s.all('aws_athena_workgroup').map(([id]) => id).sort()).toEqual(['lake', 'maintenance']);
+    const wg = named(s, 'aws_athena_workgroup', 'maintenance');
+    expect(wg).toMatchObject({ name: 'orders-flatten-maintenance', state: 'ENABLED', force_destroy: false, tags: { 'ddb-flatten:pipeline': 'orders' } });
+    expect(wg.configuration).toMatchObject({
+      // Enforced: a statement cannot pick another result location, an unencrypted one, or lift the cutoff.
+      enforce_workgroup_configuration: true,
+      publish_cloudwatch_metrics_enabled: true,
+      bytes_scanned_cutoff_per_query: 1099511627776,
+      engine_version: { selected_engine_version: 'Athena engine version 3' },
+    });
+    expect(wg.configuration.result_configuration.output_location).toMatch(/^s3:\/\/\$\{aws_s3_bucket\..*\.id\}\/athena-results\/maintenance\/$/);
+    expect(wg.configuration.result_configuration.encryption_configuration).toEqual({ encryption_option: 'SSE_S3' });
+    // Its results expire with the other Athena results (the lifecycle rule on athena-results/).
+    const rules = s.one('aws_s3_bucket_lifecycle_configuration').rule;
+    expect(rules.find((r: any) => r.id === 'expire-athena-results').filter).toEqual([{ prefix: 'athena-results/' }]);
   });
   it('registers named queries for the view and the sample analyses', () => {
     const names = s.all('aws_athena_named_query').map(([, q]) => q.name).sort();

@@ -161,6 +161,10 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
       ['-var=maximum_retry_attempts=-1', /maximum_retry_attempts must be an integer from 0 to 10000/],
       ['-var=create_table=false', /create_table = false needs existing_table_name and existing_stream_arn/],
       ['-var=sort_key=pk', /sort_key must differ from partition_key/],
+      // (terraform wraps long messages: match their beginning.)
+      ['-var=checkpoint_rebuild_share=5', /checkpoint_rebuild_share must be a number from 0 to 4/],
+      ['-var=athena_maintenance_bytes_scanned_cutoff_per_query=1000', /athena_maintenance_bytes_scanned_cutoff_per_query must be an integer of/],
+      ['-var=compaction_max_task_bytes=1000', /compaction_max_task_bytes must be an integer from 1048576/],
     ];
     const results = await Promise.all(bad.map(([arg]) => run([arg])));
     bad.forEach(([arg, message], i) => expect(results[i]!.stdout + results[i]!.stderr, arg).toMatch(message));

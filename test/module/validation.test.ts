@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { ConfigError } from '../../src/config/validate.ts';
 import type { FlatteningPipelineProps } from '../../modules/props.ts';
-import { propsProblems } from '../../modules/validation.ts';
+import { DEFAULTS } from '../../modules/props.ts';
+import { propsProblems, RULES } from '../../modules/validation.ts';
+import { MAINTENANCE_LIMITS, REBUILD_SHARE } from '../../src/config/pipeline-config.ts';
 import { BASE_PROPS, synth } from './synth.ts';
 
 const problems = (overrides: Record<string, unknown>): string[] => propsProblems({ ...BASE_PROPS, ...overrides } as FlatteningPipelineProps);
@@ -58,6 +60,15 @@ describe('props are validated at synth time, naming the prop and what is allowed
     ['view named like the table', { glue: { viewName: 'flattened' } }, /^glue\.viewName: must differ from glue\.tableName/],
     ['impossible projection date', { glue: { projectionStartDate: '2024-02-30' } }, /^glue\.projectionStartDate: "2024-02-30" is not a calendar date/],
     ['cutoff under Athena minimum', { athena: { bytesScannedCutoffPerQuery: 1000 } }, /^athena\.bytesScannedCutoffPerQuery: 1000 is not allowed: use an integer from 10485760/],
+    ['maintenance cutoff under Athena minimum', { athena: { maintenanceBytesScannedCutoffPerQuery: 10485759 } }, /^athena\.maintenanceBytesScannedCutoffPerQuery: 10485759 is not allowed: use an integer from 10485760/],
+    ['maintenance cutoff not a whole number', { athena: { maintenanceBytesScannedCutoffPerQuery: 1e10 + 0.5 } }, /^athena\.maintenanceBytesScannedCutoffPerQuery: 10000000000\.5 is not allowed/],
+    ['workgroup name leaving no room for -maintenance', { athena: { name: 'w'.repeat(117) } }, /^athena\.name: "w{117}" is not allowed: use 1 to 116 characters of A-Z a-z 0-9 \. _ - \(the maintenance workgroup appends -maintenance/],
+    ['rebuild share below 0', { compaction: { checkpointRebuildShare: -0.1 } }, /^compaction\.checkpointRebuildShare: -0\.1 is not allowed: use a number from 0 to 4$/],
+    ['rebuild share above 4', { compaction: { checkpointRebuildShare: 4.5 } }, /^compaction\.checkpointRebuildShare: 4\.5 is not allowed: use a number from 0 to 4$/],
+    ['rebuild share not a number', { compaction: { checkpointRebuildShare: '0.25' } }, /^compaction\.checkpointRebuildShare: "0\.25" is not allowed: use a number from 0 to 4$/],
+    ['checkpoint max age 0', { compaction: { checkpointMaxAgeDays: 0 } }, /^compaction\.checkpointMaxAgeDays: 0 is not allowed: use an integer from 1 to 3650$/],
+    ['checkpoint max age not whole', { compaction: { checkpointMaxAgeDays: 1.5 } }, /^compaction\.checkpointMaxAgeDays: 1\.5 is not allowed: use an integer from 1 to 3650$/],
+    ['deprecated task size still validated as in 0.3.0', { compaction: { maxTaskBytes: 1000 } }, /^compaction\.maxTaskBytes: 1000 is not allowed: use an integer from 1048576 to 107374182400$/],
     ['memory too small', { lambda: { memorySize: 64 } }, /^lambda\.memorySize: 64 is not allowed: use an integer from 128 to 10240/],
     ['timeout too long', { lambda: { timeout: 901 } }, /^lambda\.timeout: 901 is not allowed: use an integer from 1 to 900/],
     ['unknown log level', { lambda: { logLevel: 'LOUD' } }, /^lambda\.logLevel: "LOUD" is not allowed: use one of TRACE, DEBUG, INFO, WARN, ERROR, FATAL/],
@@ -78,6 +89,26 @@ describe('props are validated at synth time, naming the prop and what is allowed
     ['bad SNS ARN', { alarms: { snsTopicArn: 'topic' } }, /^alarms\.snsTopicArn: "topic" is not allowed: use an SNS topic ARN/],
     ['tag key reserved by AWS', { tags: { 'aws:x': 'y' } }, /^tags: key "aws:x" is not allowed/],
   ];
+  it('accepts the edges: share 0 and 4, max age 1 and 3650, the minimum cutoff, a 116-character workgroup name', () => {
+    expect(problems({ compaction: { checkpointRebuildShare: 0, checkpointMaxAgeDays: 1 } })).toEqual([]);
+    expect(problems({ compaction: { checkpointRebuildShare: 4, checkpointMaxAgeDays: 3650, maxTaskBytes: 268435456 } })).toEqual([]);
+    expect(problems({ athena: { name: 'w'.repeat(116), maintenanceBytesScannedCutoffPerQuery: 10485760 } })).toEqual([]);
+  });
+  it('the module accepts exactly what the handler accepts from its environment (the same ranges)', () => {
+    expect(RULES.checkpointRebuildShare).toEqual({ min: REBUILD_SHARE.min, max: REBUILD_SHARE.max });
+    expect(DEFAULTS.compaction.checkpointRebuildShare).toBe(REBUILD_SHARE.fallback);
+    const L = MAINTENANCE_LIMITS;
+    for (const [rule, limit, fallback] of [
+      [RULES.checkpointMaxAgeDays, L.maxAgeDays, DEFAULTS.compaction.checkpointMaxAgeDays],
+      [RULES.checkpointRetention, L.retention, DEFAULTS.compaction.checkpointRetention],
+      [RULES.lookbackDays, L.lookbackDays, DEFAULTS.compaction.lookbackDays],
+      [RULES.targetBytes, L.targetBytes, DEFAULTS.compaction.targetBytes],
+      [RULES.marginSeconds, L.marginSeconds, DEFAULTS.compaction.marginSeconds],
+    ] as const) {
+      expect(rule).toEqual({ min: limit.min, max: limit.max });
+      expect(fallback).toBe(limit.fallback);
+    }
+  });
   for (const [what, overrides, message] of cases) {
     it(`refuses ${what}`, () => {
       const found = problems(overrides);

@@ -189,8 +189,11 @@ export async function checkCatalog({ aws, out, expected }: CheckContext): Promis
   }
 }
 
-/** The daily maintenance: the schedule on the alias, its role, the checkpoints table and the pointer parameter the view follows. */
-export async function checkMaintenance({ aws, out }: CheckContext): Promise<void> {
+/**
+ * The daily maintenance: the schedule on the alias, its role, the checkpoints table, the pointer parameter the view
+ * follows, the maintenance workgroup its UNLOAD statements run in, and what the function is told of them.
+ */
+export async function checkMaintenance({ aws, out, expected }: CheckContext): Promise<void> {
   const DatabaseName = out.glue_catalog_database_name as string;
   const checkpoints = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_checkpoints_table_name }))).Table!;
   expect(checkpoints.TableType).toBe('EXTERNAL_TABLE');
@@ -217,6 +220,40 @@ export async function checkMaintenance({ aws, out }: CheckContext): Promise<void
   expect(trust.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'scheduler.amazonaws.com' } })]);
   const policy = JSON.parse(decodeURIComponent(xmlValue(await aws.query('iam', '2010-05-08', 'GetRolePolicy', { RoleName, PolicyName: 'ddb-flatten-scheduler' }), 'PolicyDocument'))) as { Statement: Statement[] };
   expect(policy.Statement).toEqual([expect.objectContaining({ Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: out.lambda_alias_arn })]);
+
+  // The maintenance workgroup: its own cutoff (a checkpoint reads the whole current state), its results under their own
+  // prefix, encrypted as the analysts' ones, the configuration enforced on every statement.
+  const WorkGroup = out.athena_maintenance_workgroup_name as string;
+  expect(WorkGroup).toBe(`${out.athena_workgroup_name}-maintenance`);
+  const { WorkGroup: wg } = await aws.json('athena', 'AmazonAthena.GetWorkGroup', { WorkGroup });
+  expect(wg.State).toBe('ENABLED');
+  expect(wg.Configuration).toMatchObject({
+    EnforceWorkGroupConfiguration: true,
+    PublishCloudWatchMetricsEnabled: true,
+    BytesScannedCutoffPerQuery: DEFAULTS.athena.maintenanceBytesScannedCutoffPerQuery,
+    EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+    ResultConfiguration: {
+      OutputLocation: `s3://${out.s3_bucket_name}/${DEFAULTS.lake.athenaResultsPrefix}/maintenance/`,
+      EncryptionConfiguration: expected.kmsKeyArn ? { EncryptionOption: 'SSE_KMS', KmsKey: expected.kmsKeyArn } : { EncryptionOption: 'SSE_S3' },
+    },
+  });
+  // No named queries there: it is the function's, not the analysts'.
+  expect((await aws.json('athena', 'AmazonAthena.ListNamedQueries', { WorkGroup })).NamedQueryIds ?? []).toEqual([]);
+
+  // What the function reads at cold start: the workgroup, the tables its statements read, the checkpoint policy.
+  const fn = await aws.lambda.send(new GetFunctionCommand({ FunctionName: out.lambda_function_name }));
+  const variables = fn.Configuration!.Environment!.Variables!;
+  expect(variables).not.toHaveProperty('COMPACTION_MAX_TASK_BYTES');
+  expect(loadPipelineConfig(variables).maintenance).toMatchObject({
+    athenaWorkgroup: WorkGroup,
+    glueDatabase: out.glue_catalog_database_name,
+    glueTable: out.glue_catalog_table_name,
+    glueCheckpointsTable: out.glue_catalog_checkpoints_table_name,
+    glueView: out.glue_catalog_view_name,
+    rebuildShare: DEFAULTS.compaction.checkpointRebuildShare,
+    maxAgeDays: DEFAULTS.compaction.checkpointMaxAgeDays,
+    retention: DEFAULTS.compaction.checkpointRetention,
+  });
 }
 
 export async function checkWorkgroup({ aws, out, expected }: CheckContext): Promise<void> {
@@ -366,14 +403,32 @@ export async function checkRole({ aws, out, expected }: CheckContext): Promise<v
   expect(resourcesOf('dynamodb:BatchGetItem')).toEqual([table]);
   expect(resourcesOf('dynamodb:ExportTableToPointInTime')).toEqual([table]);
   const lake = DEFAULTS.lake;
-  // The stream writes the data and quarantine prefixes; maintenance rewrites data and state; backfill its export prefix.
+  // Athena runs the maintenance statements with the role's rights: it writes their results (UNLOAD manifests, metadata) here.
+  const results = `${bucket}/${lake.athenaResultsPrefix}/maintenance/*`;
+  // The stream writes the data and quarantine prefixes; maintenance rewrites data and state and its results; backfill its export prefix.
   expect(resourcesOf('s3:PutObject')).toEqual(
-    [`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort(),
+    [`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results].sort(),
   );
-  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort());
+  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results].sort());
   expect(resourcesOf('s3:DeleteObject')).toEqual([`${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort());
-  const view = `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:table/${out.glue_catalog_database_name}/${out.glue_catalog_view_name}`;
-  expect(resourcesOf('glue:UpdateTable')).toEqual([`arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:catalog`, `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:database/${out.glue_catalog_database_name}`, view].sort());
+  expect(resourcesOf('s3:ListMultipartUploadParts')).toEqual([results]);
+  expect(resourcesOf('s3:GetBucketLocation')).toEqual([bucket]);
+  expect(resourcesOf('s3:ListBucket')).toEqual([bucket, bucket]);
+  const prefixesListed = statements.filter((s) => list(s.Action).includes('s3:ListBucket')).flatMap((s) => list(s.Condition?.StringLike?.['s3:prefix'] as string | string[] | undefined)).sort();
+  expect(prefixesListed).toEqual([`${DEFAULTS.backfill.exportPrefix}/*`, `${lake.dataPrefix}/*`, `${lake.statePrefix}/*`, `${lake.athenaResultsPrefix}/maintenance/*`].sort());
+  const glue = (resource: string) => `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:${resource}`;
+  const db = out.glue_catalog_database_name as string;
+  const view = glue(`table/${db}/${out.glue_catalog_view_name}`);
+  // Moves the view only; reads the two tables its statements read (Athena resolves them with the role's rights).
+  expect(resourcesOf('glue:UpdateTable')).toEqual([glue('catalog'), glue(`database/${db}`), view].sort());
+  const tables = [glue('catalog'), glue(`database/${db}`), glue(`table/${db}/${out.glue_catalog_table_name}`), glue(`table/${db}/${out.glue_catalog_checkpoints_table_name}`)];
+  expect(resourcesOf('glue:GetPartitions')).toEqual([...tables].sort());
+  expect(resourcesOf('glue:GetDatabase')).toEqual([...tables].sort());
+  expect(resourcesOf('glue:GetTable')).toEqual([...tables, glue('catalog'), glue(`database/${db}`), view].sort());
+  // Queries in the maintenance workgroup only, not the analysts' one.
+  const workgroup = `arn:aws:athena:${MOTO_REGION}:${ACCOUNT}:workgroup/${out.athena_maintenance_workgroup_name}`;
+  for (const action of ['athena:StartQueryExecution', 'athena:GetQueryExecution', 'athena:StopQueryExecution']) expect(resourcesOf(action), action).toEqual([workgroup]);
+  expect(statements.flatMap((s) => list(s.Action)).filter((a) => a.startsWith('athena:')).sort()).toEqual(['athena:GetQueryExecution', 'athena:StartQueryExecution', 'athena:StopQueryExecution']);
   expect(resourcesOf('lambda:InvokeFunction')).toEqual([out.lambda_alias_arn]);
   expect(resourcesOf('ssm:PutParameter')).toEqual([expect.stringMatching(/^arn:aws:ssm:[^:]+:\d{12}:parameter\/ddb-flatten\/[^/]+\/checkpoint-pointer$/)]);
   expect(resourcesOf('sqs:GetQueueAttributes')).toEqual([out.sqs_dlq_arn]);
@@ -390,6 +445,9 @@ export async function checkRole({ aws, out, expected }: CheckContext): Promise<v
     `:glue:${MOTO_REGION}:${ACCOUNT}:catalog`,
     `:database/${out.glue_catalog_database_name}`,
     `:table/${out.glue_catalog_database_name}/${out.glue_catalog_view_name}`,
+    `:table/${out.glue_catalog_database_name}/${out.glue_catalog_table_name}`,
+    `:table/${out.glue_catalog_database_name}/${out.glue_catalog_checkpoints_table_name}`,
+    `:athena:${MOTO_REGION}:${ACCOUNT}:workgroup/${out.athena_maintenance_workgroup_name}`,
     ':parameter/ddb-flatten/',
     ...(expected.kmsKeyArn ? [expected.kmsKeyArn] : []),
   ];
@@ -416,5 +474,5 @@ export const PIPELINE_CHECKS: Readonly<Record<string, (ctx: CheckContext) => Pro
   'the DLQ': checkDlq,
   'the IAM role and its policy documents': checkRole,
   'the log group and the alarms': checkLogsAndAlarms,
-  'the maintenance: schedule on the alias, its role, the checkpoints table, the pointer parameter': checkMaintenance,
+  'the maintenance: schedule on the alias, its role, the checkpoints table, the pointer parameter, its workgroup and what the function is told': checkMaintenance,
 };

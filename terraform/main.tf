@@ -310,7 +310,7 @@ data "aws_iam_policy_document" "maintenance" {
 
     condition {
       test     = "StringLike"
-      values   = ["${var.lake_prefix}/*", "${var.state_prefix}/*"]
+      values   = ["${var.lake_prefix}/*", "${var.state_prefix}/*", "${var.athena_results_prefix}/maintenance/*"]
       variable = "s3:prefix"
     }
   }
@@ -322,6 +322,41 @@ data "aws_iam_policy_document" "maintenance" {
       "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
     ]
     sid = "MaintenanceRewritesItsPrefixesOnly"
+  }
+  statement {
+    actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
+    effect  = "Allow"
+    resources = [
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/maintenance/*",
+    ]
+    sid = "MaintenanceQueriesWriteTheirResultsPrefixOnly"
+  }
+  statement {
+    actions = ["s3:GetBucketLocation"]
+    effect  = "Allow"
+    resources = [
+      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+    ]
+    sid = "MaintenanceQueriesCheckTheResultsBucket"
+  }
+  statement {
+    actions = ["athena:StartQueryExecution", "athena:GetQueryExecution", "athena:StopQueryExecution"]
+    effect  = "Allow"
+    resources = [
+      "arn:${data.aws_partition.current.partition}:athena:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:workgroup/${coalesce(var.athena_workgroup_name, "${var.name}-flatten")}-maintenance",
+    ]
+    sid = "MaintenanceRunsQueriesInItsWorkgroupOnly"
+  }
+  statement {
+    actions = ["glue:GetDatabase", "glue:GetTable", "glue:GetPartition", "glue:GetPartitions"]
+    effect  = "Allow"
+    resources = [
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:catalog",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:database/${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}/${var.glue_table_name}",
+      "arn:${data.aws_partition.current.partition}:glue:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}/${var.glue_checkpoints_table_name}",
+    ]
+    sid = "MaintenanceQueriesReadTheLakeTables"
   }
   statement {
     actions = ["glue:GetTable", "glue:UpdateTable"]
@@ -347,7 +382,7 @@ data "aws_iam_policy_document" "maintenance" {
     resources = [
       "arn:${data.aws_partition.current.partition}:lambda:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:function:${var.name}-flatten:${var.alias_name}",
     ]
-    sid = "MaintenanceDispatchesToItsOwnAlias"
+    sid = "MaintenanceHandsOnToItsOwnAlias"
   }
   statement {
     actions   = ["sqs:GetQueueAttributes"]
@@ -491,6 +526,33 @@ resource "aws_athena_workgroup" "lake" {
 
     result_configuration {
       output_location = "s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.athena_results_prefix}/"
+
+      encryption_configuration {
+        encryption_option = (length(compact([var.kms_key_arn])) < 1) ? "SSE_S3" : "SSE_KMS"
+        kms_key_arn       = var.kms_key_arn
+      }
+    }
+  }
+}
+
+resource "aws_athena_workgroup" "maintenance" {
+  description   = "ddb-flatten maintenance of the ${var.name} lake: compaction and checkpoints, as UNLOAD statements the function starts"
+  force_destroy = var.athena_force_destroy
+  name          = "${coalesce(var.athena_workgroup_name, "${var.name}-flatten")}-maintenance"
+  state         = "ENABLED"
+  tags          = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
+
+  configuration {
+    bytes_scanned_cutoff_per_query     = var.athena_maintenance_bytes_scanned_cutoff_per_query
+    enforce_workgroup_configuration    = true
+    publish_cloudwatch_metrics_enabled = true
+
+    engine_version {
+      selected_engine_version = "Athena engine version 3"
+    }
+
+    result_configuration {
+      output_location = "s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.athena_results_prefix}/maintenance/"
 
       encryption_configuration {
         encryption_option = (length(compact([var.kms_key_arn])) < 1) ? "SSE_S3" : "SSE_KMS"
@@ -864,23 +926,27 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "FLuog1Gm+kmFxtxapmjhJQZI3L3iqrUAZGyvu815XP0="
+  source_code_hash               = "lyZ0dX7neRbYqrfm6wv9Qa9ZqKaKOV9UeTj8M72Iy5w="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 
   environment {
     variables = {
+      ATHENA_WORKGROUP           = aws_athena_workgroup.maintenance.name
       CARRY_ATTRIBUTES           = join(",", var.carry_attributes)
+      CHECKPOINT_MAX_AGE_DAYS    = var.checkpoint_max_age_days
       CHECKPOINT_PARAMETER       = aws_ssm_parameter.checkpoint_pointer.name
+      CHECKPOINT_REBUILD_SHARE   = var.checkpoint_rebuild_share
       CHECKPOINT_RETENTION       = var.checkpoint_retention
       COMPACTION_LOOKBACK_DAYS   = var.compaction_lookback_days
       COMPACTION_MARGIN_SECONDS  = var.compaction_margin_seconds
-      COMPACTION_MAX_TASK_BYTES  = var.compaction_max_task_bytes
       COMPACTION_TARGET_BYTES    = var.compaction_target_bytes
       DLQ_URL                    = aws_sqs_queue.dlq.url
       EXPLODE_ATTRIBUTES         = join(",", var.explode_attributes)
       EXPORT_PREFIX              = var.export_prefix
+      GLUE_CHECKPOINTS_TABLE     = aws_glue_catalog_table.checkpoints.name
       GLUE_DATABASE              = aws_glue_catalog_database.lake.name
+      GLUE_TABLE                 = aws_glue_catalog_table.flattened.name
       GLUE_VIEW                  = aws_glue_catalog_table.current_state.name
       LAKE_BUCKET                = var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name
       LAKE_PREFIX                = var.lake_prefix

@@ -447,14 +447,14 @@ variable "projection_start_date" {
 }
 
 variable "athena_workgroup_name" {
-  description = "Athena workgroup. null: \"<name>-flatten\"."
+  description = "Athena workgroup (at most 116 characters: the maintenance workgroup is \"<this>-maintenance\"). null: \"<name>-flatten\"."
   type        = string
   default     = null
   nullable    = true
 
   validation {
-    condition     = var.athena_workgroup_name == null ? true : (can(regex("^[A-Za-z0-9._-]{1,128}$", var.athena_workgroup_name)))
-    error_message = "athena_workgroup_name must be 1 to 128 characters of A-Z a-z 0-9 . _ -."
+    condition     = var.athena_workgroup_name == null ? true : (can(regex("^[A-Za-z0-9._-]{1,116}$", var.athena_workgroup_name)))
+    error_message = "athena_workgroup_name must be 1 to 116 characters of A-Z a-z 0-9 . _ - (the maintenance workgroup appends -maintenance, within Athena's 128)."
   }
 }
 
@@ -470,8 +470,20 @@ variable "athena_bytes_scanned_cutoff_per_query" {
   }
 }
 
+variable "athena_maintenance_bytes_scanned_cutoff_per_query" {
+  description = "Per-query data scanned limit in bytes of the maintenance workgroup (\"<athena workgroup>-maintenance\"), where compaction and checkpoints run as UNLOAD statements (minimum 10485760). A checkpoint reads the whole current state (about 27 GB for a 1 B-item table): the analysts' cutoff would cancel it. Default 1 TiB."
+  type        = number
+  default     = 1099511627776
+  nullable    = false
+
+  validation {
+    condition     = var.athena_maintenance_bytes_scanned_cutoff_per_query >= 10485760 && floor(var.athena_maintenance_bytes_scanned_cutoff_per_query) == var.athena_maintenance_bytes_scanned_cutoff_per_query
+    error_message = "athena_maintenance_bytes_scanned_cutoff_per_query must be an integer of at least 10485760 (10 MB)."
+  }
+}
+
 variable "athena_force_destroy" {
-  description = "Let terraform destroy delete the workgroup with its named queries."
+  description = "Let terraform destroy delete the workgroups (the analysts' and the maintenance one) with their named queries and history."
   type        = bool
   default     = false
   nullable    = false
@@ -758,13 +770,13 @@ variable "compaction_target_bytes" {
 }
 
 variable "compaction_max_task_bytes" {
-  description = "Input bytes one maintenance task (one invocation) reads; a bigger day or checkpoint is split into sort and merge tasks. The default takes about a minute a task at 512 MB; raise it with lambda_memory_size or lambda_timeout."
+  description = "Deprecated: no effect since 0.4.0 (maintenance runs in Athena); removed in 0.5.0. In 0.3.0 the input bytes one maintenance task read. Still validated (an integer from 1048576 to 107374182400), otherwise ignored: remove it."
   type        = number
-  default     = 6291456
-  nullable    = false
+  default     = null
+  nullable    = true
 
   validation {
-    condition     = var.compaction_max_task_bytes >= 1048576 && var.compaction_max_task_bytes <= 107374182400 && floor(var.compaction_max_task_bytes) == var.compaction_max_task_bytes
+    condition     = var.compaction_max_task_bytes == null ? true : (var.compaction_max_task_bytes >= 1048576 && var.compaction_max_task_bytes <= 107374182400 && floor(var.compaction_max_task_bytes) == var.compaction_max_task_bytes)
     error_message = "compaction_max_task_bytes must be an integer from 1048576 to 107374182400."
   }
 }
@@ -778,6 +790,30 @@ variable "checkpoint_retention" {
   validation {
     condition     = var.checkpoint_retention >= 2 && var.checkpoint_retention <= 100 && floor(var.checkpoint_retention) == var.checkpoint_retention
     error_message = "checkpoint_retention must be an integer from 2 to 100."
+  }
+}
+
+variable "checkpoint_rebuild_share" {
+  description = "Rebuild the checkpoint once the closed days after its bound hold this share of its bytes (0 to 4). Until then the current-state view reads the checkpoint plus those days, at most 1 + share times the state: 0.25 bounds a current-state query at 1.25 times; 0 rebuilds whenever a day closes."
+  type        = number
+  default     = 0.25
+  nullable    = false
+
+  validation {
+    condition     = var.checkpoint_rebuild_share >= 0 && var.checkpoint_rebuild_share <= 4
+    error_message = "checkpoint_rebuild_share must be a number from 0 to 4."
+  }
+}
+
+variable "checkpoint_max_age_days" {
+  description = "Rebuild the checkpoint once its bound is this many days old, whatever checkpoint_rebuild_share says (1 to 3650): bounds the days the current-state view reads after the checkpoint, however small they are."
+  type        = number
+  default     = 7
+  nullable    = false
+
+  validation {
+    condition     = var.checkpoint_max_age_days >= 1 && var.checkpoint_max_age_days <= 3650 && floor(var.checkpoint_max_age_days) == var.checkpoint_max_age_days
+    error_message = "checkpoint_max_age_days must be an integer from 1 to 3650."
   }
 }
 

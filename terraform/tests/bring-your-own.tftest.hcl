@@ -75,6 +75,10 @@ run "customer_managed_key" {
     condition     = aws_athena_workgroup.lake.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS"
     error_message = "Athena results are encrypted with the key"
   }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_KMS" && aws_athena_workgroup.maintenance.configuration[0].result_configuration[0].encryption_configuration[0].kms_key_arn == var.kms_key_arn
+    error_message = "the maintenance workgroup's results too"
+  }
 }
 
 run "sort_key_and_carried_attributes" {

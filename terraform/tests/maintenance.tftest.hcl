@@ -97,3 +97,85 @@ run "custom_schedule" {
     error_message = "the schedule and the retention reach the schedule and the function"
   }
 }
+
+# The maintenance runs as Athena UNLOAD statements in a workgroup of its own: its own cutoff (a checkpoint reads the whole
+# current state), its results (UNLOAD manifests and metadata) under their own prefix, encrypted, the configuration enforced.
+run "maintenance_workgroup" {
+  command = apply
+
+  assert {
+    condition     = aws_athena_workgroup.maintenance.name == "orders-flatten-maintenance" && aws_athena_workgroup.maintenance.state == "ENABLED" && output.athena_maintenance_workgroup_name == "orders-flatten-maintenance"
+    error_message = "the maintenance workgroup is named after the analysts' one, enabled, and an output"
+  }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.configuration[0].bytes_scanned_cutoff_per_query == 1099511627776 && aws_athena_workgroup.lake.configuration[0].bytes_scanned_cutoff_per_query == 10737418240
+    error_message = "a 1 TiB cutoff for maintenance; the analysts keep 10 GiB"
+  }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.configuration[0].enforce_workgroup_configuration && aws_athena_workgroup.maintenance.configuration[0].publish_cloudwatch_metrics_enabled && aws_athena_workgroup.maintenance.configuration[0].engine_version[0].selected_engine_version == "Athena engine version 3"
+    error_message = "configuration enforced, metrics on, engine 3"
+  }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.configuration[0].result_configuration[0].output_location == "s3://orders-lake-0001/athena-results/maintenance/" && aws_athena_workgroup.maintenance.configuration[0].result_configuration[0].encryption_configuration[0].encryption_option == "SSE_S3"
+    error_message = "results under athena-results/maintenance/, SSE_S3 without a key"
+  }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.force_destroy == false
+    error_message = "force_destroy off, as the analysts' workgroup"
+  }
+  assert {
+    condition = (
+      aws_lambda_function.flatten.environment[0].variables["ATHENA_WORKGROUP"] == aws_athena_workgroup.maintenance.name &&
+      aws_lambda_function.flatten.environment[0].variables["GLUE_TABLE"] == aws_glue_catalog_table.flattened.name &&
+      aws_lambda_function.flatten.environment[0].variables["GLUE_CHECKPOINTS_TABLE"] == aws_glue_catalog_table.checkpoints.name &&
+      aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_REBUILD_SHARE"] == "0.25" &&
+      aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_MAX_AGE_DAYS"] == "7"
+    )
+    error_message = "the function knows the maintenance workgroup, the tables its statements read and the checkpoint policy"
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.flatten.environment[0].variables), "COMPACTION_MAX_TASK_BYTES")
+    error_message = "no task size any more (compaction_max_task_bytes is deprecated)"
+  }
+  assert {
+    condition     = one([for st in data.aws_iam_policy_document.maintenance.statement : st.resources if st.sid == "MaintenanceRunsQueriesInItsWorkgroupOnly"]) == toset(["arn:aws:athena:eu-west-1:123456789012:workgroup/orders-flatten-maintenance"])
+    error_message = "the role starts queries in the maintenance workgroup only"
+  }
+  assert {
+    condition     = one([for st in data.aws_iam_policy_document.maintenance.statement : st.resources if st.sid == "MaintenanceQueriesReadTheLakeTables"]) == toset(["arn:aws:glue:eu-west-1:123456789012:catalog", "arn:aws:glue:eu-west-1:123456789012:database/orders", "arn:aws:glue:eu-west-1:123456789012:table/orders/flattened", "arn:aws:glue:eu-west-1:123456789012:table/orders/checkpoints"])
+    error_message = "Athena reads the two tables with the role's rights"
+  }
+  assert {
+    condition     = one([for st in data.aws_iam_policy_document.maintenance.statement : st.resources if st.sid == "MaintenanceQueriesWriteTheirResultsPrefixOnly"]) == toset(["arn:aws:s3:::orders-lake-0001/athena-results/maintenance/*"])
+    error_message = "the UNLOAD results prefix only"
+  }
+}
+
+run "maintenance_settings" {
+  command = plan
+
+  variables {
+    athena_workgroup_name                             = "analysts"
+    athena_results_prefix                             = "results"
+    athena_maintenance_bytes_scanned_cutoff_per_query = 5497558138880
+    checkpoint_rebuild_share                          = 0.0000001
+    checkpoint_max_age_days                           = 30
+    compaction_max_task_bytes                         = 268435456
+  }
+  assert {
+    condition     = aws_athena_workgroup.maintenance.name == "analysts-maintenance" && aws_athena_workgroup.maintenance.configuration[0].bytes_scanned_cutoff_per_query == 5497558138880
+    error_message = "the name follows athena_workgroup_name; the cutoff is the variable's"
+  }
+  assert {
+    condition     = endswith(aws_athena_workgroup.maintenance.configuration[0].result_configuration[0].output_location, "/results/maintenance/")
+    error_message = "the results follow athena_results_prefix"
+  }
+  assert {
+    condition     = aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_REBUILD_SHARE"] == "0.0000001" && aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_MAX_AGE_DAYS"] == "30"
+    error_message = "the checkpoint policy reaches the function, the share in positional notation (as the handler reads it)"
+  }
+  assert {
+    condition     = !contains(keys(aws_lambda_function.flatten.environment[0].variables), "COMPACTION_MAX_TASK_BYTES")
+    error_message = "compaction_max_task_bytes is accepted and has no effect"
+  }
+}

@@ -153,3 +153,60 @@ run "overlapping_prefixes" {
   }
   expect_failures = [var.lake_prefix]
 }
+
+run "maintenance_cutoff_under_athena_minimum" {
+  command = plan
+  variables {
+    athena_maintenance_bytes_scanned_cutoff_per_query = 10485759
+  }
+  expect_failures = [var.athena_maintenance_bytes_scanned_cutoff_per_query]
+}
+
+run "workgroup_name_leaving_no_room_for_maintenance" {
+  command = plan
+  variables {
+    athena_workgroup_name = "wwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwwww"
+  }
+  expect_failures = [var.athena_workgroup_name]
+}
+
+run "rebuild_share_above_4" {
+  command = plan
+  variables {
+    checkpoint_rebuild_share = 4.5
+  }
+  expect_failures = [var.checkpoint_rebuild_share]
+}
+
+run "rebuild_share_below_0" {
+  command = plan
+  variables {
+    checkpoint_rebuild_share = -0.1
+  }
+  expect_failures = [var.checkpoint_rebuild_share]
+}
+
+run "checkpoint_max_age_0" {
+  command = plan
+  variables {
+    checkpoint_max_age_days = 0
+  }
+  expect_failures = [var.checkpoint_max_age_days]
+}
+
+run "checkpoint_max_age_not_whole" {
+  command = plan
+  variables {
+    checkpoint_max_age_days = 1.5
+  }
+  expect_failures = [var.checkpoint_max_age_days]
+}
+
+# Deprecated, no effect, but still validated as in 0.3.0: a value 0.3.0 refused is still refused.
+run "deprecated_task_size_still_validated" {
+  command = plan
+  variables {
+    compaction_max_task_bytes = 1000
+  }
+  expect_failures = [var.compaction_max_task_bytes]
+}

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
+import { AthenaClient, CreateWorkGroupCommand } from '@aws-sdk/client-athena';
 import { CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
@@ -9,27 +10,31 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
-import { currentStateSql, viewColumns } from '../../modules/glue-catalog.ts';
+import { checkpointColumns, checkpointProjection, currentStateSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
 import type { MaintenanceResult } from '../../src/actions/maintenance.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { S3Store, type StoredObject } from '../../src/lake/lake-store.ts';
 import { S3Sink } from '../../src/lake/sink.ts';
-import { pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
+import { checkpointObjects, payoff, pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
 import { closedBefore } from '../../src/maintenance/compaction.ts';
 import { decodePrestoView, prestoViewOriginalText, PRESTO_VIEW } from '../../src/sql/presto-view.ts';
 import { startFaultProxy } from '../../test/support/fault-proxy.ts';
 import type { Moto } from '../../test/support/moto.ts';
+import type { AthenaStandIn } from '../../test/support/athena-server.ts';
 import { ASYNC_RETRIES, AsyncLambda, type AsyncEvent, type AttemptOutcome } from './async-lambda.ts';
 import type { FaultRates } from './faults.ts';
 import { below, random } from './random.ts';
 
 /**
- * The lake's maintenance (issue 13) in the soak, through the function's own
- * {"action":"compact"}: the same createHandler as the stream and the
- * redrive, invoked as the module's daily schedule invokes it (an
+ * The lake's maintenance (issues 13 and 22) in the soak, through the
+ * function's own {"action":"compact"}: the same createHandler as the stream
+ * and the redrive, invoked as the module's daily schedule invokes it (an
  * asynchronous invocation of the alias, retried twice, then the DLQ;
- * async-lambda.ts), with the tasks of a split day or checkpoint handed to
- * other invocations by the run itself. Every attempt runs in a fresh
+ * async-lambda.ts). Its statements run in the tests' stand-in Athena
+ * (test/support/athena-server.ts: DuckDB over moto's S3 and Glue), which
+ * fails a share of them as Athena can, and holds every checkpoint query
+ * longer than an invocation lasts, so the run hands itself on to later
+ * invocations of the alias ({"action":"compact","continuation":N}). Every attempt runs in a fresh
  * environment whose S3 goes through its own fault proxy at the soak's
  * rates (every request: maintenance reads as much as it writes), and some
  * attempts die right after one of their changes (a write or a delete
@@ -51,11 +56,16 @@ const MAX_FINAL_RUNS = 6;
 const CONCURRENCY = 2;
 /** Chance that an attempt other than the last dies after one of its changes (the last one: the crash rate). */
 const RETRIED_CRASH = 0.25;
-/** A scheduled run makes some 6 changes per day it compacts and about as many for the checkpoint; a task about 5. */
+/** A scheduled run makes some 7 changes per day it compacts and about 6 for the checkpoint; a continuation the commits left. */
 const RUN_CHANGES = 36;
-const TASK_CHANGES = 5;
+const CONTINUATION_CHANGES = 8;
+/** Share of the statements the stand-in Athena fails (an object gone under a query, a throttle): each leaves the lake as it was. */
+const ATHENA_FAILURE_RATE = 0.15;
+/** A checkpoint query stays RUNNING this long, past an invocation's time: the run hands itself on while it runs. */
+export const CHECKPOINT_QUERY_MS = 12_000;
 const DAY_MS = 86_400_000;
-const COMPACTED = /\/compacted-([0-9a-f]{16})-\d+-\d+\.parquet$/;
+const COMPACTED = /\/compacted-([0-9a-f]{16})-[\d-]+\.parquet$/;
+const WORKGROUP = 'orders-maintenance';
 
 /** What a request does to the bucket: a write or a delete that is stored (parts of a multipart upload are not, until it completes). */
 function changeOf(req: IncomingMessage): string | undefined {
@@ -104,7 +114,7 @@ export interface PhaseReport {
 
 export interface CompactionOutcome {
   readonly ran: boolean;
-  readonly settings?: { maxTaskBytes: number; targetBytes: number; lookbackDays: number; maximumRecordAgeSeconds: number; marginSeconds: number; timeoutSeconds: number; asyncRetries: number };
+  readonly settings?: { lookbackDays: number; maximumRecordAgeSeconds: number; marginSeconds: number; rebuildShare: number; maxAgeDays: number; timeoutSeconds: number; asyncRetries: number; checkpointQueryMs: number; athenaFailureRate: number };
   readonly mid?: PhaseReport & {
     /** Records the stream still had to deliver when the run started, and what landed while it ran. */
     readonly recordsStillToStream: number;
@@ -124,15 +134,15 @@ export interface CompactionOutcome {
   /** The published checkpoint; whether Terraform's SSM parameter and the Glue view (its SQL) both name it. */
   readonly checkpoint: { checkpoint: string; bound: string; parts: number; objects: number; ssmMatches: boolean; glueMatches: boolean };
   /**
-   * Asynchronous invocations: scheduled runs and the tasks they dispatched; the attempts after an event's
-   * first (Lambda's retries, runs and tasks apart), and the events that ran out of attempts (to the DLQ).
+   * Asynchronous invocations: scheduled runs and the continuations they handed on to; the attempts after an
+   * event's first (Lambda's retries, runs and continuations apart), and the events that ran out of attempts (to the DLQ).
    */
   readonly invocations: {
     runs: number;
-    tasks: number;
+    continuations: number;
     attempts: number;
     runRetries: number;
-    taskRetries: number;
+    continuationRetries: number;
     failedAttempts: number;
     killed: number;
     timeouts: number;
@@ -141,11 +151,15 @@ export interface CompactionOutcome {
     onFailureRedriven: number;
   };
   readonly faults: MaintenanceFaults;
+  /** The statements the stand-in Athena ran: how many, failed (injected), held past an invocation. */
+  readonly athena: { queries: number; succeeded: number; failed: number; cancelled: number; injectedFailures: number; checkpointsHeld: number; bytesScanned: number };
   readonly seconds: number;
 }
 
 export interface MaintenanceSetup {
   readonly moto: Moto;
+  /** The stand-in Athena the function's Athena client talks to. */
+  readonly athena: AthenaStandIn;
   readonly bucket: string;
   /** The function's configuration (the same as the stream's). */
   readonly config: PipelineConfig;
@@ -173,9 +187,10 @@ export class Maintenance {
   private readonly zombies = new Set<Promise<unknown>>();
   private clock = 0;
   private scheduledRuns = 0;
-  /** The first scheduled run and the first task (by event id): forced to fail (see decider). */
+  /** The first scheduled run and the first continuation (by event id): forced to fail (see decider). */
   private firstRunId = -1;
-  private firstTaskId = -1;
+  private firstContinuationId = -1;
+  private injectedFailures = 0;
   private onFailureRedriven = 0;
   private seconds = 0;
   private mid?: CompactionOutcome['mid'];
@@ -192,16 +207,24 @@ export class Maintenance {
       concurrency: CONCURRENCY,
       run: (event, attempt, clock) => this.attempt(event, attempt, clock),
       onFailure: async (record) => void (await this.sqs.send(new SendMessageCommand({ QueueUrl: setup.queueUrl, MessageBody: JSON.stringify(record) }))),
-      // Lambda runs queued asynchronous events in no set order: the tasks of a split day or checkpoint, and
-      // retries, start in a seeded shuffle.
+      // Lambda runs queued asynchronous events in no set order: continuations and retries start in a seeded shuffle.
       pick: ((rnd) => (waiting: number) => below(rnd, waiting))(random(setup.seed, 0x0a5c)),
     });
   }
 
   static async start(setup: MaintenanceSetup): Promise<Maintenance> {
     const m = new Maintenance(setup);
-    await m.createView();
+    await m.createCatalog();
     await m.lambda.listen(() => m.clock);
+    // Athena, as the soak has it: a share of the statements fail (seeded), and every checkpoint query
+    // outlasts the invocation that started it.
+    const rnd = random(setup.seed, 0xa7e4a);
+    setup.athena.failWhen(() => {
+      const fail = rnd() < ATHENA_FAILURE_RATE;
+      if (fail) m.injectedFailures++;
+      return fail;
+    }, 'HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split (injected by the soak: a failure Athena can return)');
+    setup.athena.slowDown(CHECKPOINT_QUERY_MS, (q) => q.statement.destination.includes('/checkpoints/'));
     return m;
   }
 
@@ -211,12 +234,46 @@ export class Maintenance {
     return currentStateSql(this.m.glueDatabase!, config.dataPrefix, config.flatten.carry, pointer ? { pointer } : {});
   }
 
-  /** The module's catalog in moto's Glue: the current-state view as Terraform creates it, pointing at no checkpoint. */
-  private async createView(): Promise<void> {
-    const { glueDatabase: database, glueView: view } = this.m;
-    if (!database || !view) return;
+  /**
+   * The module's catalog in moto's Glue (the flattened table with its dt projection, the checkpoints
+   * table with its injected one, the current-state view pointing at no checkpoint) and its maintenance
+   * workgroup in moto's Athena, as Terraform creates them.
+   */
+  private async createCatalog(): Promise<void> {
+    const { glueDatabase: database, glueView: view, glueTable: table, glueCheckpointsTable: checkpoints } = this.m;
+    if (!database || !view || !table || !checkpoints) throw new Error('the soak config names the Glue database, table, checkpoints table and view');
     const carried = this.setup.config.flatten.carry;
+    const { bucket, config } = this.setup;
     await this.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+    const parquet = (location: string, columns: { name: string; type: string }[]) => ({
+      Location: location,
+      InputFormat: PARQUET.inputFormat,
+      OutputFormat: PARQUET.outputFormat,
+      SerdeInfo: { SerializationLibrary: PARQUET.serde },
+      Columns: columns.map((c) => ({ Name: c.name, Type: c.type })),
+    });
+    const rows = `s3://${bucket}/${config.dataPrefix}/`;
+    // The catalog helpers write the location template as Terraform's source has it ($${dt}); Glue gets ${dt}.
+    const unescaped = (parameters: Record<string, string>) => Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.replaceAll('$${', '${')]));
+    await this.glue.send(
+      new CreateTableCommand({
+        DatabaseName: database,
+        TableInput: { Name: table, TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...unescaped(projectionParameters(rows, '2024-01-01')) }, PartitionKeys: [{ Name: 'dt', Type: 'string' }], StorageDescriptor: parquet(rows, glueColumns(carried)) },
+      }),
+    );
+    const state = `s3://${bucket}/${this.m.statePrefix}/checkpoints/`;
+    await this.glue.send(
+      new CreateTableCommand({
+        DatabaseName: database,
+        TableInput: { Name: checkpoints, TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...unescaped(checkpointProjection(state)) }, PartitionKeys: [{ Name: 'checkpoint', Type: 'string' }], StorageDescriptor: parquet(state, checkpointColumns(carried)) },
+      }),
+    );
+    await new AthenaClient(this.setup.moto.clientConfig).send(
+      new CreateWorkGroupCommand({
+        Name: WORKGROUP,
+        Configuration: { EnforceWorkGroupConfiguration: true, ResultConfiguration: { OutputLocation: `s3://${bucket}/athena-results/maintenance/` }, BytesScannedCutoffPerQuery: 1024 ** 4, EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' } },
+      }),
+    );
     await this.glue.send(
       new CreateTableCommand({
         DatabaseName: database,
@@ -248,14 +305,16 @@ export class Maintenance {
   private decider(event: AsyncEvent, attempt: number): { decide: (req: IncomingMessage) => 'pass' | 'slowdown' | 'reset'; killed: () => boolean } {
     const { rates, seed } = this.setup;
     const rnd = random(seed, 0x3a17, event.id, attempt);
-    const isRun = event.payload.action === 'compact';
+    const isRun = event.payload.action === 'compact' && event.payload.continuation === undefined;
     const last = attempt === ASYNC_RETRIES + 1;
-    // The first scheduled run's first attempt always dies, and the first task dies in every attempt (its
-    // event goes to the DLQ), both right after their first change, so each soak has both; after that, at
+    // The first scheduled run's first attempt always dies, and the first continuation dies in every attempt
+    // (its event goes to the DLQ), both right after their first change, so each soak has both; after that, at
     // the rates, after any of their changes.
-    const forced = (isRun && event.id === this.firstRunId && attempt === 1) || (!isRun && event.id === this.firstTaskId);
-    const dies = forced || rnd() < (last ? rates.crash : RETRIED_CRASH);
-    const killAfter = forced ? 1 : dies ? 1 + below(rnd, isRun ? RUN_CHANGES : TASK_CHANGES) : Number.POSITIVE_INFINITY;
+    // (A continuation that only waits makes no change: the first continuation that makes one is the one that always dies.)
+    const forcedRun = isRun && event.id === this.firstRunId && attempt === 1;
+    const forcedContinuation = (): boolean => !isRun && (this.firstContinuationId < 0 || this.firstContinuationId === event.id);
+    const dies = forcedRun || rnd() < (last ? rates.crash : RETRIED_CRASH);
+    const killAfter = forcedRun ? 1 : dies ? 1 + below(rnd, isRun ? RUN_CHANGES : CONTINUATION_CHANGES) : Number.POSITIVE_INFINITY;
     let changes = 0;
     let dead = false;
     const decide = (req: IncomingMessage): 'pass' | 'slowdown' | 'reset' => {
@@ -269,11 +328,12 @@ export class Maintenance {
         return fault;
       }
       const change = changeOf(req);
-      if (change && ++changes >= killAfter) {
+      if (change && (++changes >= killAfter || forcedContinuation())) {
+        if (!isRun && this.firstContinuationId < 0) this.firstContinuationId = event.id;
         // This change is stored; the function dies right after it.
         dead = true;
         this.faults.kills++;
-        if (this.faults.killedAfter.length < 16) this.faults.killedAfter.push(`${isRun ? 'run' : String(event.payload.kind)} attempt ${attempt}: after change ${changes}, ${change.replace(/^(PUT|DELETE) [^/]+\//, '$1 ')}`);
+        if (this.faults.killedAfter.length < 16) this.faults.killedAfter.push(`${isRun ? 'run' : `continuation ${String(event.payload.continuation)}`} attempt ${attempt}: after change ${changes}, ${change.replace(/^(PUT|DELETE) [^/]+\//, '$1 ')}`);
       }
       return fault;
     };
@@ -283,7 +343,6 @@ export class Maintenance {
   /** One attempt of an event in a fresh environment (its own S3 client through its own fault proxy), with the function's timeout. */
   private async attempt(event: AsyncEvent, attempt: number, clock: number): Promise<AttemptOutcome> {
     const { setup } = this;
-    if (event.payload.action === 'maintenance-task' && this.firstTaskId < 0) this.firstTaskId = event.id;
     this.calls.attempts++;
     const proxy = await startFaultProxy(setup.moto.endpoint);
     const faults = this.decider(event, attempt);
@@ -295,9 +354,10 @@ export class Maintenance {
       sqs: this.sqs,
       s3,
       glue: this.glue,
-      // The function's own LambdaClient: the dispatcher's Invoke comes to the async model over HTTP.
+      // The function's own LambdaClient: the run's hand-on Invoke comes to the async model over HTTP.
       lambda: new LambdaClient({ ...setup.moto.clientConfig, endpoint: this.lambda.endpoint }),
       ssm: this.ssm,
+      athena: new AthenaClient(setup.athena.clientConfig),
     };
     const fn = createHandler({ config: setup.config, sink: new S3Sink(s3, setup.bucket), s3, clients: async () => clients, logger: setup.logger, writeMetrics: () => {}, now: () => clock });
     this.clock = clock;
@@ -434,7 +494,13 @@ export class Maintenance {
       if (day < firstOpen && (ids.size !== 1 || ids.has(undefined))) left.push(`dt=${day}: ${objects.length} objects, not one compacted set`);
     }
     const pointer = await readPointer(this.direct, this.m);
-    if (pointer.bound !== firstOpen) left.push(`checkpoint bound ${pointer.bound}, not ${firstOpen}`);
+    if (pointer.bound !== firstOpen) {
+      // Behind the closed days is right only while a new checkpoint would not pay off (share and age).
+      const days = [...(await this.days())].filter(([d]) => d >= pointer.bound && d < firstOpen).flatMap(([, o]) => o);
+      const size = (objects: readonly StoredObject[]): number => objects.reduce((n, o) => n + o.size, 0);
+      const why = payoff(this.m, pointer, size(await checkpointObjects(this.direct, this.m, pointer.checkpoint)), size(days), firstOpen);
+      if (why.rebuild) left.push(`checkpoint bound ${pointer.bound}, not ${firstOpen}, though ${why.why}`);
+    }
     const depth = await this.queueDepth();
     if (depth > 0) left.push(`${depth} message(s) in the on-failure queue`);
     return left;
@@ -485,39 +551,51 @@ export class Maintenance {
         .then((r) => r.Parameter?.Value)
         .catch(() => undefined);
     }
-    const checkpointObjects = pointer.checkpoint === 'none' ? [] : await this.direct.list(`${this.m.statePrefix}/checkpoints/checkpoint=${pointer.checkpoint}/`);
+    const objectsOfCheckpoint = await checkpointObjects(this.direct, this.m, pointer.checkpoint);
     const leftovers = this.finalFirstOpen ? await this.leftovers(this.finalFirstOpen) : ['the final runs did not happen'];
     const outcomes = this.lambda.outcomes;
-    const tasks = outcomes.filter((o) => o.event.payload.action === 'maintenance-task');
+    const continuations = outcomes.filter((o) => o.event.payload.continuation !== undefined);
     const retries = (events: typeof outcomes): number => events.reduce((n, o) => n + o.attempts - 1, 0);
     const m = this.m;
+    const queries = this.setup.athena.queries();
     return {
       ran: this.scheduledRuns > 0,
       settings: {
-        maxTaskBytes: m.maxTaskBytes,
-        targetBytes: m.targetBytes,
         lookbackDays: m.lookbackDays,
         maximumRecordAgeSeconds: m.maximumRecordAgeSeconds,
         marginSeconds: m.marginSeconds,
+        rebuildShare: m.rebuildShare,
+        maxAgeDays: m.maxAgeDays,
         timeoutSeconds: this.setup.timeoutMs / 1000,
         asyncRetries: ASYNC_RETRIES,
+        checkpointQueryMs: CHECKPOINT_QUERY_MS,
+        athenaFailureRate: ATHENA_FAILURE_RATE,
       },
       ...(this.mid ? { mid: this.mid } : {}),
       ...(this.final ? { final: this.final } : {}),
       daysCompacted: new Set([...(this.mid?.daysCompacted ?? []), ...(this.final?.daysCompacted ?? [])]).size,
       complete: leftovers.length === 0,
       leftovers: leftovers.slice(0, 10),
-      checkpoint: { ...pointer, objects: checkpointObjects.length, ssmMatches: ssmValue === pointerText(pointer).trim(), glueMatches: await this.viewFollows(pointer) },
+      checkpoint: { ...pointer, objects: objectsOfCheckpoint.length, ssmMatches: ssmValue === pointerText(pointer).trim(), glueMatches: await this.viewFollows(pointer) },
       invocations: {
         runs: this.scheduledRuns,
-        tasks: tasks.length,
-        runRetries: retries(outcomes.filter((o) => o.event.payload.action !== 'maintenance-task')),
-        taskRetries: retries(tasks),
+        continuations: continuations.length,
+        runRetries: retries(outcomes.filter((o) => o.event.payload.continuation === undefined)),
+        continuationRetries: retries(continuations),
         ...this.calls,
         exhausted: outcomes.filter((o) => !o.ok).length,
         onFailureRedriven: this.onFailureRedriven,
       },
       faults: this.faults,
+      athena: {
+        queries: queries.length,
+        succeeded: queries.filter((q) => q.state === 'SUCCEEDED').length,
+        failed: queries.filter((q) => q.state === 'FAILED').length,
+        cancelled: queries.filter((q) => q.state === 'CANCELLED').length,
+        injectedFailures: this.injectedFailures,
+        checkpointsHeld: queries.filter((q) => q.hooks.includes('slow')).length,
+        bytesScanned: queries.reduce((n, q) => n + q.bytesScanned, 0),
+      },
       seconds: this.seconds,
     };
   }

@@ -39,7 +39,11 @@ export function soakTable(r: SoakReport): string {
     ['redriven', `${count(r.redrive.deleted)} messages, ${count(r.redrive.records)} records (${r.redrive.rounds} rounds, ${count(r.redrive.keptThenRetried)} kept then retried, ${r.redrive.failedInvocations} invocations failed, ${r.redrive.leftInQueue} left)`],
     [
       'maintenance runs',
-      `${i.runs} scheduled {"action":"compact"} runs (${c.mid ? `1 mid-workload with ${count(c.mid.recordsStillToStream)} records still to stream, ` : ''}${c.final?.runs.length ?? 0} after the redrive); ${count(i.tasks)} maintenance-task invocations dispatched; ${count(i.attempts)} attempts, ${count(i.runRetries)} run retries, ${count(i.taskRetries)} task retries (${count(i.killed)} killed after a change, ${count(i.timeouts)} timed out, ${count(i.errors)} S3 errors), ${i.exhausted} out of attempts (to the queue, redriven)`,
+      `${i.runs} scheduled {"action":"compact"} runs (${c.mid ? `1 mid-workload with ${count(c.mid.recordsStillToStream)} records still to stream, ` : ''}${c.final?.runs.length ?? 0} after the redrive); ${count(i.continuations)} continuations (handed on while a query ran); ${count(i.attempts)} attempts, ${count(i.runRetries)} run retries, ${count(i.continuationRetries)} continuation retries (${count(i.killed)} killed after a change, ${count(i.timeouts)} timed out, ${count(i.errors)} errors), ${i.exhausted} out of attempts (to the queue, redriven)`,
+    ],
+    [
+      'maintenance statements (stand-in Athena)',
+      `${count(c.athena.queries)} queries: ${count(c.athena.succeeded)} succeeded, ${count(c.athena.failed)} failed (${count(c.athena.injectedFailures)} injected), ${count(c.athena.cancelled)} cancelled; ${count(c.athena.checkpointsHeld)} checkpoint queries held past an invocation; ${mb(c.athena.bytesScanned)} scanned`,
     ],
     ['maintenance S3 faults', `${count(c.faults.requests)} requests: ${count(c.faults.slowdown)} SlowDown, ${count(c.faults.reset)} resets, ${count(c.faults.kills)} deaths right after a change`],
     [
@@ -48,7 +52,7 @@ export function soakTable(r: SoakReport): string {
     ],
     [
       'checkpoint written (pointer)',
-      `${c.checkpoint.checkpoint} (bound ${c.checkpoint.bound}, ${c.checkpoint.parts} parts); SSM parameter follows ${yes(c.checkpoint.ssmMatches)}, Glue view follows ${yes(c.checkpoint.glueMatches)}, DuckDB view read ${l.pointer.checkpoint === c.checkpoint.checkpoint ? 'it' : `${l.pointer.checkpoint} (NOT it)`}`,
+      `${c.checkpoint.checkpoint} (bound ${c.checkpoint.bound}, ${c.checkpoint.parts} objects); SSM parameter follows ${yes(c.checkpoint.ssmMatches)}, Glue view follows ${yes(c.checkpoint.glueMatches)}, DuckDB view read ${l.pointer.checkpoint === c.checkpoint.checkpoint ? 'it' : `${l.pointer.checkpoint} (NOT it)`}`,
     ],
     [
       'rows written',

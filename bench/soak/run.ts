@@ -18,6 +18,8 @@ import { drainShards, type MappingOptions, type MappingStats, type Shard } from 
 import { startFaultProxy, type FaultProxy } from '../../test/support/fault-proxy.ts';
 import { downloadPrefix, listKeys } from '../../test/support/lake.ts';
 import { startMoto, type Moto } from '../../test/support/moto.ts';
+import { startAthenaStandIn, type AthenaStandIn } from '../../test/support/athena-server.ts';
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { Maintenance, type CompactionOutcome } from './compaction.ts';
 import { ExpectedRows } from './expected.ts';
 import { emptyCounts, emptyInterleavings, redriveFaults, ShardFaults, type FaultCounts, type FaultRates, type Interleavings } from './faults.ts';
@@ -77,11 +79,11 @@ export const SETTINGS = {
    */
   midRunAfterDays: 2,
   /**
-   * COMPACTION_MAX_TASK_BYTES per record of the workload: about a third of a full day of the soak's lake
-   * (some 240 bytes of Parquet per record over 3.5 days), so every full day, and the checkpoint, is split
-   * into sort and merge tasks across invocations, as a day past the default 6 MiB is; 1 MiB is the setting's floor.
+   * A maintenance invocation's timeout: shorter than the module's 2 minutes, so that the stand-in Athena's
+   * checkpoint queries (held CHECKPOINT_QUERY_MS) outlast it and the run hands itself on, as a large
+   * checkpoint's query outlasts an invocation in AWS.
    */
-  maxTaskBytesPerRecord: 24,
+  maintenanceTimeoutMs: 8_000,
 } as const;
 
 const BUCKET = 'soak-lake';
@@ -167,7 +169,9 @@ function pipelineConfig(queueUrl: string, records: number): PipelineConfig {
     CHECKPOINT_PARAMETER,
     GLUE_DATABASE: 'orders',
     GLUE_VIEW: 'current_state',
-    COMPACTION_MAX_TASK_BYTES: String(Math.max(2 ** 20, records * SETTINGS.maxTaskBytesPerRecord)),
+    GLUE_TABLE: 'flattened',
+    GLUE_CHECKPOINTS_TABLE: 'checkpoints',
+    ATHENA_WORKGROUP: 'orders-maintenance',
   });
 }
 
@@ -209,10 +213,12 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   };
   const proxies: FaultProxy[] = [];
   let moto: Moto | undefined;
+  let athena: AthenaStandIn | undefined;
   let stream: Awaited<ReturnType<typeof startStreamServer>> | undefined;
   let stopMaintenance: (() => Promise<void>) | undefined;
   try {
     moto = await startMoto();
+    athena = await startAthenaStandIn({ moto: moto.clientConfig, concurrency: 2 });
     const s3 = new S3Client(moto.clientConfig);
     await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
     const sqs = new SQSClient(moto.clientConfig);
@@ -226,13 +232,14 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const streams = new DynamoDBStreamsClient({ ...moto.clientConfig, endpoint: stream.endpoint });
     const maintenance = await Maintenance.start({
       moto,
+      athena,
       bucket: BUCKET,
       config,
       queueUrl,
       rates: options.rates,
       seed: options.seed,
       functionArn: FUNCTION_ARN,
-      timeoutMs: SETTINGS.redriveTimeoutMs,
+      timeoutMs: SETTINGS.maintenanceTimeoutMs,
       streams,
       logger,
       context: lambdaContext,
@@ -355,6 +362,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       glue: new GlueClient(moto.clientConfig),
       lambda: new LambdaClient(moto.clientConfig),
       ssm: new SSMClient(moto.clientConfig),
+      athena: new AthenaClient(athena.clientConfig),
     };
     const functionForRedrive = createHandler({ config, sink: new S3Sink(redriveS3, BUCKET), s3: redriveS3, clients: async () => actionClients, logger, writeMetrics: () => {} });
     const redrive = await redriveAll(
@@ -465,6 +473,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       p.releaseHung();
       await p.close();
     }
+    await athena?.stop();
     await moto?.stop();
     if (!options.keep) rmSync(work, { recursive: true, force: true });
   }

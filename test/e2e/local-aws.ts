@@ -1,3 +1,4 @@
+import { AthenaClient } from '@aws-sdk/client-athena';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { GlueClient } from '@aws-sdk/client-glue';
@@ -22,6 +23,11 @@ export interface LocalAws {
   readonly lambda: LambdaClient;
   readonly sqs: SQSClient;
   readonly ssm: SSMClient;
+  /**
+   * Athena's API for the function's maintenance run: moto's by default (it keeps workgroups and named
+   * queries but runs no statement), or the tests' stand-in (test/support/athena-server.ts), which runs them.
+   */
+  readonly athena: AthenaClient;
   /** A JSON 1.1 protocol call, e.g. json('athena', 'AmazonAthena.GetWorkGroup', {WorkGroup}). */
   json<T = Record<string, any>>(service: string, target: string, body: Record<string, unknown>): Promise<T>;
   /** A REST-JSON call, e.g. rest('scheduler', 'GET', '/schedules/orders-flatten-maintenance'). */
@@ -42,9 +48,10 @@ async function send(endpoint: string, service: string, what: string, init: { hea
   return text;
 }
 
-export function localAws(moto: Moto): LocalAws {
+export function localAws(moto: Moto, athena: { endpoint: string } = moto.clientConfig): LocalAws {
   const config = moto.clientConfig;
   return {
+    athena: new AthenaClient({ ...config, endpoint: athena.endpoint }),
     ddb: new DynamoDBClient(config),
     streams: new DynamoDBStreamsClient(config),
     s3: new S3Client(config),

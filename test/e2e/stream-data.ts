@@ -104,7 +104,7 @@ export async function runHandler(aws: LocalAws, config: PipelineConfig, records:
     config,
     sink: new S3Sink(aws.s3, config.bucket),
     s3: aws.s3,
-    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm }),
+    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm, athena: aws.athena }),
     // E2E_LOG_LEVEL=INFO shows the handler's own log lines.
     logger: new Logger({ serviceName: 'ddb-flatten-e2e', logLevel: (process.env.E2E_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
     writeMetrics: (line) => metrics.push(JSON.parse(line) as Record<string, number>),
@@ -168,16 +168,21 @@ export async function openLake(aws: LocalAws, out: PipelineOutputs, config: Pipe
   return { lake, keys };
 }
 
-/** An action invocation of the deployed configuration's handler (as the alias runs it), on moto, at the given clock. */
-export async function invokeAction(aws: LocalAws, config: PipelineConfig, payload: Record<string, unknown>, now: () => number = Date.now): Promise<Record<string, any>> {
+/**
+ * An action invocation of the deployed configuration's handler (as the alias runs it), on moto, at the
+ * given clock, with `remainingMs` of its time left (the maintenance run waits for its queries until a
+ * quarter of it is left).
+ */
+export async function invokeAction(aws: LocalAws, config: PipelineConfig, payload: Record<string, unknown>, now: () => number = Date.now, remainingMs = 900_000): Promise<Record<string, any>> {
   const handler = createHandler({
     config,
     sink: new S3Sink(aws.s3, config.bucket),
     s3: aws.s3,
-    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm }),
+    clients: async () => ({ ddb: aws.ddb, streams: aws.streams, sqs: aws.sqs, s3: aws.s3, glue: aws.glue, lambda: aws.lambda, ssm: aws.ssm, athena: aws.athena }),
     logger: new Logger({ serviceName: 'ddb-flatten-e2e', logLevel: (process.env.E2E_LOG_LEVEL ?? 'SILENT') as 'SILENT' }),
     now,
   });
-  const context = { functionName: 'orders-flatten', functionVersion: '1', awsRequestId: 'e2e-action', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  const deadline = Date.now() + remainingMs;
+  const context = { functionName: 'orders-flatten', functionVersion: '1', awsRequestId: 'e2e-action', getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()) } as unknown as Context;
   return (await handler(payload, context)) as Record<string, any>;
 }

@@ -121,8 +121,13 @@ export function checkGlueAthenaContract(proxy: RecordingProxy, expected: Contrac
   const views = creates.filter((c) => c.TableInput.TableType === 'VIRTUAL_VIEW').map((c) => c.TableInput.Name);
   expect([...new Set(views)].sort()).toEqual([...expected.views].sort());
 
+  // The lake's workgroup (analysts, a tight cutoff) and the maintenance workgroup (the run's statements, its own cutoff).
   const workgroups = proxy.calls('AmazonAthena.CreateWorkGroup');
-  expect(workgroups).toHaveLength(1);
+  expect(workgroups).toHaveLength(2);
+  const [lake, maintenance] = [...workgroups].sort((a, b) => String(a.Name).length - String(b.Name).length);
+  expect(maintenance.Name).toBe(`${lake.Name}-maintenance`);
+  expect(maintenance.Configuration.ResultConfiguration.OutputLocation).toMatch(/\/maintenance\/$/);
+  expect(maintenance.Configuration.BytesScannedCutoffPerQuery).toBeGreaterThan(lake.Configuration.BytesScannedCutoffPerQuery);
   for (const wg of workgroups) {
     const c = wg.Configuration;
     // Athena "Engine versioning": the engine is chosen per workgroup; "Athena engine version 3" is Trino-based.

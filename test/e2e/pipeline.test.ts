@@ -17,6 +17,7 @@ import { listKeys } from '../support/lake.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { elementViewName } from '../../src/schema/element-views.ts';
 import { startRecordingProxy, type RecordingProxy } from '../support/recording-proxy.ts';
+import { startAthenaStandIn, type AthenaStandIn } from '../support/athena-server.ts';
 import { checkGlueAthenaContract } from './glue-athena-contract.ts';
 import {
   changedAttributes,
@@ -163,13 +164,17 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     return { run, changes: await run.planChanges('plan upgrade to the committed module') };
   }
 
+  /** The stand-in Athena of the data-path deployment: it runs the maintenance run's statements over moto's S3 and Glue. */
+  let standIn: AthenaStandIn | undefined;
+
   async function deployWithoutTrigger(): Promise<Deployed> {
     const run = await startRun('ddb-flatten-e2e-stream-');
     const stack = new LocalStack(run, [...MOTO_GAPS, ...MOTO_DATA_GAPS]);
     // The documented switch: FLATTEN_TRIGGER=none creates everything but the event source mapping.
     const { pipeline } = settingsFromEnv({ FLATTEN_NAME: 'orders', FLATTEN_TRIGGER: 'none', FLATTEN_CARRY_ATTRIBUTES: 'status' });
     const out = await stack.apply('apply stack without trigger', stack.settings(pipeline));
-    return { run, aws: localAws(run.moto), out };
+    standIn = await startAthenaStandIn({ moto: run.moto.clientConfig });
+    return { run, aws: localAws(run.moto, standIn), out };
   }
 
   let planOutDir = '';
@@ -205,6 +210,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
   afterAll(async () => {
     await Promise.allSettled([cdktf, cdktn, hcl, stream, plan, upgrade]);
     await glueAthena?.close();
+    await standIn?.stop();
     await Promise.allSettled(runs.map((run) => run.moto.stop()));
     // E2E_KEEP_WORK=1 keeps the Terraform roots, states and downloaded lakes for a look afterwards.
     if (process.env.E2E_KEEP_WORK !== '1') {
@@ -357,7 +363,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     for (const [what, check] of Object.entries(PIPELINE_CHECKS)) it(what, () => check({ aws: d.aws, out: d.out, expected }));
     it('Glue and Athena got what AWS documents and Athena reads (every request the provider sent, recorded)', () => {
       const checked = checkGlueAthenaContract(glueAthena!, { database: 'orders', views: ['current_state', ...Object.keys(HCL_ELEMENT_VIEWS).map(elementViewName)], kms: true });
-      expect(checked).toMatchObject({ workgroups: 1 });
+      expect(checked).toMatchObject({ workgroups: 2 });
       expect(checked.tables).toBeGreaterThanOrEqual(3);
       expect(checked.namedQueries).toBe(5);
     });
@@ -490,22 +496,49 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       d = await stream;
     }, 300_000);
 
-    it('compacts the closed day, checkpoints it, moves the SSM pointer and the Glue view together; the view still equals a Scan, and Terraform plans no change', async () => {
+    it('runs compaction and the checkpoint as statements in Athena (the stand-in): a failed one changes nothing, one that outlasts the invocation is resumed, then the SSM pointer and the Glue view move together; the view equals a Scan, and Terraform plans no change', async () => {
       const config = await deployedConfig(d.aws, d.out.lambda_function_name);
+      const bucket = d.out.s3_bucket_name as string;
       const table = d.out.dynamodb_table_name as string;
-      const before = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
+      // The module gives the function its maintenance workgroup and the Glue tables its statements read.
+      expect(config.maintenance).toMatchObject({ athenaWorkgroup: d.out.athena_maintenance_workgroup_name, glueTable: d.out.glue_catalog_table_name, glueCheckpointsTable: d.out.glue_catalog_checkpoints_table_name });
+      const before = await listKeys(d.aws.s3, bucket, `${config.dataPrefix}/`);
       expect(before.length, 'the stream phase wrote objects').toBeGreaterThan(1);
       const days = [...new Set(before.map((k) => /dt=(\d{4}-\d{2}-\d{2})/.exec(k)![1]!))];
-
       // The schedule's payload, as the alias gets it, two days later: every day written so far is closed.
       const later = () => Date.now() + 2 * 86_400_000;
-      const result = await invokeAction(d.aws, config, { action: 'compact' }, later);
-      expect(result.days.map((r: { dt: string }) => r.dt).sort()).toEqual(days.sort());
-      expect(result.checkpoint).toMatchObject({ status: 'written', heldBy: [] });
-      const pointer = result.checkpoint.pointer as { checkpoint: string; bound: string };
+      const state = () => listKeys(d.aws.s3, bucket, `${config.maintenance.statePrefix}/`);
 
-      const after = await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`);
-      expect(after.length).toBe(days.length);
+      // 1. Every statement fails (Athena can: an object gone under a query, a throttle): the invocation
+      //    fails (Lambda retries it, then the on-failure queue), and the lake is as it was.
+      const failing = standIn!.failWhen(() => true, 'HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split (injected)');
+      await expect(invokeAction(d.aws, config, { action: 'compact' }, later)).rejects.toThrow(/maintenance left \d+ piece\(s\) of work as they were \(the next run retries them\): compaction of .*HIVE_CANNOT_OPEN_SPLIT/);
+      failing.remove();
+      expect(await listKeys(d.aws.s3, bucket, `${config.dataPrefix}/`)).toEqual(before);
+      expect((await state()).filter((k) => !k.includes('/athena-results/'))).toEqual([]);
+
+      // 2. The statements outlast the invocation (2 s left): the run starts every day's and returns them running.
+      const hold = standIn!.hold();
+      const started = await invokeAction(d.aws, config, { action: 'compact' }, later, 2_000);
+      expect(started.days.map((r: { status: string }) => r.status)).toEqual(days.map(() => 'running'));
+      expect(started.checkpoint).toMatchObject({ status: 'current', heldBy: [...days].sort().map((dt) => `the compaction of ${dt} is in flight (holds the checkpoint before ${dt})`) });
+      expect(await listKeys(d.aws.s3, bucket, `${config.dataPrefix}/`)).toEqual(before);
+      const queries = standIn!.queries().filter((q) => q.state === 'RUNNING');
+      expect(queries.map((q) => q.workgroup)).toEqual(days.map(() => d.out.athena_maintenance_workgroup_name));
+      hold.release();
+
+      // 3. The invocation the run hands itself on to resumes from the stored query ids, commits, and checkpoints.
+      const result = await invokeAction(d.aws, config, { action: 'compact', continuation: 1, checkpoint: true }, later);
+      expect(result.days.map((r: { dt: string; status: string }) => [r.dt, r.status]).sort()).toEqual(days.map((dt) => [dt, 'compacted']).sort());
+      expect(result.checkpoint).toMatchObject({ status: 'written', heldBy: [] });
+      expect(result.failed).toEqual([]);
+      const pointer = result.checkpoint.pointer as { checkpoint: string; bound: string };
+      // No new query was started for the days: the run found the held ones by their stored ids.
+      expect(standIn!.queries().filter((q) => q.statement.destination.includes('/compaction/')).length).toBe(days.length * 2);
+
+      const after = await listKeys(d.aws.s3, bucket, `${config.dataPrefix}/`);
+      expect(after.length).toBeGreaterThanOrEqual(days.length);
+      expect(after.every((k) => /\/compacted-[0-9a-f]{16}-\d{4}\.parquet$/.test(k))).toBe(true);
       const parameter = await d.aws.ssm.send(new GetParameterCommand({ Name: config.maintenance.checkpointParameter! }));
       expect(JSON.parse(parameter.Parameter!.Value!)).toMatchObject({ checkpoint: pointer.checkpoint, bound: pointer.bound });
 
@@ -524,7 +557,7 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       // A second run finds nothing to do and moves nothing.
       const again = await invokeAction(d.aws, config, { action: 'compact' }, later);
       expect(again.checkpoint).toMatchObject({ status: 'current', pointer: { checkpoint: pointer.checkpoint } });
-      expect(await listKeys(d.aws.s3, d.out.s3_bucket_name as string, `${config.dataPrefix}/`)).toEqual(after);
+      expect(await listKeys(d.aws.s3, bucket, `${config.dataPrefix}/`)).toEqual(after);
 
       // Terraform renders the view from the parameter: the text the run wrote is the text it plans. No change.
       const p = await d.run.replan('re-plan after the maintenance run');

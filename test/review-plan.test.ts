@@ -95,6 +95,15 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       expect(r.stdout).not.toContain('Data at risk');
     });
 
+    it("knows each instance's maintenance workgroup (its own bytes-scanned cutoff) from the analysts' one", async () => {
+      const workgroups = (plan('fresh').resource_changes ?? []).filter((rc) => rc.mode === 'managed' && rc.type === 'aws_athena_workgroup' && rc.module_address === EXAMPLE);
+      const names = workgroups.map((rc) => String(rc.change.after?.name));
+      expect(names.sort()).toEqual([names.find((n) => !n.endsWith('-maintenance'))!, `${names.find((n) => !n.endsWith('-maintenance'))}-maintenance`]);
+      const r = await cli([plans.fresh.jsonFile]);
+      expect(r.stdout).toContain(`Athena workgroup of the lake's maintenance statements \`${names[1]}\``);
+      expect(r.stdout).toContain(`Athena workgroup \`${names[0]}\``);
+    });
+
     it('says each function publishes version 1 and its alias follows the newest version', () => {
       const v = review('fresh').versions;
       expect(v.functions.map((f) => [f.name, f.publishes, f.versionAfter])).toEqual([

@@ -75,6 +75,10 @@ const KINDS: Readonly<Record<string, Kind>> = {
 };
 
 const GLUE_VIEW: Kind = { role: 'glue-view', noun: 'Glue view', stateful: false };
+/** The workgroup the maintenance run's statements run in (`<lake workgroup>-maintenance`, with its own bytes-scanned cutoff). */
+const MAINTENANCE_WORKGROUP: Kind = { role: 'workgroup', noun: "Athena workgroup of the lake's maintenance statements", stateful: false };
+/** The module names it after the analysts' workgroup (modules/naming.ts). */
+export const MAINTENANCE_WORKGROUP_SUFFIX = '-maintenance';
 const GLUE_TABLE: Kind = { role: 'glue-table', noun: 'Glue table', stateful: true };
 
 /** The values that describe the resource: what exists today, or what is planned when it is new. */
@@ -87,6 +91,7 @@ export function kindOf(rc: ResourceChange): Kind {
     const type = rc.change.after?.table_type ?? rc.change.before?.table_type;
     return type === 'VIRTUAL_VIEW' ? GLUE_VIEW : GLUE_TABLE;
   }
+  if (rc.type === 'aws_athena_workgroup' && nameOf(rc)?.endsWith(MAINTENANCE_WORKGROUP_SUFFIX)) return MAINTENANCE_WORKGROUP;
   return KINDS[rc.type] ?? { role: 'other', noun: rc.type, stateful: false };
 }
 

@@ -56,6 +56,11 @@ export interface MaintenanceSettings {
   readonly rebuildShare: number;
   /** ... or once its bound is this many days old, whatever the share. */
   readonly maxAgeDays: number;
+  /**
+   * Days of history the lake keeps; older days that the oldest retained checkpoint covers are deleted by
+   * the scheduled run. Absent: history is kept for ever.
+   */
+  readonly historyRetentionDays?: number;
 }
 
 /**
@@ -70,6 +75,7 @@ export const MAINTENANCE_LIMITS = {
   targetBytes: { fallback: 128 * 1024 * 1024, min: 1024 * 1024, max: 5 * 1024 ** 3 },
   retention: { fallback: 3, min: 2, max: 100 },
   maxAgeDays: { fallback: 7, min: 1, max: 3_650 },
+  historyRetentionDays: { fallback: 0, min: 1, max: 36_500 },
 } as const satisfies Record<string, { fallback: number; min: number; max: number }>;
 
 /** The checkpoint's rebuild share: a fraction of its bytes (0: rebuild whenever a closed day is new). */
@@ -124,6 +130,7 @@ export const ENVIRONMENT = {
   CHECKPOINT_RETENTION: 'Checkpoints kept, 2 to 100 (default 3).',
   CHECKPOINT_REBUILD_SHARE: 'Rebuild the checkpoint once the days since its bound hold this share of its bytes, 0 to 4 (default 0.25).',
   CHECKPOINT_MAX_AGE_DAYS: "Rebuild the checkpoint once its bound is this many days old, 1 to 3650 (default 7).",
+  HISTORY_RETENTION_DAYS: 'Days of history the lake keeps, 1 to 36500; older days a retained checkpoint covers are deleted by the scheduled run (default: unset, history kept for ever).',
 } as const;
 
 export type EnvironmentName = keyof typeof ENVIRONMENT;
@@ -253,6 +260,7 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     retention: limit('CHECKPOINT_RETENTION', 'retention'),
     rebuildShare: share(env.CHECKPOINT_REBUILD_SHARE),
     maxAgeDays: limit('CHECKPOINT_MAX_AGE_DAYS', 'maxAgeDays'),
+    ...(env.HISTORY_RETENTION_DAYS?.trim() ? { historyRetentionDays: limit('HISTORY_RETENTION_DAYS', 'historyRetentionDays') } : {}),
   };
 
   if (problems.length > 0) throw new ConfigError('environment', problems);

@@ -238,6 +238,53 @@ describe('checkpoints of the current state (one statement: the view as of the bo
     engine.close();
   });
 
+  it('history retention: the scheduled run deletes only days past the retention that every kept checkpoint covers; the view equals a Scan before and after', async () => {
+    const root = newLake('retention');
+    const all = workload(3_000, 150, 41, START, 10 * DAY_MS);
+    const store = new FolderStore(root);
+    const days = async () => (await store.folders('flattened/')).map((f) => f.slice(3));
+    for (let d = 0; d < 10; d++) {
+      await writeStream(root, recordsOfDay(all, d), 25, 0);
+      const expected = scanRows(tableAfterDay(all, d));
+      expect((await viewRows(root)).rows, `view before the run of day ${d}`).toEqual(expected);
+      const result = await run(root, morningAfter(d), { maintenance: { rebuildShare: 0, historyRetentionDays: 3, retention: 3 } });
+      expect((await viewRows(root)).rows, `view after the run of day ${d}`).toEqual(expected);
+      const r = result.retention!;
+      // Past the retention: days before (morning after day d) - 3 days.
+      expect(r.before).toBe(dayText(d + 1 - 3));
+      // Only days every kept checkpoint covers: before the oldest kept checkpoint's bound (3 kept: the one written today and the two before).
+      const kept = (await store.folders('state/checkpoints/')).filter((f) => f.startsWith('checkpoint=')).map((f) => f.slice('checkpoint='.length, 'checkpoint='.length + 10)).sort();
+      expect(r.coveredBefore).toBe(kept[0]);
+      for (const gone of r.days) {
+        expect(gone < r.before!).toBe(true);
+        expect(gone < kept[0]!).toBe(true);
+      }
+      expect((await days()).filter((x) => x < r.before! && x < kept[0]!)).toEqual([]);
+    }
+    // Ten days written, the last seven... minus what the retention removed: the days from the oldest kept bound on remain.
+    const left = await days();
+    expect(left.length).toBeLessThan(10);
+    expect(left[0]! >= dayText(10 - 3)).toBe(true);
+  });
+
+  it('history retention keeps the days no checkpoint covers yet (a checkpoint not rebuilt), whatever their age', async () => {
+    const root = newLake('retention-uncovered');
+    // A big first day, then small days: the checkpoint waits for the share (and its age of 30 days).
+    const first = workload(400, 400, 51, START, DAY_MS - 1_000);
+    const later = workload(60, 400, 52, START + DAY_MS, 6 * DAY_MS - 1_000);
+    const all: Workload = { records: [...first.records, ...later.records], table: later.table };
+    let result;
+    for (let d = 0; d < 7; d++) {
+      await writeStream(root, recordsOfDay(all, d), 25, 0);
+      result = await run(root, morningAfter(d), { maintenance: { rebuildShare: 4, maxAgeDays: 30, historyRetentionDays: 1 } });
+      expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, d)));
+    }
+    // The only checkpoint is day 0's (bound day 1): day 0 went; days 1..5 are past the retention but no checkpoint covers them.
+    expect(result!.retention).toMatchObject({ status: 'nothing-to-delete', coveredBefore: dayText(1) });
+    expect(result!.retention!.kept).toEqual([1, 2, 3, 4, 5].map((d) => `${dayText(d)}: no checkpoint kept covers it yet (the oldest covers days before ${dayText(1)})`));
+    expect((await new FolderStore(root).folders('flattened/')).map((f) => f.slice(3))).toEqual([1, 2, 3, 4, 5, 6].map(dayText));
+  });
+
   it('a compaction whose day a checkpoint query is reading waits for it, then commits; the view is exact at every step', async () => {
     const root = newLake('wait');
     const all = workload(800, 80, 19, START, DAY_MS - 1_000);

@@ -177,6 +177,7 @@ describe('ddb-flatten compact --lake', () => {
     [['--s3', 's3://bucket', '--max-age-days', '0'], '--max-age-days must be a whole number from 1 to 3,650, got "0"'],
     [['--lake', '.', '--workgroup', 'orders-maintenance'], '--workgroup needs --s3'],
     [['--s3', 's3://bucket', '--max-task-bytes', '1048576'], 'unknown option --max-task-bytes for ddb-flatten compact'],
+    [['--s3', 's3://bucket', '--history-retention-days', '0'], '--history-retention-days must be a whole number from 1 to 36,500, got "0"'],
     [['--s3', 's3://bucket', '--glue-database', 'Orders', '--glue-view', 'v'], '--glue-database: "Orders" is not a Glue name'],
     [['--s3', 's3://bucket', '--checkpoint-parameter', 'orders'], '--checkpoint-parameter: "orders" is not an SSM parameter name'],
     [['--s3', 's3://bucket', '--dlq-url', 'queue'], '--dlq-url must be an SQS queue URL'],

@@ -5,6 +5,7 @@ import { checkpoint, daysBeingCheckpointed, type CheckpointPointer, type Checkpo
 import { closedBefore, closedDays, compactDay, compactionSettings, daysBeingCompacted, type CompactionContext, type DayResult } from '../maintenance/compaction.ts';
 import type { MaintenanceEngine } from '../maintenance/engine.ts';
 import { queryPeek, queryWaiter } from '../maintenance/query-wait.ts';
+import { expireHistory, type RetentionResult } from '../maintenance/retention.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -70,6 +71,8 @@ export interface MaintenanceResult {
   readonly handedOn?: { readonly continuation: number; readonly waitingFor: readonly string[] };
   /** What failed in this run (its whole chain, in the last invocation): each left the lake as it was; the next run retries. */
   readonly failed: readonly string[];
+  /** History retention (history_retention_days): the days past it that kept checkpoints cover, deleted. */
+  readonly retention?: RetentionResult;
 }
 
 /**
@@ -179,6 +182,11 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
     checkpointResult = { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) };
   }
 
+  // History retention, by the scheduled run (not for one day, not by a run handed on): after the
+  // checkpoint, so a new one (and the pruning of old ones) lets older days go.
+  const retention =
+    planning && request.action === 'compact' && request.dt === undefined && m.historyRetentionDays ? await expireHistory(deps.store, s, deps.now, m.historyRetentionDays) : undefined;
+
   const failed = [
     ...(request.failed ?? []),
     ...days.filter((d) => d.status === 'failed').map((d) => `compaction of ${d.dt}: ${d.reason}`),
@@ -190,7 +198,7 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
   ];
   // Compactions still in flight held the checkpoint's bound back: the invocation that sees them done plans it again.
   const checkpointStillToPlan = request.checkpoint && days.some((d) => d.status === 'running' || d.status === 'waiting');
-  const base = { closedBefore: firstOpen, engine: deps.engine.kind, days, ...(checkpointResult ? { checkpoint: checkpointResult } : {}) };
+  const base = { closedBefore: firstOpen, engine: deps.engine.kind, days, ...(checkpointResult ? { checkpoint: checkpointResult } : {}), ...(retention ? { retention } : {}) };
   const continuation = (request.continuation ?? 0) + 1;
   if (pending.length > 0 && deps.handOn && continuation <= MAX_CONTINUATIONS) {
     await deps.handOn({ action: 'compact', checkpoint: checkpointStillToPlan, continuation, ...(failed.length ? { failed } : {}) });

@@ -60,6 +60,11 @@ export const COMPACT_COMMAND: CommandSpec = {
       help: `Rebuild the checkpoint once the days since its bound hold this share of its bytes,\n${REBUILD_SHARE.min} to ${REBUILD_SHARE.max}. Default: ${REBUILD_SHARE.fallback}.`,
     },
     'max-age-days': { type: 'string', value: 'N', help: `... or once its bound is this many days old, ${L.maxAgeDays.min} to ${n(L.maxAgeDays.max)}. Default: ${L.maxAgeDays.fallback}.` },
+    'history-retention-days': {
+      type: 'string',
+      value: 'N',
+      help: `Delete the days older than N days that every kept checkpoint covers (history_retention_days),\n${L.historyRetentionDays.min} to ${n(L.historyRetentionDays.max)}. Default: keep all history.`,
+    },
     workgroup: { type: 'string', value: 'NAME', help: "With --s3: the Athena workgroup the statements run in (the module's\nathena_maintenance_workgroup_name output)." },
     'glue-table': { type: 'string', value: 'NAME', help: 'With --s3: the flattened table in --glue-database. Default: flattened.' },
     'glue-checkpoints-table': { type: 'string', value: 'NAME', help: 'With --s3: the checkpoints table in --glue-database. Default: checkpoints.' },
@@ -189,6 +194,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
     retention: limit('retention', 'retention'),
     rebuildShare: shareOption(values),
     maxAgeDays: limit('max-age-days', 'maxAgeDays'),
+    ...(values['history-retention-days'] !== undefined ? { historyRetentionDays: limit('history-retention-days', 'historyRetentionDays') } : {}),
   };
   const now = timeOption(values, 'now') ?? io.now();
   const dt = dayOption(values, 'dt');

@@ -35,6 +35,7 @@ export function compactReportJson(r: CompactReport): string {
       days: r.result.days,
       checkpoint: r.result.checkpoint ?? null,
       failed: r.result.failed,
+      retention: r.result.retention ?? null,
       view: r.view,
       table: r.table,
     },
@@ -109,6 +110,14 @@ export function compactReportText(r: CompactReport): string {
   }
   lines.push('', checkpointLine(r));
   if (m.failed.length) lines.push(`failed (left as it was; the next run retries): ${m.failed.join('; ')}`);
+  if (m.retention) {
+    const r = m.retention;
+    lines.push(
+      r.status === 'deleted'
+        ? `retention: deleted ${formatCount(r.days.length)} day(s) before ${r.before} (${r.days[0]} … ${r.days.at(-1)}), ${objects(r.objects)}, ${formatCount(r.bytes)} bytes${r.kept.length ? `; kept ${r.kept.length}: ${r.kept.join('; ')}` : ''}`
+        : `retention: nothing to delete before ${r.before}${r.kept.length ? `; kept ${r.kept.length}: ${r.kept.join('; ')}` : ''}`,
+    );
+  }
   if (m.checkpoint) lines.push(`holds: ${m.checkpoint.heldBy.length ? m.checkpoint.heldBy.join('; ') : 'none'}`);
   lines.push(
     `table: ${set(r.table.before)} → ${set(r.table.after)}`,

@@ -97,7 +97,9 @@ export interface CheckpointContext {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 const DAY_MS = 86_400_000;
-const root = (s: Pick<CompactionSettings, 'statePrefix'>): string => `${s.statePrefix}/checkpoints/`;
+/** Where checkpoints, their pointer and their plans live. */
+export const checkpointsRoot = (s: Pick<CompactionSettings, 'statePrefix'>): string => `${s.statePrefix}/checkpoints/`;
+const root = checkpointsRoot;
 export const pointerKey = (s: Pick<CompactionSettings, 'statePrefix'>): string => `${root(s)}current.json`;
 export const checkpointPrefix = (s: Pick<CompactionSettings, 'statePrefix'>, id: string): string => `${root(s)}checkpoint=${id}/`;
 const planKey = (s: Pick<CompactionSettings, 'statePrefix'>, id: string): string => `${root(s)}plans/${id}.json`;

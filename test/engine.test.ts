@@ -6,7 +6,9 @@ import { escapeKey, parsePath } from '../src/flatten/path.ts';
 import { compareNumberText } from '../src/flatten/decimal.ts';
 import { unflatten } from '../src/flatten/unflatten.ts';
 import type { Item } from '../src/flatten/attribute-value.ts';
-import { rowColumnNames } from '../src/schema/row-schema.ts';
+import { EVENT_NAMES, EXPIRED_EVENT, isEventName, ROW_COLUMNS, rowColumnNames } from '../src/schema/row-schema.ts';
+import { isTtlDeletion, TTL_USER_IDENTITY, type StreamRecordLike } from '../src/flatten/stream-record.ts';
+import { AWS_TTL_USER_IDENTITY } from './support/stream-events.ts';
 
 const T0 = Date.UTC(2026, 10, 27, 10, 0, 0);
 
@@ -128,6 +130,108 @@ describe('nothing disappears', () => {
       ['A1', '7', 'items', 'ABSENT', 'REMOVE', 'C1', '000000000000' + '4421584500000000017450439091', '2025-11-27T10:00:00.000Z'],
       ['A1', '7', 'tags', 'ABSENT', 'REMOVE', 'C1', '000000000000' + '4421584500000000017450439091', '2025-11-27T10:00:00.000Z'],
     ]);
+  });
+});
+
+describe('Time to Live deletions: EXPIRE rows, told apart from deletes', () => {
+  const config: FlattenConfig = { attributes: ['items', 'tags'], partitionKey: 'pk', sortKey: 'sk', carry: ['customer_id'] };
+  const OLD_IMAGE: Item = {
+    pk: { S: 'SESSION#abc123' },
+    sk: { S: '2026-11-27' },
+    customer_id: { S: 'C7' },
+    expires_at: { N: '1795773600' },
+    items: { L: [{ M: { sku: { S: 'x-1' }, qty: { N: '2' } } }] },
+  };
+  /**
+   * A REMOVE as Lambda delivers it (the record shape of test/support/stream-events.ts) carrying AWS's
+   * documented userIdentity of a Time to Live deletion, verbatim (AWS_TTL_USER_IDENTITY).
+   */
+  const ttlRemove = (dynamodb: Partial<NonNullable<StreamRecordLike['dynamodb']>> = {}): StreamRecordLike =>
+    JSON.parse(
+      JSON.stringify({
+        eventID: '7de3041dd709b024af6f29e4fa13d34c',
+        eventName: 'REMOVE',
+        eventVersion: '1.1',
+        eventSource: 'aws:dynamodb',
+        awsRegion: 'us-east-1',
+        dynamodb: {
+          ApproximateCreationDateTime: 1795777200,
+          Keys: { pk: { S: 'SESSION#abc123' }, sk: { S: '2026-11-27' } },
+          OldImage: OLD_IMAGE,
+          SequenceNumber: '4421584500000000017450439095',
+          SizeBytes: 112,
+          StreamViewType: 'NEW_AND_OLD_IMAGES',
+          ...dynamodb,
+        },
+        eventSourceARN: 'arn:aws:dynamodb:us-east-1:123456789012:table/sessions/stream/2026-11-27T00:00:00.000',
+        userIdentity: AWS_TTL_USER_IDENTITY,
+      }),
+    ) as StreamRecordLike;
+  const rowsOf = (record: StreamRecordLike): FlatRow[] => {
+    const batch = new RowBatch(config.carry);
+    appendStreamRecord(new Flattener(config), batch, record, 'r0');
+    return [...batch.rows()];
+  };
+  const SEQUENCE = '000000000000' + '4421584500000000017450439095';
+  const AT = '2026-11-27T11:00:00.000Z';
+
+  it('EXPIRE is one of the event names, described in the row schema', () => {
+    expect(EVENT_NAMES).toContain(EXPIRED_EVENT);
+    expect(EXPIRED_EVENT).toBe('EXPIRE');
+    expect(isEventName('EXPIRE')).toBe(true);
+    expect(isEventName('TTL')).toBe(false);
+    expect(ROW_COLUMNS.find((c) => c.name === 'event_name')!.description).toMatch(/EXPIRE \(a Time to Live deletion/);
+  });
+
+  it("knows AWS's TTL userIdentity in Lambda's spelling and the SDK's, and nothing else", () => {
+    expect(AWS_TTL_USER_IDENTITY).toEqual(TTL_USER_IDENTITY);
+    expect(isTtlDeletion(AWS_TTL_USER_IDENTITY)).toBe(true);
+    // GetRecords through the SDK (a redriven batch) spells it { Type, PrincipalId }.
+    expect(isTtlDeletion({ Type: 'Service', PrincipalId: 'dynamodb.amazonaws.com' })).toBe(true);
+    expect(isTtlDeletion(undefined)).toBe(false);
+    expect(isTtlDeletion(null)).toBe(false);
+    expect(isTtlDeletion({ type: 'Service', principalId: 'lambda.amazonaws.com' })).toBe(false);
+    expect(isTtlDeletion({ type: 'AssumedRole', principalId: 'dynamodb.amazonaws.com' })).toBe(false);
+  });
+
+  it('flattens the expired item: its old image as rows with event_name EXPIRE, stamped with the record', () => {
+    const rows = rowsOf(ttlRemove());
+    expect(rows.map((r) => [r.pk, r.sk, r.attribute, r.item_index, r.key, r.value, r.value_type, r.event_name, r.customer_id, r.sequence, r.event_time, r.dt])).toEqual([
+      ['SESSION#abc123', '2026-11-27', 'items', 0, 'sku', 'x-1', 'S', 'EXPIRE', 'C7', SEQUENCE, AT, '2026-11-27'],
+      ['SESSION#abc123', '2026-11-27', 'items', 0, 'qty', '2', 'N', 'EXPIRE', 'C7', SEQUENCE, AT, '2026-11-27'],
+      // tags is missing from the old image: an ABSENT row, as in any image.
+      ['SESSION#abc123', '2026-11-27', 'tags', null, null, null, 'ABSENT', 'EXPIRE', 'C7', SEQUENCE, AT, '2026-11-27'],
+    ]);
+    // The same rows an image of that item gives, but for the event name: nothing of what expired is lost.
+    const batch = new RowBatch(config.carry);
+    new Flattener(config).appendImage(batch, OLD_IMAGE, { eventName: 'MODIFY', eventTime: Date.parse(AT), sequence: SEQUENCE }, 'image');
+    expect(rows.map((r) => ({ ...r, event_name: 'MODIFY' }))).toEqual([...batch.rows()]);
+  });
+
+  it('with no old image (a KEYS_ONLY or NEW_IMAGE stream): EXPIRE tombstones, one per exploded attribute', () => {
+    const record = ttlRemove({ StreamViewType: 'KEYS_ONLY' });
+    delete record.dynamodb!.OldImage;
+    expect(rowsOf(record).map((r) => [r.pk, r.sk, r.attribute, r.value, r.value_type, r.event_name, r.customer_id, r.sequence])).toEqual([
+      ['SESSION#abc123', '2026-11-27', 'items', null, 'ABSENT', 'EXPIRE', null, SEQUENCE],
+      ['SESSION#abc123', '2026-11-27', 'tags', null, 'ABSENT', 'EXPIRE', null, SEQUENCE],
+    ]);
+  });
+
+  it("a user's REMOVE (no userIdentity), and one by any other identity, stays a REMOVE tombstone", () => {
+    const user = ttlRemove();
+    delete user.userIdentity;
+    const other = { ...ttlRemove(), userIdentity: { type: 'Service', principalId: 'replication.dynamodb.amazonaws.com' } };
+    for (const record of [user, other]) {
+      expect(rowsOf(record).map((r) => [r.attribute, r.value, r.value_type, r.event_name, r.customer_id, r.sequence])).toEqual([
+        ['items', null, 'ABSENT', 'REMOVE', 'C7', SEQUENCE],
+        ['tags', null, 'ABSENT', 'REMOVE', 'C7', SEQUENCE],
+      ]);
+    }
+  });
+
+  it('a userIdentity on anything but a REMOVE changes nothing', () => {
+    const insert = { ...ttlRemove({ NewImage: OLD_IMAGE }), eventName: 'INSERT' };
+    expect(new Set(rowsOf(insert).map((r) => r.event_name))).toEqual(new Set(['INSERT']));
   });
 });
 

@@ -79,6 +79,22 @@ describe('recorded stream records', () => {
     await expect(table.putMany([items[0]!, items[0]!])).rejects.toThrow('distinct keys');
   });
 
+  it("expire() records a Time to Live deletion: a REMOVE with DynamoDB's userIdentity, after the envelope's keys", async () => {
+    await table.put({ pk: { S: 'T1' }, sk: { S: 'x' }, expires_at: { N: '1714564800' } });
+    table.take();
+    await table.expire({ pk: { S: 'T1' }, sk: { S: 'x' } });
+    await table.delete({ pk: { S: 'T1' }, sk: { S: 'x' } }); // already gone: no record
+    const [expired, ...rest] = table.take();
+    expect(rest).toEqual([]);
+    const typed: DynamoDBRecord = expired!;
+    expect(Object.keys(typed)).toEqual([...RECORD_KEYS, 'userIdentity']);
+    const { userIdentity, ...envelope } = expired!;
+    checkEnvelope(envelope);
+    expect(userIdentity).toEqual({ type: 'Service', principalId: 'dynamodb.amazonaws.com' });
+    expect(expired).toMatchObject({ eventName: 'REMOVE', userIdentity: { type: 'Service', principalId: 'dynamodb.amazonaws.com' } });
+    expect(expired!.dynamodb.OldImage).toEqual({ pk: { S: 'T1' }, sk: { S: 'x' }, expires_at: { N: '1714564800' } });
+  });
+
   it('take(n) hands out records oldest first, in Lambda-sized batches', async () => {
     await table.putMany(Array.from({ length: 5 }, (_, i) => ({ pk: { S: `C${i}` }, sk: { S: '1' } })));
     expect(table.pendingCount).toBe(5);

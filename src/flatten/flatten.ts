@@ -115,7 +115,7 @@ export class Flattener {
     this.config = config;
   }
 
-  /** Rows for one version of an item (INSERT, MODIFY or SNAPSHOT). `keys` defaults to the image itself. */
+  /** Rows for one version of an item (INSERT, MODIFY, SNAPSHOT, or EXPIRE: the old image of a Time to Live deletion). `keys` defaults to the image itself. */
   appendImage(batch: RowBatch, image: Item, stamp: VersionStamp, where: string, keys: Item = image): void {
     if (image === null || typeof image !== 'object' || Array.isArray(image)) {
       throw new FlattenError(`expected an item (a map of attribute name to AttributeValue), got ${describe(image)}`, where);
@@ -130,7 +130,7 @@ export class Flattener {
     }
   }
 
-  /** One ABSENT row per exploded attribute: the item no longer exists. */
+  /** One ABSENT row per exploded attribute: the item no longer exists (REMOVE, or EXPIRE when the stream has no old image). */
   appendTombstone(batch: RowBatch, keys: Item, oldImage: Item | undefined, stamp: VersionStamp, where: string): void {
     this.begin(batch, keys, oldImage ?? keys, stamp, where);
     for (const attribute of this.config.attributes) {

@@ -65,6 +65,15 @@ export class RecordingTable {
   }
 
   /**
+   * Deletes an item as Time to Live's background process does: the same deletion, recorded as a REMOVE
+   * that carries DynamoDB's userIdentity (the lake writes it as EXPIRE rows of the old image).
+   */
+  async expire(key: Item): Promise<void> {
+    const out = await this.client.send(new DeleteItemCommand({ TableName: this.name, Key: key as SdkItem, ReturnValues: 'ALL_OLD' }));
+    this.push(wire(out.Attributes), undefined, { expired: true });
+  }
+
+  /**
    * Puts many items with distinct keys: a consistent BatchGetItem for the
    * old images, BatchWriteItem (25 per request), then BatchGetItem for the
    * new images. Records come out in the order of `items`.
@@ -85,8 +94,8 @@ export class RecordingTable {
     this.push(wire(oldAttributes), wire(current.Item));
   }
 
-  private push(oldImage: WireItem | undefined, newImage: WireItem | undefined): void {
-    const record = this.sequencer.record(oldImage, newImage);
+  private push(oldImage: WireItem | undefined, newImage: WireItem | undefined, options: { expired?: boolean } = {}): void {
+    const record = this.sequencer.record(oldImage, newImage, options);
     if (record) this.pending.push(record);
   }
 

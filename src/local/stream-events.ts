@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { AttributeValue as SdkAttributeValue } from '@aws-sdk/client-dynamodb';
 import type { AttributeValue as LambdaAttributeValue } from 'aws-lambda';
+import { TTL_USER_IDENTITY } from '../flatten/stream-record.ts';
 import type { TableKeys } from './local-dynamodb.ts';
 
 /** An item as stream events carry it: wire JSON, B as base64 text (aws-lambda's AttributeValue). */
@@ -13,6 +14,7 @@ export type WireItem = Record<string, LambdaAttributeValue>;
  * ALL_OLD and a consistent read.
  */
 
+/** DynamoDB Streams' own event names. A Time to Live deletion is a REMOVE with a userIdentity; the lake writes its rows as EXPIRE. */
 export type EventName = 'INSERT' | 'MODIFY' | 'REMOVE';
 
 /** A DynamoDB Streams record as Lambda delivers it in event.Records. */
@@ -33,6 +35,8 @@ export interface StreamRecord {
     StreamViewType: 'NEW_AND_OLD_IMAGES';
   };
   eventSourceARN: string;
+  /** Set by DynamoDB on a Time to Live deletion only: { type: "Service", principalId: "dynamodb.amazonaws.com" }. */
+  userIdentity?: { type: string; principalId: string };
 }
 
 /** The stream ARN of a table, in AWS's format (the label is the stream's creation time). */
@@ -122,8 +126,11 @@ export class StreamSequencer {
     this.next = BigInt(now()) * 10n ** 9n;
   }
 
-  /** The record for one write, or undefined when the write changed nothing (DynamoDB Streams writes no record then). */
-  record(oldImage: WireItem | undefined, newImage: WireItem | undefined): StreamRecord | undefined {
+  /**
+   * The record for one write, or undefined when the write changed nothing (DynamoDB Streams writes no record then).
+   * `expired`: the deletion was Time to Live's, so the REMOVE carries DynamoDB's userIdentity.
+   */
+  record(oldImage: WireItem | undefined, newImage: WireItem | undefined, options: { expired?: boolean } = {}): StreamRecord | undefined {
     if (!oldImage && !newImage) return undefined;
     if (oldImage && newImage && canonicalItem(oldImage) === canonicalItem(newImage)) return undefined;
     const eventName: EventName = !oldImage ? 'INSERT' : !newImage ? 'REMOVE' : 'MODIFY';
@@ -146,6 +153,7 @@ export class StreamSequencer {
       awsRegion: this.source.region,
       dynamodb,
       eventSourceARN: this.source.arn,
+      ...(options.expired && eventName === 'REMOVE' ? { userIdentity: { ...TTL_USER_IDENTITY } } : {}),
     };
   }
 }

@@ -77,7 +77,8 @@ export const ROW_COLUMNS = [
     parquet: 'STRING',
     glue: 'string',
     nullable: false,
-    description: 'INSERT, MODIFY, REMOVE (tombstone) or SNAPSHOT (backfill / re-flatten).',
+    description:
+      'INSERT, MODIFY, REMOVE (a delete: tombstone), EXPIRE (a Time to Live deletion: the expired item as it was, or a tombstone when the stream has no old image) or SNAPSHOT (backfill / re-flatten).',
   },
   {
     name: 'event_time',
@@ -110,8 +111,21 @@ export const PARTITION_COLUMN = {
 export const VALUE_TYPES = ['S', 'N', 'BOOL', 'NULL', 'B', 'SS', 'NS', 'BS', 'M', 'L', 'ABSENT'] as const;
 export type ValueType = (typeof VALUE_TYPES)[number];
 
-export const EVENT_NAMES = ['INSERT', 'MODIFY', 'REMOVE', 'SNAPSHOT'] as const;
+export const EVENT_NAMES = ['INSERT', 'MODIFY', 'REMOVE', 'EXPIRE', 'SNAPSHOT'] as const;
 export type EventName = (typeof EVENT_NAMES)[number];
+
+/**
+ * The event_name of a Time to Live deletion: a stream REMOVE whose userIdentity is DynamoDB's own service
+ * principal (src/flatten/stream-record.ts). Its rows are the expired item's old image, so the lake keeps
+ * what expired; the current-state view leaves them out (sql/views/current_state.sql) and the
+ * expired-items view keeps the last version of each expired item (sql/views/expired_items.sql).
+ */
+export const EXPIRED_EVENT = 'EXPIRE' satisfies EventName;
+
+/** Whether a text is one of the event names the lake's rows carry (the CLI's and the e2e's checks). */
+export function isEventName(value: unknown): value is EventName {
+  return typeof value === 'string' && (EVENT_NAMES as readonly string[]).includes(value);
+}
 
 /** Width of the sequence column: DynamoDB stream sequence numbers have 21 to 40 digits. */
 export const SEQUENCE_WIDTH = 40;
@@ -203,4 +217,9 @@ export function rowColumnNames(carried: readonly string[]): string[] {
 /** Columns of the current-state view, in order: the row's columns, dt, then the typed conveniences. */
 export function currentStateColumns(carried: readonly string[]): ColumnSpec[] {
   return [...dataColumns(carried), PARTITION_COLUMN, ...VIEW_TYPED_COLUMNS];
+}
+
+/** Columns of the expired-items view: the same as the current state's (the rows of one version of each item, dt, the typed conveniences). */
+export function expiredItemsColumns(carried: readonly string[]): ColumnSpec[] {
+  return currentStateColumns(carried);
 }

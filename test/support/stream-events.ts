@@ -13,7 +13,18 @@ export interface Change {
   readonly sequence: bigint;
   /** The record's SizeBytes when the caller knows it; otherwise the image's JSON length. */
   readonly sizeBytes?: number;
+  /** The record's userIdentity: set by DynamoDB on a Time to Live deletion only (AWS_TTL_USER_IDENTITY). */
+  readonly userIdentity?: Readonly<Record<string, string>>;
 }
+
+/**
+ * The userIdentity of a REMOVE made by Time to Live, verbatim from AWS's "DynamoDB Streams and Time to
+ * Live" (https://docs.aws.amazon.com/amazondynamodb/latest/developerguide/time-to-live-ttl-streams.html),
+ * "the relevant portion of a single streams record":
+ *   "Records": [ { ... "userIdentity": { "type": "Service", "principalId": "dynamodb.amazonaws.com" } ... } ]
+ * A DeleteItem's REMOVE has no userIdentity.
+ */
+export const AWS_TTL_USER_IDENTITY = JSON.parse('{ "type": "Service", "principalId": "dynamodb.amazonaws.com" }') as Readonly<Record<string, string>>;
 
 /** A DynamoDB Streams record exactly as Lambda delivers it (NEW_AND_OLD_IMAGES). */
 export function streamRecord(change: Change): DynamoDBRecord {
@@ -34,6 +45,7 @@ export function streamRecord(change: Change): DynamoDBRecord {
     awsRegion: 'us-east-1',
     dynamodb: dynamodb as DynamoDBRecord['dynamodb'],
     eventSourceARN: STREAM_ARN,
+    ...(change.userIdentity ? { userIdentity: { ...change.userIdentity } } : {}),
   };
 }
 

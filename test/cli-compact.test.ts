@@ -6,7 +6,9 @@ import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client
 import { CreateQueueCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentStateSql, viewColumns } from '../modules/glue-catalog.ts';
+import { checkpointColumns, checkpointProjection, currentStateSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../modules/glue-catalog.ts';
+import { AthenaClient, CreateWorkGroupCommand } from '@aws-sdk/client-athena';
+import { startAthenaStandIn, type AthenaStandIn } from './support/athena-server.ts';
 import { prestoViewOriginalText, PRESTO_VIEW } from '../modules/presto-view.ts';
 import { COMPACT_COMMAND } from '../src/cli/compact-command.ts';
 import { main } from '../src/cli/main.ts';
@@ -14,7 +16,7 @@ import { FolderStore } from '../src/lake/lake-store.ts';
 import { NO_CHECKPOINT, pointerText, readPointer } from '../src/maintenance/checkpoint.ts';
 import { decodePrestoView } from '../src/sql/presto-view.ts';
 import { CLI_MAIN, runNode, runProcess, testIO } from './support/cli.ts';
-import { downloadPrefix } from './support/lake.ts';
+import { downloadPrefix, listKeys } from './support/lake.ts';
 import { copyLake, currentState, workload, writeStream } from './support/maintenance-lake.ts';
 import { startMoto, type Moto } from './support/moto.ts';
 import { motoMissing } from './support/tools.ts';
@@ -209,56 +211,85 @@ async function uploadLake(s3: S3Client, bucket: string, lake: string): Promise<n
 }
 
 const skipReason = motoMissing();
-describe.skipIf(skipReason)('ddb-flatten compact --s3 (moto)', () => {
+describe.skipIf(skipReason)('ddb-flatten compact --s3 (moto, with the stand-in Athena running the statements)', () => {
   let moto: Moto;
-  const env = () => ({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing' });
-  // A smaller lake than above (moto answers each ranged read slowly): 400 changes over two days, ~10 objects a day.
+  let athena: AthenaStandIn;
+  const env = () => ({ AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', ...athena.env });
+  // A smaller lake than above: 400 changes over two days, ~10 objects a day.
   const small = mkdtempSync(join(tmpdir(), 'ddbf-cli-compact-small-'));
   let smallState: string[];
+  const carried = ['customer_id'];
   beforeAll(async () => {
     moto = await startMoto();
+    athena = await startAthenaStandIn({ moto: moto.clientConfig });
     await writeStream(small, workload(400, 60, 5, Date.UTC(2026, 10, 20), 2 * 86_400_000).records, 25, 4);
     smallState = await currentState(small);
   });
   afterAll(async () => {
+    await athena?.stop();
     await moto?.stop();
     rmSync(small, { recursive: true, force: true });
   });
 
-  it('compacts the bucket in place, held by messages in the DLQ, then checkpoints and moves the Glue view and its parameter', async () => {
-    const s3 = new S3Client(moto.clientConfig);
-    await s3.send(new CreateBucketCommand({ Bucket: 'orders-lake' }));
-    await uploadLake(s3, 'orders-lake', small);
-    // The module's catalog: the current-state view as Terraform creates it, pointing at no checkpoint.
+  /** The module's catalog and maintenance workgroup, as Terraform creates them, for a lake in `bucket`. */
+  async function catalog(bucket: string, database: string): Promise<GlueClient> {
     const glue = new GlueClient(moto.clientConfig);
-    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'orders' } }));
-    const carried = ['customer_id'];
+    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
+    // Terraform turns the helpers' $${dt} into ${dt}.
+    const unescaped = (p: Record<string, string>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.replaceAll('$${', '${')]));
+    const parquet = (location: string, columns: { name: string; type: string }[]) => ({
+      Location: location,
+      InputFormat: PARQUET.inputFormat,
+      OutputFormat: PARQUET.outputFormat,
+      SerdeInfo: { SerializationLibrary: PARQUET.serde },
+      Columns: columns.map((c) => ({ Name: c.name, Type: c.type })),
+    });
+    const rows = `s3://${bucket}/flattened/`;
+    const state = `s3://${bucket}/state/checkpoints/`;
+    await glue.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: 'flattened', TableType: 'EXTERNAL_TABLE', Parameters: unescaped(projectionParameters(rows, '2024-01-01')), PartitionKeys: [{ Name: 'dt', Type: 'string' }], StorageDescriptor: parquet(rows, glueColumns(carried)) } }));
+    await glue.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: 'checkpoints', TableType: 'EXTERNAL_TABLE', Parameters: unescaped(checkpointProjection(state)), PartitionKeys: [{ Name: 'checkpoint', Type: 'string' }], StorageDescriptor: parquet(state, checkpointColumns(carried)) } }));
     await glue.send(
       new CreateTableCommand({
-        DatabaseName: 'orders',
+        DatabaseName: database,
         TableInput: {
           Name: 'current_state',
           TableType: 'VIRTUAL_VIEW',
           Parameters: { ...PRESTO_VIEW.parameters },
-          ViewOriginalText: prestoViewOriginalText('orders', currentStateSql('orders', 'flattened', carried), viewColumns(carried)),
+          ViewOriginalText: prestoViewOriginalText(database, currentStateSql(database, 'flattened', carried), viewColumns(carried)),
           ViewExpandedText: PRESTO_VIEW.expandedText,
           StorageDescriptor: { Columns: viewColumns(carried).map((c) => ({ Name: c.name, Type: c.glue })), SerdeInfo: { Name: '-', SerializationLibrary: '-' } },
         },
       }),
     );
+    await new AthenaClient(moto.clientConfig).send(
+      new CreateWorkGroupCommand({ Name: `${database}-maintenance`, Configuration: { EnforceWorkGroupConfiguration: true, ResultConfiguration: { OutputLocation: `s3://${bucket}/athena-results/maintenance/` }, EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' } } }),
+    );
+    return glue;
+  }
+
+  it('compacts the bucket in place in Athena, held by messages in the DLQ, then checkpoints and moves the Glue view and its parameter', async () => {
+    const s3 = new S3Client(moto.clientConfig);
+    await s3.send(new CreateBucketCommand({ Bucket: 'orders-lake' }));
+    await uploadLake(s3, 'orders-lake', small);
+    const glue = await catalog('orders-lake', 'orders');
     const sqs = new SQSClient(moto.clientConfig);
     const { QueueUrl: dlq } = await sqs.send(new CreateQueueCommand({ QueueName: 'orders-flatten-dlq' }));
     await sqs.send(new SendMessageCommand({ QueueUrl: dlq, MessageBody: '{"requestContext":{"condition":"RetriesExhausted"}}' }));
-    const args = ['compact', '--s3', 's3://orders-lake/flattened', '--endpoint-url', moto.endpoint, '--now', NOW, '--format', 'json'];
-    const aws = ['--glue-database', 'orders', '--glue-view', 'current_state', '--checkpoint-parameter', '/orders/checkpoint', '--dlq-url', dlq!];
+    const args = ['compact', '--s3', 's3://orders-lake/flattened', '--endpoint-url', moto.endpoint, '--now', NOW, '--format', 'json', '--workgroup', 'orders-maintenance', '--glue-database', 'orders'];
+    const aws = ['--glue-view', 'current_state', '--checkpoint-parameter', '/orders/checkpoint', '--dlq-url', dlq!];
 
     const held = await runProcess(process.execPath, [CLI_MAIN, ...args, ...aws], { env: env() });
     expect(held.stderr).toBe('');
     expect(held.code).toBe(0);
     const first = JSON.parse(held.stdout.toString());
     expect(first.location).toBe('s3://orders-lake/flattened/');
+    expect(first.engine).toBe('athena');
     expect(first.days.map((d: { status: string; objectsAfter: number }) => [d.status, d.objectsAfter])).toEqual([['compacted', 1], ['compacted', 1]]);
+    // Athena's statistics: the bytes each statement scanned.
+    for (const d of first.days) expect(d.bytesScanned).toBeGreaterThan(0);
     expect(first.checkpoint).toMatchObject({ status: 'current', pointer: { checkpoint: NO_CHECKPOINT }, heldBy: ['1 message(s) in the on-failure queue (redrive them first) (holds the checkpoint before 0000-01-01)'] });
+    // Every statement ran in the workgroup named on the command line, through AWS_ENDPOINT_URL_ATHENA.
+    expect(athena.queries().map((q) => q.workgroup)).toEqual(['orders-maintenance', 'orders-maintenance']);
 
     await sqs.send(new PurgeQueueCommand({ QueueUrl: dlq }));
     const done = await runProcess(process.execPath, [CLI_MAIN, ...args, ...aws], { env: env() });
@@ -283,19 +314,36 @@ describe.skipIf(skipReason)('ddb-flatten compact --s3 (moto)', () => {
     rmSync(copy, { recursive: true, force: true });
   });
 
+  it('a statement Athena fails leaves the day as it was, names the reason, and exits 1', async () => {
+    const s3 = new S3Client(moto.clientConfig);
+    await s3.send(new CreateBucketCommand({ Bucket: 'failing-lake' }));
+    await uploadLake(s3, 'failing-lake', small);
+    await catalog('failing-lake', 'failing');
+    const before = (await listKeys(s3, 'failing-lake', 'flattened/')).sort();
+    const hook = athena.failNext('HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split (injected)', { count: 10 });
+    const r = await runProcess(process.execPath, [CLI_MAIN, 'compact', '--s3', 's3://failing-lake', '--endpoint-url', moto.endpoint, '--now', NOW, '--workgroup', 'failing-maintenance', '--glue-database', 'failing'], { env: env() });
+    hook.remove();
+    expect(r.code).toBe(1);
+    expect(r.stdout.toString()).toContain('failed: FAILED: HIVE_CANNOT_OPEN_SPLIT: Error opening Hive split (injected)');
+    expect(r.stdout.toString()).toMatch(/\nfailed \(left as it was; the next run retries\): compaction of 2026-11-2\d: FAILED: HIVE_CANNOT_OPEN_SPLIT/);
+    expect((await listKeys(s3, 'failing-lake', 'flattened/')).sort()).toEqual(before);
+    expect(await listKeys(s3, 'failing-lake', 'state/')).toEqual([]);
+  });
+
   it('names the bucket or the view that is not there (exit 1)', async () => {
-    const noBucket = await runProcess(process.execPath, [CLI_MAIN, 'compact', '--s3', 's3://no-such-lake', '--endpoint-url', moto.endpoint, '--now', NOW], { env: env() });
+    const noBucket = await runProcess(process.execPath, [CLI_MAIN, 'compact', '--s3', 's3://no-such-lake', '--endpoint-url', moto.endpoint, '--now', NOW, '--workgroup', 'x-maintenance', '--glue-database', 'orders'], { env: env() });
     expect(noBucket.stderr).toMatch(/^ddb-flatten: s3:\/\/no-such-lake\/flattened\/: NoSuchBucket: /);
     expect(noBucket.code).toBe(1);
     const s3 = new S3Client(moto.clientConfig);
     await s3.send(new CreateBucketCommand({ Bucket: 'viewless-lake' }));
     await uploadLake(s3, 'viewless-lake', small);
+    await catalog('viewless-lake', 'viewless');
     const noView = await runProcess(
       process.execPath,
-      [CLI_MAIN, 'compact', '--s3', 's3://viewless-lake', '--endpoint-url', moto.endpoint, '--now', NOW, '--glue-database', 'orders', '--glue-view', 'no_such_view'],
+      [CLI_MAIN, 'compact', '--s3', 's3://viewless-lake', '--endpoint-url', moto.endpoint, '--now', NOW, '--workgroup', 'viewless-maintenance', '--glue-database', 'viewless', '--glue-view', 'no_such_view'],
       { env: env() },
     );
-    expect(noView.stderr).toMatch(/^ddb-flatten: --glue-view orders\.no_such_view: EntityNotFoundException: /);
+    expect(noView.stderr).toMatch(/^ddb-flatten: --glue-view viewless\.no_such_view: EntityNotFoundException: /);
     expect(noView.code).toBe(1);
   });
 });

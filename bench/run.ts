@@ -8,16 +8,15 @@ import { itemsForGzipBytes, writeExportFiles, type ExportFile } from './export-f
 import { measureBundle, measureSynth, type BundleResult, type SynthResult } from './fresh-process.ts';
 import {
   COST_TARGET_SHARE,
-  describeSetting,
-  LATENCY_TARGET_SECONDS,
-  OBJECTS_AFTER_TARGET,
   runLakeBench,
-  sameSetting,
-  type LakeDaysResult,
+  type BackfillCase,
+  type ChurnCase,
+  type LakeLife,
   type LakeResult,
-  type SettingCost,
+  type WindowCost,
 } from './lake.ts';
-import { formatBytes } from './measure.ts';
+import { ATHENA_MODEL, type ModelInput } from './lake-model.ts';
+import { formatBytes, median } from './measure.ts';
 import { compareParquetLibraries, type LibraryResult } from './parquet-libraries.ts';
 import {
   count,
@@ -37,9 +36,10 @@ import {
 
 /**
  * `npm run bench [-- --quick] [-- --out FILE]`: every figure of issue 6 and
- * the lake's life cycle and cost of issue 13, each a ratio, a size or a
+ * the lake at the sizes users have (issue 22), each a ratio, a size or a
  * figure derived from measurements in this run, printed as one table with
- * its target, plus the scale, Parquet library and lake cost tables and the
+ * its target, plus the scale, Parquet library and lake tables (the nine
+ * cases, the backfills, the model's inputs with their sources) and the
  * machine; the results go to bench/results.json (--quick:
  * bench/results-quick.json). No figure is asserted anywhere: the bench
  * reports, the targets stand next to the figures.
@@ -57,13 +57,12 @@ export interface BenchSizes {
   readonly libraryRuns: number;
   readonly coldInitRuns: number;
   readonly synthRuns: number;
-  /** Records of the first part of a day each trigger setting writes through the handler and compacts, in at most lakeDayInvocations batches. */
-  readonly lakeDayRecords: number;
-  readonly lakeDayInvocations: number;
-  /** Items of the table whose days of changes the current-state query figure simulates, and its changes a day. */
-  readonly lakeTableKeys: number;
-  readonly lakeChangesPerDay: number;
+  /** Records each batch size of the stream path gets through the handler. */
+  readonly lakeStreamRecords: number;
+  /** Items of the simulated lake (backfilled, then changing 1% and 10% a day), its days, its export's data files. */
+  readonly lakeItems: number;
   readonly lakeDays: number;
+  readonly lakeExportFiles: number;
 }
 
 export const FULL: BenchSizes = {
@@ -75,12 +74,11 @@ export const FULL: BenchSizes = {
   libraryRuns: 5,
   coldInitRuns: 15,
   synthRuns: 5,
-  // 150,000 records are about 300,000 rows: more than a compaction task sorts in memory (250,000), so the rate includes a spill and merge.
-  lakeDayRecords: 150_000,
-  lakeDayInvocations: 1_500,
-  lakeTableKeys: 3_000,
-  lakeChangesPerDay: 3_000,
+  lakeStreamRecords: 20_000,
+  // 20,000 orders are about 560,000 rows; at 10% a day a compacted day holds about 53,000.
+  lakeItems: 20_000,
   lakeDays: 30,
+  lakeExportFiles: 4,
 };
 
 export const QUICK: BenchSizes = {
@@ -92,11 +90,10 @@ export const QUICK: BenchSizes = {
   libraryRuns: 1,
   coldInitRuns: 3,
   synthRuns: 1,
-  lakeDayRecords: 3_000,
-  lakeDayInvocations: 150,
-  lakeTableKeys: 200,
-  lakeChangesPerDay: 200,
-  lakeDays: 10,
+  lakeStreamRecords: 500,
+  lakeItems: 1_000,
+  lakeDays: 8,
+  lakeExportFiles: 2,
 };
 
 export interface ScalePoint extends CliRun {
@@ -164,9 +161,9 @@ export async function runBench(sizes: BenchSizes, log: (line: string) => void = 
     log(`CLI on ${formatBytes(file(big).gzipBytes)} with V8 old space capped at ${CAPPED_OLD_SPACE_MB} MB`);
     const capped = runCliCapped(file(big), dir, CAPPED_OLD_SPACE_MB);
 
-    log(`lake life cycle and cost (issue 13), temporary lakes in ${dir}`);
+    log(`the lake at scale (issue 22), temporary lakes in ${dir}`);
     const lake = await runLakeBench(
-      { dayRecords: sizes.lakeDayRecords, dayInvocations: sizes.lakeDayInvocations, tableKeys: sizes.lakeTableKeys, changesPerDay: sizes.lakeChangesPerDay, days: sizes.lakeDays },
+      { streamRecordsPerSize: sizes.lakeStreamRecords, lifeItems: sizes.lakeItems, lifeDays: sizes.lakeDays, lifeFiles: sizes.lakeExportFiles },
       dir,
       log,
     );
@@ -213,79 +210,183 @@ export function figuresOf(r: Pick<BenchResults, 'dataPath' | 'cli' | 'bundle' | 
   ];
 }
 
-const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(3)}`;
+export const usd = (x: number): string => `$${x < 0.01 ? x.toFixed(4) : x.toFixed(3)}`;
+const pct = (x: number): string => `${Math.round(x * 100)}%`;
+const itemsText = (n: number): string => (n >= 1e9 ? `${n / 1e9} B` : `${n / 1e6} M`);
+const gbText = (bytes: number): string => (bytes >= 1e12 ? `${(bytes / 1e12).toFixed(2)} TB` : bytes >= 1e9 ? `${(bytes / 1e9).toFixed(1)} GB` : mb(bytes));
+const duration = (s: number): string => (s >= 3600 ? `${(s / 3600).toFixed(1)} h` : s >= 120 ? `${(s / 60).toFixed(0)} min` : `${s.toFixed(0)} s`);
 
-/** The lake's figures: measured where the text says measured, derived (a whole day from its first part, dollars from prices) otherwise. */
+/** The case the single-case figures describe: 100 M items, 10% a day (the middle of the nine). */
+const REFERENCE = { items: 1e8, churn: 0.1 } as const;
+
+function referenceCase(l: LakeResult): ChurnCase {
+  return l.cases.find((c) => c.items === REFERENCE.items && c.churn === REFERENCE.churn)!;
+}
+
+/** The lake's figures: measured where the text says measured, modelled at full size (bench/lake-model.ts) otherwise. */
 export function lakeFigures(l: LakeResult): Figure[] {
-  const d = l.day;
-  const m = d.measured;
-  const c = d.day.compaction;
-  const days = l.lakeDays;
-  const first = days.days[0]!;
-  const last = days.days[days.days.length - 1]!;
-  const steady = (s: { batchSize: number; windowSeconds: number; memoryMb: number }): SettingCost =>
-    l.settings.find((x) => x.traffic === l.model.trafficPerShard && sameSetting(x.setting, s))!;
-  const defaults = steady(l.defaults);
-  const recommended = steady(l.recommended);
-  const firehose = l.firehose.total;
-  const costTarget = firehose * COST_TARGET_SHARE;
-  const at = `${describeSetting(l.defaults)}, ${l.model.trafficPerShard} records/s a shard`;
-  const scan = (x: LakeDaysResult): string => {
-    const end = x.days[x.days.length - 1]!;
-    return `${ratio(x.scanRatio)} (day ${x.days.length}: checkpoint ${mb(end.checkpointBytes)} + open day ${mb(end.recentBytes)}; day 1: ${mb(x.days[0]!.queryBytes)})`;
-  };
+  const target = l.targetPerGb;
+  const targetText = `≤ ${usd(target)} (Firehose / ${1 / COST_TARGET_SHARE})`;
+  const ref = referenceCase(l);
+  const d = ref.windows.defaults;
   const figures: Figure[] = [
-    info('lake.compaction.objectsBefore', `7. Lake: stream objects in a day, defaults (${at})`, d.day.objectsBefore, `${count(d.day.objectsBefore)} (derived: ${count(d.day.records)} records in batches of ${count(Math.round(d.recordsPerInvocation))}; measured: ${count(m.objects)} for the day's first ${count(m.records)})`),
-    targeted('lake.compaction.objectsAfter', '7. Lake: objects in that day after compaction', c.objectsAfter, `${count(c.objectsAfter)} (derived: ${mb(m.compaction.bytesAfter * d.day.scale)} of Parquet; measured: ${count(m.compaction.objectsBefore)} → ${count(m.compaction.objectsAfter)})`, '<=', OBJECTS_AFTER_TARGET, `a handful (≤ ${OBJECTS_AFTER_TARGET})`),
-    info('lake.compaction.rowsPerSecond', '7. Lake: compaction rate, rows per CPU-second of this process', m.compaction.rowsPerSecond, `${perSecond(m.compaction.rowsPerSecond)} (${count(m.compaction.rowsIn)} rows of ${count(m.compaction.objectsBefore)} objects in ${ms(m.compaction.ms)} CPU, ${ms(m.compaction.wallMs)} wall)`),
-    targeted('lake.compaction.taskSeconds', `7. Lake: that day's compaction task in the function at ${l.defaults.memoryMb} MB (derived)`, c.taskSeconds, `${c.taskSeconds.toFixed(0)} s (${c.tasks} task(s), ${count(Math.round(c.requests.get))} GETs at ${l.model.s3RequestSeconds * 1000} ms)`, '<=', l.model.functionTimeoutSeconds, `≤ ${l.model.functionTimeoutSeconds} s (the function's timeout)`),
-    targeted('lake.checkpoint.taskSeconds', `7. Lake: a checkpoint task in the function at ${l.defaults.memoryMb} MB, table of a day's changes (derived)`, days.checkpoint.full.taskSeconds, `${days.checkpoint.full.taskSeconds.toFixed(0)} s (${days.checkpoint.full.tasks} task(s), ${count(Math.round(days.checkpoint.full.rows))} rows)`, '<=', l.model.functionTimeoutSeconds, `≤ ${l.model.functionTimeoutSeconds} s (the function's timeout)`),
-    targeted('query.currentState.scanRatio', `7. Lake: current-state query's Parquet bytes at the end of day ${days.days.length} / of day 1, daily maintenance, defaults`, days.scanRatio, scan(days), '<=', 1.5, '≤ 1.5'),
-    info('query.currentState.scanRatio.afterMaintenance', '7. Lake: the same measured the morning after each last night\'s maintenance (as npm start -- --days prints)', days.scanRatioAfterMaintenance, `${ratio(days.scanRatioAfterMaintenance)} (${mb(last.afterMaintenanceBytes)} / ${mb(first.afterMaintenanceBytes)})`),
-    info('query.currentState.growth', `7. Lake: current-state query's bytes at the end of day ${days.days.length} / at the end of day 2 (the first with a checkpoint)`, days.growthSinceDay2, `${ratio(days.growthSinceDay2)} (${mb(last.queryBytes)} / ${mb((days.days[1] ?? first).queryBytes)})`),
-    info('query.currentState.scanRatio.noMaintenance', '7. Lake: the same without maintenance (the view reading every object)', days.scanRatioWithoutMaintenance, `${ratio(days.scanRatioWithoutMaintenance)} (${mb(last.allStreamBytes)} / ${mb(first.allStreamBytes)})`),
+    info('lake.compaction.objectsBefore', `7. Lake: stream objects a day, ${itemsText(ref.items)} items, ${pct(ref.churn)} a day, defaults (${ref.partitions.partitions} shards)`, d.stream.objects, `${count(Math.round(d.stream.objects))} (${count(Math.round(d.stream.recordsPerBatch))} records an object, ${d.stream.recordsPerShardSecond.toFixed(1)} records/s a shard; modelled)`),
+    info('lake.compaction.objectsAfter', '7. Lake: objects of that day after compaction', d.compaction.outputObjects, `${count(d.compaction.outputObjects)} (${gbText(ref.compactedDayBytes)}, objects of 128 MiB; modelled)`),
   ];
-  if (l.recommendedDays) {
-    const x = l.recommendedDays;
-    figures.push(targeted('query.currentState.scanRatio.recommended', `7. Lake: the same with daily maintenance at ${describeSetting(x.setting)} (recommended)`, x.scanRatio, scan(x), '<=', 1.5, '≤ 1.5'));
-  }
-  figures.push(
-    info('cost.perGB.firehose', `8. Cost: Firehose Direct PUT + Parquet conversion, $/GB of ${count(Math.round(l.recordBytes))} B records`, firehose, `${usd(firehose)} (billed as ${ratio(l.firehose.billedGbPerGb)} GB: 5 KB a record, ingestion and conversion)`),
-    info('cost.perGB.firehose.conversionUnrounded', '8. Cost: the same with the conversion billed on the records\' own bytes', l.firehose.totalConversionUnrounded, usd(l.firehose.totalConversionUnrounded)),
-    targeted('cost.perGB.defaults', `8. Cost: the pipeline at defaults (${at}), $/GB of DynamoDB JSON`, defaults.perGb.total, costText(defaults), '<=', costTarget, `≤ ${usd(costTarget)} (Firehose / ${1 / COST_TARGET_SHARE})`),
-    targeted('latency.defaults', `8. Latency: a record's wait until its object is in the lake, defaults (${at})`, defaults.latencySeconds, `${defaults.latencySeconds.toFixed(1)} s`, '<=', LATENCY_TARGET_SECONDS, `≤ ${LATENCY_TARGET_SECONDS} s`),
-  );
-  if (!defaults.isRecommended) {
+  for (const c of l.cases) {
+    const w = c.windows.defaults;
     figures.push(
-      targeted('cost.perGB.recommended', `8. Cost: the pipeline at ${describeSetting(recommended.setting)} (recommended defaults), ${l.model.trafficPerShard} records/s a shard`, recommended.perGb.total, costText(recommended), '<=', costTarget, `≤ ${usd(costTarget)} (Firehose / ${1 / COST_TARGET_SHARE})`),
-      targeted('latency.recommended', `8. Latency: the same at ${describeSetting(recommended.setting)}`, recommended.latencySeconds, `${recommended.latencySeconds.toFixed(1)} s`, '<=', LATENCY_TARGET_SECONDS, `≤ ${LATENCY_TARGET_SECONDS} s`),
+      targeted(`maintenance.perGB.${c.id}`, `8. Maintenance $/GB of changes: ${itemsText(c.items)} items, ${pct(c.churn)} a day`, w.perGb.maintenance.total, `${usd(w.perGb.maintenance.total)} (compaction ${usd(w.perGb.compaction.total)}, checkpoints ${usd(w.perGb.checkpoint.total)}, one every ${c.cadence.meanDaysBetween.toFixed(1)} days)`, '<=', target, targetText),
     );
   }
+  for (const b of l.backfills) {
+    figures.push(targeted(`maintenance.perGB.${b.id}`, `8. Maintenance $/GB of the table: the morning after a backfill of ${itemsText(b.items)} items`, b.perGb.total, `${usd(b.perGb.total)} (Athena ${usd(b.perGb.athena)}, function ${usd(b.perGb.lambda)}, S3 ${usd(b.perGb.s3)})`, '<=', target, targetText));
+  }
+  for (const c of l.cases) {
+    const w = c.windows.defaults;
+    figures.push(targeted(`total.perGB.${c.id}`, `9. Whole pipeline $/GB: ${itemsText(c.items)} items, ${pct(c.churn)} a day, window ${w.trigger.windowSeconds} s`, w.perGb.total, `${usd(w.perGb.total)} (stream ${usd(w.perGb.stream.total)}; ${c.partitions.partitions} shards at ${w.stream.recordsPerShardSecond.toFixed(1)} records/s)`, '<=', target, targetText));
+  }
+  for (const c of l.cases) {
+    const w = c.windows.longest;
+    figures.push(targeted(`total.perGB.${c.id}.window${w.trigger.windowSeconds}`, `9. Whole pipeline $/GB: ${itemsText(c.items)} items, ${pct(c.churn)} a day, window ${w.trigger.windowSeconds} s`, w.perGb.total, `${usd(w.perGb.total)} (stream ${usd(w.perGb.stream.total)}, ${count(Math.round(w.stream.recordsPerBatch))} records an object)`, '<=', target, targetText));
+  }
+  const worst = (pick: (w: ChurnCase['windows']) => WindowCost) => l.cases.reduce((a, c) => (pick(c.windows).stream.latencySeconds > pick(a.windows).stream.latencySeconds ? c : a));
+  const slowDefaults = worst((w) => w.defaults);
+  const slowLongest = worst((w) => w.longest);
+  figures.push(
+    info('cost.perGB.firehose', `9. Firehose Direct PUT + Parquet conversion, $/GB of ${count(Math.round(l.measured.stream.recordBytes))} B records`, l.firehose.total, `${usd(l.firehose.total)} (billed as ${l.firehose.billedGbPerGb.toFixed(2)} GB: 5 KB a record, ingestion and conversion)`),
+    info('cost.perGB.firehose.conversionUnrounded', "9. The same with the conversion billed on the records' own bytes", l.firehose.totalConversionUnrounded, usd(l.firehose.totalConversionUnrounded)),
+    targeted('latency.defaults', `9. A record's wait until its object is in the lake, window ${slowDefaults.windows.defaults.trigger.windowSeconds} s (the slowest case)`, slowDefaults.windows.defaults.stream.latencySeconds, `${slowDefaults.windows.defaults.stream.latencySeconds.toFixed(1)} s (${slowDefaults.id})`, '<=', 60, '≤ 60 s'),
+    info(`latency.window${slowLongest.windows.longest.trigger.windowSeconds}`, `9. The same at window ${slowLongest.windows.longest.trigger.windowSeconds} s`, slowLongest.windows.longest.stream.latencySeconds, `${slowLongest.windows.longest.stream.latencySeconds.toFixed(1)} s (${slowLongest.id})`),
+  );
+  const statements = [
+    ...l.cases.flatMap((c) => [{ id: `${c.id} compaction`, s: c.windows.defaults.compaction }, { id: `${c.id} checkpoint`, s: c.checkpoint }]),
+    ...l.backfills.flatMap((b) => [{ id: `${b.id} compaction`, s: b.compaction }, { id: `${b.id} checkpoint`, s: b.checkpoint }]),
+  ];
+  const longest = statements.reduce((a, x) => (x.s.seconds > a.s.seconds ? x : a));
+  const commits = [...l.cases.map((c) => ({ id: c.id, seconds: c.windows.defaults.runs.compactOnly.commitSeconds, c: c.windows.defaults.compaction })), ...l.backfills.map((b) => ({ id: b.id, seconds: b.run.commitSeconds, c: b.compaction }))];
+  const longestCommit = commits.reduce((a, x) => (x.seconds > a.seconds ? x : a));
+  figures.push(
+    targeted('maintenance.querySeconds.max', `10. Longest maintenance statement in Athena at ${ATHENA_MODEL.vcpus} vCPUs (modelled)`, longest.s.seconds, `${duration(longest.s.seconds)} (${longest.id}, ${gbText(longest.s.inputBytes)} in; ${Math.ceil(longest.s.vcpusForTimeout)} vCPUs would end it in ${ATHENA_MODEL.dmlTimeoutSeconds / 60} min)`, '<=', ATHENA_MODEL.dmlTimeoutSeconds, `≤ ${ATHENA_MODEL.dmlTimeoutSeconds / 60} min (Athena's DML timeout)`),
+    targeted('maintenance.commitSeconds.max', "10. Longest compaction commit in the function (copies and deletes; modelled)", longestCommit.seconds, `${duration(longestCommit.seconds)} (${longestCommit.id}: ${count(longestCommit.c.outputObjects)} copies, ${count(Math.round(longestCommit.c.inputObjects))} inputs deleted)`, '<=', l.defaults.fn.timeoutSeconds, `≤ ${l.defaults.fn.timeoutSeconds} s (one invocation)`),
+  );
+  const all = l.lives.flatMap((x) => x.mornings.map((m) => m.scanRatio));
+  const worstLife = l.lives.reduce((a, x) => (x.scanRatio.max > a.scanRatio.max ? x : a));
+  const lifeText = (x: LakeLife): string => `${pct(x.churn)} a day: max ${ratio(x.scanRatio.max)}, median ${ratio(x.scanRatio.median)}`;
+  figures.push(
+    targeted('query.currentState.scanRatio', `11. Current-state query: bytes read / bytes of the state, the morning after each run, ${l.lives[0]!.mornings.length} days, share ${l.defaults.rebuild.share} (the most)`, worstLife.scanRatio.max, `${ratio(worstLife.scanRatio.max)} (${l.lives.map(lifeText).join('; ')})`, '<=', 1 + l.defaults.rebuild.share, `≤ ${1 + l.defaults.rebuild.share}`),
+    info('query.currentState.scanRatio.typical', '11. The same, the median morning', median(all), ratio(median(all))),
+    info('query.currentState.growth', `11. Bytes a current-state query reads the morning after day ${l.lives[0]!.mornings.length} / after day 1 (the lake's age; the old "day 30 / day 1")`, Math.max(...l.lives.map((x) => x.scanRatio.day30OverDay1)), l.lives.map((x) => `${pct(x.churn)}: ${ratio(x.scanRatio.day30OverDay1)}`).join(', ')),
+  );
   return figures;
 }
 
-function costText(c: SettingCost): string {
-  return `${usd(c.perGb.total)} (stream ${usd(c.perGb.stream.total)}, compaction ${usd(c.perGb.compaction.total)}, checkpoints ${usd(c.perGb.checkpoint.total)})`;
+/** One line of the nine cases: the table, its stream, its maintenance, the whole, at both windows. */
+export function casesTable(l: LakeResult): string {
+  const ok = (x: number): string => (x <= l.targetPerGb ? 'yes' : '**no**');
+  return markdownTable(
+    ['items', 'changes a day', 'DynamoDB JSON a day', 'shards', 'records/s a shard', 'records an object (30 s / 300 s)', 'stream objects a day (30 s)', 'checkpoint every', 'maintenance $/GB 30 s', '(queries 10× slower)', 'maintenance 300 s', 'stream $/GB 30 s', 'total 30 s', 'total 300 s', 'meets target (30 s / 300 s)'],
+    l.cases.map((c) => {
+      const d = c.windows.defaults;
+      const x = c.windows.longest;
+      return [
+        itemsText(c.items),
+        `${pct(c.churn)} (${count(c.changesPerDay)})`,
+        gbText(c.jsonBytesPerDay),
+        `${c.partitions.partitions}`,
+        d.stream.recordsPerShardSecond.toFixed(1),
+        `${count(Math.round(d.stream.recordsPerBatch))} / ${count(Math.round(x.stream.recordsPerBatch))}`,
+        count(Math.round(d.stream.objects)),
+        `${c.cadence.meanDaysBetween.toFixed(1)} days`,
+        usd(d.perGb.maintenance.total),
+        usd(d.maintenanceSlow),
+        usd(x.perGb.maintenance.total),
+        usd(d.perGb.stream.total),
+        usd(d.perGb.total),
+        usd(x.perGb.total),
+        `${ok(d.perGb.total)} / ${ok(x.perGb.total)}`,
+      ];
+    }),
+  );
 }
 
-/** The trade-off: each setting at each traffic, $/GB with its parts, objects a day, the latency bound. */
-export function lakeCostTable(l: LakeResult): string {
+export function backfillTable(l: LakeResult): string {
   return markdownTable(
-    ['setting', 'records/s', 'records/invocation', 'objects/day → compacted', 'in the lake ≤', 'compaction task', 'stream $/GB', 'compaction', 'checkpoints', 'total $/GB', 'meets target'],
-    l.settings.map((c) => [
-      `${describeSetting(c.setting)}${c.isDefault ? ' (defaults)' : ''}${c.isRecommended && !c.isDefault ? ' (recommended)' : ''}`,
-      count(c.traffic),
-      count(Math.round(c.recordsPerInvocation)),
-      `${count(c.objectsPerDay)} → ${count(c.objectsAfterCompaction)}`,
-      `${c.latencySeconds.toFixed(1)} s`,
-      `${c.compactionTaskSeconds.toFixed(0)} s`,
-      usd(c.perGb.stream.total),
-      usd(c.perGb.compaction.total),
-      usd(c.perGb.checkpoint.total),
-      usd(c.perGb.total),
-      c.meetsTarget ? (c.meetsTargetConversionUnrounded ? 'yes' : 'yes (not vs the lower Firehose figure)') : 'no',
+    ['backfill of', 'DynamoDB JSON', 'export files (shards)', 'compaction: scans, in Athena', 'first checkpoint: scans, in Athena', 'commit (copies)', 'function invocations', '$/GB', '(queries 10× slower)'],
+    l.backfills.map((b: BackfillCase) => [
+      itemsText(b.items),
+      gbText(b.jsonBytes),
+      count(b.partitions.partitions),
+      `${gbText(b.compaction.inputBytes)}, ${duration(b.compaction.seconds)}`,
+      `${gbText(b.checkpoint.inputBytes)}, ${duration(b.checkpoint.seconds)}`,
+      `${duration(b.run.commitSeconds)} (${count(b.compaction.outputObjects)})`,
+      count(b.run.invocations),
+      usd(b.perGb.total),
+      usd(b.perGbSlow),
     ]),
   );
+}
+
+export function inputsTable(inputs: readonly ModelInput[]): string {
+  const value = (x: number): string => (Math.abs(x) >= 1000 ? count(Math.round(x)) : Math.abs(x) >= 1 ? x.toFixed(2).replace(/\.00$/, '') : x.toPrecision(3));
+  return markdownTable(
+    ['input', 'value', 'source'],
+    inputs.map((i) => [i.label, `${value(i.value)} ${i.unit}`.trim(), `${i.kind}: ${i.source}`]),
+  );
+}
+
+export function livesTable(l: LakeResult): string {
+  return markdownTable(
+    ['simulated lake', 'mornings', 'checkpoints written', 'scan ratio: max', 'median', 'max without the open day', 'read, last morning / first', 'state in key order / as written'],
+    l.lives.map((x) => {
+      const last = x.mornings.at(-1)!;
+      return [
+        `${count(x.items)} orders, ${pct(x.churn)} a day, batches of ${count(x.recordsPerBatch)}`,
+        `${x.mornings.length}`,
+        `${x.mornings.filter((m) => m.checkpoint.status === 'written').length}`,
+        ratio(x.scanRatio.max),
+        ratio(x.scanRatio.median),
+        ratio(x.scanRatio.closedMax),
+        ratio(x.scanRatio.day30OverDay1),
+        ratio(x.stateInKeyOrderBytes / last.stateBytes),
+      ];
+    }),
+  );
+}
+
+export function quietShardTable(l: LakeResult): string {
+  return markdownTable(
+    ['window', 'records an object', 'objects a day', 'in the lake within', 'stream $/GB', 'compaction of its objects $/GB', 'together'],
+    l.quietShard.map((q) => [`${q.windowSeconds} s`, count(Math.round(q.recordsPerObject)), count(Math.round(q.objectsPerDay)), `${q.latencySeconds.toFixed(0)} s`, usd(q.streamPerGb), usd(q.compactionPerGb), usd(q.streamPerGb + q.compactionPerGb)]),
+  );
+}
+
+function lakeSections(l: LakeResult): string[] {
+  const d = l.defaults;
+  return [
+    `The lake at scale (issue 22): $ per GB (2^30 bytes) of DynamoDB JSON changes, us-east-1; Firehose ${usd(l.firehose.total)}/GB on the same ${count(Math.round(l.measured.stream.recordBytes))} B records, target ≤ ${usd(l.targetPerGb)}. ` +
+      `Defaults: batch ${count(d.trigger.batchSize)}, window ${d.trigger.windowSeconds} s (and ${d.longest.windowSeconds} s, the longest allowed), ${d.fn.memoryMb} MB, checkpoint rebuilt at share ${d.rebuild.share} or age ${d.rebuild.maxAgeDays} days (cadence simulated day by day). ` +
+      `Shards: one a partition, a partition per 10 GB or 1,000 WCU. Athena statements on ${ATHENA_MODEL.vcpus} vCPUs at DuckDB's measured rate (also shown 10× slower):`,
+    '',
+    casesTable(l),
+    '',
+    `The morning after a backfill ($ per GB of the table's DynamoDB JSON):`,
+    '',
+    backfillTable(l),
+    '',
+    `The simulated lakes (real runMaintenance and DuckDbEngine each morning; scan ratio = what a current-state query reads / a checkpoint written then):`,
+    '',
+    livesTable(l),
+    '',
+    `A quiet shard, 1 record/s (target ≤ ${usd(l.targetPerGb)} a GB for the whole pipeline):`,
+    '',
+    quietShardTable(l),
+    '',
+    'The model\'s inputs:',
+    '',
+    inputsTable(l.inputs),
+    '',
+  ];
 }
 
 function cappedFigure(c: CappedRun, size: string): Figure {
@@ -321,14 +422,7 @@ export function formatResults(r: BenchResults): string {
     '',
     librariesTable(r.libraries),
     '',
-    `Lake cost by trigger setting, per GB (2^30 bytes) of DynamoDB JSON in ${count(Math.round(r.lake.recordBytes))} B records, us-east-1 prices; Firehose: ${usd(r.lake.firehose.total)}/GB ` +
-      `(${usd(r.lake.firehose.totalConversionUnrounded)} with the conversion on the records' own bytes). ` +
-      `Target: ≤ ${usd(r.lake.firehose.total * COST_TARGET_SHARE)} and in the lake ≤ ${LATENCY_TARGET_SECONDS} s. Handler and maintenance CPU measured here (stretched to the memory's vCPU share), ` +
-      `S3 requests counted, ${r.lake.model.s3RequestSeconds * 1000} ms assumed per request; a whole day derived from its first part (up to ${count(r.sizes.lakeDayRecords)} records in ${count(r.sizes.lakeDayInvocations)} invocations); ` +
-      `checkpoints of a table with as many items as a day has changes; compaction task vs the ${r.lake.model.functionTimeoutSeconds} s timeout:`,
-    '',
-    lakeCostTable(r.lake),
-    '',
+    ...lakeSections(r.lake),
     `Machine: ${describeMachine(r.machine)}`,
     `Run: ${r.generated}, ${r.seconds} s; ${failed === 0 ? 'every target met' : `${failed} target(s) not met`}.`,
   ].join('\n');

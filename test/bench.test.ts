@@ -1,6 +1,42 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { exportItem, exportLine } from '../bench/export-file.ts';
-import { CANDIDATE_SETTINGS, CountingStore, cutBatches, firehosePerGb, GB, measuredRecords, PAYLOAD_LIMIT_BYTES, PRICES, priceOf, QUIET_TRAFFIC_PER_SHARD, RECOMMENDED_SETTING, recordsPerWindow, sameSetting, TableChanges } from '../bench/lake.ts';
+import {
+  attributeValueBytes,
+  caseId,
+  CHURNS,
+  CountingStore,
+  DEFAULT_FUNCTION,
+  DEFAULT_TRIGGER,
+  engineRate,
+  itemBytes,
+  LONGEST_WINDOW_TRIGGER,
+  orderVersion,
+  OrderTable,
+  quietShard,
+  QUIET_WINDOWS,
+  SIMULATED_CHURNS,
+  TABLE_ITEMS,
+} from '../bench/lake.ts';
+import {
+  athenaBilledBytes,
+  ATHENA_MODEL,
+  checkpointCadence,
+  compactionExtraRequests,
+  firehosePerGb,
+  GB,
+  interpolate,
+  MiB,
+  partitionsOf,
+  priceOf,
+  PRICES,
+  runCost,
+  statement,
+  streamDay,
+  type StreamMeasure,
+} from '../bench/lake-model.ts';
 import { formatResults, runBench, type BenchResults, type BenchSizes } from '../bench/run.ts';
 import { DEFAULTS } from '../modules/props.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
@@ -8,8 +44,10 @@ import { PART_BYTES } from '../src/lake/s3-output.ts';
 
 /**
  * Smoke test of `npm run bench`: every measurement runs, at tiny sizes, and
- * gives a well-formed result. No time is asserted here: the bench reports
- * figures against targets, it does not fail on them.
+ * gives a well-formed result; the lake's cost model is checked on small
+ * inputs whose answers follow from its rules. No time and no dollar figure
+ * of a run is asserted: the bench reports figures against targets, it does
+ * not fail on them.
  */
 
 const TINY: BenchSizes = {
@@ -21,11 +59,10 @@ const TINY: BenchSizes = {
   libraryRuns: 1,
   coldInitRuns: 1,
   synthRuns: 1,
-  lakeDayRecords: 1_000,
-  lakeDayInvocations: 20,
-  lakeTableKeys: 100,
-  lakeChangesPerDay: 100,
-  lakeDays: 3,
+  lakeStreamRecords: 40,
+  lakeItems: 300,
+  lakeDays: 4,
+  lakeExportFiles: 2,
 };
 
 const positive = (x: number): void => {
@@ -33,11 +70,13 @@ const positive = (x: number): void => {
   expect(x).toBeGreaterThan(0);
 };
 
+const CASES = TABLE_ITEMS.flatMap((items) => CHURNS.map((churn) => caseId(items, churn)));
+const BACKFILLS = TABLE_ITEMS.map((items) => caseId(items, 'backfill'));
+
 // One tiny run, shared by the tests below in order (a test run alone makes its own).
 let results: BenchResults;
 
 describe('npm run bench', () => {
-
   it('runs every measurement at tiny sizes', async () => {
     results = await runBench(TINY);
     expect(results.sizes).toEqual(TINY);
@@ -48,10 +87,18 @@ describe('npm run bench', () => {
     expect(new Set(ids).size).toBe(ids.length);
     for (const id of [
       'handler.ratio', 'cli.ratio', 'cli.rss.small', 'cli.rss.big', 'cli.rss.growth', 'cli.rss.capped', 'bundle.zip', 'bundle.coldInit', 'synth', 'lake.export', 'lake.stream', 'scale.rate', 'scale.rss',
-      'lake.compaction.objectsBefore', 'lake.compaction.objectsAfter', 'lake.compaction.rowsPerSecond', 'lake.compaction.taskSeconds', 'lake.checkpoint.taskSeconds',
-      'query.currentState.scanRatio', 'query.currentState.scanRatio.afterMaintenance', 'query.currentState.growth', 'query.currentState.scanRatio.noMaintenance', 'cost.perGB.defaults', 'cost.perGB.firehose', 'cost.perGB.firehose.conversionUnrounded', 'latency.defaults',
+      'lake.compaction.objectsBefore', 'lake.compaction.objectsAfter',
+      ...CASES.map((c) => `maintenance.perGB.${c}`), ...BACKFILLS.map((c) => `maintenance.perGB.${c}`),
+      ...CASES.map((c) => `total.perGB.${c}`), ...CASES.map((c) => `total.perGB.${c}.window${LONGEST_WINDOW_TRIGGER.windowSeconds}`),
+      'cost.perGB.firehose', 'cost.perGB.firehose.conversionUnrounded', 'latency.defaults', `latency.window${LONGEST_WINDOW_TRIGGER.windowSeconds}`,
+      'maintenance.querySeconds.max', 'maintenance.commitSeconds.max',
+      'query.currentState.scanRatio', 'query.currentState.scanRatio.typical', 'query.currentState.growth',
     ]) {
       expect(ids).toContain(id);
+    }
+    // The figures of the deleted task model are gone, not left stale.
+    for (const gone of ['lake.compaction.taskSeconds', 'lake.checkpoint.taskSeconds', 'lake.compaction.rowsPerSecond', 'cost.perGB.defaults', 'cost.perGB.recommended', 'query.currentState.scanRatio.afterMaintenance', 'query.currentState.scanRatio.noMaintenance']) {
+      expect(ids).not.toContain(gone);
     }
     for (const f of results.figures) {
       // cold init is a difference of two medians; at one run each it can come out at or below zero
@@ -93,144 +140,262 @@ describe('npm run bench', () => {
   });
 });
 
-describe('the lake bench (issue 13)', () => {
-  it('writes days of stream batches, compacts and checkpoints them, and prices them', async () => {
+describe('the lake at scale (issue 22)', () => {
+  it('models the nine cases and the three backfills, every $ figure a finite positive sum of its parts', async () => {
     results ??= await runBench(TINY);
     const l = results.lake;
-    // The defaults are read from the module, and every setting is priced at every traffic level.
-    expect(l.defaults).toEqual({ batchSize: DEFAULTS.eventSourceMapping.batchSize, windowSeconds: DEFAULTS.eventSourceMapping.maximumBatchingWindowInSeconds, memoryMb: DEFAULTS.lambda.memorySize });
-    const traffics = [l.model.trafficPerShard, ...QUIET_TRAFFIC_PER_SHARD];
-    expect([...new Set(l.settings.map((s) => s.traffic))]).toEqual(traffics);
-    expect(l.settings.filter((s) => s.isDefault)).toHaveLength(traffics.length);
-    // The defaults and every candidate, once each, at every traffic.
-    const distinct = [l.defaults, ...CANDIDATE_SETTINGS.filter((c) => !sameSetting(c, l.defaults))];
-    expect(l.settings.map((s) => s.setting)).toEqual(traffics.flatMap(() => distinct));
-    expect(l.settings.filter((s) => s.isRecommended)).toHaveLength(traffics.length);
-    expect(l.recommended).toEqual(RECOMMENDED_SETTING);
-    for (const s of l.settings) {
-      for (const x of [s.recordsPerInvocation, s.objectsPerDay, s.objectsAfterCompaction, s.latencySeconds, s.perGb.stream.total, s.perGb.compaction.total, s.perGb.checkpoint.total]) positive(x);
-      expect(s.perGb.total).toBeCloseTo(s.perGb.stream.total + s.perGb.compaction.total + s.perGb.checkpoint.total, 10);
-      expect(s.recordsPerInvocation).toBe(recordsPerWindow(s.setting, s.traffic));
-      // A batch waits at most the window (or the poll) before the invocation.
-      expect(s.latencySeconds).toBeGreaterThan(Math.min(s.setting.windowSeconds, s.recordsPerInvocation / s.traffic) - 1e-9);
+    expect(l.cases.map((c) => c.id)).toEqual(CASES);
+    expect(l.backfills.map((b) => b.id)).toEqual(BACKFILLS);
+    expect(l.defaults.trigger).toEqual({ batchSize: DEFAULTS.eventSourceMapping.batchSize, windowSeconds: DEFAULTS.eventSourceMapping.maximumBatchingWindowInSeconds });
+    expect(l.defaults.longest.windowSeconds).toBe(300);
+    expect(l.defaults.fn.memoryMb).toBe(DEFAULTS.lambda.memorySize);
+    expect(l.targetPerGb).toBeCloseTo(l.firehose.total / 10, 12);
+    expect(l.firehose).toEqual(firehosePerGb(l.measured.stream.recordBytes));
+    const m = l.measured;
+    for (const c of l.cases) {
+      expect(c.changesPerDay).toBeCloseTo(c.items * c.churn, 6);
+      expect(c.jsonBytesPerDay).toBeCloseTo(c.changesPerDay * m.stream.recordBytes, 0);
+      // Shards follow from the table: its size and its writes, at the measured item size.
+      expect(c.partitions).toEqual(partitionsOf({ items: c.items, itemStorageBytes: m.itemStorageBytes, writeUnitsPerChange: m.writeUnitsPerChange, changesPerDay: c.changesPerDay }));
+      // The cadence comes from the rule run day by day, not from a constant.
+      expect(c.cadence.rebuilds).toBe(checkpointCadence(c.checkpointBytes, c.compactedDayBytes, l.defaults.rebuild.share, l.defaults.rebuild.maxAgeDays).rebuilds);
+      expect(c.cadence.meanDaysBetween).toBeGreaterThanOrEqual(1);
+      expect(c.cadence.meanDaysBetween).toBeLessThanOrEqual(l.defaults.rebuild.maxAgeDays);
+      for (const w of [c.windows.defaults, c.windows.longest]) {
+        for (const x of [w.perGb.stream.total, w.perGb.compaction.total, w.perGb.checkpoint.total, w.perGb.maintenance.total, w.perGb.total, w.maintenanceSlow, w.stream.latencySeconds]) positive(x);
+        expect(w.perGb.total).toBeCloseTo(w.perGb.stream.total + w.perGb.maintenance.total, 12);
+        expect(w.perGb.maintenance.total).toBeCloseTo(w.perGb.compaction.total + w.perGb.checkpoint.total, 12);
+        // Slower queries never cost less.
+        expect(w.maintenanceSlow).toBeGreaterThanOrEqual(w.perGb.maintenance.total);
+        expect(w.stream.recordsPerShardSecond).toBeCloseTo(c.changesPerDay / 86_400 / c.partitions.partitions, 9);
+      }
+      expect(c.windows.defaults.trigger).toEqual(DEFAULT_TRIGGER);
+      expect(c.windows.longest.trigger).toEqual(LONGEST_WINDOW_TRIGGER);
+      // A longer window never writes more objects.
+      expect(c.windows.longest.stream.objects).toBeLessThanOrEqual(c.windows.defaults.stream.objects);
+      expect(results.figures.find((f) => f.id === `maintenance.perGB.${c.id}`)!.value).toBe(c.windows.defaults.perGb.maintenance.total);
+      expect(results.figures.find((f) => f.id === `total.perGB.${c.id}`)!.value).toBe(c.windows.defaults.perGb.total);
+      expect(results.figures.find((f) => f.id === `total.perGB.${c.id}.window300`)!.value).toBe(c.windows.longest.perGb.total);
     }
-    // cost.perGB.defaults is the defaults' row at the stated traffic.
-    const defaults = l.settings.find((s) => s.isDefault && s.traffic === l.model.trafficPerShard)!;
-    expect(results.figures.find((f) => f.id === 'cost.perGB.defaults')!.value).toBe(defaults.perGb.total);
-    expect(results.figures.find((f) => f.id === 'cost.perGB.defaults')!.pass).toBe(defaults.perGb.total <= l.firehose.total * l.model.costTargetShare);
-    // What ran for real: the stream objects, one per batch here, and a compaction that kept every distinct row.
-    const m = l.day.measured;
-    expect(m.objects).toBe(m.invocations);
-    expect(m.compaction.objectsBefore).toBe(m.objects);
-    // Split as a full day is (sort tasks, a merge task per bucket, then stitched): objects of the target size, not one per bucket.
-    expect(m.compaction.objectsAfter).toBeLessThanOrEqual(Math.ceil(m.compaction.bytesAfter / DEFAULTS.compaction.targetBytes));
-    expect(m.compaction.rowsOut).toBeLessThanOrEqual(m.compaction.rowsIn);
-    for (const x of [m.compaction.requests.get, m.compaction.requests.put, m.compaction.requests.list]) positive(x);
-    // The stream path's PUTs and invocations per GB are the objects and batches written, over the JSON they carried.
-    expect(l.day.perGb.stream.put).toBeCloseTo((m.objects * GB) / m.jsonBytes, 6);
-    expect(l.day.perGb.stream.invocations).toBeCloseTo((m.invocations * GB) / m.jsonBytes, 6);
-    // Firehose is priced on the same records.
-    expect(l.recordBytes).toBe(m.jsonBytes / m.records);
-    expect(l.firehose).toEqual(firehosePerGb(l.recordBytes));
-    // Each day the query reads the pointer's checkpoint and the open day; without maintenance, every object.
-    const days = l.lakeDays.days;
-    expect(days).toHaveLength(TINY.lakeDays);
-    expect(days[0]!.checkpointBytes).toBe(0);
-    for (const d of days.slice(1)) positive(d.checkpointBytes);
-    for (const d of days) expect(d.queryBytes).toBe(d.checkpointBytes + d.recentBytes);
-    // The morning after, the query reads that night's checkpoint alone, the one it reads with the next day's objects.
-    for (let i = 0; i + 1 < days.length; i++) expect(days[i]!.afterMaintenanceBytes).toBe(days[i + 1]!.checkpointBytes);
-    // At the end of a day the table holds the earlier days compacted and the day's own stream objects.
-    days.forEach((d, i) => expect(d.tableObjects).toBe(days.slice(0, i).reduce((n, x) => n + x.compaction.objectsAfter, 0) + d.streamObjects));
-    expect(days[days.length - 1]!.allStreamBytes).toBeGreaterThan(days[0]!.allStreamBytes);
-    // The recommended setting gets days of its own only while it is not the defaults (then lakeDays are its days).
-    if (defaults.isRecommended) expect(l.recommendedDays).toBeUndefined();
-    else expect(l.recommendedDays?.setting).toEqual(RECOMMENDED_SETTING);
-    const ids = results.figures.map((f) => f.id);
-    if (!defaults.isRecommended) for (const id of ['cost.perGB.recommended', 'latency.recommended', 'query.currentState.scanRatio.recommended']) expect(ids).toContain(id);
-    expect(formatResults(results)).toContain('Lake cost by trigger setting');
+    for (const b of l.backfills) {
+      for (const x of [b.perGb.total, b.perGbSlow, b.jsonBytes, b.compaction.inputBytes, b.checkpoint.inputBytes]) positive(x);
+      expect(b.jsonBytes).toBeCloseTo(b.items * m.exportBytesPerItem, 0);
+      // One SNAPSHOT object per export data file, at least one file per partition.
+      expect(b.compaction.inputObjects).toBe(b.partitions.partitions);
+      expect(results.figures.find((f) => f.id === `maintenance.perGB.${b.id}`)!.value).toBe(b.perGb.total);
+    }
+    expect(l.quietShard.map((q) => q.windowSeconds)).toEqual([...QUIET_WINDOWS]);
+    for (const x of [m.stream.recordBytes, m.stream.rowsPerRecord, m.rowsPerItem, m.itemStorageBytes, m.exportBytesPerItem, m.engine.compaction, m.engine.checkpoint, ...Object.values(m.bytesPerRow)]) positive(x);
+    // Every model input says where it comes from.
+    for (const i of l.inputs) {
+      expect(['measured', 'published', 'assumed', 'module']).toContain(i.kind);
+      expect(i.source.length).toBeGreaterThan(5);
+      expect(Number.isFinite(i.value)).toBe(true);
+      if (i.kind === 'published') expect(i.source).toMatch(/https:\/\//);
+    }
+    expect(formatResults(results)).toContain('The morning after a backfill');
   }, 300_000);
 
-  it('prices Firehose per record rounded up to 5 KB, and the pipeline at the published rates', () => {
+  it('lives through a backfill and days of changes with the real maintenance, and measures the scan ratio each morning', async () => {
+    results ??= await runBench(TINY);
+    const lives = results.lake.lives;
+    expect(lives.map((x) => x.churn)).toEqual([...SIMULATED_CHURNS]);
+    for (const life of lives) {
+      expect(life.mornings).toHaveLength(TINY.lakeDays);
+      expect(life.backfill.files).toBe(TINY.lakeExportFiles);
+      expect(life.backfill.rows).toBeGreaterThan(life.backfill.items);
+      // Morning 1 compacts the backfill's day and writes the first checkpoint of the whole table.
+      expect(life.mornings[0]!.checkpoint.status).toBe('written');
+      expect(life.mornings[0]!.compacted.objectsBefore).toBe(TINY.lakeExportFiles);
+      for (const m of life.mornings) {
+        expect(m.read.bytes).toBe(m.read.checkpointBytes + m.read.daysBytes);
+        expect(m.read.openDayBytes).toBeLessThanOrEqual(m.read.daysBytes);
+        expect(m.scanRatio).toBeCloseTo(m.read.bytes / m.stateBytes, 12);
+        positive(m.stateBytes);
+        positive(m.compacted.rows);
+        // The rule's reason is given whenever it decided.
+        if (m.checkpoint.status === 'written' || m.checkpoint.status === 'deferred') expect(m.checkpoint.why).toBeTruthy();
+      }
+      expect(life.scanRatio.max).toBe(Math.max(...life.mornings.map((m) => m.scanRatio)));
+      expect(life.scanRatio.closedMax).toBeLessThanOrEqual(life.scanRatio.max + 1e-12);
+      positive(life.stateInKeyOrderBytes);
+    }
+    const f = results.figures.find((x) => x.id === 'query.currentState.scanRatio')!;
+    expect(f.value).toBe(Math.max(...lives.map((x) => x.scanRatio.max)));
+    expect(f.pass).toBe(f.value <= 1 + DEFAULTS.compaction.checkpointRebuildShare);
+  }, 300_000);
+
+  it('bills Athena per query: bytes rounded up to a MB, 10 MB at least, $5 a TB', () => {
+    expect(athenaBilledBytes(0)).toBe(10 * MiB);
+    expect(athenaBilledBytes(10 * MiB)).toBe(10 * MiB);
+    expect(athenaBilledBytes(10 * MiB + 1)).toBe(11 * MiB);
+    expect(athenaBilledBytes(3.5 * GB)).toBe(3.5 * GB);
+    expect(priceOf({ invocations: 0, gbSeconds: 0, putList: 0, get: 0, athenaBilledBytes: 2 ** 40 }).athena).toBeCloseTo(5, 12);
+    const c = priceOf({ invocations: 1e6, gbSeconds: 1e6, putList: 1000, get: 1000, athenaBilledBytes: 0 });
+    expect(c.lambda).toBeCloseTo(0.2 + 13.3334, 9);
+    expect(c.s3).toBeCloseTo(0.005 + 0.0004, 12);
+    expect(c.total).toBeCloseTo(0.2 + 13.3334 + 0.0054, 9);
+  });
+
+  it('prices Firehose per record rounded up to 5 KB', () => {
     const f = firehosePerGb(600);
     expect(f.billedGbPerGb).toBeCloseTo(5120 / 600, 12);
     expect(f.total).toBeCloseTo((5120 / 600) * (0.029 + 0.018), 12);
     expect(f.totalConversionUnrounded).toBeCloseTo((5120 / 600) * 0.029 + 0.018, 12);
     expect(firehosePerGb(5120).billedGbPerGb).toBe(1);
     expect(firehosePerGb(5121).billedGbPerGb).toBeCloseTo(10240 / 5121, 12);
-    const c = priceOf({ invocations: 1e6, gbSeconds: 1e6, put: 1000, list: 1000, get: 1000 });
-    expect(c.lambdaRequests).toBeCloseTo(0.2, 12);
-    expect(c.lambdaCompute).toBeCloseTo(13.3334, 9);
-    expect(c.s3PutList).toBeCloseTo(0.01, 12);
-    expect(c.s3Get).toBeCloseTo(0.0004, 12);
-    expect(c.total).toBeCloseTo(0.2 + 13.3334 + 0.01 + 0.0004, 9);
     expect(PRICES.firehoseIncrementBytes).toBe(5 * 1024);
   });
 
-  it('cuts batches at the batch size, the window and the 6 MB payload, as the event source mapping does', () => {
-    expect(recordsPerWindow({ batchSize: 100, windowSeconds: 5, memoryMb: 512 }, 100)).toBe(100);
-    expect(recordsPerWindow({ batchSize: 10_000, windowSeconds: 30, memoryMb: 512 }, 100)).toBe(3_000);
-    expect(recordsPerWindow({ batchSize: 10_000, windowSeconds: 0, memoryMb: 512 }, 100)).toBe(25); // polled four times a second
-    expect(recordsPerWindow({ batchSize: 10_000, windowSeconds: 30, memoryMb: 512 }, 0.01)).toBe(1);
-    // A full table's changes, mostly MODIFY with both images: about 660 bytes a record.
-    const changes = new TableChanges(1_000, 5);
-    for (let i = 0; i < 5_000; i++) changes.next(1_790_000_000);
-    const records = Array.from({ length: 12_000 }, (_, i) => changes.next(1_790_000_000 + i));
-    const batches = [...cutBatches(records, 10_000)];
-    expect(batches.flat()).toEqual(records);
-    for (const b of batches) {
-      expect(b.length).toBeLessThanOrEqual(10_000);
-      expect(JSON.stringify({ Records: b }).length).toBeLessThanOrEqual(PAYLOAD_LIMIT_BYTES);
+  it('gives a table the partitions its size and its writes need, one shard each', () => {
+    const base = { itemStorageBytes: 1000, writeUnitsPerChange: 1, changesPerDay: 0 };
+    expect(partitionsOf({ ...base, items: 1e6 }).partitions).toBe(1);
+    // 10^11 bytes over 10 GiB partitions.
+    expect(partitionsOf({ ...base, items: 1e8 })).toEqual({ partitions: 10, bySize: 10, byWrites: 0 });
+    // 2,500 writes a second of one unit each: three partitions of 1,000 WCU.
+    expect(partitionsOf({ ...base, items: 1e6, changesPerDay: 2_500 * 86_400 })).toEqual({ partitions: 3, bySize: 1, byWrites: 3 });
+    expect(partitionsOf({ ...base, items: 1e6, writeUnitsPerChange: 2, changesPerDay: 2_500 * 86_400 }).byWrites).toBe(5);
+  });
+
+  it('writes a quiet shard one object a window, a busy one a batch at the 6 MB payload', () => {
+    const m: StreamMeasure = {
+      handlerMs: [{ x: 1, y: 1 }, { x: 101, y: 11 }],
+      objectBytes: [{ x: 1, y: 2_000 }, { x: 101, y: 12_000 }],
+      objectsPerBatch: 1,
+      recordBytes: 2_000,
+    };
+    expect(interpolate(m.handlerMs, 31)).toBeCloseTo(4, 12);
+    expect(interpolate(m.objectBytes, 201)).toBeCloseTo(22_000, 9);
+    // One record a second on one shard, window 30 s: 2,880 objects of 30 records a day.
+    const quiet = streamDay(86_400, 1, { batchSize: 10_000, windowSeconds: 30 }, { memoryMb: 512 }, m);
+    expect(quiet.recordsPerBatch).toBe(30);
+    expect(quiet.batches).toBe(2_880);
+    expect(quiet.objects).toBe(2_880);
+    expect(quiet.objectBytes).toBeCloseTo(2_880 * 4_900, 6);
+    // 3.9 ms of CPU (read off the line at 30 records) at 512 MB's share of a vCPU, plus the PUT's 30 ms, billed to the millisecond.
+    expect(quiet.invocationSeconds).toBe(Math.ceil(3.9 * (1769 / 512) + 30) / 1000);
+    expect(quiet.usage.putList).toBe(2_880);
+    expect(quiet.usage.gbSeconds).toBeCloseTo(2_880 * quiet.invocationSeconds * 0.5, 9);
+    expect(quiet.latencySeconds).toBeCloseTo(30 + quiet.invocationSeconds, 9);
+    // The longest window: ten times fewer objects.
+    expect(streamDay(86_400, 1, { batchSize: 10_000, windowSeconds: 300 }, { memoryMb: 512 }, m).objects).toBe(288);
+    // 1,000 records a second: the 6 MB payload cuts a batch at 3,145 records of 2,000 bytes.
+    const busy = streamDay(86_400_000, 1, { batchSize: 10_000, windowSeconds: 30 }, { memoryMb: 512 }, m);
+    expect(busy.recordsPerBatch).toBe(Math.floor((6 * 1024 * 1024) / 2_000));
+    // Under one record a window, each record is its own batch.
+    expect(streamDay(100, 1, { batchSize: 10_000, windowSeconds: 30 }, { memoryMb: 512 }, m).batches).toBe(100);
+  });
+
+  it('rebuilds the checkpoint by the rule, day by day: at the share of its bytes, or at its age', () => {
+    // A day adds a tenth of the checkpoint: rebuilt every third day (30% >= 25%), reading at most 1.2 times it between.
+    const byShare = checkpointCadence(100, 10, 0.25, 7, 12);
+    expect(byShare.days.filter((d) => d.rebuilt).map((d) => d.day)).toEqual([3, 6, 9, 12]);
+    expect(byShare.days[2]!.scannedBytes).toBe(130);
+    expect(byShare.maxReadShare).toBeCloseTo(1.2, 12);
+    expect(byShare.meanDaysBetween).toBe(3);
+    // A day adds 1%: the age rebuilds it every seventh day.
+    const byAge = checkpointCadence(100, 1, 0.25, 7, 364);
+    expect(byAge.rebuilds).toBe(52);
+    expect(byAge.scannedPerDay).toBeCloseTo((52 * 107) / 364, 9);
+    // A day larger than the share: every day.
+    expect(checkpointCadence(100, 30, 0.25, 7, 10).rebuilds).toBe(10);
+  });
+
+  it("times a statement at the engine's rate on Athena's vCPUs, and a run's function time, invocations and requests", () => {
+    const s = statement({ objects: 10, bytes: 10 * MiB, partitions: 1 }, 300 * MiB, 1 * MiB);
+    // Ten objects under 3 MB: a GET each; one LIST; three output objects of 100 MiB, each a multipart upload of 16 MiB parts.
+    expect(s.usage.get).toBe(10);
+    expect(s.outputObjects).toBe(3);
+    expect(s.usage.putList).toBe(1 + 3 * (2 + Math.ceil((100 * MiB) / (16 * MiB))));
+    expect(s.usage.athenaBilledBytes).toBe(10 * MiB);
+    expect(s.cpuSeconds).toBeCloseTo(10 + 10 * ATHENA_MODEL.openSeconds, 12);
+    expect(s.seconds).toBeCloseTo(ATHENA_MODEL.overheadSeconds + s.cpuSeconds / ATHENA_MODEL.vcpus, 12);
+    expect(s.vcpusForTimeout).toBeCloseTo(s.cpuSeconds / (ATHENA_MODEL.dmlTimeoutSeconds - ATHENA_MODEL.overheadSeconds), 12);
+    expect(statement({ objects: 10, bytes: 10 * MiB, partitions: 1 }, 300 * MiB, 1 * MiB, 10).cpuSeconds).toBeCloseTo(10 * s.cpuSeconds, 9);
+    // A run waiting 2 × that statement's time: one invocation waits up to 120 - 30 s, then hands on.
+    const requests = { list: 10, put: 3, copy: 1, delete: 2, get: 2 };
+    const run = runCost({ compaction: s, checkpoint: s, requests }, DEFAULT_FUNCTION);
+    expect(run.waitSeconds).toBeCloseTo(2 * s.seconds, 12);
+    expect(run.invocations).toBe(Math.max(1, Math.ceil((2 * s.seconds) / 90)));
+    const copy = 3 * 0.03 + (300 * MiB) / ATHENA_MODEL.copyBytesPerSecond;
+    expect(run.commitSeconds).toBeCloseTo(copy + 1 * ATHENA_MODEL.deleteSeconds, 12);
+    const sent = 18 + (run.invocations - 1) * 7;
+    expect(run.usage.gbSeconds).toBeCloseTo((run.waitSeconds + run.commitSeconds + sent * 0.03) * 0.5, 9);
+    expect(run.usage.athenaBilledBytes).toBe(2 * 10 * MiB);
+    // What grows with a day's objects: pages of 1,000 keys, DeleteObjects of 1,000 keys, a copy an output.
+    expect(compactionExtraRequests(1_000, 1)).toEqual({ list: 0, put: 0, copy: 0, delete: 0, get: 0 });
+    expect(compactionExtraRequests(2_500, 4)).toEqual({ list: 4, put: 0, copy: 3, delete: 2, get: 0 });
+  });
+
+  it('reads the engine rate off the slope of CPU over bytes', () => {
+    expect(engineRate([{ x: 1_000, y: 7 }, { x: 3_000, y: 11 }, { x: 5_000, y: 15 }])).toBeCloseTo(500_000, 6);
+    // No slope to read (one size): the bytes over the CPU time.
+    expect(engineRate([{ x: 1_000, y: 10 }, { x: 1_000, y: 10 }])).toBeCloseTo(100_000, 6);
+  });
+
+  it('sizes items by DynamoDB\'s rules and changes orders as the stream delivers them', () => {
+    expect(attributeValueBytes({ S: 'abc' })).toBe(3);
+    expect(attributeValueBytes({ N: '123.45' })).toBe(4);
+    expect(attributeValueBytes({ N: '1000' })).toBe(2);
+    expect(attributeValueBytes({ BOOL: true })).toBe(1);
+    expect(attributeValueBytes({ L: [{ S: 'a' }] })).toBe(5);
+    expect(attributeValueBytes({ M: { ab: { N: '1' } } })).toBe(8);
+    expect(itemBytes({ pk: { S: 'x' } })).toBe(3);
+    expect(orderVersion(7, 0)).toEqual(exportItem(7));
+    expect(orderVersion(7, 1).status).not.toEqual(exportItem(7).status);
+    expect(orderVersion(7, 1).pk).toEqual(exportItem(7).pk);
+    const t = new OrderTable(100, 1);
+    const events = Array.from({ length: 2_000 }, (_, i) => t.next(1_790_000_000 + i));
+    const names = new Set(events.map((e) => e.eventName));
+    expect(names).toEqual(new Set(['MODIFY', 'REMOVE', 'INSERT']));
+    for (const e of events) {
+      if (e.eventName === 'MODIFY') expect(e.dynamodb!.OldImage && e.dynamodb!.NewImage).toBeTruthy();
+      if (e.eventName === 'REMOVE') expect(e.dynamodb!.NewImage).toBeUndefined();
     }
-    expect(batches[0]!.length).toBeLessThan(10_000); // 10,000 such records pass 6 MB
-    expect(JSON.stringify({ Records: [...batches[0]!, batches[1]![0]!] }).length).toBeGreaterThan(PAYLOAD_LIMIT_BYTES);
-    expect([...cutBatches(records.slice(0, 250), 100)].map((b) => b.length)).toEqual([100, 100, 50]);
-    // The measured part of a day: never more than the day, at least a few full batches.
-    const s = { batchSize: 10_000, windowSeconds: 60, memoryMb: 512 };
-    expect(measuredRecords(s, 100, 1_000, 1_500)).toBe(18_000);
-    expect(measuredRecords(s, 1, 1_000_000, 1_500)).toBe(86_400);
-    expect(measuredRecords({ batchSize: 100, windowSeconds: 5, memoryMb: 512 }, 100, 150_000, 1_500)).toBe(150_000);
-    expect(measuredRecords({ batchSize: 100, windowSeconds: 5, memoryMb: 512 }, 100, 150_000, 100)).toBe(10_000);
+    expect(caseId(1e9, 0.01)).toBe('items1e9.churn1');
+    expect(caseId(1e7, 1)).toBe('items1e7.churn100');
+    expect(caseId(1e8, 'backfill')).toBe('items1e8.backfill');
+  });
+
+  it('counts a quiet shard objects a window', () => {
+    const m = results?.lake.measured;
+    if (!m) return;
+    const q = quietShard(1, 30, m);
+    expect(q.objectsPerDay).toBe(2_880);
+    expect(q.recordsPerObject).toBe(30);
+    expect(quietShard(1, 300, m).objectsPerDay).toBe(288);
+    positive(q.streamPerGb);
+    positive(q.compactionPerGb);
   });
 
   it('counts the S3 requests S3Store would send for each store call', async () => {
-    const { mkdtempSync, rmSync } = await import('node:fs');
-    const { join } = await import('node:path');
-    const { tmpdir } = await import('node:os');
     const root = mkdtempSync(join(tmpdir(), 'bench-count-'));
     try {
       const store = new CountingStore(new FolderStore(root));
       await store.write('a/small.json', '{}', 'application/json'); // one PutObject
-      expect(store.requests).toEqual({ put: 1, list: 0, get: 0 });
-      await store.write('a/big.bin', new Uint8Array(2 * PART_BYTES + 1), 'application/octet-stream'); // one write: create, one part, complete
-      expect(store.requests.put).toBe(1 + 3);
-      let out = await store.output('a/streamed.bin', 'application/octet-stream');
-      for (let i = 0; i < 5; i++) await out.write(Buffer.alloc(PART_BYTES / 2)); // parts after the 2nd and 4th chunk, the last at commit
-      await out.commit();
-      expect(store.requests.put).toBe(4 + 5);
-      out = await store.output('a/streamed.bin', 'application/octet-stream');
+      expect(store.requests).toEqual({ list: 0, put: 1, copy: 0, delete: 0, get: 0 });
+      await store.write('a/big.bin', new Uint8Array(2 * PART_BYTES + 1), 'application/octet-stream'); // create, three parts, complete
+      expect(store.requests.put).toBe(1 + 5);
+      const out = await store.output('a/streamed.bin', 'application/octet-stream');
       await out.write(Buffer.alloc(PART_BYTES - 1));
       await out.commit(); // under a part: one PutObject
-      expect(store.requests).toEqual({ put: 10, list: 0, get: 0 });
+      expect(store.requests.put).toBe(7);
       expect((await store.list('a/')).length).toBe(3);
       expect(store.requests.list).toBe(1);
       await store.read('a/small.json');
       await store.read('a/missing.json'); // a GET answered NoSuchKey is billed too
       await store.readRange('a/big.bin', 0, 10);
       expect(store.requests.get).toBe(3);
-      // ListObjectsV2 pages hold 1,000 keys.
-      const puts = store.requests.put;
-      for (let i = 0; i < 1_001; i++) await store.write(`b/${String(i).padStart(4, '0')}.json`, '{}', 'application/json');
-      const before = { ...store.requests };
-      expect((await store.list('b/')).length).toBe(1_001);
-      expect(store.requests.list - before.list).toBe(2);
-      expect(await store.folders('')).toEqual(['a', 'b']);
-      expect(store.requests.list - before.list).toBe(3);
-      expect(store.requests.put - puts).toBe(1_001);
-      store.requests.put = puts;
+      await store.copy({ key: 'a/small.json', size: 2 }, 'b/copied.json');
+      expect(store.requests.copy).toBe(1);
+      for (let i = 0; i < 1_001; i++) await store.write(`c/${String(i).padStart(4, '0')}.json`, '{}', 'application/json');
+      const lists = store.requests.list;
+      expect((await store.list('c/')).length).toBe(1_001);
+      expect(store.requests.list - lists).toBe(2); // ListObjectsV2 pages hold 1,000 keys
+      expect(await store.folders('')).toEqual(['a', 'b', 'c']);
       await store.delete([]);
-      await store.delete(Array.from({ length: 1001 }, (_, i) => `a/x${i}`)); // two DeleteObjects
-      expect(store.requests.put).toBe(10 + 2);
+      await store.delete(Array.from({ length: 1_001 }, (_, i) => `c/${String(i).padStart(4, '0')}.json`)); // two DeleteObjects
+      expect(store.requests.delete).toBe(2);
     } finally {
       rmSync(root, { recursive: true, force: true });
     }

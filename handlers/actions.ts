@@ -14,6 +14,7 @@ import type { SSMClient } from '@aws-sdk/client-ssm';
 import type { LambdaClient } from '@aws-sdk/client-lambda';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { MaintenanceFailed, runMaintenance, type MaintenanceDeps } from '../src/actions/maintenance.ts';
+import { runErase } from '../src/actions/erase.ts';
 import { athenaEngine, backfillHolds, dlqHold, lambdaHandOn, movePointerParameter, repointGlueView } from '../src/actions/maintenance-aws.ts';
 import { S3Store } from '../src/lake/lake-store.ts';
 import { readPointer } from '../src/maintenance/checkpoint.ts';
@@ -50,6 +51,7 @@ export interface ActionDeps {
  *   {"action":"redrive"}                          reprocess batches from the on-failure queue
  *   {"action":"compact"}                          compact closed days and checkpoint the current state (daily schedule), in Athena
  *   {"action":"checkpoint"}                       checkpoint only
+ *   {"action":"erase","keys":[{"pk":"A1"}]}       erase keys from the lake (every object and object version)
  */
 export async function runAction(event: unknown, deps: ActionDeps): Promise<unknown> {
   const { config } = deps;
@@ -74,6 +76,9 @@ export async function runAction(event: unknown, deps: ActionDeps): Promise<unkno
     case 'maintenance-task':
       // Sent by a 0.3.0 run before the upgrade: its plan is retired and the work planned again by the next run.
       result = { ignored: 'maintenance tasks are no longer run (0.4.0 on): the next {"action":"compact"} run plans this work again' };
+      break;
+    case 'erase':
+      result = await runErase(request, maintenanceDeps(config, clients, deps));
       break;
     case 'compact':
     case 'checkpoint': {
@@ -121,5 +126,6 @@ function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: A
       ];
     },
     handOn: deps.invokedFunctionArn ? lambdaHandOn(clients.lambda, deps.invokedFunctionArn) : undefined,
+    handOnErase: deps.invokedFunctionArn ? lambdaHandOn(clients.lambda, deps.invokedFunctionArn) : undefined,
   };
 }

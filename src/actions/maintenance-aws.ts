@@ -12,7 +12,8 @@ import { repointViewSql } from '../sql/views.ts';
 import { backfillStatus } from './backfill.ts';
 import type { AthenaClient } from '@aws-sdk/client-athena';
 import { AthenaEngine } from '../maintenance/athena-engine.ts';
-import type { MaintenanceRequest } from './maintenance.ts';
+import type { Hold, MaintenanceRequest } from './maintenance.ts';
+import type { EraseRequest } from './payload.ts';
 
 /**
  * The maintenance run's AWS side: moving the Glue view to a checkpoint,
@@ -67,23 +68,23 @@ export async function movePointerParameter(ssm: SSMClient, name: string, pointer
 }
 
 /** Failures waiting in the on-failure queue: a redrive may still write rows of any recent day. */
-export async function dlqHold(sqs: SQSClient, queueUrl: string, currentBound: string): Promise<{ before: string; reason: string }[]> {
+export async function dlqHold(sqs: SQSClient, queueUrl: string, currentBound: string): Promise<Hold[]> {
   const { Attributes: a = {} } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] }),
   );
   const waiting = Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
-  return waiting > 0 ? [{ before: currentBound, reason: `${waiting} message(s) in the on-failure queue (redrive them first)` }] : [];
+  return waiting > 0 ? [{ before: currentBound, reason: `${waiting} message(s) in the on-failure queue (redrive them first)`, kind: 'dlq' as const }] : [];
 }
 
 /** Backfills whose export is still running or whose files are not all flattened: their SNAPSHOT rows belong to the export's day. */
-export async function backfillHolds(store: LakeStore, ddb: DynamoDBClient, s3: S3Client, config: PipelineConfig): Promise<{ before: string; reason: string }[]> {
-  const holds: { before: string; reason: string }[] = [];
+export async function backfillHolds(store: LakeStore, ddb: DynamoDBClient, s3: S3Client, config: PipelineConfig): Promise<Hold[]> {
+  const holds: Hold[] = [];
   for (const folder of await store.folders(`${config.actions.exportPrefix}/`)) {
     const started = await store.read(`${config.actions.exportPrefix}/${folder}/ddb-flatten/started.json`);
     if (!started) continue;
     const { exportArn, exportTime } = JSON.parse(Buffer.from(started).toString('utf8')) as { exportArn: string; exportTime: string };
     const status = await backfillStatus(ddb, s3, config, exportArn);
-    if (!status.done) holds.push({ before: exportTime.slice(0, 10), reason: `backfill ${exportArn} is ${status.exportStatus} with ${status.pending.length} file(s) to flatten` });
+    if (!status.done) holds.push({ before: exportTime.slice(0, 10), reason: `backfill ${exportArn} is ${status.exportStatus} with ${status.pending.length} file(s) to flatten`, kind: 'backfill' });
   }
   return holds;
 }
@@ -96,7 +97,7 @@ export async function backfillHolds(store: LakeStore, ddb: DynamoDBClient, s3: S
  * event would leave the run to the next day's schedule. An invocation that polls is also one path
  * to test, with no rule, target or permission to add.
  */
-export function lambdaHandOn(lambda: LambdaClient, qualifiedArn: string): (request: MaintenanceRequest) => Promise<void> {
+export function lambdaHandOn(lambda: LambdaClient, qualifiedArn: string): (request: MaintenanceRequest | EraseRequest) => Promise<void> {
   return async (request) => {
     await lambda.send(new InvokeCommand({ FunctionName: qualifiedArn, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(request)) }));
   };

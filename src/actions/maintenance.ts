@@ -6,6 +6,9 @@ import { closedBefore, closedDays, compactDay, compactionSettings, daysBeingComp
 import type { MaintenanceEngine } from '../maintenance/engine.ts';
 import { queryPeek, queryWaiter } from '../maintenance/query-wait.ts';
 import { expireHistory, type RetentionResult } from '../maintenance/retention.ts';
+import { advanceErasure, openErasures, type ErasureResult } from '../maintenance/erasure.ts';
+import { erasureContext } from './erase.ts';
+import type { EraseRequest } from './payload.ts';
 import { PayloadError } from './payload.ts';
 
 /**
@@ -39,8 +42,11 @@ export interface MaintenanceTaskRequest {
   readonly action: 'maintenance-task';
 }
 
-/** What maintenance reads of the configuration: where the rows and the state are, its settings, the carried columns. */
-export type MaintenanceConfig = Pick<PipelineConfig, 'dataPrefix' | 'maintenance'> & { readonly flatten: Pick<FlattenConfig, 'carry'> };
+/** What maintenance reads of the configuration: where the rows, the quarantine, the exports and the state are, its settings, the carried columns. */
+export type MaintenanceConfig = Pick<PipelineConfig, 'dataPrefix' | 'quarantinePrefix' | 'maintenance'> & {
+  readonly flatten: Pick<FlattenConfig, 'carry'>;
+  readonly actions: Pick<PipelineConfig['actions'], 'exportPrefix'>;
+};
 
 export interface MaintenanceDeps {
   readonly store: LakeStore;
@@ -52,14 +58,23 @@ export interface MaintenanceDeps {
   /** Moves the current-state view to a published checkpoint (Glue UpdateTable in the Lambda). */
   readonly repointView?: (pointer: CheckpointPointer) => Promise<void>;
   /** Reasons the checkpoint must not pass a day yet, as the first day it must not cover (a failure waiting in the DLQ, a backfill in flight). */
-  readonly holds?: () => Promise<{ before: string; reason: string }[]>;
+  readonly holds?: () => Promise<Hold[]>;
   /** When the run stops waiting for queries (epoch ms); absent: it waits until they end. */
   readonly deadline?: number;
   /** Hands the run on to a later invocation (the Lambda: an asynchronous invocation of its alias); absent: the run waits. */
   readonly handOn?: (request: MaintenanceRequest) => Promise<void>;
+  /** The same for an erasure's first pass. */
+  readonly handOnErase?: (request: EraseRequest) => Promise<void>;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Called as each day is done (the CLI's progress line). */
   readonly onDay?: (result: DayResult, done: number, of: number) => void;
+}
+
+/** What holds the checkpoint back, and why (an erasure waits for a backfill in flight too). */
+export interface Hold {
+  readonly before: string;
+  readonly reason: string;
+  readonly kind?: 'dlq' | 'backfill';
 }
 
 export interface MaintenanceResult {
@@ -73,6 +88,8 @@ export interface MaintenanceResult {
   readonly failed: readonly string[];
   /** History retention (history_retention_days): the days past it that kept checkpoints cover, deleted. */
   readonly retention?: RetentionResult;
+  /** Erasures in flight, taken further by the scheduled run (their sweep once it is due). */
+  readonly erasures?: readonly ErasureResult[];
 }
 
 /**
@@ -182,6 +199,9 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
     checkpointResult = { ...result, heldBy: holds.filter((h) => h.before < firstOpen).map((h) => `${h.reason} (holds the checkpoint before ${h.before})`) };
   }
 
+  // Erasures in flight (their sweep, or a first pass that waited), by the scheduled run.
+  const erasures = planning && request.action === 'compact' && request.dt === undefined ? await advanceOpenErasures(deps, s.carried) : [];
+
   // History retention, by the scheduled run (not for one day, not by a run handed on): after the
   // checkpoint, so a new one (and the pruning of old ones) lets older days go.
   const retention =
@@ -191,6 +211,7 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
     ...(request.failed ?? []),
     ...days.filter((d) => d.status === 'failed').map((d) => `compaction of ${d.dt}: ${d.reason}`),
     ...(checkpointResult?.status === 'failed' ? [`checkpoint ${checkpointResult.days.at(-1) ?? ''}: ${checkpointResult.reason}`] : []),
+    ...erasures.filter((e) => e.status === 'failed').map((e) => `erasure ${e.erasure}, ${e.step}: ${e.reason}`),
   ].slice(0, MAX_FAILURES_CARRIED);
   const pending = [
     ...days.filter((d) => d.status === 'running' || d.status === 'waiting').map((d) => `compaction of ${d.dt} (${d.status}${d.query ? `, query ${d.query}` : ''})`),
@@ -198,13 +219,20 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
   ];
   // Compactions still in flight held the checkpoint's bound back: the invocation that sees them done plans it again.
   const checkpointStillToPlan = request.checkpoint && days.some((d) => d.status === 'running' || d.status === 'waiting');
-  const base = { closedBefore: firstOpen, engine: deps.engine.kind, days, ...(checkpointResult ? { checkpoint: checkpointResult } : {}), ...(retention ? { retention } : {}) };
+  const base = { closedBefore: firstOpen, engine: deps.engine.kind, days, ...(checkpointResult ? { checkpoint: checkpointResult } : {}), ...(retention ? { retention } : {}), ...(erasures.length ? { erasures } : {}) };
   const continuation = (request.continuation ?? 0) + 1;
   if (pending.length > 0 && deps.handOn && continuation <= MAX_CONTINUATIONS) {
     await deps.handOn({ action: 'compact', checkpoint: checkpointStillToPlan, continuation, ...(failed.length ? { failed } : {}) });
     return { ...base, handedOn: { continuation, waitingFor: pending }, failed };
   }
   return { ...base, failed };
+}
+
+async function advanceOpenErasures(deps: MaintenanceDeps, carried: readonly string[]): Promise<ErasureResult[]> {
+  const ctx = erasureContext(deps, carried);
+  const out: ErasureResult[] = [];
+  for (const plan of await openErasures(deps.store, ctx.settings)) out.push(await advanceErasure(ctx, plan));
+  return out;
 }
 
 async function hasCheckpointPlan(deps: MaintenanceDeps, s: CheckpointSettings): Promise<boolean> {

@@ -1,6 +1,8 @@
 import { describe, isNumberText, type AttributeValue } from '../flatten/attribute-value.ts';
 import type { KeyType } from '../config/pipeline-config.ts';
 import { parseMaintenance, type MaintenanceRequest, type MaintenanceTaskRequest } from './maintenance.ts';
+import { keyText } from '../flatten/flatten.ts';
+import type { ErasedKey } from '../maintenance/statements.ts';
 
 /**
  * The actions the function answers when invoked directly (through its
@@ -8,10 +10,10 @@ import { parseMaintenance, type MaintenanceRequest, type MaintenanceTaskRequest 
  * field and what is expected; nothing is started.
  */
 
-export const ACTIONS = ['backfill', 'status', 'reflatten', 'redrive', 'compact', 'checkpoint', 'maintenance-task'] as const;
+export const ACTIONS = ['backfill', 'status', 'reflatten', 'redrive', 'compact', 'checkpoint', 'erase', 'maintenance-task'] as const;
 export type ActionName = (typeof ACTIONS)[number];
 /** The actions of the lake's maintenance: idempotent, resumed by the next run when one fails. */
-export const MAINTENANCE_ACTIONS = ['compact', 'checkpoint', 'maintenance-task'] as const satisfies readonly ActionName[];
+export const MAINTENANCE_ACTIONS = ['compact', 'checkpoint', 'erase', 'maintenance-task'] as const satisfies readonly ActionName[];
 
 export type ActionRequest =
   | { readonly action: 'backfill' }
@@ -19,7 +21,17 @@ export type ActionRequest =
   | { readonly action: 'reflatten'; readonly keys: readonly ItemKey[] }
   | { readonly action: 'redrive'; readonly maxMessages: number }
   | MaintenanceRequest
-  | MaintenanceTaskRequest;
+  | MaintenanceTaskRequest
+  | EraseRequest;
+
+/** {"action":"erase","keys":[…]}: a new erasure; {"action":"erase","continuation":N}: the run handed on, resuming the open ones. */
+export interface EraseRequest {
+  readonly action: 'erase';
+  readonly keys?: readonly ErasedKey[];
+  readonly continuation?: number;
+}
+
+export const MAX_ERASE_KEYS = 1000;
 
 /** A key of the source table, as AttributeValues under the table's key attribute names. */
 export type ItemKey = Record<string, AttributeValue>;
@@ -48,6 +60,7 @@ const EXAMPLES: Record<ActionName, string> = {
   redrive: '{"action":"redrive"} or {"action":"redrive","maxMessages":10}',
   compact: '{"action":"compact"} or {"action":"compact","dt":"2026-11-30"}',
   checkpoint: '{"action":"checkpoint"}',
+  erase: '{"action":"erase","keys":[{"pk":"A1"},{"pk":"A2","sk":"x"}]} (a key without sk: every item of that pk)',
   'maintenance-task': '{"action":"maintenance-task","kind":"compaction","plan":"state/compaction/dt=…/….json","phase":"sort","task":1} (sent by the maintenance run itself; phase sort, merge or stitch)',
 };
 
@@ -130,9 +143,35 @@ export function parseAction(event: unknown, schema: KeySchema): ActionRequest {
       case 'checkpoint':
       case 'maintenance-task':
         return parseMaintenance(payload);
+      case 'erase':
+        return parseErase(payload, schema);
     }
   } catch (error) {
     if (error instanceof PayloadError) throw new PayloadError(`bad "${name}" payload: ${error.message}. Example: ${EXAMPLES[name]}`);
     throw error;
   }
+}
+
+/** The keys of an erasure, as the lake's pk and sk columns hold them (keyText: S as is, N as stored, B base64). */
+function parseErase(payload: Record<string, unknown>, schema: KeySchema): EraseRequest {
+  onlyFields(payload, ['action', 'keys', 'continuation'], 'payload');
+  if (payload.continuation !== undefined) {
+    const n = payload.continuation;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1) throw new PayloadError(`continuation must be a whole number from 1 (sent by the erasure itself), got ${describe(n)}`);
+    if (payload.keys !== undefined) throw new PayloadError('a continuation names no keys: it resumes the erasures in flight');
+    return { action: 'erase', continuation: n };
+  }
+  const raw = payload.keys;
+  if (!Array.isArray(raw) || raw.length === 0) throw new PayloadError(`keys must be a non-empty array of keys such as {"pk":"A1"}, got ${describe(raw)}`);
+  if (raw.length > MAX_ERASE_KEYS) throw new PayloadError(`keys holds ${raw.length} keys; at most ${MAX_ERASE_KEYS} per erasure`);
+  const keys = raw.map((k, i): ErasedKey => {
+    const where = `keys[${i}]`;
+    if (k === null || typeof k !== 'object' || Array.isArray(k)) throw new PayloadError(`${where} must be an object such as {"pk":"A1"}, got ${describe(k)}`);
+    const o = k as Record<string, unknown>;
+    onlyFields(o, schema.sortKey === undefined ? ['pk'] : ['pk', 'sk'], where);
+    const pk = keyText(keyValue(o.pk, schema.partitionKeyType, `${where}.pk`), schema.partitionKey, where);
+    if (o.sk === undefined) return { pk };
+    return { pk, sk: keyText(keyValue(o.sk, schema.sortKeyType, `${where}.sk`), schema.sortKey!, where) };
+  });
+  return { action: 'erase', keys };
 }

@@ -255,7 +255,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
     store,
     engine,
     location: `${store.describe(dataPrefix)}/`,
-    config: { dataPrefix, maintenance, flatten: { carry } },
+    config: { dataPrefix, quarantinePrefix: 'quarantine', actions: { exportPrefix: 'exports' }, maintenance, flatten: { carry } },
     request: { action: 'compact', dt, checkpoint: !noCheckpoint && dt === undefined },
     now,
     format,

@@ -37,6 +37,8 @@ export interface MaintenanceSettings {
   readonly glueCheckpointsTable?: string;
   /** The Athena workgroup the maintenance statements run in (its own bytes-scanned cutoff). */
   readonly athenaWorkgroup?: string;
+  /** Where Athena writes query results in the lake bucket (an erasure deletes them: a result can hold any value). */
+  readonly athenaResultsPrefix?: string;
   /** The SSM String parameter the run moves with the view, which Terraform reads to render the view's text. */
   readonly checkpointParameter?: string;
   /** The trigger's maximum record age: no record arrives later than this after its creation. */
@@ -122,6 +124,7 @@ export const ENVIRONMENT = {
   GLUE_TABLE: 'Name of the flattened table in GLUE_DATABASE (the maintenance statements read it).',
   GLUE_CHECKPOINTS_TABLE: 'Name of the checkpoints table in GLUE_DATABASE (the checkpoint statement reads the previous checkpoint from it).',
   ATHENA_WORKGROUP: 'Athena workgroup the maintenance statements run in (compaction and checkpoints as UNLOAD queries).',
+  ATHENA_RESULTS_PREFIX: 'Key prefix of the Athena query results in the lake bucket (an erasure deletes them, since a result can hold any value).',
   CHECKPOINT_PARAMETER: 'SSM parameter (String) that holds the current checkpoint for Terraform; the checkpoint run moves it with the view.',
   MAXIMUM_RECORD_AGE_SECONDS: "The trigger's maximum record age, 60 to 604800 (default 21600): when a day is closed.",
   COMPACTION_MARGIN_SECONDS: 'Seconds added to the record age before a day is closed, 0 to 86400 (default 3600).',
@@ -233,6 +236,11 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     if (v !== undefined && !/^[a-zA-Z0-9._-]{1,128}$/.test(v)) problems.push(`ATHENA_WORKGROUP: "${v}" is not an Athena workgroup name (1 to 128 of a-z A-Z 0-9 . _ -)`);
     return v;
   };
+  const resultsPrefix = (raw: string | undefined): string | undefined => {
+    const v = raw?.trim() || undefined;
+    if (v !== undefined) named('ATHENA_RESULTS_PREFIX', prefixProblem(v));
+    return v;
+  };
   const share = (raw: string | undefined): number => {
     const text = raw?.trim();
     const { fallback, min, max } = REBUILD_SHARE;
@@ -252,6 +260,7 @@ export function loadPipelineConfig(env: Readonly<Record<string, string | undefin
     glueTable: glueName('GLUE_TABLE'),
     glueCheckpointsTable: glueName('GLUE_CHECKPOINTS_TABLE'),
     athenaWorkgroup: workgroupName(env.ATHENA_WORKGROUP),
+    athenaResultsPrefix: resultsPrefix(env.ATHENA_RESULTS_PREFIX),
     checkpointParameter: ssmName(env.CHECKPOINT_PARAMETER),
     maximumRecordAgeSeconds: limit('MAXIMUM_RECORD_AGE_SECONDS', 'maximumRecordAgeSeconds'),
     marginSeconds: limit('COMPACTION_MARGIN_SECONDS', 'marginSeconds'),

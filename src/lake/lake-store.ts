@@ -6,6 +6,7 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListObjectVersionsCommand,
   ListObjectsV2Command,
   UploadPartCopyCommand,
   type S3Client,
@@ -44,6 +45,22 @@ export interface LakeStore {
   delete(keys: readonly string[]): Promise<void>;
   /** Copies an object to another key (in S3 without the bytes passing through here), replacing what is there. */
   copy(from: StoredObject, to: string): Promise<void>;
+  /**
+   * Every version under a prefix, current and noncurrent, delete markers too (a versioned bucket keeps
+   * a deleted or replaced object as a noncurrent version). A store without versions has none: absent.
+   */
+  listVersions?(prefix: string): Promise<ObjectVersion[]>;
+  /** Deletes versions for good (S3: DeleteObjects with VersionId, which no lifecycle rule waits for). */
+  deleteVersions?(versions: readonly Pick<ObjectVersion, 'key' | 'versionId'>[]): Promise<void>;
+}
+
+export interface ObjectVersion {
+  readonly key: string;
+  readonly versionId: string;
+  /** The current version (what a GET without VersionId returns). */
+  readonly latest: boolean;
+  readonly deleteMarker: boolean;
+  readonly size: number;
 }
 
 /** CopyObject copies up to 5 GiB in one request; a larger object is copied in parts (UploadPartCopy). */
@@ -123,6 +140,28 @@ export class S3Store implements LakeStore {
       parts.push({ PartNumber: n, ETag: part.CopyPartResult?.ETag });
     }
     await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+  }
+
+  async listVersions(prefix: string): Promise<ObjectVersion[]> {
+    const out: ObjectVersion[] = [];
+    let keyMarker: string | undefined;
+    let versionMarker: string | undefined;
+    do {
+      const page = await this.s3.send(new ListObjectVersionsCommand({ Bucket: this.bucket, Prefix: prefix, KeyMarker: keyMarker, VersionIdMarker: versionMarker }));
+      for (const v of page.Versions ?? []) out.push({ key: v.Key!, versionId: v.VersionId ?? 'null', latest: v.IsLatest === true, deleteMarker: false, size: Number(v.Size ?? 0) });
+      for (const m of page.DeleteMarkers ?? []) out.push({ key: m.Key!, versionId: m.VersionId ?? 'null', latest: m.IsLatest === true, deleteMarker: true, size: 0 });
+      keyMarker = page.IsTruncated ? page.NextKeyMarker : undefined;
+      versionMarker = page.IsTruncated ? page.NextVersionIdMarker : undefined;
+    } while (keyMarker !== undefined);
+    return out;
+  }
+
+  async deleteVersions(versions: readonly Pick<ObjectVersion, 'key' | 'versionId'>[]): Promise<void> {
+    for (let i = 0; i < versions.length; i += 1000) {
+      const chunk = versions.slice(i, i + 1000);
+      const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true } }));
+      if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} object version(s), e.g. ${res.Errors[0]!.Key} ${res.Errors[0]!.VersionId}: ${res.Errors[0]!.Code} ${res.Errors[0]!.Message}`);
+    }
   }
 
   async delete(keys: readonly string[]): Promise<void> {

@@ -76,6 +76,9 @@ export interface DayPlan {
    * (the same token would return the failed one) into an empty prefix (as UNLOAD needs).
    */
   readonly nonce: string;
+  /** An erasure's rewrite of the day: the rows it removes (erasedRowsSql), and the erasure. */
+  readonly exclude?: string;
+  readonly erasure?: string;
   /** The engine's query id, once started. */
   readonly query?: string;
   /** The staged objects of the succeeded query: set before anything is copied or deleted. */
@@ -172,7 +175,7 @@ async function advance(ctx: CompactionContext, stored: DayPlan): Promise<Step & 
   let plan = stored;
   if (!plan.outputs) {
     if (!plan.query) {
-      const statement = { select: compactDaySql(ctx.engine.relations, s.carried, plan.dt), destination: stagingPrefix(s, plan), zstdLevel: COMPACTED_ZSTD_LEVEL, targetBytes: s.targetBytes };
+      const statement = { select: compactDaySql(ctx.engine.relations, s.carried, plan.dt, plan.exclude), destination: stagingPrefix(s, plan), zstdLevel: COMPACTED_ZSTD_LEVEL, targetBytes: s.targetBytes };
       plan = { ...plan, query: await ctx.engine.start(statement, queryToken('compaction', plan.dt, plan.id, plan.nonce)) };
       await savePlan(store, s, plan);
     }
@@ -186,8 +189,9 @@ async function advance(ctx: CompactionContext, stored: DayPlan): Promise<Step & 
     const rowsOut = (await Promise.all(outputs.map((o) => parquetRowCount(store, o)))).reduce((n, r) => n + r, 0);
     // A statement that "succeeded" without reading the day (the day outside the table's partition
     // projection range, a wrong location) would write nothing: its commit would delete the day. Every
-    // stream object holds rows, so no rows out of a day with objects is a failure, never a commit.
-    if (sum(plan.inputs) > 0 && (rowsOut === 0 || status.bytesScanned === 0)) {
+    // stream object holds rows, so no rows out of a day with objects is a failure, never a commit (but
+    // for an erasure's rewrite of a day that held only the erased keys' rows).
+    if (sum(plan.inputs) > 0 && ((rowsOut === 0 && plan.exclude === undefined) || status.bytesScanned === 0)) {
       await dropPlan(store, s, plan);
       const read = status.bytesScanned === undefined ? '' : ` and scanned ${status.bytesScanned} bytes`;
       return {
@@ -235,8 +239,11 @@ async function retireOldPlan(store: LakeStore, s: CompactionSettings, plan: Pick
 /**
  * Compacts one day: takes an interrupted compaction on first (its query may
  * still run), then, when the run may plan, compacts what the day holds now.
+ * With `rewrite` (an erasure), the day is rewritten without the rows it
+ * removes even when it is already compact, once the compactions in flight
+ * are done.
  */
-export async function compactDay(ctx: CompactionContext, dt: string): Promise<DayResult> {
+export async function compactDay(ctx: CompactionContext, dt: string, rewrite?: { readonly exclude: string; readonly erasure: string }): Promise<DayResult> {
   if (!DAY.test(dt)) throw new Error(`compaction: "${dt}" is not a day (YYYY-MM-DD)`);
   const { store, settings: s } = ctx;
   const before = await dayObjects(store, s, dt);
@@ -261,13 +268,22 @@ export async function compactDay(ctx: CompactionContext, dt: string): Promise<Da
     const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}), ...(step.plan.rowsOut !== undefined ? { rowsOut: step.plan.rowsOut } : {}) };
     if (step.status !== 'compacted') return result(step.status, { ...extra, ...(step.status === 'failed' ? { reason: step.reason } : {}) });
     resumed = await result('compacted', extra);
+    // The erasure's own rewrite, interrupted and finished here: the day is done for it.
+    if (rewrite && plan.erasure === rewrite.erasure) return resumed;
   }
-  if (!ctx.plan) return resumed ?? result(before.length === 0 ? 'empty' : 'already-compact');
+  if (!ctx.plan && !rewrite) return resumed ?? result(before.length === 0 ? 'empty' : 'already-compact');
   const objects = await dayObjects(store, s, dt);
   if (objects.length === 0) return resumed ?? result('empty');
   // An interrupted compaction finished here, and nothing new arrived: this run compacted the day.
-  if (alreadyCompact(objects)) return resumed ?? result('already-compact');
-  const plan: DayPlan = { version: 3, dt, id: shortHash(...objects.map((o) => `${o.key}\t${o.size}`)), inputs: objects, nonce: newNonce() };
+  if (alreadyCompact(objects) && !rewrite) return resumed ?? result('already-compact');
+  const plan: DayPlan = {
+    version: 3,
+    dt,
+    id: shortHash(...objects.map((o) => `${o.key}\t${o.size}`), ...(rewrite ? [rewrite.erasure] : [])),
+    inputs: objects,
+    nonce: newNonce(),
+    ...(rewrite ? { exclude: rewrite.exclude, erasure: rewrite.erasure } : {}),
+  };
   await savePlan(store, s, plan);
   const step = await advance(ctx, plan);
   const extra = { plan: plan.id, query: step.plan.query, ...(step.plan.bytesScanned !== undefined ? { bytesScanned: step.plan.bytesScanned } : {}), ...(step.plan.rowsOut !== undefined ? { rowsOut: step.plan.rowsOut } : {}) };

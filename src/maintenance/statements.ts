@@ -12,18 +12,57 @@ import type { MaintenanceEngine } from './engine.ts';
 export const MAINTENANCE_TEMPLATES = {
   compact_day: 'maintenance/compact_day.sql',
   checkpoint: 'maintenance/checkpoint.sql',
+  erase_find_days: 'maintenance/erase_find_days.sql',
+  erase_checkpoint: 'maintenance/erase_checkpoint.sql',
 } as const;
+
+/** A key an erasure removes, as the lake's pk and sk columns hold it; without sk, every sort key of the pk. */
+export interface ErasedKey {
+  readonly pk: string;
+  readonly sk?: string;
+}
 
 type Relations = MaintenanceEngine['relations'];
 
-/** A compacted day: the day's distinct rows in key order, without the dt column (the object's partition). */
-export function compactDaySql(relations: Relations, carried: readonly string[], dt: string): string {
+/**
+ * A compacted day: the day's distinct rows in key order, without the dt column (the object's partition);
+ * `exclude`, a predicate over a row (erasedRowsSql), leaves out the rows an erasure removes.
+ */
+export function compactDaySql(relations: Relations, carried: readonly string[], dt: string, exclude?: string): string {
   return renderSql(sqlTemplate(MAINTENANCE_TEMPLATES.compact_day), { table: relations.table, currentView: '', carried }, {
     data_columns: dataColumns(carried)
       .map((c) => quoteIdent(c.name))
       .join(', '),
     dt: sqlLiteral(dt),
+    kept: exclude === undefined ? 'TRUE' : `NOT (${exclude})`,
   });
+}
+
+/** A timestamp literal both engines read as the lake's event_time (timestamp(3), UTC). */
+function timestampLiteral(ms: number): string {
+  if (!Number.isFinite(ms)) throw new Error(`not a time: ${ms}`);
+  return `TIMESTAMP '${new Date(ms).toISOString().replace('T', ' ').replace('Z', '')}'`;
+}
+
+/**
+ * The rows an erasure removes: the keys' rows written before `before` (the time it was asked for).
+ * Never NULL (pk and event_time never are; sk is compared with IS NOT DISTINCT FROM), so NOT of it keeps
+ * exactly the other rows.
+ */
+export function erasedRowsSql(keys: readonly ErasedKey[], before: number): string {
+  if (keys.length === 0) throw new Error('an erasure needs at least one key');
+  const one = (k: ErasedKey): string => (k.sk === undefined ? `pk = ${sqlLiteral(k.pk)}` : `(pk = ${sqlLiteral(k.pk)} AND sk IS NOT DISTINCT FROM ${sqlLiteral(k.sk)})`);
+  return `(event_time < ${timestampLiteral(before)} AND (${keys.map(one).join(' OR ')}))`;
+}
+
+/** The days holding a row an erasure removes. */
+export function eraseFindDaysSql(relations: Relations, erased: string): string {
+  return renderSql(sqlTemplate(MAINTENANCE_TEMPLATES.erase_find_days), { table: relations.table, currentView: '', carried: [] }, { erased });
+}
+
+/** A checkpoint without the rows an erasure removes (its files keep dt as data). */
+export function eraseCheckpointSql(relations: Relations, carried: readonly string[], checkpoint: string, erased: string): string {
+  return renderSql(sqlTemplate(MAINTENANCE_TEMPLATES.erase_checkpoint), { table: relations.table, checkpoints: relations.checkpoints, currentView: '', carried }, { checkpoint: sqlLiteral(checkpoint), erased });
 }
 
 /**

@@ -53,9 +53,9 @@ export class ControlledEngine implements MaintenanceEngine {
     if (again) return again.id;
     const q = { id: `q${this.started.length + 1}`, token, statement };
     this.started.push(q);
-    const outcome = this.outcomes.shift() ?? { kind: 'run' };
-    if (outcome.kind === 'empty') this.done.set(q.id, { state: 'SUCCEEDED', bytesScanned: 0 });
-    else if (outcome.kind !== 'run') this.done.set(q.id, { state: outcome.kind === 'fail' ? 'FAILED' : 'CANCELLED', reason: outcome.reason });
+    const outcome: Outcome = this.outcomes.shift() ?? { kind: 'run' };
+    if (outcome.kind === 'fail' || outcome.kind === 'cancel') this.done.set(q.id, { state: outcome.kind === 'fail' ? 'FAILED' : 'CANCELLED', reason: outcome.reason });
+    else if (outcome.kind === 'empty') this.done.set(q.id, { state: 'SUCCEEDED', bytesScanned: 0 });
     else if (this.holding) this.held.set(q.id, q);
     else await this.run(q);
     return q.id;

@@ -172,6 +172,18 @@ export class CrashingStore implements LakeStore {
       },
     };
   }
+  get listVersions(): LakeStore['listVersions'] {
+    return this.inner.listVersions?.bind(this.inner);
+  }
+  get deleteVersions(): LakeStore['deleteVersions'] {
+    const inner = this.inner.deleteVersions?.bind(this.inner);
+    return inner
+      ? async (versions) => {
+          await this.step(`delete ${versions.length} version(s)`);
+          await inner(versions);
+        }
+      : undefined;
+  }
   async copy(from: StoredObject, to: string): Promise<void> {
     await this.step(`copy ${from.key} to ${to}`);
     await this.inner.copy(from, to);

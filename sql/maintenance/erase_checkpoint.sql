@@ -1,0 +1,7 @@
+-- A checkpoint without the rows the erasure removes ({{erased}}): the same
+-- rows otherwise, with their dt, written beside the checkpoint's objects
+-- before those go.
+SELECT {{columns}}
+FROM {{checkpoints}}
+WHERE checkpoint = {{checkpoint}}
+  AND NOT ({{erased}})

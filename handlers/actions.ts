@@ -109,7 +109,7 @@ function maintenanceDeps(config: PipelineConfig, clients: ActionClients, deps: A
   const remaining = deps.remainingMs?.();
   return {
     store,
-    engine: athenaEngine(clients.athena, config),
+    engine: athenaEngine(clients.athena, config, clients.glue),
     config,
     now: (deps.now ?? Date.now)(),
     deadline: remaining === undefined ? undefined : Date.now() + remaining - Math.min(RESERVE_MS.maxMs, remaining * RESERVE_MS.share),

@@ -104,7 +104,7 @@ export function lambdaHandOn(lambda: LambdaClient, qualifiedArn: string): (reque
 }
 
 /** The engine of the scheduled run: Athena, in the maintenance workgroup, over the lake's Glue tables. */
-export function athenaEngine(athena: AthenaClient, config: PipelineConfig): AthenaEngine {
+export function athenaEngine(athena: AthenaClient, config: PipelineConfig, glue?: GlueClient): AthenaEngine {
   const m = config.maintenance;
   const missing = (
     [
@@ -115,5 +115,5 @@ export function athenaEngine(athena: AthenaClient, config: PipelineConfig): Athe
     ] as const
   ).flatMap(([name, value]) => (value ? [] : [name]));
   if (missing.length) throw new Error(`the maintenance run needs ${missing.join(', ')} in the function's environment (the module sets them): it runs its statements in Athena`);
-  return new AthenaEngine(athena, { workgroup: m.athenaWorkgroup!, bucket: config.bucket, database: m.glueDatabase!, table: m.glueTable!, checkpointsTable: m.glueCheckpointsTable! });
+  return new AthenaEngine(athena, { workgroup: m.athenaWorkgroup!, bucket: config.bucket, database: m.glueDatabase!, table: m.glueTable!, checkpointsTable: m.glueCheckpointsTable! }, glue);
 }

@@ -1,17 +1,15 @@
-import { stat } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
 import { dlqHold, movePointerParameter, repointGlueView } from '../actions/maintenance-aws.ts';
 import { runMaintenance, type MaintenanceConfig, type MaintenanceRequest } from '../actions/maintenance.ts';
 import { MAINTENANCE_LIMITS, REBUILD_SHARE, type MaintenanceSettings } from '../config/pipeline-config.ts';
-import { bucketNameProblem, carriedProblems, glueNameProblem, prefixProblem, splitList, ssmParameterProblem } from '../config/validate.ts';
-import { FolderStore, S3Store, type LakeStore } from '../lake/lake-store.ts';
+import { glueNameProblem, ssmParameterProblem } from '../config/validate.ts';
+import type { LakeStore } from '../lake/lake-store.ts';
 import { readPointer, type CheckpointPointer } from '../maintenance/checkpoint.ts';
 import { closedBefore } from '../maintenance/compaction.ts';
-import { AthenaEngine } from '../maintenance/athena-engine.ts';
 import type { MaintenanceEngine } from '../maintenance/engine.ts';
 import { currentStateInputs, tableObjects } from '../maintenance/view-inputs.ts';
 import { choiceOption, HELP_OPTION, helpText, integerOption, parseCommandArgs, stringOption, timeOption, type CommandSpec, type ParsedArgs } from './args.ts';
-import { athenaClient, glueClient, s3Client, sqsClient, ssmClient } from './aws-clients.ts';
+import { glueClient, sqsClient, ssmClient } from './aws-clients.ts';
+import { LAKE_TARGET_OPTIONS, named, naming, needsS3, openLakeTarget, parseLakeTarget } from './lake-target.ts';
 import { compactReportJson, compactReportText, type CompactReport } from './compact-report.ts';
 import { UsageError } from './errors.ts';
 import type { CliIO } from './io.ts';
@@ -37,14 +35,7 @@ export const COMPACT_COMMAND: CommandSpec = {
     'the @duckdb/node-api package), Athena in the pipeline\'s maintenance workgroup on the bucket (--s3).\n' +
     'The command waits for each query.',
   options: {
-    lake: { type: 'string', value: 'DIR', help: 'A local lake folder laid out like the bucket (<DIR>/<prefix>/dt=YYYY-MM-DD/...).' },
-    s3: {
-      type: 'string',
-      value: 'URI',
-      help: 'The lake in S3, in place: s3://bucket, or s3://bucket/<prefix> (the table location).\nUses the usual AWS credentials and region; see --endpoint-url.',
-    },
-    prefix: { type: 'string', value: 'PREFIX', help: 'Key prefix of the rows, as LAKE_PREFIX. Default: flattened (or the path of --s3).' },
-    'state-prefix': { type: 'string', value: 'PREFIX', help: 'Key prefix of plans and checkpoints, as STATE_PREFIX. Default: state.' },
+    ...LAKE_TARGET_OPTIONS,
     dt: { type: 'string', value: 'YYYY-MM-DD', help: 'Compact this one closed day only (a late object older than the window), as\n{"action":"compact","dt":...}; no checkpoint.' },
     'no-checkpoint': { type: 'boolean', help: 'Compact only; leave the checkpoint where it is.' },
     now: { type: 'string', value: 'ISO', help: 'The time the run acts as of, which decides the closed days, e.g.\n2026-12-01T07:00:00Z. Default: now.' },
@@ -65,9 +56,6 @@ export const COMPACT_COMMAND: CommandSpec = {
       value: 'N',
       help: `Delete the days older than N days that every kept checkpoint covers (history_retention_days),\n${L.historyRetentionDays.min} to ${n(L.historyRetentionDays.max)}. Default: keep all history.`,
     },
-    workgroup: { type: 'string', value: 'NAME', help: "With --s3: the Athena workgroup the statements run in (the module's\nathena_maintenance_workgroup_name output)." },
-    'glue-table': { type: 'string', value: 'NAME', help: 'With --s3: the flattened table in --glue-database. Default: flattened.' },
-    'glue-checkpoints-table': { type: 'string', value: 'NAME', help: 'With --s3: the checkpoints table in --glue-database. Default: checkpoints.' },
     'max-record-age-seconds': {
       type: 'string',
       value: 'N',
@@ -75,12 +63,9 @@ export const COMPACT_COMMAND: CommandSpec = {
     },
     'margin-seconds': { type: 'string', value: 'N', help: `Added to the record age before a day is closed, ${n(L.marginSeconds.min)} to ${n(L.marginSeconds.max)}. Default: ${n(L.marginSeconds.fallback)}.` },
     retention: { type: 'string', value: 'N', help: `Checkpoints kept (for readers of an older pointer), ${L.retention.min} to ${L.retention.max}. Default: ${L.retention.fallback}.` },
-    carry: { type: 'string', value: 'LIST', help: "The carried attributes, as CARRY_ATTRIBUTES: the table's columns beyond the schema's\n(with --s3, the Glue table's own columns decide)." },
     'dlq-url': { type: 'string', value: 'URL', help: "The pipeline's on-failure queue (with --s3): while it holds messages, the\ncheckpoint does not move (a redrive may still write rows of recent days)." },
-    'glue-database': { type: 'string', value: 'NAME', help: "With --s3: the lake's Glue database, whose tables Athena reads." },
     'glue-view': { type: 'string', value: 'NAME', help: 'The current-state view in --glue-database to point at the new checkpoint, as the\nscheduled run does.' },
     'checkpoint-parameter': { type: 'string', value: 'NAME', help: 'The SSM parameter Terraform reads the pointer from; moved before the view.' },
-    'endpoint-url': { type: 'string', value: 'URL', help: 'AWS endpoint for every client (moto, LocalStack). Default: AWS_ENDPOINT_URL;\nAWS_ENDPOINT_URL_ATHENA wins for Athena.' },
     format: { type: 'string', value: 'FORMAT', help: 'table (default): what was done, for a person. json: the same as one JSON object.' },
     ...HELP_OPTION,
   },
@@ -113,49 +98,11 @@ interface CompactPlan {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-/** An AWS failure, prefixed with what the command was doing it for (the SDK's messages name no resource). */
-async function naming<T>(what: string, work: Promise<T>): Promise<T> {
-  try {
-    return await work;
-  } catch (error) {
-    if (error instanceof Error && '$metadata' in error) throw new Error(`${what}: ${error.name}: ${error.message}`, { cause: error });
-    throw error;
-  }
-}
-
-function named(flag: string, problem: string | undefined): void {
-  if (problem) throw new UsageError(`--${flag}: ${problem}`);
-}
-
-/** s3://bucket[/prefix][/] as a bucket and, when given, the rows' prefix. */
-function parseS3(uri: string): { bucket: string; prefix?: string } {
-  const m = /^s3:\/\/([^/]+)(?:\/(.*?))?\/?$/.exec(uri.trim());
-  if (!m) throw new UsageError(`--s3 must be s3://bucket or s3://bucket/<prefix>, got "${uri}"`);
-  named('s3', bucketNameProblem(m[1]!));
-  const prefix = m[2] || undefined;
-  if (prefix !== undefined) named('s3', prefixProblem(prefix));
-  return { bucket: m[1]!, prefix };
-}
-
 function dayOption(values: ParsedArgs['values'], flag: string): string | undefined {
   const v = stringOption(values, flag)?.trim();
   if (v === undefined) return undefined;
   if (!DAY.test(v) || new Date(`${v}T00:00:00Z`).toISOString().slice(0, 10) !== v) throw new UsageError(`--${flag} must be a day as YYYY-MM-DD, got "${v}"`);
   return v;
-}
-
-function endpointOption(values: ParsedArgs['values']): string | undefined {
-  const v = stringOption(values, 'endpoint-url')?.trim();
-  if (v !== undefined && !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(v)) throw new UsageError(`--endpoint-url must be an http:// or https:// URL, got "${v}"`);
-  return v;
-}
-
-async function localStore(dir: string, prefix: string): Promise<FolderStore> {
-  const folder = await stat(dir).catch(() => undefined);
-  if (!folder?.isDirectory()) throw new UsageError(`--lake ${dir}: ${folder ? 'is not a folder' : 'no such folder'}`);
-  const rows = await stat(join(dir, prefix)).catch(() => undefined);
-  if (!rows?.isDirectory()) throw new UsageError(`--lake ${dir} has no ${prefix}/ folder: is it a lake folder, and are the rows under another --prefix?`);
-  return new FolderStore(dir);
 }
 
 async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | undefined> {
@@ -165,24 +112,8 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
     return undefined;
   }
   const format = choiceOption(values, 'format', COMPACT_FORMATS, 'table');
-  const lake = stringOption(values, 'lake');
-  const uri = stringOption(values, 's3');
-  if ((lake === undefined) === (uri === undefined)) throw new UsageError('give exactly one of --lake DIR or --s3 s3://bucket[/prefix]');
-  const s3 = uri === undefined ? undefined : parseS3(uri);
-  const prefixFlag = stringOption(values, 'prefix')?.trim();
-  if (prefixFlag !== undefined) named('prefix', prefixProblem(prefixFlag));
-  if (prefixFlag !== undefined && s3?.prefix !== undefined && s3.prefix !== prefixFlag) {
-    throw new UsageError(`--s3 names the prefix "${s3.prefix}" and --prefix "${prefixFlag}": give the rows' prefix once`);
-  }
-  const dataPrefix = prefixFlag ?? s3?.prefix ?? 'flattened';
-  const statePrefix = stringOption(values, 'state-prefix')?.trim() ?? 'state';
-  named('state-prefix', prefixProblem(statePrefix));
-  if (statePrefix === dataPrefix || statePrefix.startsWith(`${dataPrefix}/`) || dataPrefix.startsWith(`${statePrefix}/`)) {
-    throw new UsageError(`--state-prefix "${statePrefix}" must not overlap the rows' prefix "${dataPrefix}", or the table would read plans and checkpoints as rows`);
-  }
-  const carry = splitList(stringOption(values, 'carry'));
-  const carryProblems = carriedProblems(carry);
-  if (carryProblems.length) throw new UsageError(carryProblems.map((p) => `--carry: ${p}`).join('\n'));
+  const target = parseLakeTarget(values);
+  const { dataPrefix, statePrefix, carry } = target;
 
   const limit = (flag: string, setting: keyof typeof L): number => integerOption(values, flag, L[setting].min, L[setting].max, L[setting].fallback);
   const maintenance: MaintenanceSettings = {
@@ -209,38 +140,20 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
     }
   }
 
-  const endpoint = endpointOption(values);
-  const glueDatabase = stringOption(values, 'glue-database')?.trim();
   const glueView = stringOption(values, 'glue-view')?.trim();
   const parameter = stringOption(values, 'checkpoint-parameter')?.trim();
   const dlqUrl = stringOption(values, 'dlq-url')?.trim();
-  const workgroup = stringOption(values, 'workgroup')?.trim();
-  const glueTable = stringOption(values, 'glue-table')?.trim() ?? 'flattened';
-  const glueCheckpoints = stringOption(values, 'glue-checkpoints-table')?.trim() ?? 'checkpoints';
-  if (workgroup !== undefined && !/^[a-zA-Z0-9._-]{1,128}$/.test(workgroup)) throw new UsageError(`--workgroup: "${workgroup}" is not an Athena workgroup name (1 to 128 of a-z A-Z 0-9 . _ -)`);
-  if (glueDatabase !== undefined) named('glue-database', glueNameProblem(glueDatabase));
-  named('glue-table', glueNameProblem(glueTable));
-  named('glue-checkpoints-table', glueNameProblem(glueCheckpoints));
   if (glueView !== undefined) named('glue-view', glueNameProblem(glueView));
   if (parameter !== undefined) named('checkpoint-parameter', ssmParameterProblem(parameter));
   if (dlqUrl !== undefined && !/^https?:\/\/[^\s/]+\/\d+\/[A-Za-z0-9_-]{1,80}(\.fifo)?$/.test(dlqUrl)) {
     throw new UsageError(`--dlq-url must be an SQS queue URL (https://sqs.<region>.amazonaws.com/<account>/<queue>), got "${dlqUrl}"`);
   }
   // What only the pipeline in AWS has: the workgroup, the Glue catalog, the view's parameter, the on-failure queue.
-  for (const [flag, given] of [['workgroup', workgroup], ['glue-database', glueDatabase], ['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
-    if (given !== undefined && s3 === undefined) throw new UsageError(`--${flag} needs --s3: it belongs to the pipeline in AWS, not to a local lake`);
-  }
+  needsS3(target, [['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]]);
   for (const [flag, given] of [['glue-view', glueView], ['checkpoint-parameter', parameter], ['dlq-url', dlqUrl]] as const) {
     if (given !== undefined && (noCheckpoint || dt !== undefined)) throw new UsageError(`--${flag} acts on the checkpoint, which ${noCheckpoint ? '--no-checkpoint' : '--dt'} does not move`);
   }
-  if (s3 !== undefined && (workgroup === undefined || glueDatabase === undefined)) {
-    throw new UsageError(`--s3 needs ${workgroup === undefined ? '--workgroup' : ''}${workgroup === undefined && glueDatabase === undefined ? ' and ' : ''}${glueDatabase === undefined ? '--glue-database' : ''}: Athena runs the statements in the pipeline's maintenance workgroup, over its Glue tables`);
-  }
-
-  const store = s3 ? new S3Store(s3Client(io.env, endpoint), s3.bucket) : await localStore(resolve(lake!), dataPrefix);
-  const engine = s3
-    ? async () => new AthenaEngine(athenaClient(io.env, endpoint), { workgroup: workgroup!, bucket: s3.bucket, database: glueDatabase!, table: glueTable, checkpointsTable: glueCheckpoints })
-    : () => duckDbEngine({ root: resolve(lake!), prefix: dataPrefix, statePrefix, carried: carry });
+  const { store, engine, location, endpoint, glueDatabase } = await openLakeTarget(target, io, 'compact');
   const glue = glueView !== undefined ? glueClient(endpoint) : undefined;
   const ssm = parameter !== undefined ? ssmClient(endpoint) : undefined;
   const repointView =
@@ -254,7 +167,7 @@ async function plan(argv: readonly string[], io: CliIO): Promise<CompactPlan | u
   return {
     store,
     engine,
-    location: `${store.describe(dataPrefix)}/`,
+    location,
     config: { dataPrefix, quarantinePrefix: 'quarantine', actions: { exportPrefix: 'exports' }, maintenance, flatten: { carry } },
     request: { action: 'compact', dt, checkpoint: !noCheckpoint && dt === undefined },
     now,
@@ -303,17 +216,6 @@ export async function runCompact(argv: readonly string[], io: CliIO): Promise<nu
   io.stdout.write(p.format === 'json' ? compactReportJson(report) : compactReportText(report));
   // A failed query left its day or the checkpoint as it was: say so in the exit code too.
   return result.failed.length > 0 ? 1 : 0;
-}
-
-/** DuckDB's engine, loaded when --lake needs it: DuckDB is a native package the installed CLI does not bring. */
-async function duckDbEngine(options: ConstructorParameters<typeof import('../maintenance/duckdb-engine.ts').DuckDbEngine>[0]) {
-  let module: typeof import('../maintenance/duckdb-engine.ts');
-  try {
-    module = await import('../maintenance/duckdb-engine.ts');
-  } catch (error) {
-    throw new Error(`compact --lake runs its statements in DuckDB: install it beside ddb-flatten (npm install @duckdb/node-api). ${(error as Error).message}`);
-  }
-  return new module.DuckDbEngine(options);
 }
 
 function shareOption(values: ParsedArgs['values']): number {

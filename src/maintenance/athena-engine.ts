@@ -1,4 +1,6 @@
 import { GetQueryExecutionCommand, StartQueryExecutionCommand, StopQueryExecutionCommand, type AthenaClient } from '@aws-sdk/client-athena';
+import { GetTableCommand, type GlueClient } from '@aws-sdk/client-glue';
+import { ROW_COLUMNS } from '../schema/row-schema.ts';
 import { quoteIdent } from '../sql/views.ts';
 import { athenaUnloadSql, type MaintenanceEngine, type QueryState, type QueryStatus, type UnloadStatement } from './engine.ts';
 
@@ -23,10 +25,13 @@ export class AthenaEngine implements MaintenanceEngine {
   readonly relations: { readonly table: string; readonly checkpoints: string };
   private readonly athena: AthenaClient;
   private readonly settings: AthenaEngineSettings;
+  private readonly glue?: GlueClient;
 
-  constructor(athena: AthenaClient, settings: AthenaEngineSettings) {
+  /** With `glue`, the carried columns are read from the Glue table (what Athena reads); without, the configured ones are trusted. */
+  constructor(athena: AthenaClient, settings: AthenaEngineSettings, glue?: GlueClient) {
     this.athena = athena;
     this.settings = settings;
+    this.glue = glue;
     const db = quoteIdent(settings.database);
     this.relations = { table: `${db}.${quoteIdent(settings.table)}`, checkpoints: `${db}.${quoteIdent(settings.checkpointsTable)}` };
   }
@@ -53,8 +58,14 @@ export class AthenaEngine implements MaintenanceEngine {
   }
 
   async carried(configured: readonly string[]): Promise<string[]> {
-    // The Glue table's columns are the configured ones (the module renders them from the same list).
-    return [...configured];
+    if (!this.glue) return [...configured];
+    // Athena reads the table as Glue declares it: its columns beyond the schema's are the carried ones.
+    const { Table } = await this.glue.send(new GetTableCommand({ DatabaseName: this.settings.database, Name: this.settings.table }));
+    const fixed = new Set<string>(ROW_COLUMNS.map((c) => c.name));
+    const declared = (Table?.StorageDescriptor?.Columns ?? []).map((c) => c.Name!.toLowerCase()).filter((c) => !fixed.has(c));
+    const missing = configured.filter((c) => !declared.includes(c));
+    if (missing.length) throw new Error(`the Glue table ${this.settings.database}.${this.settings.table} has no column ${missing.join(', ')} of the carried attributes given: the statements would drop it`);
+    return declared;
   }
 
   async stop(queryId: string): Promise<void> {

@@ -8,6 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runErase } from '../src/actions/erase.ts';
 import { runMaintenance, type MaintenanceDeps } from '../src/actions/maintenance.ts';
 import { parseAction } from '../src/actions/payload.ts';
+import { main } from '../src/cli/main.ts';
+import { testIO } from './support/cli.ts';
 import type { Item } from '../src/flatten/attribute-value.ts';
 import { FolderStore, type LakeStore } from '../src/lake/lake-store.ts';
 import { erasurePlanKey, keyHash, openErasures, STREAM_RETENTION_SECONDS } from '../src/maintenance/erasure.ts';
@@ -200,5 +202,56 @@ describe('erasure of keys (the right to erasure)', () => {
       rmSync(lake, { recursive: true, force: true });
     }
     rmSync(probe, { recursive: true, force: true });
+  });
+});
+
+describe('ddb-flatten erase', () => {
+  let base: string;
+  beforeAll(async () => {
+    base = mkdtempSync(join(tmpdir(), 'ddbf-erase-cli-'));
+    await lakeWithVictim(base);
+  }, 120_000);
+  afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+  async function cli(args: string[]) {
+    const t = testIO();
+    const code = await main(['erase', ...args], t.io);
+    return { code, stdout: t.stdout(), stderr: t.stderr() };
+  }
+
+  it('erases a key from a local lake folder, names it by its hash, and --resume finishes the sweep once it is due', async () => {
+    const lake = copyLake(base);
+    const now = new Date(morningAfter(2) + 3_600_000).toISOString();
+    const first = await cli(['--lake', lake, '--carry', 'customer_id', '--key', 'VICTIM-1', '--now', now, '--format', 'json']);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out.erasures).toEqual([expect.objectContaining({ status: 'first-pass-done', keyHashes: [keyHash({ pk: 'VICTIM-1' })] })]);
+    expect(first.stdout).not.toContain('VICTIM-1');
+    expect(holding(await everyText(lake), SECRETS).filter((f) => !f.startsWith('state/erasures/'))).toEqual([]);
+    const early = await cli(['--lake', lake, '--resume', '--now', now]);
+    expect(early.code).toBe(0);
+    expect(early.stdout).toMatch(/first-pass-done/);
+    const later = new Date(morningAfter(2) + 3_600_000 + (STREAM_RETENTION_SECONDS + 3_600) * 1000).toISOString();
+    const done = await cli(['--lake', lake, '--resume', '--now', later, '--format', 'json']);
+    expect(done.code).toBe(0);
+    expect(JSON.parse(done.stdout).erasures).toEqual([expect.objectContaining({ status: 'complete', pass: 2 })]);
+    expect(holding(await everyText(lake), SECRETS)).toEqual([]);
+    expect((await cli(['--lake', lake, '--resume'])).stdout).toContain('no erasure in flight');
+    rmSync(lake, { recursive: true, force: true });
+  });
+
+  it.each([
+    [['--lake', '.'], 'give the keys (--key, once per key, or --keys FILE) or --resume, one of them'],
+    [['--lake', '.', '--key', 'A1', '--resume'], 'give the keys (--key, once per key, or --keys FILE) or --resume, one of them'],
+    [['--lake', '.', '--key', ':x'], '--key ":x": the pk is empty'],
+    [['--lake', '.', '--keys', '/nonexistent/keys.jsonl'], '--keys /nonexistent/keys.jsonl: ENOENT'],
+    [['--s3', 's3://bucket', '--key', 'A1'], "--s3 needs --workgroup and --glue-database: Athena runs the statements in the pipeline's maintenance workgroup, over its Glue tables"],
+    [['--lake', '.', '--key', 'A1', '--workgroup', 'w'], '--workgroup needs --s3'],
+    [['--lake', '.', '--key', 'A1', '--export-prefix', '../x'], '--export-prefix: "../x" is not a valid prefix'],
+  ])('refuses %j naming the flag (exit 2)', async (args, message) => {
+    const r = await cli(args);
+    expect(r.stderr).toContain(message);
+    expect(r.code).toBe(2);
   });
 });

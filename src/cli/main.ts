@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { errorText, exitCodeOf, UsageError } from './errors.ts';
 import { BACKFILL_COMMAND, runBackfill } from './backfill-command.ts';
 import { COMPACT_COMMAND, runCompact } from './compact-command.ts';
+import { ERASE_COMMAND, runEraseCommand } from './erase-command.ts';
 import { FLATTEN_COMMAND, runFlatten } from './flatten-command.ts';
 import { processIO, type CliIO } from './io.ts';
 import { REVIEW_PLAN_COMMAND, runReviewPlan } from './review-plan-command.ts';
@@ -21,6 +22,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   flatten: { spec: FLATTEN_COMMAND, run: runFlatten },
   backfill: { spec: BACKFILL_COMMAND, run: runBackfill },
   compact: { spec: COMPACT_COMMAND, run: runCompact },
+  erase: { spec: ERASE_COMMAND, run: runEraseCommand },
   'review-plan': { spec: REVIEW_PLAN_COMMAND, run: runReviewPlan },
 };
 

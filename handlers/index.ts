@@ -1,4 +1,5 @@
-import { S3Client } from '@aws-sdk/client-s3';
+import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { cachedErasures } from '../src/pipeline/erased-keys.ts';
 import { loadPipelineConfig } from '../src/config/pipeline-config.ts';
 import { S3Sink } from '../src/lake/sink.ts';
 import type { ActionClients } from './actions.ts';
@@ -35,4 +36,15 @@ async function clients(): Promise<ActionClients> {
   return actionClients;
 }
 
-export const handler = createHandler({ config, sink: new S3Sink(s3, config.bucket), s3, clients });
+/** The erasures in flight (<state>/erasures/active.json), read at most once a minute: their keys' older records are not written. */
+const erasures = cachedErasures(async () => {
+  try {
+    const res = await s3.send(new GetObjectCommand({ Bucket: config.bucket, Key: `${config.maintenance.statePrefix}/erasures/active.json` }));
+    return await res.Body!.transformToByteArray();
+  } catch (error) {
+    if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
+    throw error;
+  }
+});
+
+export const handler = createHandler({ config, sink: new S3Sink(s3, config.bucket), s3, clients, erasures });

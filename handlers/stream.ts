@@ -7,6 +7,7 @@ import type { LakeSink } from '../src/lake/sink.ts';
 import { emfLine } from '../src/pipeline/metrics.ts';
 import { processStreamBatch } from '../src/pipeline/stream-batch.ts';
 import type { StreamRecordLike } from '../src/flatten/stream-record.ts';
+import { erasedRecordTest, type ActiveErasures } from '../src/pipeline/erased-keys.ts';
 
 export interface StreamHandlerDeps {
   readonly config: PipelineConfig;
@@ -14,6 +15,8 @@ export interface StreamHandlerDeps {
   readonly logger?: Logger;
   /** Where EMF metric lines go (stdout in Lambda). */
   readonly writeMetrics?: (line: string) => void;
+  /** The erasures in flight (read at most once a minute): records of their keys older than the cutoff are not written. */
+  readonly erasures?: () => Promise<ActiveErasures>;
 }
 
 export const defaultLogger = (): Logger => new Logger({ serviceName: 'ddb-flatten' });
@@ -30,9 +33,11 @@ export function streamBatchHandler(deps: StreamHandlerDeps) {
 
   return async (event: DynamoDBStreamEvent, context: Context): Promise<DynamoDBBatchResponse> => {
     const records = (event?.Records ?? []) as unknown as StreamRecordLike[];
+    const isErased = deps.erasures ? erasedRecordTest(await deps.erasures(), deps.config.flatten) : undefined;
     const outcome = await processStreamBatch(records, {
       config: deps.config,
       sink: deps.sink,
+      isErased,
       onQuarantine: (key, error) => logger.warn('record quarantined', { key, error: error instanceof Error ? error.message : String(error) }),
     });
     const counts = {
@@ -41,6 +46,7 @@ export function streamBatchHandler(deps: StreamHandlerDeps) {
       objects: outcome.objects.length,
       bytes: outcome.objects.reduce((n, o) => n + o.bytes, 0),
       quarantined: outcome.quarantined.length,
+      erased: outcome.erased ?? 0,
     };
     if (outcome.failure) logger.error('batch not written; Lambda will retry from the first record', { ...counts, failure: outcome.failure });
     else logger.info('batch written', { ...counts, keys: outcome.objects.map((o) => o.key) });
@@ -52,6 +58,7 @@ export function streamBatchHandler(deps: StreamHandlerDeps) {
           ObjectsWritten: counts.objects,
           BytesWritten: counts.bytes,
           RecordsQuarantined: counts.quarantined,
+          RecordsErased: counts.erased,
           BatchFailures: outcome.failure ? 1 : 0,
         },
         { FunctionName: context?.functionName ?? 'local' },

@@ -16,6 +16,11 @@ import { erasurePlanKey, keyHash, openErasures, STREAM_RETENTION_SECONDS } from 
 import { lakeEngine } from './support/engines.ts';
 import { copyLake, CrashingStore, currentState, lakeConfig, workload, writeStream } from './support/maintenance-lake.ts';
 import { streamRecord, type Change } from './support/stream-events.ts';
+import { streamBatchHandler } from '../handlers/stream.ts';
+import { DirectorySink } from '../src/lake/sink.ts';
+import { cachedErasures } from '../src/pipeline/erased-keys.ts';
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, DynamoDBStreamEvent } from 'aws-lambda';
 
 /**
  * Erasure of keys on a lake folder written by the real stream batch code,
@@ -175,6 +180,34 @@ describe('erasure of keys (the right to erasure)', () => {
     // The new version (after the request) is the item's current state now.
     expect(holding(texts, ['NEW-DATA-after']).length).toBeGreaterThan(0);
     expect((await currentState(lake)).filter((r) => r.includes('VICTIM-1')).map((r) => JSON.parse(r).value)).toContain('NEW-DATA-after');
+    rmSync(lake, { recursive: true, force: true });
+  });
+
+  it('while it is open, the stream handler drops the key\'s records older than the request (a late retry) and writes newer ones', async () => {
+    const lake = copyLake(base);
+    const now = morningAfter(2) + 3_600_000;
+    await runErase({ action: 'erase', keys: [{ pk: 'VICTIM-1' }] }, deps(lake, now));
+    // The handler as the Lambda builds it, reading the erasures in flight from the state prefix.
+    const metrics: Record<string, number>[] = [];
+    const handler = streamBatchHandler({
+      config: lakeConfig(),
+      sink: new DirectorySink(lake),
+      logger: new Logger({ logLevel: 'SILENT' }),
+      writeMetrics: (line) => metrics.push(JSON.parse(line)),
+      erasures: cachedErasures(async () => new FolderStore(lake).read('state/erasures/active.json')),
+    });
+    const late = change('MODIFY', 'VICTIM-1', START + 2 * DAY_MS + 5_000_000, 'SECRET-VICTIM-late');
+    const fresh = change('INSERT', 'VICTIM-1', now + 60_000, 'NEW-DATA-after', undefined, 'C-NEW');
+    const other = change('MODIFY', 'KEEP-1', START + 2 * DAY_MS + 5_000_000, 'SECRET-KEEP-late');
+    const result = await handler({ Records: [late, fresh, other] } as unknown as DynamoDBStreamEvent, { functionName: 'test' } as Context);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(metrics[0]).toMatchObject({ RecordsReceived: 3, RecordsErased: 1 });
+    const texts = await everyText(lake);
+    expect(holding(texts, ['SECRET-VICTIM-late'])).toEqual([]);
+    expect(holding(texts, ['NEW-DATA-after']).length).toBe(1);
+    expect(holding(texts, ['SECRET-KEEP-late']).length).toBe(1);
+    // The list names the key by its hash only.
+    expect(readFileSync(join(lake, 'state/erasures/active.json'), 'utf8')).not.toContain('VICTIM');
     rmSync(lake, { recursive: true, force: true });
   });
 

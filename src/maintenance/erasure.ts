@@ -7,6 +7,7 @@ import { queryToken, type MaintenanceEngine } from './engine.ts';
 import type { QueryWait } from './query-wait.ts';
 import { eraseCheckpointSql, eraseFindDaysSql, erasedRowsSql, type ErasedKey } from './statements.ts';
 import { lakeDays } from './view-inputs.ts';
+import { keyHashOf, type ActiveErasures } from '../pipeline/erased-keys.ts';
 
 /**
  * Erasure of keys (the right to erasure: GDPR Art. 17, CCPA): every row of
@@ -138,11 +139,23 @@ const root = (s: Pick<ErasureSettings, 'statePrefix'>): string => `${s.statePref
 export const erasurePlanKey = (s: Pick<ErasureSettings, 'statePrefix'>, id: string): string => `${root(s)}${id}.json`;
 export const erasureAuditKey = (s: Pick<ErasureSettings, 'statePrefix'>, id: string): string => `${root(s)}audit/${id}.json`;
 const workDir = (s: Pick<ErasureSettings, 'statePrefix'>, plan: Pick<ErasurePlan, 'id' | 'nonce'>): string => `${root(s)}${plan.id}/${plan.nonce}/`;
-const PLAN_FILE = /\/erasures\/([^/]+)\.json$/;
+const PLAN_FILE = /\/erasures\/(\d{8}T\d{6}-[0-9a-f]{16})\.json$/;
 
-/** The hash the audit names a key by: SHA-256 of pk, a NUL, and sk (empty without one). */
-export function keyHash(k: ErasedKey): string {
-  return createHash('sha256').update(`${k.pk}\0${k.sk ?? ''}`).digest('hex');
+/** The hash the audit names a key by (and the stream handler knows it by): SHA-256 of pk, a NUL, and sk (empty without one). */
+export const keyHash = (k: ErasedKey): string => keyHashOf(k.pk, k.sk);
+
+export const activeErasuresKey = (s: Pick<ErasureSettings, 'statePrefix'>): string => `${root(s)}active.json`;
+
+/**
+ * The list the stream handler drops erased history by (src/pipeline/erased-keys.ts): every open
+ * erasure's key hashes and cutoff, written again from the plans (so it is never out of step with them
+ * for long, whatever crashed).
+ */
+async function syncActive(store: LakeStore, s: ErasureSettings): Promise<void> {
+  const erasures = (await openErasures(store, s)).map((p) => ({ id: p.id, cutoff: p.cutoff, keyHashes: p.keyHashes }));
+  const active: ActiveErasures = { erasures };
+  const text = JSON.stringify(active);
+  if (Buffer.from((await store.read(activeErasuresKey(s))) ?? new Uint8Array()).toString('utf8') !== text) await store.write(activeErasuresKey(s), text, 'application/json');
 }
 
 const json = (bytes: Uint8Array | undefined): unknown => (bytes === undefined ? undefined : JSON.parse(Buffer.from(bytes).toString('utf8')));
@@ -174,6 +187,7 @@ export async function planErasure(ctx: Pick<ErasureContext, 'store' | 'settings'
     rewritten: [],
   };
   await savePlan(ctx.store, s, plan, now);
+  await syncActive(ctx.store, s);
   return plan;
 }
 
@@ -221,6 +235,7 @@ type Progress = { status: 'next'; plan: ErasurePlan } | { status: 'running' | 'w
 export async function advanceErasure(ctx: ErasureContext, stored: ErasurePlan): Promise<ErasureResult> {
   let plan = stored;
   const s = ctx.settings;
+  await syncActive(ctx.store, s);
   const result = (status: ErasureResult['status'], reason?: string): ErasureResult => ({
     erasure: plan.id,
     status,
@@ -449,6 +464,7 @@ async function finish(ctx: ErasureContext, plan: ErasurePlan): Promise<void> {
   await writeAudit(ctx.store, s, plan, now, now);
   await ctx.store.delete((await ctx.store.list(`${root(s)}${plan.id}/`)).map((o) => o.key));
   await ctx.store.delete([erasurePlanKey(s, plan.id)]);
+  await syncActive(ctx.store, s);
   if (ctx.store.listVersions && ctx.store.deleteVersions) {
     const versions = await ctx.store.listVersions(`${root(s)}${plan.id}`);
     await ctx.store.deleteVersions(versions.filter((v) => !v.deleteMarker));

@@ -4,7 +4,7 @@
  */
 export const METRICS_NAMESPACE = 'DdbFlatten';
 
-export type MetricName = 'RecordsReceived' | 'RowsWritten' | 'ObjectsWritten' | 'BytesWritten' | 'RecordsQuarantined' | 'BatchFailures';
+export type MetricName = 'RecordsReceived' | 'RowsWritten' | 'ObjectsWritten' | 'BytesWritten' | 'RecordsQuarantined' | 'RecordsErased' | 'BatchFailures';
 
 export function emfLine(
   metrics: Partial<Record<MetricName, number>>,

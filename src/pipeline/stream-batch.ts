@@ -6,6 +6,7 @@ import { writeBatchToLake, type WrittenObject } from '../lake/lake-writer.ts';
 import { streamBatchName } from '../lake/object-key.ts';
 import type { LakeSink } from '../lake/sink.ts';
 import { quarantine } from './quarantine.ts';
+import type { ErasedRecordTest } from './erased-keys.ts';
 
 export interface BatchItemFailure {
   itemIdentifier: string;
@@ -18,6 +19,8 @@ export interface StreamBatchOutcome {
   readonly rows: number;
   readonly objects: readonly WrittenObject[];
   readonly quarantined: readonly string[];
+  /** Records dropped as erased history (a key an erasure in flight removes, older than its cutoff). */
+  readonly erased?: number;
   /** Why the batch failed, when it did. */
   readonly failure?: string;
 }
@@ -27,6 +30,8 @@ export interface StreamBatchDeps {
   readonly sink: LakeSink;
   /** Called for each record that goes to quarantine (for logs). */
   readonly onQuarantine?: (key: string, error: unknown) => void;
+  /** Whether a record is erased history (erased-keys.ts): it is acknowledged and not written. */
+  readonly isErased?: ErasedRecordTest;
 }
 
 /**
@@ -49,8 +54,13 @@ export async function processStreamBatch(records: readonly StreamRecordLike[], d
   const flattener = new Flattener(config.flatten);
   const batch = new RowBatch(config.flatten.carry);
   const poison: { record: StreamRecordLike; error: unknown }[] = [];
+  let erased = 0;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
+    if (deps.isErased?.(record)) {
+      erased++;
+      continue;
+    }
     const mark = batch.mark();
     try {
       appendStreamRecord(flattener, batch, record, `record ${i} (${record?.eventID ?? 'no eventID'})`);
@@ -74,7 +84,7 @@ export async function processStreamBatch(records: readonly StreamRecordLike[], d
     const valid = sequences.filter(isSequenceNumber);
     const name = streamBatchName(valid[0] ?? 'none', valid[valid.length - 1] ?? 'none', identities);
     const objects = batch.length === 0 ? [] : await writeBatchToLake(sink, config.dataPrefix, batch, name);
-    return { batchItemFailures: [], records: records.length, rows: batch.length, objects, quarantined };
+    return { batchItemFailures: [], records: records.length, rows: batch.length, objects, quarantined, ...(erased ? { erased } : {}) };
   } catch (error) {
     return {
       batchItemFailures: firstFailure(),

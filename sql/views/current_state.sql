@@ -2,7 +2,8 @@
 -- (pk, sk, attribute), ordered by event_time then sequence (snapshot rows
 -- carry an all-zero sequence, so a stream record of the same second wins).
 -- Versions whose attribute is ABSENT (item removed, or attribute dropped)
--- leave nothing. DISTINCT folds rows that at-least-once delivery wrote into
+-- leave nothing, and so do EXPIRE versions (a Time to Live deletion: the
+-- expired_items view keeps them). DISTINCT folds rows that at-least-once delivery wrote into
 -- more than one object: within one version no two rows are identical.
 -- value_number and value_bool are typed conveniences; value stays exact.
 --
@@ -26,3 +27,4 @@ FROM (
 ) AS versions
 WHERE version_rank = 1
   AND value_type <> 'ABSENT'
+  AND event_name IS DISTINCT FROM 'EXPIRE'

@@ -7,13 +7,13 @@ import { dataColumns, PARTITION_COLUMN, rowColumnNames, type ColumnSpec } from '
 import { type ElementViews, elementViewName } from '../schema/element-views.ts';
 import { FolderStore } from '../lake/lake-store.ts';
 import { NO_BOUND, NO_CHECKPOINT, readPointer } from '../maintenance/checkpoint.ts';
-import { elementViewSql, querySql, quoteIdent, viewSql, type QueryName, type SqlNames, type ViewPointer } from './views.ts';
+import { elementViewSql, expiredItemsSql, querySql, quoteIdent, viewSql, type QueryName, type SqlNames, type ViewPointer } from './views.ts';
 
 /**
  * DuckDB over a local lake folder laid out like the bucket
  * (<root>/<prefix>/dt=YYYY-MM-DD/*.parquet): the flattened table as a view
- * over read_parquet with Hive partitioning, and the current-state view from
- * the same SQL file Athena uses. npm start and the tests query through it.
+ * over read_parquet with Hive partitioning, and the current-state and
+ * expired-items views from the same SQL files Athena uses. npm start and the tests query through it.
  */
 
 export interface LakeOptions {
@@ -28,6 +28,8 @@ export interface LakeOptions {
   readonly table?: string;
   /** SQL name of the current-state view. Default "current_state". */
   readonly currentView?: string;
+  /** SQL name of the expired-items view (the last version of each item Time to Live deleted). Default "expired_items". */
+  readonly expiredView?: string;
   /** Key prefix of the maintenance state (checkpoints) inside the bucket. Default "state". */
   readonly statePrefix?: string;
   /**
@@ -109,6 +111,8 @@ export class DuckDbLake {
   readonly columns: readonly string[];
   readonly names: SqlNames;
   readonly statePrefix: string;
+  /** SQL name of the expired-items view, quoted. */
+  readonly expiredView: string;
   /** The checkpoint the current-state view read at the last refresh(). */
   pointer: ViewPointer = { checkpoint: NO_CHECKPOINT, bound: NO_BOUND };
   readonly elementViews: ElementViews;
@@ -130,6 +134,7 @@ export class DuckDbLake {
       carried,
     };
     this.statePrefix = options.statePrefix ?? 'state';
+    this.expiredView = quoteIdent(options.expiredView ?? 'expired_items');
     this.elementViews = options.elementViews ?? {};
     this.specs = new Map([...dataColumns(carried), PARTITION_COLUMN].map((c) => [c.name, c]));
     this.instance = instance;
@@ -172,6 +177,7 @@ export class DuckDbLake {
     const pointer = await readPointer(new FolderStore(this.root), { statePrefix: this.statePrefix });
     this.pointer = pointer;
     await this.connection.run(`CREATE OR REPLACE VIEW ${this.names.currentView} AS ${viewSql('current_state', { ...this.names, checkpoints: this.names.checkpoints! }, pointer)}`);
+    await this.connection.run(`CREATE OR REPLACE VIEW ${this.expiredView} AS ${expiredItemsSql(this.names)}`);
     for (const [attribute, keys] of Object.entries(this.elementViews)) {
       await this.connection.run(`CREATE OR REPLACE VIEW ${quoteIdent(elementViewName(attribute))} AS ${elementViewSql(attribute, keys, this.names)}`);
     }

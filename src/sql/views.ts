@@ -14,7 +14,7 @@ import { rowColumnNames } from '../schema/row-schema.ts';
  * (modules/sql-expressions.ts) from the same files.
  */
 
-export const VIEWS = { current_state: 'views/current_state.sql', element_view: 'views/element_view.sql' } as const;
+export const VIEWS = { current_state: 'views/current_state.sql', expired_items: 'views/expired_items.sql', element_view: 'views/element_view.sql' } as const;
 export const QUERIES = {
   seed_table: 'queries/seed_table.sql',
   values_per_key_per_day: 'queries/values_per_key_per_day.sql',
@@ -101,6 +101,15 @@ export function renderSql(template: string, names: SqlNames, extra: Readonly<Rec
 /** The current-state view over the given checkpoint and the days from its bound. */
 export function viewSql(view: 'current_state', names: SqlNames & { checkpoints: string }, pointer: ViewPointer): string {
   return renderSql(sqlTemplate(VIEWS[view]), names, { checkpoint: sqlLiteral(pointer.checkpoint), bound: sqlLiteral(pointer.bound) });
+}
+
+/**
+ * The expired-items view (sql/views/expired_items.sql): the last version of each item Time to Live
+ * deleted, over the table's whole history. It reads no checkpoint (they leave expired items out), so
+ * it has no pointer and the maintenance run never moves it.
+ */
+export function expiredItemsSql(names: SqlNames): string {
+  return renderSql(sqlTemplate(VIEWS.expired_items), names);
 }
 
 /**

@@ -229,7 +229,7 @@ describe.skipIf(skipReason)('reflatten', () => {
     [{ action: 'reflatten', keys: [{ pk: 5, sk: 'x' }] }, /keys\[0\]\.pk: write numbers as text \("5"\)/],
     [{ action: 'reflatten', keys: [{ pk: 'A', sk: 'x', extra: 1 }] }, /keys\[0\]\.extra is not a known field; allowed: pk, sk/],
     [{ action: 'reflatten', keys: [{ pk: { X: '1' }, sk: 'x' }] }, /keys\[0\]\.pk must be a string \(the table's S key\) or an AttributeValue/],
-    [{ action: 'purge' }, /action must be one of backfill, status, reflatten, redrive, compact, checkpoint, maintenance-task, got the string "purge"/],
+    [{ action: 'purge' }, /action must be one of backfill, status, reflatten, redrive, compact, checkpoint, erase, maintenance-task, got the string "purge"/],
     [{ action: 'status', exportArn: 'nope' }, /exportArn must be the ARN the backfill action returned/],
     [{ action: 'redrive', maxMessages: 0 }, /maxMessages must be a whole number from 1 to 100/],
     [{ hello: 'world' }, /unsupported event an object: expected a DynamoDB Streams batch/],

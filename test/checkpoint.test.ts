@@ -7,7 +7,9 @@ import { Flattener } from '../src/flatten/flatten.ts';
 import { RowBatch } from '../src/flatten/row-batch.ts';
 import { appendSnapshotItem } from '../src/flatten/stream-record.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
-import { encodeParquet } from '../src/lake/parquet-writer.ts';
+import { encodeParquetFile } from '../src/lake/parquet/encoder.ts';
+import { columnInputs, CREATED_BY } from '../src/lake/parquet-writer.ts';
+import { dataColumns, PARTITION_COLUMN } from '../src/schema/row-schema.ts';
 import { NO_CHECKPOINT, pointerText, readPointer } from '../src/maintenance/checkpoint.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { ControlledEngine, lakeEngine } from './support/engines.ts';
@@ -22,6 +24,11 @@ import { CrashingStore, copyLake, lakeConfig, workload, writeStream, type Worklo
  * checkpoint query that a compaction must wait for, and a lake maintained
  * by 0.3.0.
  */
+
+/** A checkpoint file as 0.3.0 wrote it: the rows with dt inside (a checkpoint holds rows of many days). */
+function checkpointFileOf030(batch: RowBatch): Buffer {
+  return encodeParquetFile([...dataColumns(batch.carried), PARTITION_COLUMN], [...columnInputs(batch), { values: batch.dt, index: batch.version }], batch.length, { codec: 'ZSTD', createdBy: CREATED_BY });
+}
 
 const DAY_MS = 86_400_000;
 const START = Date.UTC(2026, 10, 20);
@@ -326,14 +333,14 @@ describe('checkpoints of the current state (one statement: the view as of the bo
     for (const item of tableAfterDay(all, 1).values()) appendSnapshotItem(flattener, batch, item, START + 2 * DAY_MS - 1_000, 'state');
     const folder = join(root, `state/checkpoints/checkpoint=${oldId}`);
     mkdirSync(folder, { recursive: true });
-    writeFileSync(join(folder, 'part-0000-of-0001.parquet'), encodeParquet(batch, undefined, { withDt: true }));
+    writeFileSync(join(folder, 'part-0000-of-0001.parquet'), checkpointFileOf030(batch));
     writeFileSync(join(root, 'state/checkpoints/current.json'), pointerText({ checkpoint: oldId, bound, parts: 1 }));
     // A 0.3.0 checkpoint plan in flight (version 1) with a part written, and its markers.
     mkdirSync(join(root, 'state/checkpoints/plans'), { recursive: true });
     writeFileSync(join(root, `state/checkpoints/plans/${dayText(3)}-fedcba9876543210.json`), JSON.stringify({ version: 1, id: `${dayText(3)}-fedcba9876543210`, bound: dayText(3), tasks: 2 }));
     writeFileSync(join(root, `state/checkpoints/plans/${dayText(3)}-fedcba9876543210.task-0.json`), '{}');
     mkdirSync(join(root, `state/checkpoints/checkpoint=${dayText(3)}-fedcba9876543210`), { recursive: true });
-    writeFileSync(join(root, `state/checkpoints/checkpoint=${dayText(3)}-fedcba9876543210/part-0000-of-0002.parquet`), encodeParquet(batch, undefined, { withDt: true }));
+    writeFileSync(join(root, `state/checkpoints/checkpoint=${dayText(3)}-fedcba9876543210/part-0000-of-0002.parquet`), checkpointFileOf030(batch));
     // Before the upgrade, the view over 0.3.0's checkpoint and the third day equals the table.
     expect((await viewRows(root)).rows).toEqual(scanRows(tableAfterDay(all, 2)));
     const result = await run(root, morningAfter(2), { maintenance: { rebuildShare: 0 } });

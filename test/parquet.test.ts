@@ -59,13 +59,10 @@ function expectedRows(batch: RowBatch): Record<string, unknown>[] {
   });
 }
 
-describe.each([
-  ['the default encoding', {}],
-  ['smallestEncoding (compacted days, checkpoints)', { smallestEncoding: true }],
-])('Parquet files read back exactly, %s', (name, options) => {
+describe('Parquet files read back exactly', () => {
   const batch = variedBatch(16_000);
-  const file = join(tmp, `varied-${name.length}.parquet`);
-  writeFileSync(file, encodeParquet(batch, undefined, options));
+  const file = join(tmp, 'varied.parquet');
+  writeFileSync(file, encodeParquet(batch));
 
   it('holds enough rows to span several data pages', () => {
     expect(batch.length).toBeGreaterThan(2 * 64 * 1024);
@@ -120,32 +117,6 @@ print(json.dumps({"columns": cols, "stats": stats, "rows": rows}))
     }
     expect(parsed.stats.pk).toEqual([true, 'ZSTD']);
     expect(parsed.rows).toEqual(expectedRows(batch));
-  });
-});
-
-describe('smallestEncoding', () => {
-  /** Records in key order, as compaction and checkpoints write them: each pk, sequence and event_time repeats over its item's rows. */
-  function sortedBatch(records: number): RowBatch {
-    const flattener = new Flattener({ attributes: ['items'], partitionKey: 'pk', carry: [] });
-    const batch = new RowBatch();
-    for (let r = 0; r < records; r++) {
-      const pk = { S: `CUSTOMER#${String(r).padStart(6, '0')}` };
-      const items = { L: Array.from({ length: 1 + (r % 3) }, (_, i) => ({ M: { sku: { S: `SKU-${(r * 7 + i) % 41}` }, qty: { N: String((r + i) % 9) } } })) };
-      appendStreamRecord(flattener, batch, { eventName: 'MODIFY', dynamodb: { ApproximateCreationDateTime: 1764201600 + ((r * 7919) % 86400), Keys: { pk }, NewImage: { pk, items }, SequenceNumber: String(10n ** 25n + BigInt((r * 7919) % 100_000)) } }, `r${r}`);
-    }
-    return batch;
-  }
-
-  it('keeps, chunk by chunk, the smaller of PLAIN and the dictionary: a key-sorted pk is PLAIN and smaller', () => {
-    const batch = sortedBatch(5_000);
-    const columns = dataColumns(batch.carried);
-    const plain = encodeRowGroup(columns, columnInputs(batch), batch.length, 'ZSTD');
-    const smallest = encodeRowGroup(columns, columnInputs(batch), batch.length, 'ZSTD', { smallestEncoding: true });
-    for (const [c, spec] of columns.entries()) expect(smallest.chunks[c]!.compressedSize, spec.name).toBeLessThanOrEqual(plain.chunks[c]!.compressedSize);
-    const pk = columns.findIndex((c) => c.name === 'pk');
-    expect(plain.chunks[pk]!.hasDictionaryPage).toBe(true);
-    expect(smallest.chunks[pk]!.hasDictionaryPage).toBe(false);
-    expect(smallest.chunks[pk]!.compressedSize).toBeLessThan(plain.chunks[pk]!.compressedSize / 2);
   });
 });
 

@@ -61,7 +61,7 @@ const EXAMPLES: Record<ActionName, string> = {
   compact: '{"action":"compact"} or {"action":"compact","dt":"2026-11-30"}',
   checkpoint: '{"action":"checkpoint"}',
   erase: '{"action":"erase","keys":[{"pk":"A1"},{"pk":"A2","sk":"x"}]} (a key without sk: every item of that pk)',
-  'maintenance-task': '{"action":"maintenance-task","kind":"compaction","plan":"state/compaction/dt=…/….json","phase":"sort","task":1} (sent by the maintenance run itself; phase sort, merge or stitch)',
+  'maintenance-task': '{"action":"maintenance-task",…} (sent by a 0.3.0 maintenance run to itself; answered and ignored since 0.4.0)',
 };
 
 function onlyFields(obj: Record<string, unknown>, allowed: readonly string[], where: string): void {

@@ -1,7 +1,7 @@
-import { dataColumns, PARTITION_COLUMN } from '../schema/row-schema.ts';
+import { dataColumns } from '../schema/row-schema.ts';
 import type { RowBatch } from '../flatten/row-batch.ts';
 import { defaultCodec, type CodecName } from './parquet/compress.ts';
-import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup, type EncodingOptions } from './parquet/encoder.ts';
+import { encodeParquetFile, ParquetFileWriter, type ColumnInput, type ColumnValues, type EncodedRowGroup } from './parquet/encoder.ts';
 
 /**
  * Rows to Parquet: the single place that does it, for the Lambda, the CLI
@@ -56,13 +56,8 @@ export function columnInputs(batch: RowBatch, rows?: readonly number[]): ColumnI
   return dataColumns(batch.carried).map((column) => byName[column.name]!);
 }
 
-export interface EncodeOptions extends EncodingOptions {
+export interface EncodeOptions {
   readonly codec?: CodecName;
-  /**
-   * Also store dt as a column (after the carried ones). Lake objects carry dt in their path; files that
-   * hold rows of many days (checkpoints, sort runs) carry it inside.
-   */
-  readonly withDt?: boolean;
 }
 
 /** Encodes the batch (or the given row positions of it) as one Parquet file. */
@@ -70,28 +65,18 @@ export function encodeParquet(batch: RowBatch, rows?: readonly number[], options
   return encodeParquetFile(dataColumns(batch.carried), columnInputs(batch, rows), rows ? rows.length : batch.length, {
     codec: options.codec ?? defaultCodec(),
     createdBy: CREATED_BY,
-    smallestEncoding: options.smallestEncoding,
-    zstdLevel: options.zstdLevel,
   });
 }
 
-/** dt as a data column: the partition column's spec, stored in the file. */
-const DT_COLUMN = { ...PARTITION_COLUMN, parquet: 'STRING' } as const;
-
 /** A Parquet file written row group by row group, for inputs that do not fit in memory. */
 export function streamingParquetWriter(carried: readonly string[], emit: (chunk: Buffer) => void, options: EncodeOptions = {}) {
-  const columns = options.withDt ? [...dataColumns(carried), DT_COLUMN] : dataColumns(carried);
-  const writer = new ParquetFileWriter(columns, emit, {
+  const writer = new ParquetFileWriter(dataColumns(carried), emit, {
     codec: options.codec ?? defaultCodec(),
     createdBy: CREATED_BY,
-    smallestEncoding: options.smallestEncoding,
-    zstdLevel: options.zstdLevel,
   });
   return {
     writeBatch(batch: RowBatch): void {
-      const inputs = columnInputs(batch);
-      if (options.withDt) inputs.push({ values: batch.dt, index: batch.version });
-      writer.writeRowGroup(inputs, batch.length);
+      writer.writeRowGroup(columnInputs(batch), batch.length);
     },
     /** A row group encoded elsewhere (a worker thread), appended as is. */
     appendRowGroup(group: EncodedRowGroup): void {

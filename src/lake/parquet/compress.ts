@@ -17,10 +17,10 @@ export function defaultCodec(): CodecName {
 
 const ZSTD_LEVEL = 3;
 
-export function compress(codec: CodecName, data: Uint8Array, zstdLevel: number = ZSTD_LEVEL): Uint8Array {
+export function compress(codec: CodecName, data: Uint8Array): Uint8Array {
   switch (codec) {
     case 'ZSTD':
-      return zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: zstdLevel } });
+      return zlib.zstdCompressSync(data, { params: { [zlib.constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
     case 'GZIP':
       return zlib.gzipSync(data, { level: 1 });
     case 'UNCOMPRESSED':

@@ -10,8 +10,7 @@ import { binary, bool, encodeStruct, i32, i64, list, struct, type EncodedStruct,
  * conversion), dictionary-encodes every column whose values repeat (pk,
  * sequence, event columns repeat for every leaf of an item), writes levels
  * and indices with the RLE/bit-packing hybrid and compresses pages with
- * ZSTD (with `smallestEncoding`, a chunk takes PLAIN instead when that is
- * smaller). Output is Parquet format 1 data pages, which every reader supports.
+ * ZSTD. Output is Parquet format 1 data pages, which every reader supports.
  */
 
 const MAGIC = Buffer.from('PAR1', 'ascii');
@@ -28,20 +27,7 @@ const PAGE_ROWS = 64 * 1024;
 /** Exact min/max statistics are written only for values up to this many bytes. */
 const MAX_STAT_BYTES = 256;
 
-/** How hard the encoder works for size; the defaults suit files written once and soon rewritten (stream batches, sort runs). */
-export interface EncodingOptions {
-  /**
-   * Encode each column chunk that could take a dictionary both ways, PLAIN and dictionary, and keep the
-   * smaller: one more compression of those chunks, for files that are kept and read many times
-   * (compacted days, checkpoints). Without it a chunk takes the dictionary whenever its distinct values
-   * are at most half its values.
-   */
-  readonly smallestEncoding?: boolean;
-  /** ZSTD level (default 3, the stream handler's); higher costs encode CPU for size, once per kept file. */
-  readonly zstdLevel?: number;
-}
-
-export interface ParquetWriterOptions extends EncodingOptions {
+export interface ParquetWriterOptions {
   readonly codec: CodecName;
   readonly createdBy?: string;
   readonly keyValueMetadata?: Readonly<Record<string, string>>;
@@ -194,13 +180,12 @@ function writePages(
   ids: Int32Array,
   dictValues: readonly (string | number)[],
   useDictionary: boolean,
-  zstdLevel?: number,
 ): Pages {
   const parts: Uint8Array[] = [];
   let compressedSize = 0;
   let uncompressedSize = 0;
   const emitPage = (headerFields: (uncompressed: number, compressed: number) => ThriftStruct, body: Buffer): void => {
-    const packed = Buffer.from(compress(codec, body, zstdLevel));
+    const packed = Buffer.from(compress(codec, body));
     const header = encodeStruct(headerFields(body.length, packed.length));
     parts.push(header, packed);
     compressedSize += header.length + packed.length;
@@ -265,7 +250,7 @@ function writePages(
   return { useDictionary, parts, compressedSize, uncompressedSize, dataPageOffset };
 }
 
-function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, codec: CodecName, options: EncodingOptions): EncodedChunk {
+function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, codec: CodecName): EncodedChunk {
   // Pass 1: dictionary ids per row (per version first for version-level columns), then definition levels.
   const dict = new Map<string | number, number>();
   const dictValues: (string | number)[] = [];
@@ -295,13 +280,7 @@ function encodeChunk(spec: ColumnSpec, input: ColumnInput, rowCount: number, cod
 
   // A column of mostly distinct values is smaller and faster PLAIN; an all-null chunk has no dictionary.
   const canDictionary = nonNull > 0 && dictValues.length <= Math.max(64, nonNull / 2);
-  let pages = writePages(spec, codec, rowCount, defs, ids, dictValues, canDictionary, options.zstdLevel);
-  if (options.smallestEncoding && canDictionary) {
-    // Rows sorted by key repeat a value in short runs: PLAIN lets ZSTD take each repeat for a few bits, while
-    // the dictionary's indices (bit-packed, rising with the key) barely compress. Which wins depends on the order.
-    const plain = writePages(spec, codec, rowCount, defs, ids, dictValues, false, options.zstdLevel);
-    if (plain.compressedSize < pages.compressedSize) pages = plain;
-  }
+  const pages = writePages(spec, codec, rowCount, defs, ids, dictValues, canDictionary);
   const useDictionary = pages.useDictionary;
   const { parts, compressedSize, uncompressedSize, dataPageOffset } = pages;
 
@@ -340,9 +319,9 @@ function statistics(spec: ColumnSpec, distinct: readonly (string | number)[]): {
 }
 
 /** Encodes one row group's columns; `arrays[c]` holds the values of `columns[c]`, `rowCount` of them. */
-export function encodeRowGroup(columns: readonly ColumnSpec[], arrays: readonly ColumnInput[], rowCount: number, codec: CodecName, options: EncodingOptions = {}): EncodedRowGroup {
+export function encodeRowGroup(columns: readonly ColumnSpec[], arrays: readonly ColumnInput[], rowCount: number, codec: CodecName): EncodedRowGroup {
   if (arrays.length !== columns.length) throw new Error(`expected ${columns.length} column arrays, got ${arrays.length}`);
-  return { rowCount, chunks: columns.map((spec, c) => encodeChunk(spec, arrays[c]!, rowCount, codec, options)) };
+  return { rowCount, chunks: columns.map((spec, c) => encodeChunk(spec, arrays[c]!, rowCount, codec)) };
 }
 
 /** The footer's ColumnMetaData of an encoded chunk placed at `chunkOffset`. */
@@ -390,7 +369,7 @@ export class ParquetFileWriter {
   /** `arrays[c]` holds the values of `columns[c]`, `rowCount` of them. */
   writeRowGroup(arrays: readonly ColumnInput[], rowCount: number): void {
     if (rowCount === 0) return;
-    this.appendRowGroup(encodeRowGroup(this.columns, arrays, rowCount, this.options.codec, this.options));
+    this.appendRowGroup(encodeRowGroup(this.columns, arrays, rowCount, this.options.codec));
   }
 
   /** Places a row group encoded elsewhere (e.g. by a worker thread) at the current end of the file. */

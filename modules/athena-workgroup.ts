@@ -20,7 +20,7 @@ const CHECKPOINT_NOTE =
 export const QUERY_DESCRIPTIONS: Readonly<Record<QueryName, string>> = {
   seed_table: "The seed's flattened table: one line per leaf of the current state (pk, key, value).",
   values_per_key_per_day: 'How many values each key received per day, and from how many items.',
-  changes_per_day: 'Item versions per day by kind of change (INSERT, MODIFY, REMOVE, SNAPSHOT).',
+  changes_per_day: 'Item versions per day by kind of change (INSERT, MODIFY, REMOVE, EXPIRE, SNAPSHOT).',
 };
 
 /**
@@ -42,7 +42,7 @@ export class AthenaWorkgroupConstruct extends Construct {
   readonly maintenanceWorkgroup: AthenaWorkgroup;
   readonly namedQueries: AthenaNamedQuery[] = [];
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, catalog: Pick<GlueCatalog, 'viewSql' | 'elementViewSql'>) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, bucketName: string, databaseName: string, catalog: Pick<GlueCatalog, 'viewSql' | 'expiredViewSql' | 'elementViewSql'>) {
     super(scope, id);
     const noKms = isAbsent(config.kmsKeyArn);
     const workgroupConfiguration = (cutoff: number, resultsPrefix: string) => ({
@@ -89,6 +89,13 @@ export class AthenaWorkgroupConstruct extends Construct {
         database: databaseName,
         query: `${viewCopyHeader(names.currentView)}\n${CHECKPOINT_NOTE}\n${catalog.viewSql}`,
       }), 'current_state_view'),
+      named(new AthenaNamedQuery(this, 'expired-items-view-definition', {
+        name: `${config.name} ${g.expiredItemsViewName} view`,
+        description: `The SQL of the ${g.expiredItemsViewName} view, the items Time to Live deleted (a copy: Terraform manages the view itself).`,
+        workgroup: this.workgroup.id,
+        database: databaseName,
+        query: `${viewCopyHeader(`${q(g.databaseName)}.${q(g.expiredItemsViewName)}`)}\n${catalog.expiredViewSql}`,
+      }), 'expired_items_view', { introduced: '0.4.0' }),
     );
     for (const element of catalog.elementViewSql) {
       const query = named(new AthenaNamedQuery(this, element.forEach ? 'element-views' : `element-view-${element.name}`, {

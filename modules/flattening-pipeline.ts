@@ -132,6 +132,10 @@ export class FlatteningPipeline extends Construct {
       glue_catalog_table_name: { value: this.catalog.table.name, description: 'Glue table of the flattened rows.' },
       glue_catalog_view_name: { value: this.catalog.view.name, description: 'Glue (Athena) view of the current state.' },
       glue_catalog_checkpoints_table_name: { value: this.catalog.checkpoints.name, description: 'Glue table of the checkpoints of the current state (the view reads the latest).' },
+      glue_catalog_expired_items_view_name: {
+        value: this.catalog.expiredView.name,
+        description: 'Glue (Athena) view of the items Time to Live deleted: the last version of each, as it expired.',
+      },
       athena_workgroup_name: { value: this.athena.workgroup.name, description: 'Athena workgroup to query the lake with.' },
       athena_maintenance_workgroup_name: {
         value: this.athena.maintenanceWorkgroup.name,

@@ -12,8 +12,8 @@ import {
   KEY_COLUMN_COMMENT,
   NUMBER_COLUMN_COMMENT,
 } from '../src/schema/element-views.ts';
-import { CARRIED_COMMENT, CHECKPOINT_PARTITION_NAME, currentStateColumns, dataColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
-import { elementViewSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
+import { CARRIED_COMMENT, CHECKPOINT_PARTITION_NAME, currentStateColumns, dataColumns, expiredItemsColumns, PARTITION_COLUMN, ROW_COLUMNS, VIEW_TYPED_COLUMNS } from '../src/schema/row-schema.ts';
+import { elementViewSql, expiredItemsSql, quoteIdent, renderSql, sqlTemplate, viewSql, VIEWS, type ViewPointer } from '../src/sql/views.ts';
 import { NO_BOUND, NO_CHECKPOINT, pointerText } from '../src/maintenance/pointer.ts';
 import { DEFAULTS } from './props.ts';
 import { isToken } from './expressions.ts';
@@ -26,7 +26,8 @@ import { named } from './addresses.ts';
  * The Glue catalog: a database, the table of flattened rows (Parquet,
  * columns from the one row schema plus the carried attributes, `dt`
  * partition projection so new days are queryable with no crawler and no
- * MSCK REPAIR), the current-state view and, when configured, one
+ * MSCK REPAIR), the current-state view, the expired-items view (the last
+ * version of each item Time to Live deleted) and, when configured, one
  * per-element view per exploded attribute, all as Athena ("Presto") views.
  *
  * Terraform owns the views: they are catalog objects of this module, and
@@ -92,6 +93,16 @@ export function currentStateSql(
 ): string {
   const names = { table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: '', checkpoints: `${quoteIdent(database)}.${quoteIdent(options.checkpoints ?? DEFAULTS.glue.checkpointsTableName)}`, carried };
   return viewSql('current_state', names, options.pointer ?? { checkpoint: NO_CHECKPOINT, bound: NO_BOUND });
+}
+
+/** Columns of the expired-items view: the same as the current state's. */
+export function expiredViewColumns(carried: readonly string[]): ViewColumn[] {
+  return expiredItemsColumns(carried).map(viewColumn);
+}
+
+/** The expired-items view's SQL for Athena, with the column list from the schema (it reads the flattened table only). */
+export function expiredItemsViewSql(database: string, table: string, carried: readonly string[]): string {
+  return expiredItemsSql({ table: `${quoteIdent(database)}.${quoteIdent(table)}`, currentView: '', carried });
 }
 
 /** Columns of the checkpoints table: the rows' columns and dt (as data: a checkpoint holds rows of many days). */
@@ -177,6 +188,10 @@ export class GlueCatalog extends Construct {
   readonly database: GlueCatalogDatabase;
   readonly table: GlueCatalogTable;
   readonly view: GlueCatalogTable;
+  /** The expired-items view: the last version of each item Time to Live deleted (reads the table, no checkpoint). */
+  readonly expiredView: GlueCatalogTable;
+  /** Its SQL, for the read-only named query (a literal, or a Terraform expression in the module build). */
+  readonly expiredViewSql: string;
   readonly checkpoints: GlueCatalogTable;
   /** The pointer to the current checkpoint, for Terraform (created once, then moved only by the maintenance run). */
   readonly pointerParameter: SsmParameter;
@@ -298,6 +313,21 @@ export class GlueCatalog extends Construct {
     }), 'current_state');
     if (definition.columnsExpression) dynamicColumns(this.view, definition.columnsExpression);
 
+    const expired = this.expiredItems(config, inputs, columns.view);
+    this.expiredViewSql = expired.sql;
+    this.expiredView = named(
+      new GlueCatalogTable(this, 'expired-items', {
+        name: g.expiredItemsViewName,
+        databaseName: this.database.name,
+        description: 'Items Time to Live deleted: the rows of the last version of each, as it expired (event_name EXPIRE).',
+        ...viewTable(expired),
+        dependsOn: [this.table],
+      }),
+      'expired_items',
+      { introduced: '0.4.0' },
+    );
+    if (expired.columnsExpression) dynamicColumns(this.expiredView, expired.columnsExpression);
+
     if (inputs) this.elementViewExpressions(inputs);
     else this.literalElementViews(config);
   }
@@ -354,6 +384,26 @@ export class GlueCatalog extends Construct {
       columnsExpression: inputs ? columns : undefined,
       originalText: prestoViewOriginalTextExpression(database, sql, columns),
     };
+  }
+
+  /**
+   * The expired-items view (sql/views/expired_items.sql): no pointer, so a CDKTF app's SQL is a plain string;
+   * the module's comes from its template file, with the same column list as the current state's.
+   */
+  private expiredItems(config: ResolvedConfig, inputs: ModuleInputs | undefined, columns: string): ViewDefinition {
+    const g = config.glue;
+    if (!inputs) {
+      const sql = expiredItemsViewSql(g.databaseName, g.tableName, config.carryAttributes);
+      const viewColumns = expiredViewColumns(config.carryAttributes);
+      return { sql, columns: viewColumns, originalText: prestoViewOriginalText(g.databaseName, sql, viewColumns) };
+    }
+    const template = `\${${templateFileExpression('expired_items', {
+      // The rows' columns and dt, as in the current-state view.
+      columns: `join(", ", [for c in concat(local.flattened_columns, [local.current_state_added_columns[0]]) : format("\\"%s\\"", c.name)])`,
+      table: qualifiedName(inputs.database, inputs.table),
+    })}}`;
+    const sql = local(this, 'expired_items_sql', template);
+    return { sql: `\${${sql}}`, columnsExpression: columns, originalText: prestoViewOriginalTextExpression(inputs.database, sql, columns) };
   }
 
   private literalElementViews(config: ResolvedConfig): void {

@@ -175,7 +175,11 @@ export class FunctionRole extends Construct {
    *   the bucket's region (Athena checks it before it writes results);
    * - invoke only its own alias (a run hands itself on to a later invocation while a query outlasts
    *   it), read only the DLQ's message counts (a day does not close while failures wait there), move
-   *   only the checkpoint pointer.
+   *   only the checkpoint pointer;
+   * - the data lifecycle (erasure of keys, history retention): list the objects and every object
+   *   version under the data, state, quarantine, athena-results and export prefixes; delete noncurrent
+   *   versions there; rewrite quarantine records and export files; delete query results. Retention
+   *   deletes whole days with the data prefix's s3:DeleteObject above.
    * KMS: the function policy's UseOnlyThesePipelineKeys covers the keys Athena uses on the caller's
    * behalf (the customer key of the results and the bucket, an existing bucket's key).
    * Its own policy, which the function does not wait for (it names the alias, which depends on the
@@ -198,6 +202,12 @@ export class FunctionRole extends Construct {
   ): void {
     const prefixes = [config.lake.dataPrefix, config.lake.statePrefix];
     const results = config.athena.maintenanceResultsPrefix;
+    const lake = config.lake;
+    const bucketObjects = (prefix: string): string => `${inputs.bucketArn}/${prefix}/*`;
+    // The data lifecycle's erasure works on every prefix that can hold an item's values. The export prefix is
+    // not gated on backfill: exports written while backfill was enabled hold whole items, and an erasure lists
+    // and cleans the prefix in every run (src/maintenance/erasure.ts).
+    const lifecyclePrefixes = [lake.dataPrefix, lake.statePrefix, lake.quarantinePrefix, lake.athenaResultsPrefix, config.backfill.exportPrefix];
     this.maintenancePolicyDocument = named(
       new DataAwsIamPolicyDocument(this, 'maintenance-rights-document', {
         statement: [
@@ -251,6 +261,47 @@ export class FunctionRole extends Construct {
           { sid: 'MaintenanceMovesTheCheckpointPointer', effect: 'Allow', actions: ['ssm:PutParameter'], resources: [inputs.pointerParameterArn] },
           { sid: 'MaintenanceHandsOnToItsOwnAlias', effect: 'Allow', actions: ['lambda:InvokeFunction'], resources: [inputs.aliasArn] },
           { sid: 'MaintenanceWaitsForTheDlq', effect: 'Allow', actions: ['sqs:GetQueueAttributes'], resources: [inputs.dlqArn] },
+          {
+            // An erasure finds the objects (quarantine records, export files, query results) and every version of every
+            // object under the lake's prefixes: the versioned bucket keeps an overwritten or deleted object as a
+            // noncurrent version, and the erasure deletes the ones that can hold an erased key.
+            sid: 'ErasureListsObjectsAndVersionsOfItsPrefixes',
+            effect: 'Allow',
+            actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+            resources: [inputs.bucketArn],
+            condition: [{ test: 'StringLike', variable: 's3:prefix', values: lifecyclePrefixes.map((p) => `${p}/*`) }],
+          },
+          {
+            // After rewriting an object without an erased key's rows (or deleting it), the old bytes live on as noncurrent
+            // versions: the erasure deletes them (DeleteObjects with VersionId), not waiting for the noncurrent-version expiration.
+            sid: 'ErasureDeletesOldObjectVersions',
+            effect: 'Allow',
+            actions: ['s3:DeleteObjectVersion'],
+            resources: lifecyclePrefixes.map(bucketObjects),
+          },
+          {
+            // Quarantine records (stream records that could not be flattened) hold whole items: an erasure reads them and
+            // deletes or rewrites those of an erased key.
+            sid: 'ErasureRewritesQuarantineRecords',
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+            resources: [bucketObjects(lake.quarantinePrefix)],
+          },
+          {
+            // DynamoDB export files (backfill's point-in-time exports) hold whole items: an erasure deletes or rewrites those
+            // that hold an erased key.
+            sid: 'ErasureRewritesExportFiles',
+            effect: 'Allow',
+            actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'],
+            resources: [bucketObjects(config.backfill.exportPrefix)],
+          },
+          {
+            // Athena query results (the analysts' and the maintenance's) can hold an erased key's values: an erasure deletes them.
+            sid: 'ErasureDeletesQueryResults',
+            effect: 'Allow',
+            actions: ['s3:DeleteObject'],
+            resources: [bucketObjects(lake.athenaResultsPrefix)],
+          },
         ],
       }),
       'maintenance',

@@ -29,6 +29,8 @@ export interface ResolvedConfig {
     readonly existingTableName?: string;
     readonly existingStreamArn?: string;
     readonly existingKmsKeyArn?: string;
+    /** Time to Live attribute of the created table, or undefined (TTL off). */
+    readonly ttlAttribute?: string;
   };
   readonly lake: {
     readonly create: boolean;
@@ -46,7 +48,14 @@ export interface ResolvedConfig {
     readonly noncurrentVersionExpirationDays: number;
     readonly abortIncompleteMultipartUploadDays: number;
   };
-  readonly glue: { readonly databaseName: string; readonly tableName: string; readonly viewName: string; readonly checkpointsTableName: string; readonly projectionStartDate: string };
+  readonly glue: {
+    readonly databaseName: string;
+    readonly tableName: string;
+    readonly viewName: string;
+    readonly checkpointsTableName: string;
+    readonly expiredItemsViewName: string;
+    readonly projectionStartDate: string;
+  };
   readonly athena: {
     readonly name: string;
     readonly bytesScannedCutoffPerQuery: number;
@@ -99,6 +108,8 @@ export interface ResolvedConfig {
     readonly checkpointRebuildShare: number;
     readonly checkpointMaxAgeDays: number;
     readonly marginSeconds: number;
+    /** Days of history kept (HISTORY_RETENTION_DAYS), or undefined: kept for ever. */
+    readonly historyRetentionDays?: number;
   };
   readonly backfill: {
     readonly enabled: boolean;
@@ -153,6 +164,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       existingTableName: t.existingTableName,
       existingStreamArn: t.existingStreamArn,
       existingKmsKeyArn: t.existingKmsKeyArn,
+      ttlAttribute: t.ttlAttribute,
     },
     lake: {
       create: l.create ?? DEFAULTS.lake.create,
@@ -174,6 +186,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       tableName: g.tableName ?? DEFAULTS.glue.tableName,
       viewName: g.viewName ?? DEFAULTS.glue.viewName,
       checkpointsTableName: g.checkpointsTableName ?? DEFAULTS.glue.checkpointsTableName,
+      expiredItemsViewName: g.expiredItemsViewName ?? DEFAULTS.glue.expiredItemsViewName,
       projectionStartDate: g.projectionStartDate ?? DEFAULTS.glue.projectionStartDate,
     },
     athena: {
@@ -228,6 +241,7 @@ export function resolveConfig(props: FlatteningPipelineProps): ResolvedConfig {
       checkpointRebuildShare: c.checkpointRebuildShare ?? DEFAULTS.compaction.checkpointRebuildShare,
       checkpointMaxAgeDays: c.checkpointMaxAgeDays ?? DEFAULTS.compaction.checkpointMaxAgeDays,
       marginSeconds: c.marginSeconds ?? DEFAULTS.compaction.marginSeconds,
+      historyRetentionDays: c.historyRetentionDays,
     },
     backfill: {
       enabled: bf.enabled ?? DEFAULTS.backfill.enabled,

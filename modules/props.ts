@@ -36,6 +36,14 @@ export interface SourceTableProps {
   readonly existingStreamArn?: string;
   /** The existing table's customer managed KMS key, when it has one: the function gets kms:Decrypt on it to read the stream. */
   readonly existingKmsKeyArn?: string;
+  /**
+   * Time to Live on the created table: the attribute holding each item's expiry time (epoch seconds, a Number).
+   * DynamoDB deletes expired items itself; the lake writes each such deletion as EXPIRE rows (the expired item as
+   * it was), which the current-state view leaves out and the expired-items view keeps. Not a key attribute; only
+   * when the module creates the table (for your own table, turn TTL on there: the lake tells its expiries apart all
+   * the same). Default: none, TTL off.
+   */
+  readonly ttlAttribute?: string;
 }
 
 export interface LakeBucketProps {
@@ -74,6 +82,8 @@ export interface GlueCatalogProps {
   readonly viewName?: string;
   /** Glue table of the current state's checkpoints, which the view reads. Default `checkpoints`. */
   readonly checkpointsTableName?: string;
+  /** Glue (Athena) view of the items Time to Live deleted, each as its last version. Default `expired_items`. */
+  readonly expiredItemsViewName?: string;
   /** First day of the `dt` partition projection range, `yyyy-MM-dd`. Default `2024-01-01`. */
   readonly projectionStartDate?: string;
 }
@@ -213,6 +223,14 @@ export interface CompactionProps {
   readonly checkpointMaxAgeDays?: number;
   /** Seconds added to the trigger's maximum record age before a day is closed. Default 3600. */
   readonly marginSeconds?: number;
+  /**
+   * Days of history the lake keeps, 1 to 36500: the scheduled run deletes the days older than this that a kept
+   * checkpoint covers (never a day no checkpoint covers), so the current state stays exact and the change history
+   * (and the expired-items archive) reaches back this far. The bucket is versioned: a deleted object stays as a
+   * noncurrent version for `lake.noncurrentVersionExpirationDays`, so history is gone for good after both.
+   * Default: none, history kept for ever.
+   */
+  readonly historyRetentionDays?: number;
 }
 
 export interface FlatteningPipelineProps {
@@ -275,7 +293,7 @@ export const DEFAULTS = {
     noncurrentVersionExpirationDays: 30,
     abortIncompleteMultipartUploadDays: 7,
   },
-  glue: { tableName: 'flattened', viewName: 'current_state', checkpointsTableName: 'checkpoints', projectionStartDate: '2024-01-01' },
+  glue: { tableName: 'flattened', viewName: 'current_state', checkpointsTableName: 'checkpoints', expiredItemsViewName: 'expired_items', projectionStartDate: '2024-01-01' },
   athena: { bytesScannedCutoffPerQuery: 10 * 1024 ** 3, maintenanceBytesScannedCutoffPerQuery: 1024 ** 4, forceDestroy: false },
   lambda: { memorySize: 512, timeout: 120, reservedConcurrency: -1, logLevel: 'INFO' },
   alias: { name: 'live' },

@@ -8,8 +8,15 @@ import { named } from './addresses.ts';
 /**
  * The source DynamoDB table: on-demand, stream NEW_AND_OLD_IMAGES, PITR,
  * server-side encryption (AWS owned key, or the customer key), deletion
- * protection. Or, with `table.create = false`, an existing table's name and
- * stream ARN.
+ * protection, and Time to Live on `table.ttlAttribute` when it is set. Or, with
+ * `table.create = false`, an existing table's name and stream ARN.
+ *
+ * Time to Live is `ttl { attribute_name = <ttlAttribute>, enabled = true }` when
+ * the attribute is set, and no block otherwise. The AWS provider leaves a table's
+ * TTL as it is when no block is configured (it suppresses the missing block), so
+ * removing the attribute does not turn TTL off; the module cannot write
+ * `enabled = false` for it, since DynamoDB's UpdateTimeToLive needs the
+ * attribute's name to disable TTL. docs/module.md says how to turn it off.
  */
 export class SourceTable extends Construct {
   /** The created table (undefined when an existing table is used). */
@@ -53,8 +60,13 @@ export class SourceTable extends Construct {
       pointInTimeRecovery: { enabled: c.pointInTimeRecovery },
       serverSideEncryption: { enabled: true, kmsKeyArn: config.kmsKeyArn },
       deletionProtectionEnabled: c.deletionProtection,
+      ttl: isToken(c.ttlAttribute) || c.ttlAttribute === undefined ? undefined : { attributeName: c.ttlAttribute, enabled: true },
       tags: config.tags,
     }), 'source');
+    if (isToken(c.ttlAttribute)) {
+      // Module build: the block only when ttl_attribute is set.
+      table.addOverride('dynamic.ttl', { for_each: choose(isAbsent(c.ttlAttribute), [], [c.ttlAttribute]), content: { attribute_name: '${ttl.value}', enabled: true } });
+    }
     if (dynamicKeys) {
       // Module build: the sort key is optional at plan time.
       const keys = Fn.concat([[{ name: pk.name, type: pk.type }], choose(isAbsent(sk!.name), [], [{ name: sk!.name, type: sk!.type }])]);

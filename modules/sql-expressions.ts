@@ -97,6 +97,7 @@ export function elementKeyColumnsExpression(keys: string): string {
  */
 export const MODULE_TEMPLATES: Readonly<Record<ViewName, string>> = {
   current_state: 'templates/current_state.sql.tftpl',
+  expired_items: 'templates/expired_items.sql.tftpl',
   element_view: 'templates/element_view.sql.tftpl',
 };
 

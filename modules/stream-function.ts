@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { AssetType, Fn, type ITerraformDependable, Op, TerraformAsset, Token } from './cdk.ts';
+import { AssetType, Fn, type ITerraformDependable, Op, TerraformAsset, TerraformLocal, Token } from './cdk.ts';
 import { Construct } from 'constructs';
 import { LambdaAlias, LambdaEventSourceMapping, LambdaFunction, LambdaFunctionEventInvokeConfig } from './aws.ts';
 import type { EnvironmentName } from '../src/config/pipeline-config.ts';
@@ -124,9 +124,21 @@ export class StreamFunction extends Construct {
       CHECKPOINT_RETENTION: numberText(config.compaction.checkpointRetention),
       CHECKPOINT_REBUILD_SHARE: decimalText(config.compaction.checkpointRebuildShare),
       CHECKPOINT_MAX_AGE_DAYS: numberText(config.compaction.checkpointMaxAgeDays),
+      // For the erasure of keys: it deletes the Athena query results too (a result can hold any value).
+      ATHENA_RESULTS_PREFIX: config.lake.athenaResultsPrefix,
     };
     // The handler reads an empty SORT_KEY as "no sort key".
     if (sk !== undefined) environment.SORT_KEY = isToken(sk) ? Fn.join('', Fn.compact([sk])) : sk;
+    // History retention deletes history: the variable is set only when retention is (a plan then shows it appear).
+    const retention = config.compaction.historyRetentionDays;
+    if (retention !== undefined && !isToken(retention)) environment.HISTORY_RETENTION_DAYS = numberText(retention);
+    let variables = environment as Record<string, string>;
+    if (retention !== undefined && isToken(retention)) {
+      // Module build: the map as a local (written one variable a line), merged with HISTORY_RETENTION_DAYS when it is set.
+      const base = new TerraformLocal(this, 'function_environment', environment);
+      base.overrideLogicalId('function_environment');
+      variables = Token.asStringMap(Fn.merge([base.expression, Fn.conditional(isAbsent(numberText(retention)), {}, { HISTORY_RETENTION_DAYS: numberText(retention) })]));
+    }
 
     this.function = named(new LambdaFunction(this, 'function', {
       functionName: config.lambda.functionName,
@@ -141,7 +153,7 @@ export class StreamFunction extends Construct {
       memorySize: config.lambda.memorySize,
       timeout: config.lambda.timeout,
       reservedConcurrentExecutions: config.lambda.reservedConcurrency,
-      environment: { variables: environment as Record<string, string> },
+      environment: { variables },
       kmsKeyArn: config.kmsKeyArn,
       tracingConfig: { mode: 'Active' },
       loggingConfig: { logFormat: 'JSON', logGroup: inputs.logGroupName, applicationLogLevel: config.lambda.logLevel },

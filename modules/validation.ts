@@ -8,6 +8,7 @@ import {
   prefixProblem,
   STREAM_ARN_PATTERN,
 } from '../src/config/validate.ts';
+import { MAINTENANCE_LIMITS } from '../src/config/pipeline-config.ts';
 import { elementViewProblems } from '../src/schema/element-views.ts';
 import { DEFAULTS, type FlatteningPipelineProps, KEY_TYPES, LOG_LEVELS, LOG_RETENTION_DAYS } from './props.ts';
 
@@ -74,6 +75,8 @@ export const RULES = {
   checkpointRebuildShare: { min: 0, max: 4 },
   checkpointMaxAgeDays: { min: 1, max: 3650 },
   marginSeconds: { min: 0, max: 86400 },
+  /** The handler's own range (MAINTENANCE_LIMITS.historyRetentionDays): HISTORY_RETENTION_DAYS. */
+  historyRetentionDays: { min: MAINTENANCE_LIMITS.historyRetentionDays.min, max: MAINTENANCE_LIMITS.historyRetentionDays.max },
 } as const;
 
 type Problems = string[];
@@ -179,7 +182,12 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   if (views !== undefined && !isToken(views)) {
     const literalLists = Object.values(views).every((keys) => !isToken(keys) && (!Array.isArray(keys) || keys.every((k) => !isToken(k))));
     const glue = props.glue ?? {};
-    const names = [glue.tableName ?? DEFAULTS.glue.tableName, glue.viewName ?? DEFAULTS.glue.viewName];
+    const names = [
+      glue.tableName ?? DEFAULTS.glue.tableName,
+      glue.viewName ?? DEFAULTS.glue.viewName,
+      glue.checkpointsTableName ?? DEFAULTS.glue.checkpointsTableName,
+      glue.expiredItemsViewName ?? DEFAULTS.glue.expiredItemsViewName,
+    ];
     if (literalLists && listIsLiteral(props.explodeAttributes) && (props.carryAttributes === undefined || listIsLiteral(props.carryAttributes)) && !names.some(isToken)) {
       problems.push(...elementViewProblems(views, props.explodeAttributes, props.carryAttributes ?? [], names));
     }
@@ -193,7 +201,17 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   pattern(problems, 'table.existingTableName', table.existingTableName, RULES.tableName);
   pattern(problems, 'table.existingStreamArn', table.existingStreamArn, RULES.streamArn);
   pattern(problems, 'table.existingKmsKeyArn', table.existingKmsKeyArn, RULES.kmsKeyArn);
+  if (table.ttlAttribute !== undefined && !isToken(table.ttlAttribute)) {
+    const p = typeof table.ttlAttribute === 'string' ? attributeNameProblem(table.ttlAttribute) : 'an attribute name is required';
+    if (p) problems.push(`table.ttlAttribute: ${p}`);
+    else if (keyNames.includes(table.ttlAttribute)) {
+      problems.push(`table.ttlAttribute: "${table.ttlAttribute}" is a key attribute; Time to Live needs an attribute of its own holding each item's expiry time (epoch seconds)`);
+    }
+  }
   if (table.create === false) {
+    if (table.ttlAttribute !== undefined) {
+      problems.push("table.ttlAttribute: only applies when the module creates the table (table.create is false): turn Time to Live on on your own table; the lake tells its expiries from deletes all the same");
+    }
     if (table.existingTableName === undefined) problems.push('table.existingTableName: required when table.create is false');
     if (table.existingStreamArn === undefined) problems.push('table.existingStreamArn: required when table.create is false');
     if (table.name !== undefined) problems.push('table.name: only applies when the module creates the table; use table.existingTableName');
@@ -255,9 +273,14 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   pattern(problems, 'glue.tableName', glue.tableName, RULES.glueName);
   pattern(problems, 'glue.viewName', glue.viewName, RULES.glueName);
   pattern(problems, 'glue.checkpointsTableName', glue.checkpointsTableName, RULES.glueName);
+  pattern(problems, 'glue.expiredItemsViewName', glue.expiredItemsViewName, RULES.glueName);
   const glueNames = [glue.tableName ?? DEFAULTS.glue.tableName, glue.viewName ?? DEFAULTS.glue.viewName, glue.checkpointsTableName ?? DEFAULTS.glue.checkpointsTableName];
   if (!glueNames.some(isToken) && new Set(glueNames).size !== glueNames.length) {
     problems.push(`glue.checkpointsTableName: "${glueNames[2]}" must differ from glue.tableName and glue.viewName`);
+  }
+  const expiredName = glue.expiredItemsViewName ?? DEFAULTS.glue.expiredItemsViewName;
+  if (!glueNames.some(isToken) && !isToken(expiredName) && glueNames.includes(expiredName)) {
+    problems.push(`glue.expiredItemsViewName: "${expiredName}" must differ from glue.tableName, glue.viewName and glue.checkpointsTableName`);
   }
   if (!isToken(glue.tableName) && !isToken(glue.viewName) && (glue.tableName ?? 'flattened') === (glue.viewName ?? 'current_state')) {
     problems.push('glue.viewName: must differ from glue.tableName');
@@ -306,6 +329,7 @@ export function propsProblems(props: FlatteningPipelineProps): string[] {
   decimal(problems, 'compaction.checkpointRebuildShare', compaction.checkpointRebuildShare, RULES.checkpointRebuildShare);
   integer(problems, 'compaction.checkpointMaxAgeDays', compaction.checkpointMaxAgeDays, RULES.checkpointMaxAgeDays);
   integer(problems, 'compaction.marginSeconds', compaction.marginSeconds, RULES.marginSeconds);
+  integer(problems, 'compaction.historyRetentionDays', compaction.historyRetentionDays, RULES.historyRetentionDays);
 
   const esm = props.eventSourceMapping ?? {};
   flag(problems, 'eventSourceMapping.create', esm.create);

@@ -43,6 +43,7 @@ export class ModuleStack extends TerraformStack {
         existingTableName: s('existing_table_name'),
         existingStreamArn: s('existing_stream_arn'),
         existingKmsKeyArn: s('existing_table_kms_key_arn'),
+        ttlAttribute: s('ttl_attribute'),
       },
       lake: {
         create: b('create_bucket'),
@@ -63,6 +64,7 @@ export class ModuleStack extends TerraformStack {
         tableName: s('glue_table_name'),
         viewName: s('glue_view_name'),
         checkpointsTableName: s('glue_checkpoints_table_name'),
+        expiredItemsViewName: s('glue_expired_items_view_name'),
         projectionStartDate: s('projection_start_date'),
       },
       athena: {
@@ -110,6 +112,7 @@ export class ModuleStack extends TerraformStack {
         checkpointRebuildShare: n('checkpoint_rebuild_share'),
         checkpointMaxAgeDays: n('checkpoint_max_age_days'),
         marginSeconds: n('compaction_margin_seconds'),
+        historyRetentionDays: n('history_retention_days'),
       },
       backfill: {
         enabled: b('backfill_enabled'),

@@ -111,6 +111,19 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'existing_table_name', type: 'string', default: null, description: 'Existing table (create_table = false).', validation: [matches('existing_table_name', RULES.tableName, true)] },
   { name: 'existing_stream_arn', type: 'string', default: null, description: "Existing table's stream ARN (create_table = false); NEW_AND_OLD_IMAGES.", validation: [matches('existing_stream_arn', RULES.streamArn, true)] },
   { name: 'existing_table_kms_key_arn', type: 'string', default: null, description: "Existing table's customer managed key, if any (the function gets kms:Decrypt on it).", validation: [matches('existing_table_kms_key_arn', RULES.kmsKeyArn, true)] },
+  {
+    name: 'ttl_attribute',
+    type: 'string',
+    default: null,
+    description:
+      "Time to Live on the created table: the attribute holding each item's expiry time (epoch seconds). DynamoDB deletes expired items; the lake writes each such deletion as EXPIRE rows (the item as it expired), left out of the current-state view and kept in the expired-items view. Not a key attribute; only with create_table = true. null: TTL off.",
+    validation: [
+      {
+        condition: nullable('ttl_attribute', 'length(var.ttl_attribute) >= 1 && length(var.ttl_attribute) <= 255 && !can(regex("[,\\\\s]", var.ttl_attribute))'),
+        error_message: 'ttl_attribute must be 1 to 255 characters without commas or whitespace.',
+      },
+    ],
+  },
 
   { name: 'create_bucket', type: 'bool', default: DEFAULTS.lake.create, description: 'Create the lake bucket. false: use existing_bucket_name (left unchanged).' },
   { name: 'bucket_name', type: 'string', default: null, description: 'Name of the created bucket. null: a unique name starting with "<name>-lake-".', validation: [matches('bucket_name', bucketRule, true)] },
@@ -129,6 +142,13 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   { name: 'glue_table_name', type: 'string', default: DEFAULTS.glue.tableName, description: 'Glue table of the flattened rows.', validation: [matches('glue_table_name', RULES.glueName)] },
   { name: 'glue_checkpoints_table_name', type: 'string', default: DEFAULTS.glue.checkpointsTableName, description: 'Glue table of the checkpoints of the current state (the view reads the latest one).', validation: [matches('glue_checkpoints_table_name', RULES.glueName)] },
   { name: 'glue_view_name', type: 'string', default: DEFAULTS.glue.viewName, description: 'Glue (Athena) view of the current state.', validation: [matches('glue_view_name', RULES.glueName)] },
+  {
+    name: 'glue_expired_items_view_name',
+    type: 'string',
+    default: DEFAULTS.glue.expiredItemsViewName,
+    description: 'Glue (Athena) view of the items Time to Live deleted: the last version of each, as it expired (event_name EXPIRE).',
+    validation: [matches('glue_expired_items_view_name', RULES.glueName)],
+  },
   { name: 'projection_start_date', type: 'string', default: DEFAULTS.glue.projectionStartDate, description: 'First day of the dt partition projection range (yyyy-MM-dd).', validation: [{ condition: 'can(formatdate("YYYY-MM-DD", "${var.projection_start_date}T00:00:00Z"))', error_message: 'projection_start_date must be a calendar date as yyyy-MM-dd.' }] },
 
   { name: 'athena_workgroup_name', type: 'string', default: null, description: 'Athena workgroup (at most 116 characters: the maintenance workgroup is "<this>-maintenance"). null: "<name>-flatten".', validation: [matches('athena_workgroup_name', RULES.workgroupName, true)] },
@@ -190,6 +210,13 @@ const BASE_VARIABLES: readonly VariableSpec[] = [
   },
   { name: 'checkpoint_max_age_days', type: 'number', default: DEFAULTS.compaction.checkpointMaxAgeDays, description: 'Rebuild the checkpoint once its bound is this many days old, whatever checkpoint_rebuild_share says (1 to 3650): bounds the days the current-state view reads after the checkpoint, however small they are.', validation: [between('checkpoint_max_age_days', RULES.checkpointMaxAgeDays)] },
   { name: 'compaction_margin_seconds', type: 'number', default: DEFAULTS.compaction.marginSeconds, description: "Seconds added to the trigger's maximum record age before a day counts as closed.", validation: [between('compaction_margin_seconds', RULES.marginSeconds)] },
+  {
+    name: 'history_retention_days',
+    type: 'number',
+    default: null,
+    description: `Days of history the lake keeps (${RULES.historyRetentionDays.min} to ${RULES.historyRetentionDays.max}): the scheduled run deletes the days older than this that a kept checkpoint covers (never one no checkpoint covers), so the current state stays exact while the change history and the expired-items archive reach back this far. Deleted objects stay as noncurrent versions for noncurrent_version_expiration_days: history is gone for good after both. Sets the function's HISTORY_RETENTION_DAYS; review-plan flags setting or shortening it. null: history kept for ever.`,
+    validation: [{ ...between('history_retention_days', RULES.historyRetentionDays), condition: nullable('history_retention_days', between('history_retention_days', RULES.historyRetentionDays).condition) }],
+  },
   { name: 'backfill_enabled', type: 'bool', default: DEFAULTS.backfill.enabled, description: 'Let the function export this table (PITR) into export_prefix and flatten each export data file (the backfill action).' },
   { name: 'export_prefix', type: 'string', default: DEFAULTS.backfill.exportPrefix, description: 'Key prefix of backfill exports in the lake bucket.', validation: [matches('export_prefix', prefixRule)] },
   { name: 'create_bucket_notification', type: 'bool', default: null, description: 'Create the bucket notification that invokes the alias for each export data file. null: only when the module creates the bucket (a bucket has one notification configuration).' },
@@ -217,6 +244,22 @@ const CROSS_VARIABLE_RULES: Readonly<Record<string, readonly VariableValidation[
   glue_checkpoints_table_name: [
     { condition: '!contains([var.glue_table_name, var.glue_view_name], var.glue_checkpoints_table_name)', error_message: 'glue_checkpoints_table_name must differ from glue_table_name and glue_view_name.' },
   ],
+  glue_expired_items_view_name: [
+    {
+      condition: '!contains([var.glue_table_name, var.glue_view_name, var.glue_checkpoints_table_name], var.glue_expired_items_view_name)',
+      error_message: 'glue_expired_items_view_name must differ from glue_table_name, glue_view_name and glue_checkpoints_table_name.',
+    },
+  ],
+  ttl_attribute: [
+    {
+      condition: 'var.ttl_attribute == null ? true : var.create_table',
+      error_message: 'ttl_attribute applies only when the module creates the table (create_table = true): turn Time to Live on on your own table; the lake tells its expiries from deletes all the same.',
+    },
+    {
+      condition: 'var.ttl_attribute == null ? true : !contains(compact([var.partition_key, var.sort_key]), var.ttl_attribute)',
+      error_message: "ttl_attribute must not be a key attribute (partition_key, sort_key): Time to Live needs an attribute of its own holding each item's expiry time (epoch seconds).",
+    },
+  ],
   explode_attributes: [{ condition: 'length(setintersection(var.explode_attributes, compact([var.partition_key, var.sort_key]))) == 0', error_message: 'explode_attributes must not list a key attribute (keys are columns already).' }],
   element_view_keys: [
     { condition: 'length(setsubtract(keys(var.element_view_keys), var.explode_attributes)) == 0', error_message: 'element_view_keys: every attribute must be one of explode_attributes.' },
@@ -225,8 +268,8 @@ const CROSS_VARIABLE_RULES: Readonly<Record<string, readonly VariableValidation[
       error_message: 'element_view_keys: a column derived from a key path must not be the name of a carried attribute.',
     },
     {
-      condition: `length(distinct([for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == 0`,
-      error_message: `element_view_keys: the view names derived from the attributes (<attribute>${ELEMENT_NAME_RULES.viewSuffix}) must be distinct and differ from glue_table_name and glue_view_name.`,
+      condition: `length(distinct([for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name, var.glue_checkpoints_table_name, var.glue_expired_items_view_name], [for a in keys(var.element_view_keys) : "\${${elementColumn('a')}}${ELEMENT_NAME_RULES.viewSuffix}"])) == 0`,
+      error_message: `element_view_keys: the view names derived from the attributes (<attribute>${ELEMENT_NAME_RULES.viewSuffix}) must be distinct and differ from glue_table_name, glue_view_name, glue_checkpoints_table_name and glue_expired_items_view_name.`,
     },
   ],
 };

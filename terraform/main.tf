@@ -70,9 +70,40 @@ locals {
       },
     ]
   }
-  element_view_keys           = var.element_view_keys
-  element_views               = { for attribute, keys in local.element_view_keys : attribute => { name = "${lower(replace(attribute, "/[^A-Za-z0-9_]/", "_"))}_elements", columns = local.element_view_columns[attribute], sql = trimspace(templatefile("${path.module}/templates/element_view.sql.tftpl", { attribute = format("'%s'", replace(attribute, "'", "''")), key_columns = join("", [for k in keys : format(",\n       max(CASE WHEN key = '%s' THEN value END) AS \"%s\",\n       max(CASE WHEN key = '%s' THEN value_number END) AS \"%s_number\"", replace(k, "'", "''"), lower(replace(k, "/[^A-Za-z0-9_]/", "_")), replace(k, "'", "''"), lower(replace(k, "/[^A-Za-z0-9_]/", "_")))]), carried_columns = join("", [for c in local.carry_attributes : format(", \"%s\"", c)]), current_view = format("\"%s\".\"%s\"", local.glue_database_name, local.glue_view_name) })) } }
-  flattened_columns           = concat(local.row_columns, local.carried_columns)
+  element_view_keys = var.element_view_keys
+  element_views     = { for attribute, keys in local.element_view_keys : attribute => { name = "${lower(replace(attribute, "/[^A-Za-z0-9_]/", "_"))}_elements", columns = local.element_view_columns[attribute], sql = trimspace(templatefile("${path.module}/templates/element_view.sql.tftpl", { attribute = format("'%s'", replace(attribute, "'", "''")), key_columns = join("", [for k in keys : format(",\n       max(CASE WHEN key = '%s' THEN value END) AS \"%s\",\n       max(CASE WHEN key = '%s' THEN value_number END) AS \"%s_number\"", replace(k, "'", "''"), lower(replace(k, "/[^A-Za-z0-9_]/", "_")), replace(k, "'", "''"), lower(replace(k, "/[^A-Za-z0-9_]/", "_")))]), carried_columns = join("", [for c in local.carry_attributes : format(", \"%s\"", c)]), current_view = format("\"%s\".\"%s\"", local.glue_database_name, local.glue_view_name) })) } }
+  expired_items_sql = trimspace(templatefile("${path.module}/templates/expired_items.sql.tftpl", { columns = join(", ", [for c in concat(local.flattened_columns, [local.current_state_added_columns[0]]) : format("\"%s\"", c.name)]), table = format("\"%s\".\"%s\"", local.glue_database_name, local.glue_table_name) }))
+  flattened_columns = concat(local.row_columns, local.carried_columns)
+  function_environment = {
+    ATHENA_RESULTS_PREFIX      = var.athena_results_prefix
+    ATHENA_WORKGROUP           = aws_athena_workgroup.maintenance.name
+    CARRY_ATTRIBUTES           = join(",", var.carry_attributes)
+    CHECKPOINT_MAX_AGE_DAYS    = var.checkpoint_max_age_days
+    CHECKPOINT_PARAMETER       = aws_ssm_parameter.checkpoint_pointer.name
+    CHECKPOINT_REBUILD_SHARE   = var.checkpoint_rebuild_share
+    CHECKPOINT_RETENTION       = var.checkpoint_retention
+    COMPACTION_LOOKBACK_DAYS   = var.compaction_lookback_days
+    COMPACTION_MARGIN_SECONDS  = var.compaction_margin_seconds
+    COMPACTION_TARGET_BYTES    = var.compaction_target_bytes
+    DLQ_URL                    = aws_sqs_queue.dlq.url
+    EXPLODE_ATTRIBUTES         = join(",", var.explode_attributes)
+    EXPORT_PREFIX              = var.export_prefix
+    GLUE_CHECKPOINTS_TABLE     = aws_glue_catalog_table.checkpoints.name
+    GLUE_DATABASE              = aws_glue_catalog_database.lake.name
+    GLUE_TABLE                 = aws_glue_catalog_table.flattened.name
+    GLUE_VIEW                  = aws_glue_catalog_table.current_state.name
+    LAKE_BUCKET                = var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name
+    LAKE_PREFIX                = var.lake_prefix
+    MAXIMUM_RECORD_AGE_SECONDS = var.maximum_record_age_in_seconds
+    PARTITION_KEY              = var.partition_key
+    PARTITION_KEY_TYPE         = var.partition_key_type
+    QUARANTINE_PREFIX          = var.quarantine_prefix
+    SORT_KEY                   = join("", compact([var.sort_key]))
+    SORT_KEY_TYPE              = var.sort_key_type
+    STATE_PREFIX               = var.state_prefix
+    STREAM_ARN                 = var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn
+    TABLE_ARN                  = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)
+  }
   glue_checkpoints_table_name = var.glue_checkpoints_table_name
   glue_database_name          = coalesce(var.glue_database_name, replace(var.name, "-", "_"))
   glue_table_name             = var.glue_table_name
@@ -121,7 +152,7 @@ locals {
       presto  = "varchar"
     },
     {
-      comment = "INSERT, MODIFY, REMOVE (tombstone) or SNAPSHOT (backfill / re-flatten)."
+      comment = "INSERT, MODIFY, REMOVE (a delete: tombstone), EXPIRE (a Time to Live deletion: the expired item as it was, or a tombstone when the stream has no old image) or SNAPSHOT (backfill / re-flatten)."
       glue    = "string"
       name    = "event_name"
       presto  = "varchar"
@@ -390,6 +421,62 @@ data "aws_iam_policy_document" "maintenance" {
     resources = [aws_sqs_queue.dlq.arn]
     sid       = "MaintenanceWaitsForTheDlq"
   }
+  statement {
+    actions = ["s3:ListBucket", "s3:ListBucketVersions"]
+    effect  = "Allow"
+    resources = [
+      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+    ]
+    sid = "ErasureListsObjectsAndVersionsOfItsPrefixes"
+
+    condition {
+      test = "StringLike"
+      values = [
+        "${var.lake_prefix}/*",
+        "${var.state_prefix}/*",
+        "${var.quarantine_prefix}/*",
+        "${var.athena_results_prefix}/*",
+        "${var.export_prefix}/*",
+      ]
+      variable = "s3:prefix"
+    }
+  }
+  statement {
+    actions = ["s3:DeleteObjectVersion"]
+    effect  = "Allow"
+    resources = [
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
+    ]
+    sid = "ErasureDeletesOldObjectVersions"
+  }
+  statement {
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    effect  = "Allow"
+    resources = [
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
+    ]
+    sid = "ErasureRewritesQuarantineRecords"
+  }
+  statement {
+    actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
+    effect  = "Allow"
+    resources = [
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
+    ]
+    sid = "ErasureRewritesExportFiles"
+  }
+  statement {
+    actions = ["s3:DeleteObject"]
+    effect  = "Allow"
+    resources = [
+      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
+    ]
+    sid = "ErasureDeletesQueryResults"
+  }
 }
 
 data "aws_iam_policy_document" "scheduler" {
@@ -434,7 +521,7 @@ data "aws_ssm_parameters_by_path" "checkpoint_pointer" {
 
 resource "aws_athena_named_query" "changes_per_day" {
   database    = aws_glue_catalog_database.lake.name
-  description = "Item versions per day by kind of change (INSERT, MODIFY, REMOVE, SNAPSHOT)."
+  description = "Item versions per day by kind of change (INSERT, MODIFY, REMOVE, EXPIRE, SNAPSHOT)."
   name        = "${var.name} changes_per_day"
   query = chomp(<<-EOT
     -- Item versions per day by kind of change (INSERT, MODIFY, REMOVE, SNAPSHOT).
@@ -472,6 +559,19 @@ resource "aws_athena_named_query" "element_view" {
     -- The SQL of the view "${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}"."${each.value.name}", for reading and as a starting point for your own queries.
     -- The view itself belongs to Terraform (ddb-flatten module): a CREATE OR REPLACE VIEW run here would be reverted by the next apply.
     ${each.value.sql}
+  EOT
+  )
+  workgroup = aws_athena_workgroup.lake.id
+}
+
+resource "aws_athena_named_query" "expired_items_view" {
+  database    = aws_glue_catalog_database.lake.name
+  description = "The SQL of the ${var.glue_expired_items_view_name} view, the items Time to Live deleted (a copy: Terraform manages the view itself)."
+  name        = "${var.name} ${var.glue_expired_items_view_name} view"
+  query = chomp(<<-EOT
+    -- The SQL of the view "${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}"."${var.glue_expired_items_view_name}", for reading and as a starting point for your own queries.
+    -- The view itself belongs to Terraform (ddb-flatten module): a CREATE OR REPLACE VIEW run here would be reverted by the next apply.
+    ${local.expired_items_sql}
   EOT
   )
   workgroup = aws_athena_workgroup.lake.id
@@ -660,6 +760,13 @@ resource "aws_dynamodb_table" "source" {
       type = attribute.value.type
     }
   }
+  dynamic "ttl" {
+    for_each = (length(compact([var.ttl_attribute])) < 1) ? [] : [var.ttl_attribute]
+    content {
+      attribute_name = ttl.value
+      enabled        = true
+    }
+  }
 }
 
 resource "aws_glue_catalog_database" "lake" {
@@ -774,6 +881,37 @@ resource "aws_glue_catalog_table" "element_view" {
   }
 
   depends_on = [aws_glue_catalog_table.current_state]
+}
+
+resource "aws_glue_catalog_table" "expired_items" {
+  database_name = aws_glue_catalog_database.lake.name
+  description   = "Items Time to Live deleted: the rows of the last version of each, as it expired (event_name EXPIRE)."
+  name          = var.glue_expired_items_view_name
+  parameters = {
+    comment     = "Presto View"
+    presto_view = "true"
+  }
+  table_type         = "VIRTUAL_VIEW"
+  view_expanded_text = "/* Presto View */"
+  view_original_text = "/* Presto View: ${base64encode(jsonencode({ catalog = "awsdatacatalog", columns = [for c in local.current_state_columns : { name = c.name, type = c.presto }], originalSql = local.expired_items_sql, schema = local.glue_database_name }))} */"
+
+  storage_descriptor {
+    ser_de_info {
+      name                  = "-"
+      serialization_library = "-"
+    }
+
+    dynamic "columns" {
+      for_each = local.current_state_columns
+      content {
+        comment = columns.value.comment
+        name    = columns.value.name
+        type    = columns.value.glue
+      }
+    }
+  }
+
+  depends_on = [aws_glue_catalog_table.flattened]
 }
 
 resource "aws_glue_catalog_table" "flattened" {
@@ -926,40 +1064,12 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "lyZ0dX7neRbYqrfm6wv9Qa9ZqKaKOV9UeTj8M72Iy5w="
+  source_code_hash               = "aS8zkymuHH0bAIyUYFwJHs/PgoHgFcfy0pkMIoAFY7Q="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 
   environment {
-    variables = {
-      ATHENA_WORKGROUP           = aws_athena_workgroup.maintenance.name
-      CARRY_ATTRIBUTES           = join(",", var.carry_attributes)
-      CHECKPOINT_MAX_AGE_DAYS    = var.checkpoint_max_age_days
-      CHECKPOINT_PARAMETER       = aws_ssm_parameter.checkpoint_pointer.name
-      CHECKPOINT_REBUILD_SHARE   = var.checkpoint_rebuild_share
-      CHECKPOINT_RETENTION       = var.checkpoint_retention
-      COMPACTION_LOOKBACK_DAYS   = var.compaction_lookback_days
-      COMPACTION_MARGIN_SECONDS  = var.compaction_margin_seconds
-      COMPACTION_TARGET_BYTES    = var.compaction_target_bytes
-      DLQ_URL                    = aws_sqs_queue.dlq.url
-      EXPLODE_ATTRIBUTES         = join(",", var.explode_attributes)
-      EXPORT_PREFIX              = var.export_prefix
-      GLUE_CHECKPOINTS_TABLE     = aws_glue_catalog_table.checkpoints.name
-      GLUE_DATABASE              = aws_glue_catalog_database.lake.name
-      GLUE_TABLE                 = aws_glue_catalog_table.flattened.name
-      GLUE_VIEW                  = aws_glue_catalog_table.current_state.name
-      LAKE_BUCKET                = var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name
-      LAKE_PREFIX                = var.lake_prefix
-      MAXIMUM_RECORD_AGE_SECONDS = var.maximum_record_age_in_seconds
-      PARTITION_KEY              = var.partition_key
-      PARTITION_KEY_TYPE         = var.partition_key_type
-      QUARANTINE_PREFIX          = var.quarantine_prefix
-      SORT_KEY                   = join("", compact([var.sort_key]))
-      SORT_KEY_TYPE              = var.sort_key_type
-      STATE_PREFIX               = var.state_prefix
-      STREAM_ARN                 = var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn
-      TABLE_ARN                  = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)
-    }
+    variables = merge(local.function_environment, (length(compact([var.history_retention_days])) < 1) ? {} : { "HISTORY_RETENTION_DAYS" = var.history_retention_days })
   }
 
   logging_config {

@@ -41,6 +41,11 @@ output "glue_catalog_database_name" {
   value       = aws_glue_catalog_database.lake.name
 }
 
+output "glue_catalog_expired_items_view_name" {
+  description = "Glue (Athena) view of the items Time to Live deleted: the last version of each, as it expired."
+  value       = aws_glue_catalog_table.expired_items.name
+}
+
 output "glue_catalog_table_name" {
   description = "Glue table of the flattened rows."
   value       = aws_glue_catalog_table.flattened.name
@@ -83,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "lyZ0dX7neRbYqrfm6wv9Qa9ZqKaKOV9UeTj8M72Iy5w="
+  value       = "aS8zkymuHH0bAIyUYFwJHs/PgoHgFcfy0pkMIoAFY7Q="
 }
 
 output "lambda_function_name" {

@@ -153,8 +153,8 @@ variable "element_view_keys" {
   }
 
   validation {
-    condition     = length(distinct([for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name], [for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == 0
-    error_message = "element_view_keys: the view names derived from the attributes (<attribute>_elements) must be distinct and differ from glue_table_name and glue_view_name."
+    condition     = length(distinct([for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == length(var.element_view_keys) && length(setintersection([var.glue_table_name, var.glue_view_name, var.glue_checkpoints_table_name, var.glue_expired_items_view_name], [for a in keys(var.element_view_keys) : "${lower(replace(a, "/[^A-Za-z0-9_]/", "_"))}_elements"])) == 0
+    error_message = "element_view_keys: the view names derived from the attributes (<attribute>_elements) must be distinct and differ from glue_table_name, glue_view_name, glue_checkpoints_table_name and glue_expired_items_view_name."
   }
 }
 
@@ -229,6 +229,28 @@ variable "existing_table_kms_key_arn" {
   validation {
     condition     = var.existing_table_kms_key_arn == null ? true : (can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.existing_table_kms_key_arn)))
     error_message = "existing_table_kms_key_arn must be a KMS key ARN, arn:<partition>:kms:<region>:<account>:key/<key-id> (not an alias: IAM policies need the key ARN)."
+  }
+}
+
+variable "ttl_attribute" {
+  description = "Time to Live on the created table: the attribute holding each item's expiry time (epoch seconds). DynamoDB deletes expired items; the lake writes each such deletion as EXPIRE rows (the item as it expired), left out of the current-state view and kept in the expired-items view. Not a key attribute; only with create_table = true. null: TTL off."
+  type        = string
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.ttl_attribute == null ? true : (length(var.ttl_attribute) >= 1 && length(var.ttl_attribute) <= 255 && !can(regex("[,\\s]", var.ttl_attribute)))
+    error_message = "ttl_attribute must be 1 to 255 characters without commas or whitespace."
+  }
+
+  validation {
+    condition     = var.ttl_attribute == null ? true : var.create_table
+    error_message = "ttl_attribute applies only when the module creates the table (create_table = true): turn Time to Live on on your own table; the lake tells its expiries from deletes all the same."
+  }
+
+  validation {
+    condition     = var.ttl_attribute == null ? true : !contains(compact([var.partition_key, var.sort_key]), var.ttl_attribute)
+    error_message = "ttl_attribute must not be a key attribute (partition_key, sort_key): Time to Live needs an attribute of its own holding each item's expiry time (epoch seconds)."
   }
 }
 
@@ -431,6 +453,23 @@ variable "glue_view_name" {
   validation {
     condition     = var.glue_table_name != var.glue_view_name
     error_message = "glue_view_name must differ from glue_table_name."
+  }
+}
+
+variable "glue_expired_items_view_name" {
+  description = "Glue (Athena) view of the items Time to Live deleted: the last version of each, as it expired (event_name EXPIRE)."
+  type        = string
+  default     = "expired_items"
+  nullable    = false
+
+  validation {
+    condition     = can(regex("^[a-z0-9_]{1,255}$", var.glue_expired_items_view_name))
+    error_message = "glue_expired_items_view_name must be 1 to 255 characters of a-z, 0-9 and _ (Athena lowercases names)."
+  }
+
+  validation {
+    condition     = !contains([var.glue_table_name, var.glue_view_name, var.glue_checkpoints_table_name], var.glue_expired_items_view_name)
+    error_message = "glue_expired_items_view_name must differ from glue_table_name, glue_view_name and glue_checkpoints_table_name."
   }
 }
 
@@ -826,6 +865,18 @@ variable "compaction_margin_seconds" {
   validation {
     condition     = var.compaction_margin_seconds >= 0 && var.compaction_margin_seconds <= 86400 && floor(var.compaction_margin_seconds) == var.compaction_margin_seconds
     error_message = "compaction_margin_seconds must be an integer from 0 to 86400."
+  }
+}
+
+variable "history_retention_days" {
+  description = "Days of history the lake keeps (1 to 36500): the scheduled run deletes the days older than this that a kept checkpoint covers (never one no checkpoint covers), so the current state stays exact while the change history and the expired-items archive reach back this far. Deleted objects stay as noncurrent versions for noncurrent_version_expiration_days: history is gone for good after both. Sets the function's HISTORY_RETENTION_DAYS; review-plan flags setting or shortening it. null: history kept for ever."
+  type        = number
+  default     = null
+  nullable    = true
+
+  validation {
+    condition     = var.history_retention_days == null ? true : (var.history_retention_days >= 1 && var.history_retention_days <= 36500 && floor(var.history_retention_days) == var.history_retention_days)
+    error_message = "history_retention_days must be an integer from 1 to 36500."
   }
 }
 

@@ -3,14 +3,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TrinoSQL } from 'dt-sql-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { currentStateSql, elementSql } from '../modules/glue-catalog.ts';
+import { currentStateSql, elementSql, expiredItemsViewSql } from '../modules/glue-catalog.ts';
 import type { Item } from '../src/flatten/attribute-value.ts';
 import { Flattener, SNAPSHOT_SEQUENCE } from '../src/flatten/flatten.ts';
 import { RowBatch } from '../src/flatten/row-batch.ts';
 import { writeBatchToLake } from '../src/lake/lake-writer.ts';
 import { DirectorySink } from '../src/lake/sink.ts';
 import { elementViewColumns, elementViewName } from '../src/schema/element-views.ts';
-import { currentStateColumns } from '../src/schema/row-schema.ts';
+import { currentStateColumns, expiredItemsColumns } from '../src/schema/row-schema.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { QUERIES, querySql, quoteIdent } from '../src/sql/views.ts';
 import { athenaUnloadSql, duckdbCopySql, parseAthenaUnload } from '../src/maintenance/engine.ts';
@@ -37,6 +37,8 @@ function athenaTexts(): [string, string][] {
   const names = { table: `${quoteIdent(DB)}.${quoteIdent('flattened')}`, currentView: `${quoteIdent(DB)}.${quoteIdent('current_state')}`, carried: CARRIED };
   return [
     ['view current_state', currentStateSql(DB, 'flattened', CARRIED)],
+    ['view current_state (after a checkpoint)', currentStateSql(DB, 'flattened', CARRIED, { pointer: { checkpoint: '2026-11-30-0123456789abcdef', bound: '2026-11-30' } })],
+    ['view expired_items', expiredItemsViewSql(DB, 'flattened', CARRIED)],
     ['view items_elements', elementSql(DB, 'current_state', 'items', VIEWS.items, CARRIED)],
     ...Object.keys(QUERIES).map((q): [string, string] => [`query ${q}`, querySql(q as keyof typeof QUERIES, names)]),
   ];
@@ -113,6 +115,11 @@ describe('the same SQL runs in DuckDB with the catalog’s columns and types', (
 
   it('current_state has the Glue view columns in order, with the types Athena gives them', async () => {
     expect(await describeView('current_state')).toEqual(currentStateColumns(CARRIED).map((c) => [c.name, duckTypes[c.glue]]));
+  });
+  it('expired_items has the same columns, in order, with the same types', async () => {
+    expect(await describeView('expired_items')).toEqual(expiredItemsColumns(CARRIED).map((c) => [c.name, duckTypes[c.glue]]));
+    expect(expiredItemsColumns(CARRIED)).toEqual(currentStateColumns(CARRIED));
+    expect(await lake.count('expired_items')).toBe(0);
   });
   it('the typed conveniences: value_number only for numbers, value_bool only for booleans', async () => {
     const rows = await lake.query("SELECT pk, key, value, value_type, value_number, value_bool FROM current_state WHERE key IN ('qty', 'flag') ORDER BY pk, key");

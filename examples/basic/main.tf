@@ -1,4 +1,4 @@
-# The pipeline with its secure defaults: a new table, a new lake bucket, the catalog and the views.
+# The pipeline with its secure defaults: a new table (with Time to Live), a new lake bucket, the catalog and the views.
 #
 #   terraform init
 #   terraform plan -var region=eu-west-1
@@ -53,6 +53,10 @@ module "orders_flatten" {
   element_view_keys = {
     items = ["sku", "qty"]
   }
+
+  # Time to Live: DynamoDB deletes an item once its expires_at (epoch seconds) has passed. The lake keeps
+  # it as EXPIRE rows: gone from the current_state view, kept as it expired in the expired_items view.
+  ttl_attribute = "expires_at"
 
   lambda_memory_size    = 512
   batch_size            = 100

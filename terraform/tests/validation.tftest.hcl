@@ -210,3 +210,81 @@ run "deprecated_task_size_still_validated" {
   }
   expect_failures = [var.compaction_max_task_bytes]
 }
+
+# The data lifecycle's inputs.
+run "ttl_on_a_key_attribute" {
+  command = plan
+  variables {
+    ttl_attribute = "pk"
+  }
+  expect_failures = [var.ttl_attribute]
+}
+
+run "ttl_on_the_sort_key" {
+  command = plan
+  variables {
+    sort_key      = "sk"
+    ttl_attribute = "sk"
+  }
+  expect_failures = [var.ttl_attribute]
+}
+
+run "ttl_on_your_own_table" {
+  command = plan
+  variables {
+    create_table        = false
+    existing_table_name = "orders"
+    existing_stream_arn = "arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-12-01T00:00:00.000"
+    ttl_attribute       = "expires_at"
+  }
+  expect_failures = [var.ttl_attribute]
+}
+
+run "ttl_attribute_with_a_space" {
+  command = plan
+  variables {
+    ttl_attribute = "expires at"
+  }
+  expect_failures = [var.ttl_attribute]
+}
+
+run "history_retention_zero" {
+  command = plan
+  variables {
+    history_retention_days = 0
+  }
+  expect_failures = [var.history_retention_days]
+}
+
+run "history_retention_too_long" {
+  command = plan
+  variables {
+    history_retention_days = 36501
+  }
+  expect_failures = [var.history_retention_days]
+}
+
+run "history_retention_not_whole" {
+  command = plan
+  variables {
+    history_retention_days = 1.5
+  }
+  expect_failures = [var.history_retention_days]
+}
+
+run "expired_view_named_like_the_table" {
+  command = plan
+  variables {
+    glue_expired_items_view_name = "flattened"
+  }
+  expect_failures = [var.glue_expired_items_view_name]
+}
+
+run "element_view_named_like_the_expired_view" {
+  command = plan
+  variables {
+    glue_expired_items_view_name = "items_elements"
+    element_view_keys            = { items = ["sku"] }
+  }
+  expect_failures = [var.element_view_keys]
+}

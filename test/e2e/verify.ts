@@ -1,4 +1,4 @@
-import { DescribeContinuousBackupsCommand, DescribeTableCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
+import { DescribeContinuousBackupsCommand, DescribeTableCommand, DescribeTimeToLiveCommand, ListTagsOfResourceCommand } from '@aws-sdk/client-dynamodb';
 import { GetDatabaseCommand, GetTableCommand } from '@aws-sdk/client-glue';
 import {
   GetAliasCommand,
@@ -21,7 +21,7 @@ import {
 import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { expect } from 'vitest';
 import { EXPORT_DATA_SUFFIX } from '../../modules/backfill-notification.ts';
-import { currentStateSql, elementSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
+import { currentStateSql, elementSql, expiredItemsViewSql, expiredViewColumns, glueColumns, PARQUET, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
 import { PRESTO_VIEW, prestoViewOriginalText, viewColumn } from '../../modules/presto-view.ts';
 import { elementViewColumns, elementViewName } from '../../src/schema/element-views.ts';
 import { WILDCARD_RESOURCE_ACTIONS } from '../../modules/iam.ts';
@@ -62,6 +62,8 @@ export interface Expected {
   readonly mapping: boolean;
   /** The configured per-element views. */
   readonly elementViews?: Readonly<Record<string, readonly string[]>>;
+  /** The table's Time to Live attribute, when the deployment sets one (ttl_attribute); otherwise TTL must be off. */
+  readonly ttlAttribute?: string;
 }
 
 export interface CheckContext {
@@ -95,6 +97,10 @@ export async function checkTable({ aws, out, expected }: CheckContext): Promise<
   expect(backups.ContinuousBackupsDescription?.PointInTimeRecoveryDescription?.PointInTimeRecoveryStatus).toBe('ENABLED');
   const tags = await aws.ddb.send(new ListTagsOfResourceCommand({ ResourceArn: table.TableArn }));
   expectTags(Object.fromEntries((tags.Tags ?? []).map((t) => [t.Key!, t.Value])), expected, 'table');
+  // Time to Live: on the configured attribute, or off (the module writes ttl { enabled = false } without one).
+  const ttl = (await aws.ddb.send(new DescribeTimeToLiveCommand({ TableName: out.dynamodb_table_name }))).TimeToLiveDescription;
+  if (expected.ttlAttribute) expect(ttl).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: expected.ttlAttribute });
+  else expect(ttl?.TimeToLiveStatus).toBe('DISABLED');
 }
 
 export async function checkBucket({ aws, out, expected }: CheckContext): Promise<void> {
@@ -179,6 +185,15 @@ export async function checkCatalog({ aws, out, expected }: CheckContext): Promis
   expect(view.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, sql, viewColumns(expected.carried)));
   expect(view.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type])).toEqual(viewColumns(expected.carried).map((c) => [c.name, c.glue]));
 
+  // The expired-items view: the last version of each item Time to Live deleted, over the table (no checkpoint).
+  expect(out.glue_catalog_expired_items_view_name).toBe(DEFAULTS.glue.expiredItemsViewName);
+  const expired = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: out.glue_catalog_expired_items_view_name }))).Table!;
+  expect(expired.TableType).toBe('VIRTUAL_VIEW');
+  expect(expired.Parameters).toMatchObject(PRESTO_VIEW.parameters);
+  expect(expired.StorageDescriptor!.SerdeInfo).toEqual({ Name: '-', SerializationLibrary: '-' });
+  expect(expired.ViewOriginalText).toBe(prestoViewOriginalText(DatabaseName, expiredItemsViewSql(DatabaseName, out.glue_catalog_table_name, expected.carried), expiredViewColumns(expected.carried)));
+  expect(expired.StorageDescriptor!.Columns!.map((c) => [c.Name, c.Type])).toEqual(expiredViewColumns(expected.carried).map((c) => [c.name, c.glue]));
+
   for (const [attribute, keys] of Object.entries(expected.elementViews ?? {})) {
     const element = (await aws.glue.send(new GetTableCommand({ DatabaseName, Name: elementViewName(attribute) }))).Table!;
     const columns = elementViewColumns(keys, expected.carried).map(viewColumn);
@@ -244,6 +259,9 @@ export async function checkMaintenance({ aws, out, expected }: CheckContext): Pr
   const fn = await aws.lambda.send(new GetFunctionCommand({ FunctionName: out.lambda_function_name }));
   const variables = fn.Configuration!.Environment!.Variables!;
   expect(variables).not.toHaveProperty('COMPACTION_MAX_TASK_BYTES');
+  // No history retention unless history_retention_days is set (none of the e2e's deployments sets it); the erasure knows the query results.
+  expect(variables).not.toHaveProperty('HISTORY_RETENTION_DAYS');
+  expect(variables.ATHENA_RESULTS_PREFIX).toBe(DEFAULTS.lake.athenaResultsPrefix);
   expect(loadPipelineConfig(variables).maintenance).toMatchObject({
     athenaWorkgroup: WorkGroup,
     glueDatabase: out.glue_catalog_database_name,
@@ -275,7 +293,12 @@ export async function checkWorkgroup({ aws, out, expected }: CheckContext): Prom
   const db = out.glue_catalog_database_name as string;
   const elementViews = Object.keys(expected.elementViews ?? {}).map(elementViewName);
   expect(queries.map((q) => q.Name).sort()).toEqual(
-    [`${expected.name} ${out.glue_catalog_view_name} view`, ...elementViews.map((v) => `${expected.name} ${v} view`), ...Object.keys(QUERIES).map((q) => `${expected.name} ${q}`)].sort(),
+    [
+      `${expected.name} ${out.glue_catalog_view_name} view`,
+      `${expected.name} ${out.glue_catalog_expired_items_view_name} view`,
+      ...elementViews.map((v) => `${expected.name} ${v} view`),
+      ...Object.keys(QUERIES).map((q) => `${expected.name} ${q}`),
+    ].sort(),
   );
   for (const q of queries) expect(q, q.Name).toMatchObject({ Database: db, WorkGroup });
   const viewQuery = queries.find((q) => q.Name === `${expected.name} ${out.glue_catalog_view_name} view`);
@@ -283,6 +306,9 @@ export async function checkWorkgroup({ aws, out, expected }: CheckContext): Prom
   // A read-only copy of the view's SQL: Terraform owns the view, so the query must not re-create it.
   expect(viewQuery.QueryString.endsWith(`\n${sql}`)).toBe(true);
   expect(viewQuery.QueryString).not.toMatch(/^\s*CREATE/m);
+  const expiredQuery = queries.find((q) => q.Name === `${expected.name} ${out.glue_catalog_expired_items_view_name} view`);
+  expect(expiredQuery.QueryString.endsWith(`\n${expiredItemsViewSql(db, out.glue_catalog_table_name, expected.carried)}`)).toBe(true);
+  expect(expiredQuery.QueryString).not.toMatch(/^\s*CREATE/m);
 }
 
 /** The function, its published versions and the alias; returns the alias's version. */
@@ -406,16 +432,25 @@ export async function checkRole({ aws, out, expected }: CheckContext): Promise<v
   // Athena runs the maintenance statements with the role's rights: it writes their results (UNLOAD manifests, metadata) here.
   const results = `${bucket}/${lake.athenaResultsPrefix}/maintenance/*`;
   // The stream writes the data and quarantine prefixes; maintenance rewrites data and state and its results; backfill its export prefix.
+  const exports = `${bucket}/${DEFAULTS.backfill.exportPrefix}/*`;
+  const quarantine = `${bucket}/${lake.quarantinePrefix}/*`;
+  const allResults = `${bucket}/${lake.athenaResultsPrefix}/*`;
+  // ... and the data lifecycle's erasure rewrites quarantine records and export files and deletes query results.
   expect(resourcesOf('s3:PutObject')).toEqual(
-    [`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.quarantinePrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results].sort(),
+    [exports, `${bucket}/${lake.dataPrefix}/*`, quarantine, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results, quarantine, exports].sort(),
   );
-  expect(resourcesOf('s3:GetObject')).toEqual([`${bucket}/${DEFAULTS.backfill.exportPrefix}/*`, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results].sort());
-  expect(resourcesOf('s3:DeleteObject')).toEqual([`${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`].sort());
+  expect(resourcesOf('s3:GetObject')).toEqual([exports, `${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, results, quarantine, exports].sort());
+  expect(resourcesOf('s3:DeleteObject')).toEqual([`${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, quarantine, exports, allResults].sort());
+  // Noncurrent versions: deleted under the lake's prefixes only, found by listing versions there only.
+  expect(resourcesOf('s3:DeleteObjectVersion')).toEqual([`${bucket}/${lake.dataPrefix}/*`, `${bucket}/${lake.statePrefix}/*`, quarantine, allResults, exports].sort());
   expect(resourcesOf('s3:ListMultipartUploadParts')).toEqual([results]);
   expect(resourcesOf('s3:GetBucketLocation')).toEqual([bucket]);
-  expect(resourcesOf('s3:ListBucket')).toEqual([bucket, bucket]);
-  const prefixesListed = statements.filter((s) => list(s.Action).includes('s3:ListBucket')).flatMap((s) => list(s.Condition?.StringLike?.['s3:prefix'] as string | string[] | undefined)).sort();
-  expect(prefixesListed).toEqual([`${DEFAULTS.backfill.exportPrefix}/*`, `${lake.dataPrefix}/*`, `${lake.statePrefix}/*`, `${lake.athenaResultsPrefix}/maintenance/*`].sort());
+  expect(resourcesOf('s3:ListBucket')).toEqual([bucket, bucket, bucket]);
+  expect(resourcesOf('s3:ListBucketVersions')).toEqual([bucket]);
+  const prefixesOf = (action: string) => statements.filter((s) => list(s.Action).includes(action)).flatMap((s) => list(s.Condition?.StringLike?.['s3:prefix'] as string | string[] | undefined)).sort();
+  const lifecycle = [`${lake.dataPrefix}/*`, `${lake.statePrefix}/*`, `${lake.quarantinePrefix}/*`, `${lake.athenaResultsPrefix}/*`, `${DEFAULTS.backfill.exportPrefix}/*`];
+  expect(prefixesOf('s3:ListBucket')).toEqual([`${DEFAULTS.backfill.exportPrefix}/*`, `${lake.dataPrefix}/*`, `${lake.statePrefix}/*`, `${lake.athenaResultsPrefix}/maintenance/*`, ...lifecycle].sort());
+  expect(prefixesOf('s3:ListBucketVersions')).toEqual([...lifecycle].sort());
   const glue = (resource: string) => `arn:aws:glue:${MOTO_REGION}:${ACCOUNT}:${resource}`;
   const db = out.glue_catalog_database_name as string;
   const view = glue(`table/${db}/${out.glue_catalog_view_name}`);
@@ -465,9 +500,9 @@ export async function checkLogsAndAlarms({ aws, out }: CheckContext): Promise<vo
 
 /** Every check, by what it covers: test files turn each into an `it`. */
 export const PIPELINE_CHECKS: Readonly<Record<string, (ctx: CheckContext) => Promise<void>>> = {
-  'the table: stream NEW_AND_OLD_IMAGES, PITR, SSE, deletion protection, tags': checkTable,
+  'the table: stream NEW_AND_OLD_IMAGES, PITR, SSE, deletion protection, Time to Live, tags': checkTable,
   'the bucket: encryption, public access block, TLS-only policy, versioning, lifecycle, export notification': checkBucket,
-  'the Glue table (columns = row schema, projection) and the current-state view': checkCatalog,
+  'the Glue table (columns = row schema, projection), the current-state and expired-items views': checkCatalog,
   'the Athena workgroup configuration and its named queries': checkWorkgroup,
   'the function: code, settings, environment, version 1, alias, async config, S3 permission': checkFunction,
   'the event source mapping: on the alias, from the stream, bounded retries into the DLQ': checkTrigger,

@@ -88,6 +88,11 @@ describe('IAM: least privilege', () => {
       'BackfillExportsThisTable',
       'BackfillListsExportPrefixOnly',
       'BackfillReadsItsExportStatus',
+      'ErasureDeletesOldObjectVersions',
+      'ErasureDeletesQueryResults',
+      'ErasureListsObjectsAndVersionsOfItsPrefixes',
+      'ErasureRewritesExportFiles',
+      'ErasureRewritesQuarantineRecords',
       'InvokeTheAliasOnly',
       'ListStreamsHasNoResourceLevelPermissions',
       'MaintenanceHandsOnToItsOwnAlias',
@@ -170,30 +175,74 @@ describe('IAM: least privilege', () => {
     }
   });
 
-  it('the maintenance statements name the workgroup, tables and prefixes it is configured with', () => {
-    const doc = synth({
-      athena: { name: 'analysts' },
-      lake: { athenaResultsPrefix: 'results/athena', statePrefix: 'meta' },
-      glue: { databaseName: 'lake_db', tableName: 'rows', checkpointsTableName: 'snapshots' },
-    }).data('aws_iam_policy_document', 'maintenance');
-    const bySid = Object.fromEntries(doc.statement.map((st: Json) => [st.sid, st]));
-    expect(bySid.MaintenanceRunsQueriesInItsWorkgroupOnly.resources).toEqual([expect.stringMatching(/:workgroup\/analysts-maintenance$/)]);
-    expect(bySid.MaintenanceQueriesReadTheLakeTables.resources.slice(1)).toEqual([
-      expect.stringMatching(/:database\/lake_db$/),
-      expect.stringMatching(/:table\/lake_db\/rows$/),
-      expect.stringMatching(/:table\/lake_db\/snapshots$/),
-    ]);
-    expect(bySid.MaintenanceQueriesWriteTheirResultsPrefixOnly.resources).toEqual([expect.stringMatching(/\/results\/athena\/maintenance\/\*$/)]);
-    expect(bySid.MaintenanceListsItsPrefixesOnly.condition[0].values).toEqual(['flattened/*', 'meta/*', 'results/athena/maintenance/*']);
-  });
+  describe('the data lifecycle (erasure of keys, history retention): exactly these rights, and no wider', () => {
+    const bucket = /^\$\{aws_s3_bucket\.[^}]+\.arn\}/.source;
+    const objects = (prefix: string) => expect.stringMatching(new RegExp(`${bucket}/${prefix}/\\*$`));
+    const erasure = (json: Json) => {
+      const doc = Object.entries<Json>(json.data.aws_iam_policy_document).find(([id]) => id === 'maintenance')![1];
+      return Object.fromEntries((doc.statement as Json[]).filter((st) => st.sid.startsWith('Erasure')).map((st) => [st.sid, st]));
+    };
+    const exact = (st: Json) => ({ actions: st.actions, resources: st.resources, ...(st.condition ? { condition: st.condition } : {}) });
+    const rw = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:AbortMultipartUpload'];
 
-  // (A trailing wildcard inside an ARN, e.g. workgroup/*, passes the walk; the exact resources above catch that.)
-  it('a maintenance statement widened to Resource "*" would fail the walk: none of its actions is wildcard-only', () => {
-    const doc = synth().data('aws_iam_policy_document', 'maintenance');
-    expect(policyViolations(doc.statement)).toEqual([]);
-    for (const st of doc.statement as Json[]) {
-      const widened = { ...st, resources: ['*'] };
-      expect(policyViolations([widened]), st.sid).toEqual(st.actions.map((a: string) => `${st.sid}: Resource "*" for ${a}, which supports resource-level permissions`));
-    }
+    it('lists objects and versions under the lake prefixes, deletes noncurrent versions there, rewrites quarantine and export files, deletes query results', () => {
+      const bySid = erasure(synth().json);
+      expect(Object.keys(bySid).sort()).toEqual([
+        'ErasureDeletesOldObjectVersions',
+        'ErasureDeletesQueryResults',
+        'ErasureListsObjectsAndVersionsOfItsPrefixes',
+        'ErasureRewritesExportFiles',
+        'ErasureRewritesQuarantineRecords',
+      ]);
+      expect(exact(bySid.ErasureListsObjectsAndVersionsOfItsPrefixes)).toEqual({
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [expect.stringMatching(new RegExp(`${bucket}$`))],
+        condition: [{ test: 'StringLike', variable: 's3:prefix', values: ['flattened/*', 'state/*', 'quarantine/*', 'athena-results/*', 'exports/*'] }],
+      });
+      expect(exact(bySid.ErasureDeletesOldObjectVersions)).toEqual({
+        actions: ['s3:DeleteObjectVersion'],
+        resources: [objects('flattened'), objects('state'), objects('quarantine'), objects('athena-results'), objects('exports')],
+      });
+      expect(exact(bySid.ErasureRewritesQuarantineRecords)).toEqual({ actions: rw, resources: [objects('quarantine')] });
+      expect(exact(bySid.ErasureRewritesExportFiles)).toEqual({ actions: rw, resources: [objects('exports')] });
+      expect(exact(bySid.ErasureDeletesQueryResults)).toEqual({ actions: ['s3:DeleteObject'], resources: [objects('athena-results')] });
+      // Nothing on the bucket's other prefixes, nor the whole bucket.
+      for (const st of Object.values<Json>(bySid)) for (const r of st.resources as string[]) expect(r, st.sid as string).not.toMatch(new RegExp(`${bucket}/\\*$`));
+    });
+
+    it('follows the configured prefixes; the export prefix stays without backfill (exports written before hold whole items)', () => {
+      const bySid = erasure(
+        synth({ lake: { dataPrefix: 'rows', statePrefix: 'meta', quarantinePrefix: 'bad', athenaResultsPrefix: 'results/athena' }, backfill: { enabled: false, exportPrefix: 'dumps' } }).json,
+      );
+      expect(bySid.ErasureListsObjectsAndVersionsOfItsPrefixes.condition[0].values).toEqual(['rows/*', 'meta/*', 'bad/*', 'results/athena/*', 'dumps/*']);
+      expect(bySid.ErasureDeletesOldObjectVersions.resources).toEqual([objects('rows'), objects('meta'), objects('bad'), objects('results/athena'), objects('dumps')]);
+      expect(bySid.ErasureRewritesQuarantineRecords.resources).toEqual([objects('bad')]);
+      expect(bySid.ErasureRewritesExportFiles.resources).toEqual([objects('dumps')]);
+      expect(bySid.ErasureDeletesQueryResults.resources).toEqual([objects('results/athena')]);
+    });
+
+    it('in the module build: the same statements over the prefix variables', () => {
+      const doc = builtModule().main.data.aws_iam_policy_document.maintenance;
+      const bySid = Object.fromEntries((doc.statement as Json[]).filter((st) => st.sid.startsWith('Erasure')).map((st) => [st.sid, st]));
+      const arn = '${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}';
+      const vars = ['lake_prefix', 'state_prefix', 'quarantine_prefix', 'athena_results_prefix', 'export_prefix'];
+      expect(exact(bySid.ErasureListsObjectsAndVersionsOfItsPrefixes)).toEqual({
+        actions: ['s3:ListBucket', 's3:ListBucketVersions'],
+        resources: [arn],
+        condition: [{ test: 'StringLike', variable: 's3:prefix', values: vars.map((v) => `\${var.${v}}/*`) }],
+      });
+      expect(exact(bySid.ErasureDeletesOldObjectVersions)).toEqual({ actions: ['s3:DeleteObjectVersion'], resources: vars.map((v) => `${arn}/\${var.${v}}/*`) });
+      expect(exact(bySid.ErasureRewritesQuarantineRecords)).toEqual({ actions: rw, resources: [`${arn}/\${var.quarantine_prefix}/*`] });
+      expect(exact(bySid.ErasureRewritesExportFiles)).toEqual({ actions: rw, resources: [`${arn}/\${var.export_prefix}/*`] });
+      expect(exact(bySid.ErasureDeletesQueryResults)).toEqual({ actions: ['s3:DeleteObject'], resources: [`${arn}/\${var.athena_results_prefix}/*`] });
+    });
+
+    it('a widened erasure statement fails: a wildcard action or Resource "*" fails the walk, another resource the exact checks', () => {
+      const bySid = erasure(synth().json);
+      expect(policyViolations([{ ...bySid.ErasureDeletesOldObjectVersions, actions: ['s3:Delete*'] }])).toEqual(['ErasureDeletesOldObjectVersions: wildcard action s3:Delete*']);
+      expect(policyViolations([{ ...bySid.ErasureDeletesQueryResults, resources: ['*'] }])).toEqual(['ErasureDeletesQueryResults: Resource "*" for s3:DeleteObject, which supports resource-level permissions']);
+      const wholeBucket = { ...bySid.ErasureDeletesOldObjectVersions, resources: [`${bySid.ErasureListsObjectsAndVersionsOfItsPrefixes.resources[0]}/*`] };
+      expect(exact(wholeBucket)).not.toEqual(exact(bySid.ErasureDeletesOldObjectVersions));
+    });
   });
 });

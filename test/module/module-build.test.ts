@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { DEPRECATED_VARIABLES, MODULE_VARIABLES } from '../../stacks/module-variables.ts';
-import { builtModule } from './module-build.ts';
+import { builtModule, moduleFunctionEnvironment } from './module-build.ts';
 import { synth } from './synth.ts';
 
 describe('npm run build:module output', () => {
@@ -64,7 +64,10 @@ describe('npm run build:module output', () => {
     expect(wg.name).toBe('${coalesce(var.athena_workgroup_name, "${var.name}-flatten")}-maintenance');
     expect(wg.configuration.bytes_scanned_cutoff_per_query).toBe('${var.athena_maintenance_bytes_scanned_cutoff_per_query}');
     expect(wg.configuration.result_configuration.output_location).toMatch(/\/\$\{var\.athena_results_prefix\}\/maintenance\/$/);
-    const env = Object.values<any>(m.main.resource.aws_lambda_function)[0].environment.variables;
+    const { variables: env, expression } = moduleFunctionEnvironment(m.main);
+    // HISTORY_RETENTION_DAYS only when history_retention_days is set: retention deletes history.
+    expect(expression).toBe('${merge(local.function_environment, (length(compact([var.history_retention_days])) < 1) ? {} : {"HISTORY_RETENTION_DAYS" = var.history_retention_days})}');
+    expect(env).not.toHaveProperty('HISTORY_RETENTION_DAYS');
     expect(env).toMatchObject({
       ATHENA_WORKGROUP: '${aws_athena_workgroup.maintenance.name}',
       CHECKPOINT_REBUILD_SHARE: '${var.checkpoint_rebuild_share}',

@@ -35,3 +35,12 @@ export function builtModule(): BuiltModule {
   }
   return built;
 }
+
+/**
+ * The function's environment in the module build: its variables are a local (`local.function_environment`, one
+ * per line) merged with HISTORY_RETENTION_DAYS when history_retention_days is set. The map, and the expression.
+ */
+export function moduleFunctionEnvironment(main: Json): { variables: Record<string, string>; expression: string } {
+  const expression = Object.values<Json>(main.resource.aws_lambda_function)[0]!.environment.variables as string;
+  return { variables: main.locals.function_environment as Record<string, string>, expression };
+}

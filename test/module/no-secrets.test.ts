@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { ENVIRONMENT } from '../../src/config/pipeline-config.ts';
-import { builtModule } from './module-build.ts';
+import { builtModule, moduleFunctionEnvironment } from './module-build.ts';
 import { KMS, synth } from './synth.ts';
 
 /**
@@ -20,7 +20,9 @@ function environments(): [string, Record<string, string>][] {
   return [
     ...fromSynth('defaults', synth().json),
     ...fromSynth('every option set', synth({ kmsKeyArn: KMS, sortKey: { name: 'sk', type: 'N' }, carryAttributes: ['customer_id'], lake: { dataPrefix: 'rows' } }).json),
-    ...fromSynth('Terraform module', builtModule().main),
+    ...fromSynth('with history retention', synth({ compaction: { historyRetentionDays: 400 } }).json),
+    // The module build merges HISTORY_RETENTION_DAYS into this map when history_retention_days is set (module-build.test.ts).
+    ['Terraform module', moduleFunctionEnvironment(builtModule().main).variables],
   ];
 }
 

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decimalText } from '../../modules/stream-function.ts';
 import { loadPipelineConfig } from '../../src/config/pipeline-config.ts';
+import { builtModule } from './module-build.ts';
 import { KMS, named, synth } from './synth.ts';
 
 const STREAM = 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2024-01-01T00:00:00.000';
@@ -55,6 +56,31 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(t.name).toBe('orders-v2');
     expect(t.deletion_protection_enabled).toBe(false);
     expect(t.point_in_time_recovery).toEqual({ enabled: false });
+  });
+  it("table.ttlAttribute: Time to Live on the created table; without it no ttl block (the provider keeps the table's TTL as it is)", () => {
+    expect(synth({ table: { ttlAttribute: 'expires_at' } }).one('aws_dynamodb_table').ttl).toEqual({ attribute_name: 'expires_at', enabled: true });
+    expect(synth().one('aws_dynamodb_table')).not.toHaveProperty('ttl');
+  });
+  it('table.ttlAttribute in the module build: a dynamic ttl block behind var.ttl_attribute', () => {
+    expect(builtModule().main.resource.aws_dynamodb_table.source.dynamic.ttl).toEqual({
+      for_each: '${(length(compact([var.ttl_attribute])) < 1) ? [] : [var.ttl_attribute]}',
+      content: { attribute_name: '${ttl.value}', enabled: true },
+    });
+  });
+  it('compaction.historyRetentionDays: HISTORY_RETENTION_DAYS only when set, read back by the handler', () => {
+    const env = synth({ compaction: { historyRetentionDays: 400 } }).one('aws_lambda_function').environment.variables;
+    expect(env.HISTORY_RETENTION_DAYS).toBe('400');
+    const config = loadPipelineConfig({ LAKE_BUCKET: 'lake-bucket', EXPLODE_ATTRIBUTES: 'items', PARTITION_KEY: 'pk', HISTORY_RETENTION_DAYS: env.HISTORY_RETENTION_DAYS });
+    expect(config.maintenance.historyRetentionDays).toBe(400);
+    const without = synth().one('aws_lambda_function').environment.variables;
+    expect(without).not.toHaveProperty('HISTORY_RETENTION_DAYS');
+  });
+  it('glue.expiredItemsViewName: the expired-items view, its named query and output', () => {
+    const s = synth({ glue: { expiredItemsViewName: 'ttl_archive' } });
+    const view = named(s, 'aws_glue_catalog_table', 'expired_items');
+    expect(view).toMatchObject({ name: 'ttl_archive', table_type: 'VIRTUAL_VIEW' });
+    expect(named(s, 'aws_athena_named_query', 'expired_items_view').name).toBe('orders ttl_archive view');
+    expect(s.output('glue_catalog_expired_items_view_name').value).toMatch(/^\$\{aws_glue_catalog_table\.expired_items\.name\}$/);
   });
   it('lake.create = false: no bucket resources; the existing bucket is written and its key granted', () => {
     const bucketKms = KMS.replace('1111', '8888');

@@ -173,8 +173,11 @@ describe('secure defaults: alarms, Athena, Glue, tags', () => {
   });
   it('registers named queries for the view and the sample analyses', () => {
     const names = s.all('aws_athena_named_query').map(([, q]) => q.name).sort();
-    expect(names).toEqual(['orders changes_per_day', 'orders current_state view', 'orders seed_table', 'orders values_per_key_per_day']);
-    const view = s.all('aws_athena_named_query').map(([, q]) => q).find((q) => q.name.endsWith('view'))!;
+    expect(names).toEqual(['orders changes_per_day', 'orders current_state view', 'orders expired_items view', 'orders seed_table', 'orders values_per_key_per_day']);
+    const view = s.all('aws_athena_named_query').map(([, q]) => q).find((q) => q.name.endsWith('current_state view'))!;
+    const expired = s.all('aws_athena_named_query').map(([, q]) => q).find((q) => q.name.endsWith('expired_items view'))!;
+    expect(expired.query).toMatch(/^-- The SQL of the view "orders"\."expired_items"/);
+    expect(expired.query).not.toMatch(/^\s*CREATE/m);
     // A read-only copy of the view's SQL: the view belongs to Terraform, so the query must not re-create it.
     expect(view.query).toMatch(/^-- The SQL of the view "orders"\."current_state"/);
     expect(view.query).not.toMatch(/^\s*CREATE/m);

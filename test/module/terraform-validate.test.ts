@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { spawn, spawnSync } from 'node:child_process';
 import { App } from '../../modules/cdk.ts';
 import { describe, expect, it } from 'vitest';
-import { currentStateSql, elementSql, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
+import { currentStateSql, elementSql, expiredItemsViewSql, expiredViewColumns, glueColumns, viewColumns } from '../../modules/glue-catalog.ts';
 import { prestoViewOriginalText, viewColumn } from '../../modules/presto-view.ts';
 import { elementViewColumns } from '../../src/schema/element-views.ts';
 import { FlatteningPipelineStack } from '../../stacks/pipeline-stack.ts';
@@ -67,9 +67,11 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
     cpSync(m.dir, dir, { recursive: true });
     const tables = Object.entries<any>(m.main.resource.aws_glue_catalog_table);
     const view = tables.find(([id]) => id.includes('current_state'))![1];
+    const expired = tables.find(([id]) => id === 'expired_items')![1];
     const elements = tables.find(([id]) => id === 'element_view')![1];
     const queries = Object.values<any>(m.main.resource.aws_athena_named_query);
-    const viewQuery = queries.find((q) => String(q.name).endsWith(' view') && !q.for_each);
+    const viewQuery = queries.find((q) => String(q.name).endsWith('${var.glue_view_name} view') && !q.for_each);
+    const expiredQuery = queries.find((q) => String(q.name).endsWith('${var.glue_expired_items_view_name} view'));
     const elementQuery = queries.find((q) => q.for_each);
     // A for_each resource's expressions use each.key / each.value: evaluate them for the key "items".
     const forItems = (text: string): string => text.replaceAll('each.value', 'local.element_views["items"]').replaceAll('each.key', '"items"');
@@ -77,6 +79,8 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
       view_text: view.view_original_text,
       view_query: viewQuery.query,
       view_columns: '${[for c in local.current_state_columns : [c.name, c.glue]]}',
+      expired_text: expired.view_original_text,
+      expired_query: expiredQuery.query,
       table_columns: '${[for c in local.flattened_columns : [c.name, c.glue, c.comment]]}',
       element_names: '${[for k, v in local.element_views : v.name]}',
       element_text: forItems(elements.view_original_text),
@@ -117,6 +121,11 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
     expect(got.view_query).toContain(`\n${currentStateSql(db, 'flattened', carried)}`);
     expect(got.view_query).not.toMatch(/^\s*CREATE/m);
     expect(got.view_columns).toEqual(viewColumns(carried).map((c) => [c.name, c.glue]));
+    // The expired-items view: no pointer, the same SQL and columns in both paths.
+    const expiredSql = expiredItemsViewSql(db, 'flattened', carried);
+    expect(got.expired_text).toBe(prestoViewOriginalText(db, expiredSql, expiredViewColumns(carried)));
+    expect(got.expired_query).toContain(`\n${expiredSql}`);
+    expect(got.expired_query.endsWith(expiredSql)).toBe(true);
     expect(got.table_columns).toEqual(glueColumns(carried).map((c) => [c.name, c.type, c.comment]));
     expect(got.element_names).toEqual(['items_elements', 'tags_elements']);
     const itemsSql = elementSql(db, 'current_state', 'items', views.items, carried);
@@ -165,6 +174,9 @@ describe.skipIf(skipReason !== undefined)('terraform validate', () => {
       ['-var=checkpoint_rebuild_share=5', /checkpoint_rebuild_share must be a number from 0 to 4/],
       ['-var=athena_maintenance_bytes_scanned_cutoff_per_query=1000', /athena_maintenance_bytes_scanned_cutoff_per_query must be an integer of/],
       ['-var=compaction_max_task_bytes=1000', /compaction_max_task_bytes must be an integer from 1048576/],
+      ['-var=history_retention_days=0', /history_retention_days must be an integer from 1 to 36500/],
+      ['-var=ttl_attribute=pk', /ttl_attribute must not be a key attribute/],
+      ['-var=glue_expired_items_view_name=current_state', /glue_expired_items_view_name must differ from glue_table_name/],
     ];
     const results = await Promise.all(bad.map(([arg]) => run([arg])));
     bad.forEach(([arg, message], i) => expect(results[i]!.stdout + results[i]!.stderr, arg).toMatch(message));

@@ -88,7 +88,28 @@ describe('props are validated at synth time, naming the prop and what is allowed
     ['retention CloudWatch refuses', { logs: { retentionInDays: 10 } }, /^logs\.retentionInDays: 10 is not allowed: use one of 1, 3, 5, 7, 14, 30, 60/],
     ['bad SNS ARN', { alarms: { snsTopicArn: 'topic' } }, /^alarms\.snsTopicArn: "topic" is not allowed: use an SNS topic ARN/],
     ['tag key reserved by AWS', { tags: { 'aws:x': 'y' } }, /^tags: key "aws:x" is not allowed/],
+    ['TTL on the partition key', { table: { ttlAttribute: 'pk' } }, /^table\.ttlAttribute: "pk" is a key attribute; Time to Live needs an attribute of its own/],
+    ['TTL on the sort key', { sortKey: { name: 'sk' }, table: { ttlAttribute: 'sk' } }, /^table\.ttlAttribute: "sk" is a key attribute/],
+    ['TTL attribute with a comma', { table: { ttlAttribute: 'a,b' } }, /^table\.ttlAttribute: /],
+    ['TTL attribute empty', { table: { ttlAttribute: '' } }, /^table\.ttlAttribute: /],
+    [
+      'TTL on your own table',
+      { table: { create: false, existingTableName: 'orders', existingStreamArn: 'arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/x', ttlAttribute: 'expires_at' } },
+      /^table\.ttlAttribute: only applies when the module creates the table \(table\.create is false\): turn Time to Live on on your own table/,
+    ],
+    ['history retention 0', { compaction: { historyRetentionDays: 0 } }, /^compaction\.historyRetentionDays: 0 is not allowed: use an integer from 1 to 36500$/],
+    ['history retention over 100 years', { compaction: { historyRetentionDays: 36501 } }, /^compaction\.historyRetentionDays: 36501 is not allowed: use an integer from 1 to 36500$/],
+    ['history retention not whole', { compaction: { historyRetentionDays: 30.5 } }, /^compaction\.historyRetentionDays: 30\.5 is not allowed/],
+    ['expired-items view named like the table', { glue: { expiredItemsViewName: 'flattened' } }, /^glue\.expiredItemsViewName: "flattened" must differ from glue\.tableName, glue\.viewName and glue\.checkpointsTableName/],
+    ['expired-items view named like the current-state view', { glue: { expiredItemsViewName: 'current_state' } }, /^glue\.expiredItemsViewName: "current_state" must differ/],
+    ['expired-items view name with dashes', { glue: { expiredItemsViewName: 'expired-items' } }, /^glue\.expiredItemsViewName: "expired-items" is not allowed: use 1 to 255 characters of a-z, 0-9 and _/],
+    ['element view named like the expired-items view', { glue: { expiredItemsViewName: 'items_elements' }, elementViews: { items: ['sku'] } }, /^elementViews\.items: the view name "items_elements" is already the name of a table or view/],
   ];
+  it('accepts the data lifecycle inputs at their edges', () => {
+    expect(problems({ table: { ttlAttribute: 'expires_at' }, compaction: { historyRetentionDays: 1 } })).toEqual([]);
+    expect(problems({ compaction: { historyRetentionDays: 36500 }, glue: { expiredItemsViewName: 'ttl_archive' } })).toEqual([]);
+    expect(RULES.historyRetentionDays).toEqual({ min: MAINTENANCE_LIMITS.historyRetentionDays.min, max: MAINTENANCE_LIMITS.historyRetentionDays.max });
+  });
   it('accepts the edges: share 0 and 4, max age 1 and 3650, the minimum cutoff, a 116-character workgroup name', () => {
     expect(problems({ compaction: { checkpointRebuildShare: 0, checkpointMaxAgeDays: 1 } })).toEqual([]);
     expect(problems({ compaction: { checkpointRebuildShare: 4, checkpointMaxAgeDays: 3650, maxTaskBytes: 268435456 } })).toEqual([]);

@@ -823,7 +823,15 @@ export interface Measured {
    * checkpoint: a row of a changed item carries its own event_time and sequence, which compress
    * less than a snapshot's; the steady state of any table after enough days).
    */
-  readonly bytesPerRow: { readonly snapshot: number; readonly compactedSnapshot: number; readonly checkpointAfterBackfill: number; readonly compactedChanges: number; readonly checkpoint: number };
+  readonly bytesPerRow: {
+    readonly snapshot: number;
+    readonly compactedSnapshot: number;
+    readonly checkpointAfterBackfill: number;
+    readonly compactedChanges: number;
+    readonly checkpoint: number;
+    /** The busiest lake's last state written again in the lake's key order: what a checkpoint with an ORDER BY would take. */
+    readonly checkpointKeyOrder: number;
+  };
   /** Input bytes per CPU-second of the DuckDB engine, by statement. */
   readonly engine: { readonly compaction: number; readonly checkpoint: number };
   /** The function's S3 requests a run, counted: a morning that compacts only, one that also rebuilds the checkpoint, the backfill's morning. */
@@ -889,6 +897,7 @@ export function measuredInputs(stream: StreamMeasurement, lives: readonly LakeLi
       checkpointAfterBackfill: sum(firstMornings.map((m) => m.checkpoint.bytes)) / sum(firstMornings.map((m) => m.checkpoint.rows)),
       compactedChanges: sum(busiestDays.map((m) => m.compacted.bytesAfter)) / sum(busiestDays.map((m) => m.compacted.rows)),
       checkpoint: lastCheckpoint.checkpoint.bytes / lastCheckpoint.checkpoint.rows,
+      checkpointKeyOrder: busiest.stateInKeyOrderBytes / busiest.mornings.at(-1)!.stateRows,
     },
     engine: {
       compaction: engineRate(compactions.map((m) => ({ x: m.compacted.bytesBefore, y: m.compacted.ms }))),
@@ -931,6 +940,8 @@ export interface ChurnCase {
   readonly cadence: Omit<Cadence, 'days'>;
   readonly checkpoint: Statement;
   readonly windows: { readonly defaults: WindowCost; readonly longest: WindowCost };
+  /** The same case were checkpoints written in the lake's key order (checkpoint.sql has no ORDER BY): a what-if, not what the code does. */
+  readonly keyOrderCheckpoints?: { readonly meanDaysBetween: number; readonly maintenancePerGb: number; readonly maintenance300PerGb: number };
 }
 
 export interface BackfillCase {
@@ -1151,7 +1162,14 @@ export async function runLakeBench(sizes: LakeSizes, tempDir: string, log: (line
   }
   const measured = measuredInputs(stream, lives);
   const firehose = firehosePerGb(measured.stream.recordBytes);
-  const cases = TABLE_ITEMS.flatMap((items) => CHURNS.map((churn) => churnCase(items, churn, measured)));
+  const keyOrder: Measured = { ...measured, bytesPerRow: { ...measured.bytesPerRow, checkpoint: measured.bytesPerRow.checkpointKeyOrder } };
+  const cases = TABLE_ITEMS.flatMap((items) =>
+    CHURNS.map((churn) => {
+      const c = churnCase(items, churn, measured);
+      const k = churnCase(items, churn, keyOrder);
+      return { ...c, keyOrderCheckpoints: { meanDaysBetween: k.cadence.meanDaysBetween, maintenancePerGb: k.windows.defaults.perGb.maintenance.total, maintenance300PerGb: k.windows.longest.perGb.maintenance.total } };
+    }),
+  );
   const backfills = TABLE_ITEMS.map((items) => backfillCase(items, measured));
   return {
     measured,
@@ -1205,7 +1223,8 @@ export function modelInputs(m: Measured, lives: readonly LakeLife[]): ModelInput
     measured('bytesPerRow.compactedSnapshot', "Bytes a row: the backfill's day compacted (ZSTD 9)", m.bytesPerRow.compactedSnapshot, 'B', "runMaintenance + DuckDbEngine (a stand-in for Athena's Parquet writer), morning 1"),
     measured('bytesPerRow.checkpointAfterBackfill', 'Bytes a row: the first checkpoint, after the backfill (ZSTD 16)', m.bytesPerRow.checkpointAfterBackfill, 'B', 'runMaintenance + DuckDbEngine, morning 1'),
     measured('bytesPerRow.compactedChanges', 'Bytes a row: a day of changes compacted (ZSTD 9)', m.bytesPerRow.compactedChanges, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's mornings 2-${life.mornings.length} (days of ${count(Math.round(life.items * busiestChurn))} changes, under one 100,000-row row group: likely more bytes a row than a full-size day)`),
-    measured('bytesPerRow.checkpoint', 'Bytes a row: a checkpoint once most items have changed (ZSTD 16)', m.bytesPerRow.checkpoint, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's last checkpoint`),
+    measured('bytesPerRow.checkpoint', 'Bytes a row: a checkpoint once most items have changed (ZSTD 16)', m.bytesPerRow.checkpoint, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's last checkpoint (rows in the order DuckDB's parallel window left them: checkpoint.sql has no ORDER BY)`),
+    measured('bytesPerRow.checkpointKeyOrder', 'Bytes a row: the same state in key order (what-if)', m.bytesPerRow.checkpointKeyOrder, 'B', `the ${(busiestChurn * 100).toFixed(0)}% lake's last state, written by DuckDB with ORDER BY pk, sk, attribute, … (the compacted days' order)`),
     measured('engine.compaction', 'DuckDB: compaction input bytes per CPU-second', m.engine.compaction, 'B/s', 'DuckDbEngine, the compaction statements of the simulated lakes: the slope of CPU over input bytes'),
     measured('engine.checkpoint', 'DuckDB: checkpoint input bytes per CPU-second', m.engine.checkpoint, 'B/s', 'DuckDbEngine, the checkpoint statements of the simulated lakes: the slope of CPU over input bytes'),
     measured('function.requests', "The function's S3 requests a run (compaction only / with a rebuild)", totalRequestsOf(m.requests.compactOnly), `requests / ${totalRequestsOf(m.requests.rebuild).toFixed(1)}`, 'runMaintenance on a counting store, the simulated lake; what grows with the objects added by compactionExtraRequests'),

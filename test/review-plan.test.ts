@@ -10,7 +10,9 @@ import { decodePrestoView } from '../src/review/presto-view.ts';
 import { reviewPlan, type Review } from '../src/review/review.ts';
 import { e2eSkipReason, printTimings, runProcess, timings } from './e2e/harness.ts';
 import { testIO, CLI_BIN, REPO } from './support/cli.ts';
-import { EXAMPLE_INSTANCE, FIXTURE_KMS_KEY_ARN, PlanFixtures, SCENARIOS, SECOND_INSTANCE, type PlanFixture, type ScenarioName } from './support/plan-fixtures.ts';
+import { DescribeTimeToLiveCommand } from '@aws-sdk/client-dynamodb';
+import { localAws } from './e2e/local-aws.ts';
+import { EXAMPLE_INSTANCE, FIXTURE_KMS_KEY_ARN, PlanFixtures, SCENARIOS, SECOND_HISTORY_RETENTION_DAYS, SECOND_INSTANCE, type PlanFixture, type ScenarioName } from './support/plan-fixtures.ts';
 import { TERRAFORM_BIN, terraformEnv } from './support/terraform.ts';
 
 /**
@@ -120,7 +122,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
 
     it('shows the new view as SQL, and the new role policy statement by statement from its policy document', () => {
       const r = review('fresh');
-      const view = r.views.views.find((v) => v.instance === EXAMPLE)!;
+      const view = r.views.views.find((v) => v.instance === EXAMPLE && v.name === 'current_state')!;
       expect(view.sql).toBe(currentStateSql('orders', 'flattened', ['status']));
       const policy = change(plan('fresh'), EXAMPLE, 'aws_iam_role_policy', (rc) => rc.change.after?.name === 'ddb-flatten');
       const access = r.access.find((a) => a.address === policy.address)!;
@@ -289,6 +291,89 @@ describe.skipIf(skipReason !== undefined)('review-plan on real plans of the pipe
       expect(md).toContain(`  - ⚠ **added** \`UseOnlyThesePipelineKeys\`: Allow \`kms:Decrypt\`, \`kms:GenerateDataKey\` on \`${FIXTURE_KMS_KEY_ARN}\``);
       expect(changesOf(plan('iam'), EXAMPLE)).toBe('1 update');
       expect(md).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): 1 update — ⚠ widens access`);
+    });
+  });
+
+  describe('Time to Live (examples/basic sets ttl_attribute)', () => {
+    it('the fresh plan turns TTL on for the example\'s table only, and the apply leaves it ENABLED in AWS (moto)', async () => {
+      expect(change(plan('fresh'), EXAMPLE, 'aws_dynamodb_table').change.after.ttl).toEqual([{ attribute_name: 'expires_at', enabled: true }]);
+      expect(change(plan('fresh'), SECOND, 'aws_dynamodb_table').change.after.ttl ?? []).toEqual([]);
+      const ddb = localAws(fixtures!.run.moto).ddb;
+      const table = (module: string) => String(change(plan('fresh'), module, 'aws_dynamodb_table').change.after.name);
+      expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: table(EXAMPLE) }))).TimeToLiveDescription).toEqual({ TimeToLiveStatus: 'ENABLED', AttributeName: 'expires_at' });
+      expect((await ddb.send(new DescribeTimeToLiveCommand({ TableName: table(SECOND) }))).TimeToLiveDescription?.TimeToLiveStatus).toBe('DISABLED');
+      // And the refreshed plan after the apply changes nothing (the clean plan above).
+      expect(review('clean').counts.update).toBe(0);
+    });
+  });
+
+  describe('history retention: set on one instance (none → 365 days), shortened on the other (400 → 90)', () => {
+    const fn = (name: Name, module: string) => change(plan(name), module, 'aws_lambda_function');
+    it('reads it from each function\'s environment in the plan', () => {
+      const variables = (module: string, side: 'before' | 'after') => fn('retention', module).change[side].environment[0].variables;
+      expect(variables(EXAMPLE, 'before')).not.toHaveProperty('HISTORY_RETENTION_DAYS');
+      expect(variables(EXAMPLE, 'after').HISTORY_RETENTION_DAYS).toBe('365');
+      expect(variables(SECOND, 'before').HISTORY_RETENTION_DAYS).toBe(String(SECOND_HISTORY_RETENTION_DAYS));
+      expect(variables(SECOND, 'after').HISTORY_RETENTION_DAYS).toBe('90');
+    });
+
+    it('exits 3: both are data at risk, with what is lost, the noncurrent versions and the --allow-replace to accept each', async () => {
+      const r = review('retention');
+      expect(r.exitCode).toBe(3);
+      expect(r.verdict).toBe('data-at-risk');
+      expect(r.dataAtRisk.map((x) => [x.instance, x.address, x.action, x.role, x.forcedBy])).toEqual([
+        [EXAMPLE, fn('retention', EXAMPLE).address, 'delete-history', 'function', [{ path: 'environment.HISTORY_RETENTION_DAYS', before: undefined, after: '365', afterUnknown: false }]],
+        [SECOND, fn('retention', SECOND).address, 'delete-history', 'function', [{ path: 'environment.HISTORY_RETENTION_DAYS', before: '400', after: '90', afterUnknown: false }]],
+      ]);
+      const [set, shortened] = r.dataAtRisk;
+      expect(set!.what).toBe("the lake's history older than 365 days (Lambda function `orders-flatten`)");
+      expect(set!.why).toMatch(/^history_retention_days is set \(Lambda function `orders-flatten`'s HISTORY_RETENTION_DAYS appears: 365\): the scheduled maintenance run deletes every day older than 365 days that a kept checkpoint covers$/);
+      expect(shortened!.why).toMatch(/history_retention_days is shortened \(.*HISTORY_RETENTION_DAYS 400 → 90\): the next scheduled maintenance run deletes the days between 90 and 400 days old/);
+      expect(shortened!.warnings).toEqual(['Shortening deletes what the longer retention kept: the days between 90 and 400 days old go at the next scheduled run.']);
+      // The bucket's own noncurrent-version expiration, read from its lifecycle rule in the plan (the module's default 30).
+      for (const x of [set!, shortened!]) expect(x.loses[1]).toBe('S3 keeps each deleted object as a noncurrent version for noncurrent_version_expiration_days (30) (the bucket is versioned); after that it is gone for good');
+      expect(r.failures).toEqual([
+        `The plan deletes ${set!.what} (\`${set!.address}\`): ${set!.why}.`,
+        `The plan deletes ${shortened!.what} (\`${shortened!.address}\`): ${shortened!.why}.`,
+      ]);
+      const md = (await cli([plans.retention.jsonFile])).stdout;
+      expect(md.startsWith(`${COMMENT_MARKER}\n## ⛔ Plan review: data at risk`)).toBe(true);
+      expect(md).toContain('> Applying this plan sets or shortens the history retention of 2 lakes: the scheduled maintenance run then deletes their older history. The review fails (exit 3) unless each is named with `--allow-replace ADDRESS`.');
+      expect(md).toContain("#### ⛔ Deletes the lake's history older than 365 days (Lambda function `orders-flatten`)");
+      expect(md).toContain('- **Set by** `environment.HISTORY_RETENTION_DAYS`: `null` → `"365"`');
+      expect(md).toContain('- **Set by** `environment.HISTORY_RETENTION_DAYS`: `"400"` → `"90"`');
+      expect(md).toContain('[README: Data lifecycle](README.md#data-lifecycle)');
+      expect(md).toContain(`- **To accept it**: \`--allow-replace '${fn('retention', SECOND).address}'\``);
+      expect(md).toContain(`- \`${EXAMPLE}\` (pipeline \`orders\`): ${changesOf(plan('retention'), EXAMPLE)} — ⛔ deletes the lake's history older than 365 days`);
+      expect(md).toContain(`- \`${SECOND}\` (pipeline \`returns\`): ${changesOf(plan('retention'), SECOND)} — ⛔ deletes the lake's history older than 90 days`);
+      // The function publishes a version for it, as for any configuration change.
+      expect(md).toContain('- Function: publishes version 2 of `orders-flatten` (configuration only: environment.HISTORY_RETENTION_DAYS)');
+    });
+
+    it('--allow-replace with each function\'s address accepts it (exit 0); one of the two is not enough', async () => {
+      const both = [EXAMPLE, SECOND].flatMap((m) => ['--allow-replace', fn('retention', m).address]);
+      const r = await cli([plans.retention.jsonFile, ...both]);
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stdout).toContain('## ⚠️ Plan review: data at risk, allowed');
+      expect(r.stdout).toContain("#### Allowed Deletes the lake's history older than 90 days (Lambda function `returns-flatten`)");
+      expect((await cli([plans.retention.jsonFile, ...both.slice(2)])).code).toBe(3);
+    });
+
+    it('lengthened (400 → 1000): nothing more is deleted, the review passes', () => {
+      expect(fn('retentionLonger', SECOND).change.after.environment[0].variables.HISTORY_RETENTION_DAYS).toBe('1000');
+      const r = review('retentionLonger');
+      expect(r.dataAtRisk).toEqual([]);
+      expect(r.exitCode).toBe(0);
+    });
+
+    it('a new function over a lake that already exists (its bucket not created by the plan) is flagged; over a new bucket it is not', () => {
+      // The fresh plan's second instance creates its function with 400 days beside a new bucket: no history to delete.
+      expect(review('fresh').dataAtRisk).toEqual([]);
+      const base = plan('fresh');
+      const overExisting = (base.resource_changes ?? []).filter((rc) => !(rc.module_address === SECOND && rc.type === 'aws_s3_bucket'));
+      const r = reviewPlan({ ...base, resource_changes: overExisting });
+      expect(r.dataAtRisk.map((x) => [x.instance, x.action, x.forcedBy[0]!.after])).toEqual([[SECOND, 'delete-history', '400']]);
+      expect(r.exitCode).toBe(3);
     });
   });
 

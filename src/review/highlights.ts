@@ -28,8 +28,14 @@ export interface InstanceFindings {
 const only = (counts: Counts, action: string): boolean =>
   counts[action]! > 0 && Object.entries(counts).every(([a, n]) => n === 0 || a === action || a === 'read' || a === 'no-op');
 
-function riskText(risks: readonly Risk[], prefix: string): string[] {
-  if (risks.length === 0) return [];
+function riskText(all: readonly Risk[], prefix: string): string[] {
+  const history = all.filter((r) => r.action === 'delete-history').map((r) => `${prefix}deletes ${r.what.replace(/ \(.*\)$/, '')}`);
+  const risks = all.filter((r) => r.action !== 'delete-history');
+  if (risks.length === 0) return history;
+  return [...destroyText(risks, prefix), ...history];
+}
+
+function destroyText(risks: readonly Risk[], prefix: string): string[] {
   if (risks.length <= 2) return risks.map((r) => `${prefix}${r.action === 'replace' ? 'replaces' : 'destroys'} ${r.what}`);
   const kinds = [...new Set(risks.map((r) => r.what.replace(/ `.*$/, '')))];
   const verb = risks.every((r) => r.action === 'delete') ? 'destroys' : risks.every((r) => r.action === 'replace') ? 'replaces' : 'destroys or replaces';

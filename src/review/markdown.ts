@@ -153,9 +153,10 @@ function couldNotFinishSection(r: Review, l: Limits): string[] {
 }
 
 function riskBlock(x: Risk): string[] {
-  const verb = x.action === 'replace' ? 'Replaces' : 'Destroys';
+  const verb = x.action === 'replace' ? 'Replaces' : x.action === 'delete-history' ? 'Deletes' : 'Destroys';
   const out = ['', `#### ${x.allowed ? 'Allowed' : '⛔'} ${verb} ${x.what}`, '', code(x.address), ''];
-  for (const f of x.forcedBy) out.push(`- **Forced by** ${code(f.path)}${f.sensitive ? ' (sensitive value)' : `: ${value(f.before)} → ${f.afterUnknown ? '(known after apply)' : value(f.after)}`}`);
+  const by = x.action === 'delete-history' ? 'Set by' : 'Forced by';
+  for (const f of x.forcedBy) out.push(`- **${by}** ${code(f.path)}${f.sensitive ? ' (sensitive value)' : `: ${value(f.before)} → ${f.afterUnknown ? '(known after apply)' : value(f.after)}`}`);
   out.push(`- **Why**: ${x.why}.`);
   out.push(`- **Lost**: ${x.loses.join('; ')}.`);
   for (const w of x.warnings) out.push(`- **⚠ ${w}**`);
@@ -186,17 +187,19 @@ function riskSection(r: Review, l: Limits): string[] {
     const { shown, more } = clip(protections, l.items);
     return ['', '### ⚠️ Protections turned off outside Terraform', '', ...shown.map((p) => protectionLine(p, r.plan.refreshOnly)), ...(more ? [`- ${more}`] : [])];
   }
-  const open = r.dataAtRisk.filter((x) => !x.allowed).length;
+  const open = r.dataAtRisk.filter((x) => !x.allowed && x.action !== 'delete-history').length;
+  const history = r.dataAtRisk.filter((x) => !x.allowed && x.action === 'delete-history').length;
   const gone = deleted.filter((x) => !x.allowed).length;
-  const out = ['', open || gone ? '### ⛔ Data at risk' : '### Data at risk (allowed)', ''];
-  if (open || gone) {
+  const out = ['', open || gone || history ? '### ⛔ Data at risk' : '### Data at risk (allowed)', ''];
+  if (open || gone || history) {
     const said = [
       gone ? `${plural(gone, 'stateful resource')} ${gone === 1 ? 'was' : 'were'} deleted outside Terraform: what ${gone === 1 ? 'it' : 'they'} held is already gone.` : '',
       open ? `Applying this plan destroys ${plural(open, 'stateful resource')} and what ${open === 1 ? 'it holds' : 'they hold'}.` : '',
+      history ? `Applying this plan sets or shortens the history retention of ${plural(history, 'lake')}: the scheduled maintenance run then deletes ${history === 1 ? 'its' : 'their'} older history.` : '',
     ].filter(Boolean);
     out.push('> [!CAUTION]', `> ${said.join(' ')} The review fails (exit 3) unless each is named with \`--allow-replace ADDRESS\`.`);
   } else {
-    out.push(`Every stateful resource this plan destroys, or that was deleted outside Terraform, is allowed with \`--allow-replace\` (${plural(r.dataAtRisk.length + deleted.length, 'resource')}).`);
+    out.push(`Every stateful resource this plan destroys, or that was deleted outside Terraform, and every history retention it sets or shortens, is allowed with \`--allow-replace\` (${plural(r.dataAtRisk.length + deleted.length, 'resource')}).`);
   }
   // What already happened first: it is true whatever the reviewer decides.
   const d = clip(deleted, l.items);

@@ -21,7 +21,8 @@ export const REVIEW_FORMAT = 'ddb-flatten-review-plan/1';
 /**
  * Exit codes: 0 the review vouches for the plan; 3 it fails: Terraform could
  * not finish the plan, a stateful resource is destroyed or was deleted
- * outside Terraform (not allowed), or a check failed. One code for all, so
+ * outside Terraform, or the lake's history retention is set or shortened
+ * (not allowed), or a check failed. One code for all, so
  * CI that posts the review on 3 posts it for each; `verdict` and `failures`
  * say which.
  */
@@ -147,7 +148,9 @@ export function reviewPlan(plan: Plan, options: ReviewOptions = {}): Review {
   const failures = [
     ...(status.errored ? [`Terraform could not finish this plan: it stopped with an error, so the changes after it are missing${status.notPlanned.length ? ` (${status.notPlanned.length} resources of the configuration have no planned change)` : ''}, and it cannot be applied.`] : []),
     ...drift.deleted.filter((d) => !d.allowed).map((d) => `${d.what} (\`${d.address}\`) was deleted outside Terraform.`),
-    ...dataAtRisk.filter((r) => !r.allowed).map((r) => `The plan ${r.action === 'replace' ? 'replaces' : 'destroys'} ${r.what} (\`${r.address}\`).`),
+    ...dataAtRisk
+      .filter((r) => !r.allowed)
+      .map((r) => (r.action === 'delete-history' ? `The plan deletes ${r.what} (\`${r.address}\`): ${r.why}.` : `The plan ${r.action === 'replace' ? 'replaces' : 'destroys'} ${r.what} (\`${r.address}\`).`)),
     ...failed.map((c) => `${c.what[0]!.toUpperCase()}${c.what.slice(1)} \`${c.address}\` ${c.status === 'fail' ? 'failed' : 'could not be evaluated'}${c.messages.length ? `: ${c.messages.join(' ')}` : '.'}`),
   ];
   const openRisk = dataAtRisk.some((r) => !r.allowed) || drift.deleted.some((d) => !d.allowed);

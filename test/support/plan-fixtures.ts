@@ -22,6 +22,8 @@ import { exampleModuleSource, moduleSourceDir } from './module-source.ts';
 /** The example's own instance, and the second one this harness adds. */
 export const EXAMPLE_INSTANCE = 'orders_flatten';
 export const SECOND_INSTANCE = 'returns_flatten';
+/** The second instance keeps this many days of history (so a plan can shorten it). */
+export const SECOND_HISTORY_RETENTION_DAYS = 400;
 
 /** A key ARN that passes the module's validation; it needs to exist for no plan. */
 export const FIXTURE_KMS_KEY_ARN = `arn:aws:kms:${MOTO_REGION}:${MOTO_ACCOUNT}:key/0b7c8e1a-2d3f-4a5b-9c6d-7e8f9a0b1c2d`;
@@ -29,6 +31,8 @@ export const FIXTURE_KMS_KEY_ARN = `arn:aws:kms:${MOTO_REGION}:${MOTO_ACCOUNT}:k
 export interface Scenario {
   /** Arguments of the example's module block, as an override (`module.orders_flatten`). */
   readonly module?: Readonly<Record<string, unknown>>;
+  /** Arguments of the second instance's module block, as an override (`module.returns_flatten`). */
+  readonly second?: Readonly<Record<string, unknown>>;
   /** Ship a different Lambda zip in the module (a code change). */
   readonly codeChange?: boolean;
   /** `terraform plan -destroy`. */
@@ -48,6 +52,10 @@ export const SCENARIOS = {
   canary: { codeChange: true, module: { alias_pinned_version: '1', canary_weight: 1 } },
   carried: { module: { carry_attributes: ['status', 'customer_id'] } },
   iam: { module: { existing_table_kms_key_arn: FIXTURE_KMS_KEY_ARN } },
+  // History retention deletes history: set on the example (none → 365), shortened on the second instance (400 → 90).
+  retention: { module: { history_retention_days: 365 }, second: { history_retention_days: 90 } },
+  // ... and lengthened (400 → 1000): nothing more is deleted.
+  retentionLonger: { second: { history_retention_days: 1000 } },
   destroy: { destroy: true },
 } as const satisfies Record<string, Scenario>;
 
@@ -78,7 +86,9 @@ export class PlanFixtures {
       extraFiles: {
         // A second instance: a root that uses the module twice, as many do.
         'review_second_instance.tf.json': {
-          module: { [SECOND_INSTANCE]: { source: exampleModuleSource(), name: 'returns', partition_key: 'pk', explode_attributes: ['lines'] } },
+          module: {
+            [SECOND_INSTANCE]: { source: exampleModuleSource(), name: 'returns', partition_key: 'pk', explode_attributes: ['lines'], history_retention_days: SECOND_HISTORY_RETENTION_DAYS },
+          },
         },
       },
     });
@@ -128,7 +138,8 @@ export class PlanFixtures {
     const override = join(this.hclRoot, SCENARIO_OVERRIDE);
     const restore = scenario.codeChange ? this.changeCode() : () => {};
     try {
-      writeFileSync(override, JSON.stringify(scenario.module ? { module: { [EXAMPLE_INSTANCE]: scenario.module } } : {}, null, 2));
+      const modules = { ...(scenario.module ? { [EXAMPLE_INSTANCE]: scenario.module } : {}), ...(scenario.second ? { [SECOND_INSTANCE]: scenario.second } : {}) };
+      writeFileSync(override, JSON.stringify(Object.keys(modules).length ? { module: modules } : {}, null, 2));
       return await this.plan(this.hclRoot, name, [...(scenario.destroy ? ['-destroy'] : []), ...(scenario.refresh ? [] : ['-refresh=false'])]);
     } finally {
       rmSync(override, { force: true });

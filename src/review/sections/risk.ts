@@ -1,11 +1,13 @@
-import { actionOf, destroys, pathText, sensitiveAt, unknownAt, valueAt, type ResourceChange } from '../plan.ts';
+import { actionOf, destroys, pathText, sensitiveAt, unknownAt, valueAt, variableValue, type ResourceChange } from '../plan.ts';
 import { described, kindOf, nameOf, type Role } from '../pipeline-resources.ts';
 import type { ReviewContext } from '../context.ts';
 
 /**
  * Data at risk: every destroy or replace of a stateful resource, with the
- * arguments that force it, what is lost, and the safe way instead. This is
- * the section that decides the exit code.
+ * arguments that force it, what is lost, and the safe way instead; and every
+ * pipeline function whose history retention is set or shortened (the
+ * maintenance run then deletes the lake's history). This is the section that
+ * decides the exit code.
  */
 
 export interface ForcedBy {
@@ -30,7 +32,12 @@ export interface Risk {
   readonly role: Role;
   /** The pipeline instance's id, when the resource belongs to one. */
   readonly instance?: string;
-  readonly action: 'replace' | 'delete';
+  /**
+   * `replace` / `delete`: the resource is destroyed. `delete-history`: the pipeline's function gets a history
+   * retention, or a shorter one (its HISTORY_RETENTION_DAYS appears or goes down), so the scheduled maintenance run
+   * deletes the lake's days older than that.
+   */
+  readonly action: 'replace' | 'delete' | 'delete-history';
   /** "DynamoDB table `orders`". */
   readonly what: string;
   /** Why Terraform destroys it, in words. */
@@ -50,6 +57,7 @@ export const RUNBOOKS = {
   keyChange: { title: "README: Change the table's key schema", anchor: 'change-the-tables-key-schema' },
   redrive: { title: 'README: Redrive exhausted batches', anchor: 'redrive-exhausted-batches' },
   backfill: { title: 'README: Backfill an existing table', anchor: 'backfill-an-existing-table' },
+  lifecycle: { title: 'README: Data lifecycle', anchor: 'data-lifecycle' },
 } as const;
 
 const KEY_ARGUMENTS = new Set(['hash_key', 'range_key', 'attribute', 'local_secondary_index']);
@@ -188,11 +196,95 @@ function consequences(rc: ResourceChange, ctx: ReviewContext, forcedBy: readonly
   }
 }
 
-/** Most serious first: the items, the lake, the key to both, the queue, then the catalog and logs. */
-const SEVERITY: readonly Role[] = ['table', 'bucket', 'kms-key', 'queue', 'glue-database', 'glue-table', 'log-group'];
+/** Most serious first: the items, the lake, the key to both, the lake's history (a function's retention), the queue, then the catalog and logs. */
+const SEVERITY: readonly Role[] = ['table', 'bucket', 'kms-key', 'function', 'queue', 'glue-database', 'glue-table', 'log-group'];
+
+/** The function's environment variable history_retention_days sets (src/config/pipeline-config.ts reads it). */
+export const HISTORY_RETENTION_ENV = 'HISTORY_RETENTION_DAYS';
+const RETENTION_PATH = ['environment', 0, 'variables', HISTORY_RETENTION_ENV];
+
+/** Days of a HISTORY_RETENTION_DAYS value as the handler reads it (blank: not set). */
+function retentionDays(value: unknown): number | undefined {
+  if (typeof value === 'number' && Number.isFinite(value)) return value;
+  if (typeof value !== 'string' || value.trim() === '') return undefined;
+  const n = Number(value.trim());
+  return Number.isFinite(n) ? n : undefined;
+}
+
+/** noncurrent_version_expiration_days of the instance's lake bucket, as the plan has it (its lifecycle rule). */
+function noncurrentDays(ctx: ReviewContext, instance: string): number | undefined {
+  for (const rc of ctx.changes) {
+    if (rc.type !== 'aws_s3_bucket_lifecycle_configuration' || ctx.instances.of(rc)?.id !== instance) continue;
+    const rules = (valueAt(rc.change.after ?? rc.change.before, ['rule']) ?? []) as Record<string, unknown>[];
+    for (const rule of rules) {
+      const days = valueAt(rule, ['noncurrent_version_expiration', 0, 'noncurrent_days']);
+      if (typeof days === 'number') return days;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * History deleted: the pipeline's function gets HISTORY_RETENTION_DAYS, or a smaller one. Read from the
+ * function's environment in the plan (the module's history_retention_days input when the plan knows the
+ * environment only after apply). A function created with a new lake bucket beside it is not flagged: a new
+ * lake has no history; created over a bucket that exists (bring your own, or the function replaced), it is.
+ */
+function historyRisk(ctx: ReviewContext, rc: ResourceChange): Risk | undefined {
+  const instance = ctx.instances.of(rc);
+  if (rc.mode !== 'managed' || kindOf(rc).role !== 'function' || instance === undefined) return undefined;
+  const action = actionOf(rc.change.actions);
+  if (action !== 'create' && action !== 'update' && action !== 'replace') return undefined;
+  const before = action === 'create' ? undefined : retentionDays(valueAt(rc.change.before, RETENTION_PATH));
+  let afterUnknown = unknownAt(rc.change.after_unknown, RETENTION_PATH);
+  let afterText = afterUnknown ? undefined : valueAt(rc.change.after, RETENTION_PATH);
+  if (afterUnknown) {
+    // The module merges the variable into an environment that may be known only after apply: its input says it.
+    const input = variableValue(ctx.plan, rc.module_address, 'history_retention_days');
+    if (input === null || typeof input === 'number') [afterText, afterUnknown] = [input === null ? undefined : String(input), false];
+  }
+  const after = retentionDays(afterText);
+  if (!afterUnknown && (after === undefined || (before !== undefined && after >= before))) return undefined;
+  if (action === 'create') {
+    const newLake = ctx.changes.some((o) => o.type === 'aws_s3_bucket' && actionOf(o.change.actions) === 'create' && ctx.instances.of(o)?.id === instance.id);
+    if (newLake) return undefined;
+  }
+  const name = nameOf(rc);
+  const fn = name ? `Lambda function \`${name}\`` : 'the Lambda function';
+  const days = after === undefined ? 'the retention' : `${after} days`;
+  const noncurrent = noncurrentDays(ctx, instance.id);
+  const versions = `S3 keeps each deleted object as a noncurrent version for noncurrent_version_expiration_days${noncurrent === undefined ? '' : ` (${noncurrent})`} (the bucket is versioned); after that it is gone for good`;
+  const why = afterUnknown
+    ? `${HISTORY_RETENTION_ENV} of ${fn} is known only after apply: if it is set, the scheduled maintenance run deletes the lake's history older than it`
+    : before === undefined
+      ? `history_retention_days is set (${fn}'s ${HISTORY_RETENTION_ENV} appears: ${after}): the scheduled maintenance run deletes every day older than ${days} that a kept checkpoint covers`
+      : `history_retention_days is shortened (${fn}'s ${HISTORY_RETENTION_ENV} ${before} → ${after}): the next scheduled maintenance run deletes the days between ${after} and ${before} days old that a kept checkpoint covers`;
+  return {
+    address: rc.address,
+    type: rc.type,
+    role: 'function',
+    instance: instance.id,
+    action: 'delete-history',
+    what: `the lake's history older than ${days} (${fn})`,
+    why,
+    forcedBy: [{ path: `environment.${HISTORY_RETENTION_ENV}`, before: rc.change.before ? valueAt(rc.change.before, RETENTION_PATH) : undefined, ...(afterUnknown ? {} : { after: afterText }), afterUnknown }],
+    loses: [
+      `every version of every item written more than ${days} ago (the day partitions before that, compacted or not), and with it the change history of the items and the expiries the expired-items view shows from those days; the current state stays exact (a kept checkpoint holds the latest version of each live item)`,
+      versions,
+    ],
+    warnings: before !== undefined && after !== undefined ? [`Shortening deletes what the longer retention kept: the days between ${after} and ${before} days old go at the next scheduled run.`] : [],
+    safer: `Keep what must stay first: copy the days older than ${days} (the flattened table's dt partitions) out of the lake, or choose a longer retention. Retention removes only days that a kept checkpoint covers, so the current state stays exact; setting it back does not bring deleted days back.`,
+    runbook: { title: RUNBOOKS.lifecycle.title, url: `${ctx.docsUrl}#${RUNBOOKS.lifecycle.anchor}` },
+    allowed: ctx.allowReplace.has(rc.address),
+  };
+}
 
 export function riskSection(ctx: ReviewContext): Risk[] {
   const risks: Risk[] = [];
+  for (const rc of ctx.changes) {
+    const history = historyRisk(ctx, rc);
+    if (history) risks.push(history);
+  }
   for (const rc of ctx.changes) {
     if (rc.mode !== 'managed') continue;
     const action = actionOf(rc.change.actions);

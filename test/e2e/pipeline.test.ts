@@ -13,6 +13,10 @@ import { MODULE_ZIP } from '../../scripts/build-module.ts';
 import { settingsFromEnv } from '../../stacks/config.ts';
 import { ensureFlavours } from '../../scripts/flavours.ts';
 import { GetParameterCommand } from '@aws-sdk/client-ssm';
+import { GetObjectCommand } from '@aws-sdk/client-s3';
+import { gunzipSync } from 'node:zlib';
+import { S3Store } from '../../src/lake/lake-store.ts';
+import { duckdbQuery } from '../support/duckdb.ts';
 import { listKeys } from '../support/lake.ts';
 import { shardReader } from '../support/moto-stream.ts';
 import { elementViewName } from '../../src/schema/element-views.ts';
@@ -562,6 +566,64 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
       // Terraform renders the view from the parameter: the text the run wrote is the text it plans. No change.
       const p = await d.run.replan('re-plan after the maintenance run');
       expect(p.code, p.stdout).toBe(0);
+    });
+
+    it('erases a key: after the first pass and the sweep, no byte of it is in any object or object version of the versioned bucket, and every other key is as it was', async () => {
+      const config = await deployedConfig(d.aws, d.out.lambda_function_name);
+      const bucket = d.out.s3_bucket_name as string;
+      const table = d.out.dynamodb_table_name as string;
+      const store = new S3Store(d.aws.s3, bucket);
+      const rows = await expectedCurrentRows(d.aws, config, table);
+      const victim = String(rows[0]!.pk);
+      // The victim's values no other key has: with its pk, what no object may hold afterwards (quoted, as JSON holds text).
+      const others = new Set(rows.filter((r) => r.pk !== victim).map((r) => String(r.value)));
+      const secrets = [victim, ...rows.filter((r) => r.pk === victim).map((r) => String(r.value)).filter((v) => v.length > 3 && !others.has(v))].map((v) => JSON.stringify(v));
+      const holding = async (): Promise<string[]> => {
+        const found: string[] = [];
+        const work = mkdtempSync(join(d.run.work, 'versions-'));
+        for (const v of await store.listVersions('')) {
+          if (v.deleteMarker) continue;
+          const got = await d.aws.s3.send(new GetObjectCommand({ Bucket: bucket, Key: v.key, VersionId: v.versionId }));
+          const bytes = Buffer.from(await got.Body!.transformToByteArray());
+          let text: string;
+          if (bytes.subarray(0, 4).toString() === 'PAR1') {
+            const file = join(work, createHash('sha256').update(`${v.key}${v.versionId}`).digest('hex'));
+            writeFileSync(file, bytes);
+            text = JSON.stringify(await duckdbQuery(`SELECT * FROM read_parquet('${file}')`), (_k, x) => (typeof x === 'bigint' ? String(x) : x));
+          } else text = (v.key.endsWith('.gz') ? gunzipSync(bytes) : bytes).toString('utf8');
+          if (secrets.some((w) => text.includes(w))) found.push(`${v.key}${v.latest ? '' : ` (noncurrent ${v.versionId})`}`);
+        }
+        return found;
+      };
+      const before = await holding();
+      expect(before.length, 'the victim is in the lake before').toBeGreaterThan(0);
+      expect(before.some((f) => f.includes('(noncurrent')), 'older versions hold it too (compaction replaced objects in the versioned bucket)').toBe(true);
+      const others1 = canonicalRows(rows.filter((r) => r.pk !== victim));
+
+      const later = Date.now() + 2 * 86_400_000;
+      const erased = await invokeAction(d.aws, config, { action: 'erase', keys: [{ pk: victim }] }, () => later);
+      expect(erased.erasures).toEqual([expect.objectContaining({ status: 'first-pass-done', pass: 1 })]);
+      expect(erased.erasures[0].counts.versionsDeleted).toBeGreaterThan(0);
+      expect(JSON.stringify(erased)).not.toContain(JSON.stringify(victim));
+      // Only the erasure's own plan (and its earlier versions, one per step it recorded) holds the key until its sweep.
+      const planKey = `${config.maintenance.statePrefix}/erasures/${erased.erasures[0].erasure}.json`;
+      const held = await holding();
+      expect(held).toContain(planKey);
+      expect(held.filter((f) => f !== planKey && !f.startsWith(`${planKey} (noncurrent `))).toEqual([]);
+
+      // The sweep, by the daily run once no older record can arrive; then nothing at all.
+      const sweep = await invokeAction(d.aws, config, { action: 'compact' }, () => later + 26 * 3_600_000);
+      expect(sweep.erasures).toEqual([expect.objectContaining({ status: 'complete', pass: 2 })]);
+      expect(await holding()).toEqual([]);
+      const catalog = await catalogOf(d.aws, d.out);
+      const { lake } = await openLake(d.aws, d.out, config, catalog.columns, join(d.run.work, 'lake-after-erasure'));
+      try {
+        const content = catalog.columns.filter((c) => !['event_name', 'event_time', 'sequence', 'dt'].includes(c));
+        expect(canonicalRows(await lake.query(catalog.viewSql), content)).toEqual(canonicalRows(rows.filter((r) => r.pk !== victim), content));
+      } finally {
+        lake.close();
+      }
+      expect(others1.length).toBeGreaterThan(0);
     });
   });
 

@@ -20,8 +20,9 @@ describe('handler environment is validated with errors that name the variable an
         marginSeconds: 3_600,
         lookbackDays: 14,
         targetBytes: 134_217_728,
-        maxTaskBytes: 6_291_456,
         retention: 3,
+        rebuildShare: 0.25,
+        maxAgeDays: 7,
       },
     });
   });
@@ -55,7 +56,13 @@ describe('handler environment is validated with errors that name the variable an
     [{ COMPACTION_MARGIN_SECONDS: '1.5' }, /COMPACTION_MARGIN_SECONDS: "1.5" is not allowed: use an integer from 0 to 86400/],
     [{ COMPACTION_LOOKBACK_DAYS: '0' }, /COMPACTION_LOOKBACK_DAYS: "0" is not allowed/],
     [{ COMPACTION_TARGET_BYTES: '1000' }, /COMPACTION_TARGET_BYTES: "1000" is not allowed: use an integer from 1048576/],
-    [{ COMPACTION_MAX_TASK_BYTES: 'lots' }, /COMPACTION_MAX_TASK_BYTES: "lots" is not allowed/],
+    [{ GLUE_TABLE: 'My-T' }, /GLUE_TABLE: "My-T" is not a Glue name/],
+    [{ GLUE_CHECKPOINTS_TABLE: 'a b' }, /GLUE_CHECKPOINTS_TABLE: "a b" is not a Glue name/],
+    [{ ATHENA_WORKGROUP: 'a b' }, /ATHENA_WORKGROUP: "a b" is not an Athena workgroup name \(1 to 128 of a-z A-Z 0-9 . _ -\)/],
+    [{ ATHENA_RESULTS_PREFIX: '/x/' }, /ATHENA_RESULTS_PREFIX: "\/x\/" is not a valid prefix/],
+    [{ CHECKPOINT_REBUILD_SHARE: '5' }, /CHECKPOINT_REBUILD_SHARE: "5" is not allowed: use a number from 0 to 4/],
+    [{ CHECKPOINT_MAX_AGE_DAYS: '0' }, /CHECKPOINT_MAX_AGE_DAYS: "0" is not allowed: use an integer from 1 to 3650/],
+    [{ HISTORY_RETENTION_DAYS: '0' }, /HISTORY_RETENTION_DAYS: "0" is not allowed: use an integer from 1 to 36500/],
     [{ CHECKPOINT_RETENTION: '1' }, /CHECKPOINT_RETENTION: "1" is not allowed: use an integer from 2 to 100/],
   ];
   it.each(rejections)('rejects %o', (override, message) => {

@@ -19,6 +19,19 @@ function proxyOf(calls: Record<string, Record<string, unknown>[]>): RecordingPro
   return { endpoint: '', requests: [], calls: (t) => (calls[t] ?? []) as Record<string, any>[], close: async () => {} };
 }
 
+/** A workgroup as the module creates it: the analysts' (10 GiB cutoff) or the maintenance's (its own cutoff and results). */
+function workgroup(name: string, cutoff: number, results: string) {
+  return {
+    Name: name,
+    Configuration: {
+      EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
+      EnforceWorkGroupConfiguration: true,
+      BytesScannedCutoffPerQuery: cutoff,
+      ResultConfiguration: { OutputLocation: results, EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
+    },
+  };
+}
+
 function requests(patch: { view?: Record<string, unknown>; table?: Record<string, unknown>; parameters?: Record<string, string>; query?: string } = {}) {
   const params = { ...projectionParameters('s3://lake/flattened/', '2024-01-01') };
   params['storage.location.template'] = params['storage.location.template'].replace('$${', '${');
@@ -51,14 +64,8 @@ function requests(patch: { view?: Record<string, unknown>; table?: Record<string
       { DatabaseName: DB, TableInput: view },
     ],
     'AmazonAthena.CreateWorkGroup': [
-      {
-        Configuration: {
-          EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' },
-          EnforceWorkGroupConfiguration: true,
-          BytesScannedCutoffPerQuery: 10737418240,
-          ResultConfiguration: { OutputLocation: 's3://lake/athena-results/', EncryptionConfiguration: { EncryptionOption: 'SSE_S3' } },
-        },
-      },
+      workgroup('orders', 10737418240, 's3://lake/athena-results/'),
+      workgroup('orders-maintenance', 1099511627776, 's3://lake/athena-results/maintenance/'),
     ],
     'AmazonAthena.CreateNamedQuery': [{ Database: DB, Name: 'q', QueryString: patch.query ?? `-- a copy\n${sql}` }],
   });
@@ -68,7 +75,7 @@ const check = (proxy: RecordingProxy) => checkGlueAthenaContract(proxy, { databa
 
 describe('the Glue/Athena contract checks', () => {
   it('accept what the module sends', () => {
-    expect(check(requests())).toEqual({ tables: 2, views: 1, workgroups: 1, namedQueries: 1 });
+    expect(check(requests())).toEqual({ tables: 2, views: 1, workgroups: 2, namedQueries: 1 });
   });
   it('refuse a view with an empty or missing SerDe info', () => {
     expect(() => check(requests({ view: { StorageDescriptor: { Columns: viewColumns([]).map((c) => ({ Name: c.name, Type: c.glue })) } } }))).toThrow(/SerdeInfo/);

@@ -366,10 +366,10 @@ describe.skipIf(skipReason !== undefined)('end to end against a local AWS (moto)
     });
     for (const [what, check] of Object.entries(PIPELINE_CHECKS)) it(what, () => check({ aws: d.aws, out: d.out, expected }));
     it('Glue and Athena got what AWS documents and Athena reads (every request the provider sent, recorded)', () => {
-      const checked = checkGlueAthenaContract(glueAthena!, { database: 'orders', views: ['current_state', ...Object.keys(HCL_ELEMENT_VIEWS).map(elementViewName)], kms: true });
+      const checked = checkGlueAthenaContract(glueAthena!, { database: 'orders', views: ['current_state', 'expired_items', ...Object.keys(HCL_ELEMENT_VIEWS).map(elementViewName)], kms: true });
       expect(checked).toMatchObject({ workgroups: 2 });
       expect(checked.tables).toBeGreaterThanOrEqual(3);
-      expect(checked.namedQueries).toBe(5);
+      expect(checked.namedQueries).toBe(6);
     });
     it('a plan right after the apply, with the module as shipped, shows no change but the documented moto gaps', async () => {
       const changes = await d.run.planChanges('re-plan HCL module');

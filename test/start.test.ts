@@ -142,7 +142,7 @@ describe('npm start', () => {
     for (const d of days) expect(d.objects).toBe(Math.ceil(d.records / 10));
     const objectsBefore = days.reduce((n, d) => n + d.objects, 0);
     expect(out).toMatch(new RegExp(`^total +\\| 3 compacted +\\| ${objectsBefore} → 3 `, 'm'));
-    expect(out).toMatch(/checkpoint: written \d{4}-\d{2}-\d{2}-[0-9a-f]{16} \(bound \d{4}-\d{2}-\d{2}, 1 part\): 3 day\(s\) read/);
+    expect(out).toMatch(/checkpoint: written \d{4}-\d{2}-\d{2}-[0-9a-f]{16} \(bound \d{4}-\d{2}-\d{2}, 1 object\): 3 day\(s\) read/);
     expect(out).toMatch(/4\. current_state = a consistent Scan of the table \([\d,]+ rows, flattened\): before maintenance OK, after OK\n/);
     expect(out).toContain(`items A1-A3:\n\n${AFTER_CHANGES}\n\n`);
     expect(out).toContain('verification: OK');
@@ -150,7 +150,7 @@ describe('npm start', () => {
     // The lake itself, read independently: one object a day, and the view reads the checkpoint only.
     const store = new FolderStore(lakeDir);
     const prefixes = { dataPrefix: 'flattened', statePrefix: 'state' };
-    for (const d of days) expect((await store.list(`flattened/dt=${d.dt}/`)).map((o) => o.key)).toEqual([expect.stringMatching(/\/compacted-[0-9a-f]{16}-000-0000\.parquet$/)]);
+    for (const d of days) expect((await store.list(`flattened/dt=${d.dt}/`)).map((o) => o.key)).toEqual([expect.stringMatching(/\/compacted-[0-9a-f]{16}-0000\.parquet$/)]);
     const reads = await currentStateInputs(store, prefixes);
     expect(reads).toMatchObject({ objects: 1, days: [], checkpoint: { objects: 1 } });
     const lakeBefore = /^lake before maintenance \| (\d+) +\| ([\d,]+) /m.exec(out)!;

@@ -524,7 +524,7 @@ resource "aws_athena_named_query" "changes_per_day" {
   description = "Item versions per day by kind of change (INSERT, MODIFY, REMOVE, EXPIRE, SNAPSHOT)."
   name        = "${var.name} changes_per_day"
   query = chomp(<<-EOT
-    -- Item versions per day by kind of change (INSERT, MODIFY, REMOVE, SNAPSHOT).
+    -- Item versions per day by kind of change (INSERT, MODIFY, REMOVE, EXPIRE, SNAPSHOT).
     SELECT dt, event_name, count(DISTINCT concat(pk, '|', coalesce(sk, ''), '|', sequence)) AS versions
     FROM "${coalesce(var.glue_database_name, replace(var.name, "-", "_"))}"."${var.glue_table_name}"
     GROUP BY dt, event_name
@@ -1064,7 +1064,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "aS8zkymuHH0bAIyUYFwJHs/PgoHgFcfy0pkMIoAFY7Q="
+  source_code_hash               = "4Hbj/lPquK19k0CDSeQrSZH25+2AjcEKmk9aCkgtAiQ="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "aS8zkymuHH0bAIyUYFwJHs/PgoHgFcfy0pkMIoAFY7Q="
+  value       = "4Hbj/lPquK19k0CDSeQrSZH25+2AjcEKmk9aCkgtAiQ="
 }
 
 output "lambda_function_name" {

@@ -25,7 +25,7 @@ export const REVIEW_PLAN_COMMAND: CommandSpec = {
       type: 'string',
       value: 'ADDRESS',
       multiple: true,
-      help: 'Accept the destroy or replace of this stateful resource, or that it was deleted outside Terraform:\nits full address as the review prints it (module.orders_flatten.aws_dynamodb_table.x[0]). Give it once\nper address.',
+      help: 'Accept the destroy or replace of this stateful resource, or that it was deleted outside Terraform,\nor (on the pipeline\'s function) a history retention set or shortened: its full address as the review\nprints it (module.orders_flatten.aws_dynamodb_table.x[0]). Give it once per address.',
     },
     format: { type: 'string', value: 'FORMAT', help: 'markdown (default: a PR comment, under GitHub\'s 65,536 characters) or json (policy engines).' },
     'docs-url': { type: 'string', value: 'URL', help: `Where the runbooks the review links to are (the README). Default: ${DEFAULT_DOCS_URL}.` },
@@ -37,9 +37,10 @@ export const REVIEW_PLAN_COMMAND: CommandSpec = {
       'terraform show -json, which needs terraform on the PATH (or TERRAFORM_BIN) and runs in the current\n' +
       'directory: run it in the Terraform root where terraform init ran.',
     'Exit codes: 0 the review vouches for the plan; 3 it does not: a stateful resource is destroyed,\n' +
-      'replaced or was deleted outside Terraform (and not allowed), Terraform could not finish the plan, or a\n' +
-      'check failed (the heading and, with --format json, verdict and failures say which); 2 bad command line\n' +
-      'or a plan file that cannot be read (the reason is printed); 1 unexpected error.',
+      'replaced or was deleted outside Terraform, or the history retention is set or shortened (and not\n' +
+      'allowed), Terraform could not finish the plan, or a check failed (the heading and, with --format\n' +
+      'json, verdict and failures say which); 2 bad command line or a plan file that cannot be read (the\n' +
+      'reason is printed); 1 unexpected error.',
     'Example:\n  terraform plan -out=tfplan && terraform show -json tfplan > plan.json\n  ddb-flatten review-plan plan.json > review.md',
   ],
 };

@@ -51,9 +51,10 @@ export const PRICES = {
 } as const;
 
 /**
- * Athena bills "the number of bytes scanned, rounded up to the nearest megabyte, with a 10 MB
- * minimum per query" (https://aws.amazon.com/athena/pricing/; the wording as quoted by
- * https://rcpedia.stanford.edu/services/athena.html and https://athena.guide/articles/athena-basics-pricing-model/).
+ * Athena bills each query's bytes scanned, "$5 per TB of data scanned, rounded up to the nearest
+ * megabyte, 10MB minimum per query" (https://aws.amazon.com/athena/pricing/, as
+ * https://rcpedia.stanford.edu/services/athena.html quotes it; https://athena.guide/articles/athena-basics-pricing-model/:
+ * "rounded to the nearest MB, with a 10 MB minimum"; the bench rounds up).
  * The bench counts binary units (a TB of 2^40 bytes, a MB of 2^20), as AWS bills data; in decimal
  * units every Athena dollar here is 10% higher.
  */

@@ -1196,7 +1196,7 @@ export function modelInputs(m: Measured, lives: readonly LakeLife[]): ModelInput
   const assumed = (id: string, label: string, value: number, unit: string, source: string): ModelInput => ({ id, label, value, unit, kind: 'assumed', source });
   const module = (id: string, label: string, value: number, unit: string, source: string): ModelInput => ({ id, label, value, unit, kind: 'module', source });
   return [
-    published('athena.perTB', 'Athena, per TB scanned', 5, '$', 'https://aws.amazon.com/athena/pricing/ ("rounded up to the nearest megabyte, with a 10MB minimum per query")'),
+    published('athena.perTB', 'Athena, per TB scanned (each query rounded up to a MB)', 5, '$', 'https://aws.amazon.com/athena/pricing/ ("$5 per TB of data scanned, rounded up to the nearest megabyte, 10MB minimum per query", as https://rcpedia.stanford.edu/services/athena.html quotes it)'),
     published('athena.minimum', 'Athena, least bytes billed a query', 10, 'MB', 'https://aws.amazon.com/athena/pricing/'),
     published('lambda.gbSecond', 'Lambda, Arm, per GB-second', 0.0000133334, '$', 'https://aws.amazon.com/lambda/pricing/'),
     published('lambda.request', 'Lambda, per invocation', 0.0000002, '$', 'https://aws.amazon.com/lambda/pricing/'),

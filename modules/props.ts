@@ -315,8 +315,6 @@ export const DEFAULTS = {
     scheduleExpression: 'cron(30 7 * * ? *)',
     lookbackDays: 14,
     targetBytes: 134217728,
-    /** @deprecated No effect since 0.4.0 (the module sets no variable from it); kept for bench/ until it drops the task model. Removed in 0.5.0. */
-    maxTaskBytes: 6291456,
     checkpointRetention: 3,
     checkpointRebuildShare: 0.25,
     checkpointMaxAgeDays: 7,

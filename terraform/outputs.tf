@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "4Hbj/lPquK19k0CDSeQrSZH25+2AjcEKmk9aCkgtAiQ="
+  value       = "HXLFSUvenB2PAzLuQ2jrZ4f/fJnNDFUX1oMYr2AAOfM="
 }
 
 output "lambda_function_name" {

@@ -128,6 +128,37 @@ describe('compaction of a closed day (one statement, run by the engine)', () => 
     expect(await currentState(lake)).toEqual(expectedState);
   });
 
+  it('a commit that runs out of time copies what it can, and the next invocation copies only the rest, then deletes the originals', async () => {
+    const lake = copyLake(root);
+    const before = await objectsOf(lake, DAYS[0]!);
+    const engine = lakeEngine(lake);
+    const copies: string[] = [];
+    const store = new FolderStore(lake);
+    const counting: LakeStore = Object.assign(Object.create(store) as FolderStore, { copy: async (from: { key: string; size: number }, to: string) => void (copies.push(to), await store.copy(from as never, to)) });
+    try {
+      // Time for two copies, one at a time: the invocation ends with the day half copied and every original in place.
+      let budget = 2;
+      const first = await compactDay({ ...context(counting, engine, { targetBytes: 4_000 }), hasTime: () => budget-- > 0 }, DAYS[0]!);
+      expect(first.status).toBe('running');
+      expect(copies).toHaveLength(2);
+      const half = await objectsOf(lake, DAYS[0]!);
+      for (const o of before) expect(half.map((h) => h.key)).toContain(o.key);
+      expect(await currentState(lake)).toEqual(expectedState);
+      // The next invocation (a run handed on: it plans nothing) copies the rest, none twice, and commits.
+      const second = await compactDay({ ...context(counting, engine, { targetBytes: 4_000 }), plan: false }, DAYS[0]!);
+      expect(second.status).toBe('compacted');
+      expect(new Set(copies).size).toBe(copies.length);
+      const after = await objectsOf(lake, DAYS[0]!);
+      expect(after.map((o) => o.key).sort()).toEqual([...copies].sort());
+      expect(after.length).toBeGreaterThan(2);
+      expect(await dayRows(lake, DAYS[0]!)).toEqual([...new Set(await dayRows(root, DAYS[0]!))].sort());
+      expect(await currentState(lake)).toEqual(expectedState);
+      expect(await new FolderStore(lake).list('state/compaction/')).toEqual([]);
+    } finally {
+      engine.close();
+    }
+  });
+
   it('keeps the view exact after a crash between any two steps, and the next runs complete the compaction', async () => {
     const clean = copyLake(root);
     await compact(clean, DAYS[0]!);

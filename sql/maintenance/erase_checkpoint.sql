@@ -5,3 +5,4 @@ SELECT {{columns}}
 FROM {{checkpoints}}
 WHERE checkpoint = {{checkpoint}}
   AND NOT ({{erased}})
+ORDER BY pk, sk, attribute, item_index, key, value_type, value

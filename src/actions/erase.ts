@@ -1,6 +1,6 @@
 import { advanceErasure, openErasures, planErasure, type ErasureContext, type ErasureResult, type ErasureSettings } from '../maintenance/erasure.ts';
 import { queryWaiter } from '../maintenance/query-wait.ts';
-import { maintenanceSettings, MaintenanceFailed, type MaintenanceConfig, type MaintenanceDeps } from './maintenance.ts';
+import { maintenanceSettings, MaintenanceFailed, timeLeft, type MaintenanceConfig, type MaintenanceDeps } from './maintenance.ts';
 import type { EraseRequest } from './payload.ts';
 
 /**
@@ -42,6 +42,7 @@ export function erasureContext(deps: MaintenanceDeps, carried: readonly string[]
     now: () => deps.now,
     backfillInFlight: async () => ((await deps.holds?.()) ?? []).some((h) => h.kind === 'backfill'),
     onPublished: deps.repointView,
+    hasTime: timeLeft(deps.deadline),
   };
 }
 

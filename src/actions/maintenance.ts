@@ -1,4 +1,5 @@
 import type { PipelineConfig } from '../config/pipeline-config.ts';
+import { mapLimit } from '../util/map-limit.ts';
 import type { FlattenConfig } from '../flatten/flatten.ts';
 import type { LakeStore } from '../lake/lake-store.ts';
 import { checkpoint, daysBeingCheckpointed, type CheckpointPointer, type CheckpointResult, type CheckpointSettings } from '../maintenance/checkpoint.ts';
@@ -147,6 +148,9 @@ async function daysInFlight(deps: MaintenanceDeps, s: CheckpointSettings): Promi
   return daysBeingCompacted(deps.store, s);
 }
 
+/** Whether the invocation may start more work before its deadline (none: the CLI and npm start wait for everything). */
+export const timeLeft = (deadline: number | undefined) => (): boolean => deadline === undefined || Date.now() < deadline;
+
 export async function runMaintenance(request: MaintenanceRequest, deps: MaintenanceDeps): Promise<MaintenanceResult> {
   const m = deps.config.maintenance;
   const s = { ...maintenanceSettings(deps.config), carried: await deps.engine.carried(deps.config.flatten.carry) };
@@ -164,6 +168,7 @@ export async function runMaintenance(request: MaintenanceRequest, deps: Maintena
     wait: waitFor,
     checkpointReads: async (dt) => checkpointing.has(dt),
     plan: planning,
+    hasTime: timeLeft(deps.deadline),
   });
 
   // Compaction: every day's query is started (or looked at) first, then the run waits for each in turn,
@@ -237,20 +242,6 @@ async function advanceOpenErasures(deps: MaintenanceDeps, carried: readonly stri
 
 async function hasCheckpointPlan(deps: MaintenanceDeps, s: CheckpointSettings): Promise<boolean> {
   return (await deps.store.list(`${s.statePrefix}/checkpoints/plans/`)).some((o) => o.key.endsWith('.json'));
-}
-
-/** Runs `fn` over the items, at most `limit` at a time, results in order. */
-async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const out: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < items.length) {
-      const i = next++;
-      out[i] = await fn(items[i]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return out;
 }
 
 /** A maintenance run that failed: thrown by the function so its asynchronous invocation is retried, then sent to the on-failure queue. */

@@ -1,6 +1,7 @@
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import {
+  AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CopyObjectCommand,
   CreateMultipartUploadCommand,
@@ -13,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { atomicFileOutput, type ByteOutput } from '../io/byte-output.ts';
 import { s3Output } from './s3-output.ts';
+import { mapLimit } from '../util/map-limit.ts';
 
 /**
  * The lake's storage as the maintenance jobs (compaction, checkpoints) use
@@ -66,6 +68,11 @@ export interface ObjectVersion {
 /** CopyObject copies up to 5 GiB in one request; a larger object is copied in parts (UploadPartCopy). */
 const COPY_LIMIT = 5 * 1024 ** 3;
 const COPY_PART = 1024 ** 3;
+/** Parts of one large copy, and DeleteObjects requests, in flight at once. */
+const PARALLEL_REQUESTS = 8;
+
+/** DeleteObjects takes at most 1,000 keys a request. */
+const thousands = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, (i + 1) * 1000));
 
 export class S3Store implements LakeStore {
   readonly s3: S3Client;
@@ -133,13 +140,18 @@ export class S3Store implements LakeStore {
       return;
     }
     const { UploadId } = await this.s3.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: to }));
-    const parts = [];
-    for (let start = 0, n = 1; start < from.size; start += COPY_PART, n++) {
-      const end = Math.min(from.size, start + COPY_PART) - 1;
-      const part = await this.s3.send(new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }));
-      parts.push({ PartNumber: n, ETag: part.CopyPartResult?.ETag });
+    try {
+      const ranges = Array.from({ length: Math.ceil(from.size / COPY_PART) }, (_, i) => ({ n: i + 1, start: i * COPY_PART, end: Math.min(from.size, (i + 1) * COPY_PART) - 1 }));
+      const parts = await mapLimit(ranges, PARALLEL_REQUESTS, async ({ n, start, end }) => {
+        const part = await this.s3.send(new UploadPartCopyCommand({ Bucket: this.bucket, Key: to, UploadId, PartNumber: n, CopySource: source, CopySourceRange: `bytes=${start}-${end}` }));
+        return { PartNumber: n, ETag: part.CopyPartResult?.ETag };
+      });
+      await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
+    } catch (error) {
+      // Parts copied so far are stored (and billed) until the upload is aborted.
+      await this.s3.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId })).catch(() => undefined);
+      throw error;
     }
-    await this.s3.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: to, UploadId, MultipartUpload: { Parts: parts } }));
   }
 
   async listVersions(prefix: string): Promise<ObjectVersion[]> {
@@ -157,20 +169,18 @@ export class S3Store implements LakeStore {
   }
 
   async deleteVersions(versions: readonly Pick<ObjectVersion, 'key' | 'versionId'>[]): Promise<void> {
-    for (let i = 0; i < versions.length; i += 1000) {
-      const chunk = versions.slice(i, i + 1000);
+    await mapLimit(thousands(versions), PARALLEL_REQUESTS, async (chunk) => {
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true } }));
       if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} object version(s), e.g. ${res.Errors[0]!.Key} ${res.Errors[0]!.VersionId}: ${res.Errors[0]!.Code} ${res.Errors[0]!.Message}`);
-    }
+    });
   }
 
   async delete(keys: readonly string[]): Promise<void> {
-    // DeleteObjects takes at most 1,000 keys; deleting a missing key succeeds.
-    for (let i = 0; i < keys.length; i += 1000) {
-      const chunk = keys.slice(i, i + 1000);
+    // Deleting a missing key succeeds, so a delete interrupted part way is simply run again.
+    await mapLimit(thousands(keys), PARALLEL_REQUESTS, async (chunk) => {
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
       if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} object(s), e.g. ${res.Errors[0]!.Key}: ${res.Errors[0]!.Code} ${res.Errors[0]!.Message}`);
-    }
+    });
   }
 }
 

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { shortHash } from '../lake/object-key.ts';
 import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { parquetRowCount } from '../lake/parquet-footer.ts';
+import { copyObjects, sizesByKey } from './copy-objects.ts';
 import { queryToken, type MaintenanceEngine, type QueryStatus } from './engine.ts';
 import type { QueryWait } from './query-wait.ts';
 import { compactDaySql } from './statements.ts';
@@ -117,6 +118,8 @@ export interface CompactionContext {
   readonly checkpointReads: (dt: string) => Promise<boolean>;
   /** Whether this run may plan new work (a run handed on only advances what is in flight). */
   readonly plan: boolean;
+  /** Whether the invocation has time to start another copy (absent: always); the next invocation resumes the commit. */
+  readonly hasTime?: () => boolean;
 }
 
 const COMPACTED = /^compacted-([0-9a-f]{16})-[\d-]+\.parquet$/;
@@ -206,8 +209,10 @@ async function advance(ctx: CompactionContext, stored: DayPlan): Promise<Step & 
   }
   if (await ctx.checkpointReads(plan.dt)) return { status: 'waiting', query: plan.query!, plan };
   const outputs = plan.outputs!;
-  for (const [part, o] of outputs.entries()) await store.copy(o, outputKey(s, plan, part));
-  const written = new Set(outputs.map((_, part) => outputKey(s, plan, part)));
+  const copies = outputs.map((o, part) => ({ from: o, to: outputKey(s, plan, part) }));
+  // Out of time with copies left: the run hands on and the next invocation copies the rest, then deletes.
+  if (!(await copyObjects(store, copies, sizesByKey(await dayObjects(store, s, plan.dt)), ctx.hasTime))) return { status: 'running', query: plan.query!, plan };
+  const written = new Set(copies.map((c) => c.to));
   // Originals go only after every replacement is stored; an input that is also an output is kept.
   await store.delete(plan.inputs.map((o) => o.key).filter((k) => !written.has(k)));
   // The plan before its staging: a plan never outlives the objects it would copy.

@@ -3,6 +3,7 @@ import type { LakeStore, StoredObject } from '../lake/lake-store.ts';
 import { parquetColumnText, parquetRowCount } from '../lake/parquet-footer.ts';
 import { checkpointObjects, checkpointPrefix, checkpointsRoot, daysBeingCheckpointed, pointerKey, pointerText, readPointer, type CheckpointPointer, type CheckpointSettings } from './checkpoint.ts';
 import { CHECKPOINT_ZSTD_LEVEL, compactDay, isDataFile, newNonce, type CompactionContext } from './compaction.ts';
+import { copyObjects, sizesByKey } from './copy-objects.ts';
 import { queryToken, type MaintenanceEngine } from './engine.ts';
 import type { QueryWait } from './query-wait.ts';
 import { eraseCheckpointSql, eraseFindDaysSql, erasedRowsSql, type ErasedKey } from './statements.ts';
@@ -128,6 +129,8 @@ export interface ErasureContext {
   readonly backfillInFlight?: () => Promise<boolean>;
   /** Moves the view's pointer (its SSM parameter) when the current checkpoint's objects change. */
   readonly onPublished?: (pointer: CheckpointPointer) => Promise<void>;
+  /** Whether the invocation has time to start another copy (absent: always); the next invocation resumes. */
+  readonly hasTime?: () => boolean;
 }
 
 /** DynamoDB Streams keeps a record 24 hours: a redrive can re-read one that long after it was written. */
@@ -301,7 +304,7 @@ const STEPS: Record<Exclude<Step, 'wait' | 'done'>, (ctx: ErasureContext, plan: 
     const exclude = erasedRowsSql(plan.keys, plan.cutoff);
     // A day a checkpoint query in flight reads waits for it, as a compaction does.
     const reading = await daysBeingCheckpointed(ctx.store, s);
-    const compaction: CompactionContext = { store: ctx.store, engine: ctx.engine, settings: s, wait: ctx.wait, checkpointReads: async (dt) => reading.has(dt), plan: false };
+    const compaction: CompactionContext = { store: ctx.store, engine: ctx.engine, settings: s, wait: ctx.wait, checkpointReads: async (dt) => reading.has(dt), plan: false, ...(ctx.hasTime ? { hasTime: ctx.hasTime } : {}) };
     let p = plan;
     for (const dt of (p.days ?? []).filter((d) => !p.daysDone.includes(d))) {
       const before = (await ctx.store.list(`${s.dataPrefix}/dt=${dt}/`)).map((o) => o.key);
@@ -358,7 +361,7 @@ const STEPS: Record<Exclude<Step, 'wait' | 'done'>, (ctx: ErasureContext, plan: 
       // before anything goes (the staged ones are the sources of the copies), then the old ones out.
       const written = (swap.staged ?? []).map((o, i) => ({ from: o, to: `${checkpointPrefix(s, id)}erased-${p.id}-${p.pass}-${String(i).padStart(4, '0')}.parquet` }));
       if (!swap.copied) {
-        for (const w of written) await ctx.store.copy(w.from, w.to);
+        if (!(await copyObjects(ctx.store, written, sizesByKey(await checkpointObjects(ctx.store, s, id)), ctx.hasTime))) return { status: 'running', plan: p };
         swap = { ...swap, copied: true };
         p = { ...p, swap };
         await ctx.store.write(erasurePlanKey(s, p.id), JSON.stringify(p), 'application/json');

@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "HXLFSUvenB2PAzLuQ2jrZ4f/fJnNDFUX1oMYr2AAOfM="
+  value       = "5+yzcSEoXNvOELxaB1QHjFGsaw/znrp7uAZ9ceAqccU="
 }
 
 output "lambda_function_name" {

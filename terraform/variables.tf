@@ -847,7 +847,7 @@ variable "checkpoint_rebuild_share" {
 variable "checkpoint_max_age_days" {
   description = "Rebuild the checkpoint once its bound is this many days old, whatever checkpoint_rebuild_share says (1 to 3650): bounds the days the current-state view reads after the checkpoint, however small they are."
   type        = number
-  default     = 7
+  default     = 30
   nullable    = false
 
   validation {

@@ -22,7 +22,7 @@ describe('handler environment is validated with errors that name the variable an
         targetBytes: 134_217_728,
         retention: 3,
         rebuildShare: 0.25,
-        maxAgeDays: 7,
+        maxAgeDays: 30,
       },
     });
   });

@@ -76,7 +76,7 @@ export const MAINTENANCE_LIMITS = {
   lookbackDays: { fallback: 14, min: 1, max: 3_650 },
   targetBytes: { fallback: 128 * 1024 * 1024, min: 1024 * 1024, max: 5 * 1024 ** 3 },
   retention: { fallback: 3, min: 2, max: 100 },
-  maxAgeDays: { fallback: 7, min: 1, max: 3_650 },
+  maxAgeDays: { fallback: 30, min: 1, max: 3_650 },
   historyRetentionDays: { fallback: 0, min: 1, max: 36_500 },
 } as const satisfies Record<string, { fallback: number; min: number; max: number }>;
 
@@ -132,7 +132,7 @@ export const ENVIRONMENT = {
   COMPACTION_TARGET_BYTES: 'Size of a compacted object in bytes when the local engine compacts, 1 MiB to 5 GiB (default 134217728); Athena sizes its own files.',
   CHECKPOINT_RETENTION: 'Checkpoints kept, 2 to 100 (default 3).',
   CHECKPOINT_REBUILD_SHARE: 'Rebuild the checkpoint once the days since its bound hold this share of its bytes, 0 to 4 (default 0.25).',
-  CHECKPOINT_MAX_AGE_DAYS: "Rebuild the checkpoint once its bound is this many days old, 1 to 3650 (default 7).",
+  CHECKPOINT_MAX_AGE_DAYS: "Rebuild the checkpoint once its bound is this many days old, 1 to 3650 (default 30).",
   HISTORY_RETENTION_DAYS: 'Days of history the lake keeps, 1 to 36500; older days a retained checkpoint covers are deleted by the scheduled run (default: unset, history kept for ever).',
 } as const;
 

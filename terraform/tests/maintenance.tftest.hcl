@@ -129,7 +129,7 @@ run "maintenance_workgroup" {
       aws_lambda_function.flatten.environment[0].variables["GLUE_TABLE"] == aws_glue_catalog_table.flattened.name &&
       aws_lambda_function.flatten.environment[0].variables["GLUE_CHECKPOINTS_TABLE"] == aws_glue_catalog_table.checkpoints.name &&
       aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_REBUILD_SHARE"] == "0.25" &&
-      aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_MAX_AGE_DAYS"] == "7"
+      aws_lambda_function.flatten.environment[0].variables["CHECKPOINT_MAX_AGE_DAYS"] == "30"
     )
     error_message = "the function knows the maintenance workgroup, the tables its statements read and the checkpoint policy"
   }

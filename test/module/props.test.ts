@@ -143,8 +143,8 @@ describe('every prop reaches the synthesized Terraform', () => {
     expect(named(synth({ athena: { name: longest } }), 'aws_athena_workgroup', 'maintenance').name).toHaveLength(128);
   });
   it('compaction: the checkpoint policy reaches the environment, as the handler reads it', () => {
-    const env = synth({ compaction: { checkpointRebuildShare: 0.5, checkpointMaxAgeDays: 30, checkpointRetention: 4 } }).one('aws_lambda_function').environment.variables;
-    expect(env).toMatchObject({ CHECKPOINT_REBUILD_SHARE: '0.5', CHECKPOINT_MAX_AGE_DAYS: '30', CHECKPOINT_RETENTION: '4' });
+    const env = synth({ compaction: { checkpointRebuildShare: 0.5, checkpointMaxAgeDays: 45, checkpointRetention: 4 } }).one('aws_lambda_function').environment.variables;
+    expect(env).toMatchObject({ CHECKPOINT_REBUILD_SHARE: '0.5', CHECKPOINT_MAX_AGE_DAYS: '45', CHECKPOINT_RETENTION: '4' });
     expect(synth({ compaction: { checkpointRebuildShare: 0 } }).one('aws_lambda_function').environment.variables.CHECKPOINT_REBUILD_SHARE).toBe('0');
     // Positional notation whatever the value (String(1e-7) is "1e-7", which the handler refuses).
     for (const [share, text] of [[1e-7, '0.0000001'], [0.25, '0.25'], [4, '4'], [1.125, '1.125']] as const) {

@@ -92,7 +92,7 @@ describe('secure defaults: function, alias and trigger', () => {
       GLUE_CHECKPOINTS_TABLE: '${aws_glue_catalog_table.checkpoints.name}',
       GLUE_VIEW: '${aws_glue_catalog_table.current_state.name}',
       CHECKPOINT_REBUILD_SHARE: '0.25',
-      CHECKPOINT_MAX_AGE_DAYS: '7',
+      CHECKPOINT_MAX_AGE_DAYS: '30',
     });
     expect(env).not.toHaveProperty('COMPACTION_MAX_TASK_BYTES');
     const wg = named(s, 'aws_athena_workgroup', 'maintenance');

@@ -123,16 +123,27 @@ export const ATHENA_MODEL = {
   copyBytesPerSecond: 100e6,
   deleteSeconds: 0.2,
   slowdown: 10,
-  /** Athena's DML query timeout quota: 30 minutes unless raised (up to 240), https://docs.aws.amazon.com/athena/latest/ug/service-limits.html. */
+  /**
+   * Athena's DML query timeout quota: 30 minutes unless raised; "You can request an increase in this
+   * timeout up to a maximum of 240 minutes" (https://docs.aws.amazon.com/athena/latest/ug/service-limits.html,
+   * through the Service Quotas console; defaults: https://docs.aws.amazon.com/general/latest/gr/athena.html).
+   */
   dmlTimeoutSeconds: 30 * 60,
+  dmlTimeoutMaxSeconds: 240 * 60,
 } as const;
 
-/** What the maintenance run in the function is (modules/props.ts DEFAULTS and handlers/actions.ts RESERVE_MS). */
+/** What the maintenance run in the function is (modules/props.ts DEFAULTS, handlers/actions.ts RESERVE_MS, the commit's concurrency in src/). */
 export interface FunctionSetting {
   readonly memoryMb: number;
   readonly timeoutSeconds: number;
   /** Seconds of each invocation kept for the commit and the hand-on: a quarter of the remaining time, at most 30 s. */
   readonly reserveSeconds: number;
+  /** CopyObject requests a commit keeps in flight (src/maintenance/copy-objects.ts COPY_CONCURRENCY). */
+  readonly copyConcurrency: number;
+  /** DeleteObjects requests in flight (src/lake/lake-store.ts S3Store.delete). */
+  readonly deleteConcurrency: number;
+  /** Invocations a run hands itself on to at most (src/actions/maintenance.ts MAX_CONTINUATIONS). */
+  readonly maxContinuations: number;
 }
 
 export interface TriggerSetting {
@@ -406,10 +417,11 @@ export const STORE_PART_BYTES = 8 * MiB;
 /**
  * The requests of a day's compaction that grow with its objects, as src/maintenance/compaction.ts
  * sends them, beyond what a day of at most 1,000 inputs and one output sends (which the bench
- * counts for real on the simulated lake): the day listed twice before (pages of 1,000 keys) and
- * its outputs once after, the plan written three times (its JSON grows with the inputs: a
- * multipart upload past 8 MiB), the staging listed twice, one CopyObject per output, the inputs
- * and the staging deleted 1,000 keys a request.
+ * counts for real on the simulated lake): the day listed twice when the run plans (pages of 1,000
+ * keys), the staging and the day's outputs listed (three times), the plan written three times (its
+ * JSON grows with the inputs: a multipart upload past 8 MiB), one footer GET and one CopyObject per
+ * output, the inputs and the staging deleted 1,000 keys a request. The commit's own listing of the
+ * day, and what Athena's longer statements add (a pass that waits, continuations), are runCost's.
  */
 export function compactionExtraRequests(inputs: number, outputs: number): Requests {
   const planBytes = inputs * PLAN_BYTES_PER_OBJECT;
@@ -418,10 +430,9 @@ export function compactionExtraRequests(inputs: number, outputs: number): Reques
     put: 3 * (uploadRequests(planBytes, STORE_PART_BYTES) - 1),
     copy: outputs - 1,
     delete: deleteRequests(inputs) - 1 + deleteRequests(outputs) - 1,
-    get: 0,
+    get: outputs - 1,
   };
 }
-
 /**
  * The same for a checkpoint: its inputs are the previous checkpoint's objects and the days since its
  * bound (one listing each), it lists its own objects when done, and the pruning lists and deletes
@@ -509,33 +520,116 @@ export interface RunShape {
 export interface RunCost {
   /** Seconds the run waits for its queries (one after the other: the checkpoint waits for the day's compaction). */
   readonly waitSeconds: number;
-  /** Seconds of the commit after the compaction's query: the copies and the deletes. */
+  /** Seconds of the commit after the compaction's query: its listings, the copies (fn.copyConcurrency at a time) and the deletes, over every invocation it takes. */
   readonly commitSeconds: number;
-  /** The most seconds of work that must fit in one invocation (the commit is not cut in parts). */
-  readonly commitFits: boolean;
+  /** Invocations the commit's copies run in: 1 when they fit in what is left of one, more when it runs out of time and hands on. */
+  readonly commitInvocations: number;
+  /** Whether the commit ends: false when an invocation's listings alone use up its time (no copy would ever start). */
+  readonly commitCompletes: boolean;
+  /** The most seconds an invocation runs past its deadline (its timeout less the reserve): copies in flight, the listings of the pass that hands on, the deletes. */
+  readonly overrunSeconds: number;
+  /** Whether every invocation ends within its timeout (the overrun within the reserve). */
+  readonly withinTimeout: boolean;
+  /** Whether the run ends within fn.maxContinuations hand-ons (else the next scheduled run takes it on). */
+  readonly withinContinuations: boolean;
   readonly invocations: number;
   readonly requests: Requests;
   readonly usage: Usage;
 }
 
-/** Seconds the function needs to copy a compaction's outputs into the day and delete its inputs. */
-export function commitSeconds(c: Statement, inputs: number): number {
-  const copy = c.outputObjects * S3_REQUEST_SECONDS + c.outputBytes / ATHENA_MODEL.copyBytesPerSecond;
-  return copy + deleteRequests(inputs) * ATHENA_MODEL.deleteSeconds;
-}
+/** Seconds of one CopyObject of one of a statement's output files (a request plus its bytes at the assumed copy rate). */
+export const copySeconds = (c: Statement): number => S3_REQUEST_SECONDS + c.outputBytes / c.outputObjects / ATHENA_MODEL.copyBytesPerSecond;
+
+/** Seconds of the DeleteObjects of a compaction's inputs and staged outputs, fn.deleteConcurrency requests at a time. */
+export const deleteSeconds = (c: Statement, fn: Pick<FunctionSetting, 'deleteConcurrency'>): number =>
+  (Math.ceil(deleteRequests(c.inputObjects) / fn.deleteConcurrency) + Math.ceil(deleteRequests(c.outputObjects) / fn.deleteConcurrency)) * ATHENA_MODEL.deleteSeconds;
 
 /**
- * The run's function time and requests: it waits while each query runs (handlers/actions.ts: each
- * invocation waits until its remaining time less the reserve, then hands the run on to a new
- * invocation of the alias), commits, and sends its S3 requests (S3_REQUEST_SECONDS each).
+ * The run in the function, invocation by invocation (src/actions/maintenance.ts, handlers/actions.ts):
+ * - the first invocation sends the run's requests (S3_REQUEST_SECONDS each, one after the other;
+ *   the copies and deletes are the commit's, below), then, Athena's query still running, a second pass
+ *   lists the day again, reads its plan and waits;
+ * - an invocation waits until its deadline (its timeout less the reserve) and hands the run on to a
+ *   new invocation, which lists the day twice while its compaction is in flight (the pass that looks
+ *   and the pass that waits) and reads the plan (CONTINUATION_REQUESTS);
+ * - once the compaction's query is done: the day listed (inputs and outputs, to skip copies already
+ *   made), then the copies, fn.copyConcurrency at a time, each started only before the deadline; out
+ *   of time with copies left, the copies in flight end, the pass that waits lists the day and the
+ *   commit again and finds no time, and the run hands on; the next invocation lists the day, its plan
+ *   and the commit again and copies the rest; after the last copy, the deletes, fn.deleteConcurrency
+ *   at a time, in the same invocation;
+ * - then the checkpoint's query is waited for the same way (it waits for the day's compaction).
+ * Billed at fn.memoryMb for every second of every invocation.
  */
 export function runCost(run: RunShape, fn: FunctionSetting): RunCost {
-  const waitSeconds = (run.compaction?.seconds ?? 0) + (run.checkpoint?.seconds ?? 0);
-  const commit = run.compaction ? commitSeconds(run.compaction, run.compaction.inputObjects) : 0;
-  const perInvocation = fn.timeoutSeconds - fn.reserveSeconds;
-  const invocations = Math.max(1, Math.ceil(waitSeconds / perInvocation));
-  const requests = addRequests(run.requests, ...Array.from({ length: invocations - 1 }, () => CONTINUATION_REQUESTS));
-  const seconds = waitSeconds + commit + totalRequests(requests) * S3_REQUEST_SECONDS;
+  const budget = fn.timeoutSeconds - fn.reserveSeconds;
+  const c = run.compaction;
+  const serial = (r: Requests): number => (r.list + r.put + r.get) * S3_REQUEST_SECONDS;
+  const dayPages = c ? listPages(c.inputObjects) : 0;
+  const commitPages = c ? listPages(c.inputObjects + c.outputObjects) : 0;
+  const list = (n: number, get = 0): Requests => ({ ...NO_REQUESTS, list: n, get });
+  // Athena's query is still running when the run first looks at it: the pass that waits lists the day again and reads the plan.
+  let requests = addRequests(run.requests, c ? list(dayPages + 1, 1) : NO_REQUESTS);
+  let t = serial(requests);
+  let seconds = 0;
+  let invocations = 1;
+  let overrun = 0;
+  const handOn = (more: Requests): void => {
+    overrun = Math.max(overrun, t - budget);
+    seconds += t;
+    invocations++;
+    requests = addRequests(requests, more);
+    t = serial(more);
+  };
+  const wait = (s: number, more: Requests): void => {
+    let left = s;
+    while (left > 0) {
+      if (t >= budget) handOn(more);
+      const take = Math.min(left, Math.max(budget - t, 1));
+      t += take;
+      left -= take;
+    }
+  };
+  const waitSeconds = (c?.seconds ?? 0) + (run.checkpoint?.seconds ?? 0);
+  let commitSeconds = 0;
+  let commitInvocations = 0;
+  let commitCompletes = true;
+  if (c) {
+    wait(c.seconds, addRequests(CONTINUATION_REQUESTS, list(2 * (dayPages - 1))));
+    const step = (s: number): void => {
+      t += s;
+      commitSeconds += s;
+    };
+    // The day listed before the copies (the measured run counts one page of it).
+    requests = addRequests(requests, list(commitPages - 1));
+    step(commitPages * S3_REQUEST_SECONDS);
+    commitInvocations = 1;
+    const perCopy = copySeconds(c);
+    let waves = Math.ceil(c.outputObjects / fn.copyConcurrency);
+    while (waves > 0) {
+      if (t < budget) {
+        step(perCopy);
+        waves--;
+        continue;
+      }
+      // Out of time: the pass that waits lists the day and the commit again, then the run hands on.
+      const again = list(dayPages + commitPages, 1);
+      requests = addRequests(requests, again);
+      step(serial(again));
+      const next = addRequests(CONTINUATION_REQUESTS, list(dayPages - 1 + commitPages));
+      handOn(next);
+      commitSeconds += t;
+      commitInvocations++;
+      if (t >= budget) {
+        commitCompletes = false;
+        break;
+      }
+    }
+    if (commitCompletes) step(deleteSeconds(c, fn));
+  }
+  if (run.checkpoint) wait(run.checkpoint.seconds, CONTINUATION_REQUESTS);
+  overrun = Math.max(overrun, t - budget);
+  seconds += t;
   const fnUsage: Usage = {
     invocations,
     gbSeconds: seconds * (fn.memoryMb / 1024),
@@ -545,10 +639,14 @@ export function runCost(run: RunShape, fn: FunctionSetting): RunCost {
   };
   return {
     waitSeconds,
-    commitSeconds: commit,
-    commitFits: commit <= fn.timeoutSeconds,
+    commitSeconds,
+    commitInvocations,
+    commitCompletes,
+    overrunSeconds: Math.max(0, overrun),
+    withinTimeout: overrun <= fn.reserveSeconds,
+    withinContinuations: invocations <= fn.maxContinuations + 1,
     invocations,
     requests,
-    usage: addUsage(fnUsage, run.compaction?.usage ?? NO_USAGE, run.checkpoint?.usage ?? NO_USAGE),
+    usage: addUsage(fnUsage, c?.usage ?? NO_USAGE, run.checkpoint?.usage ?? NO_USAGE),
   };
 }

@@ -7,7 +7,7 @@ import type { Context, DynamoDBRecord, DynamoDBStreamEvent } from 'aws-lambda';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { createStreamHandler } from '../handlers/stream.ts';
 import { DEFAULTS } from '../modules/props.ts';
-import { runMaintenance, type MaintenanceResult } from '../src/actions/maintenance.ts';
+import { MAX_CONTINUATIONS, runMaintenance, type MaintenanceResult } from '../src/actions/maintenance.ts';
 import { parseExportDataKey } from '../src/backfill/export-layout.ts';
 import { flattenExportFile } from '../src/backfill/flatten-export-file.ts';
 import { loadPipelineConfig, type PipelineConfig } from '../src/config/pipeline-config.ts';
@@ -18,6 +18,7 @@ import { PART_BYTES } from '../src/lake/s3-output.ts';
 import { DirectorySink, type LakeSink } from '../src/lake/sink.ts';
 import { readPointer } from '../src/maintenance/checkpoint.ts';
 import { CHECKPOINT_ZSTD_LEVEL, isDataFile } from '../src/maintenance/compaction.ts';
+import { COPY_CONCURRENCY } from '../src/maintenance/copy-objects.ts';
 import { DuckDbEngine } from '../src/maintenance/duckdb-engine.ts';
 import type { MaintenanceEngine, QueryStatus, UnloadStatement } from '../src/maintenance/engine.ts';
 import { checkpointSql } from '../src/maintenance/statements.ts';
@@ -76,7 +77,7 @@ import { count } from './report.ts';
  *   (flattenExportFile, over an S3 stand-in), one SNAPSHOT object a file;
  * - the lake's life: a backfill, then 30 days of changes at 1% and 10% of
  *   the items a day, each morning the real runMaintenance with the DuckDB
- *   engine at the module's defaults (share 0.25, max age 7): bytes a row of
+ *   engine at the module's defaults (share 0.25, max age 30 days): bytes a row of
  *   what DuckDB writes (compacted days, checkpoints: a stand-in for
  *   Athena's Parquet writer), DuckDB's bytes per CPU-second for each
  *   statement, the function's own S3 requests (counted on the store), and
@@ -107,10 +108,18 @@ export const LONGEST_WINDOW_TRIGGER: TriggerSetting = { ...DEFAULT_TRIGGER, wind
 
 /** handlers/actions.ts RESERVE_MS: a quarter of the remaining time, at most 30 s. */
 const reserveSeconds = (timeout: number): number => Math.min(30, timeout * 0.25);
+/**
+ * DeleteObjects requests S3Store.delete keeps in flight (src/lake/lake-store.ts PARALLEL_REQUESTS, not
+ * exported): test/bench.test.ts drives the real S3Store and fails when this is not what it does.
+ */
+export const DELETE_CONCURRENCY = 8;
 export const DEFAULT_FUNCTION: FunctionSetting = {
   memoryMb: DEFAULTS.lambda.memorySize,
   timeoutSeconds: DEFAULTS.lambda.timeout,
   reserveSeconds: reserveSeconds(DEFAULTS.lambda.timeout),
+  copyConcurrency: COPY_CONCURRENCY,
+  deleteConcurrency: DELETE_CONCURRENCY,
+  maxContinuations: MAX_CONTINUATIONS,
 };
 
 export const REBUILD = { share: DEFAULTS.compaction.checkpointRebuildShare, maxAgeDays: DEFAULTS.compaction.checkpointMaxAgeDays } as const;
@@ -667,8 +676,6 @@ export interface LakeLife {
   readonly mornings: readonly Morning[];
   /** max and median over the mornings; closedMax without the open day's objects (what the rebuild rule bounds); day30OverDay1: bytes read the last morning / the first. */
   readonly scanRatio: { readonly max: number; readonly median: number; readonly closedMax: number; readonly day30OverDay1: number };
-  /** The last morning's state written again in the lake's key order (pk, sk, attribute, ...): the checkpoint SQL has no ORDER BY. */
-  readonly stateInKeyOrderBytes: number;
 }
 
 const dayText = (ms: number): string => new Date(ms).toISOString().slice(0, 10);
@@ -707,7 +714,6 @@ export async function simulateLake(items: number, churn: number, days: number, r
     let written = 0;
     const changeAt = (i: number): number => day0 + DAY_MS + Math.floor((i * DAY_MS) / perDay);
     const mornings: Morning[] = [];
-    let stateInKeyOrderBytes = 0;
     for (let m = 1; m <= days; m++) {
       const now = day0 + m * DAY_MS + schedule;
       const from = written;
@@ -747,13 +753,6 @@ export async function simulateLake(items: number, churn: number, days: number, r
       const stateFiles = (await lake.list(scratch)).filter((o) => isDataFile(o.key));
       const stateBytes = stateFiles.reduce((n, o) => n + o.size, 0);
       const stateRows = await rowsOf(root, stateFiles.map((o) => o.key));
-      if (m === days) {
-        // The same state in the lake's key order: what a checkpoint SQL with an ORDER BY would write.
-        const ordered = `SELECT * FROM (\n${checkpointSql(duck.relations, carried, pointer, FAR_BOUND)}\n) AS state ORDER BY pk, sk, attribute, event_time, sequence, item_index, key, value_type, value`;
-        const sorted = await duck.start({ select: ordered, destination: 'bench-now/ordered/', zstdLevel: CHECKPOINT_ZSTD_LEVEL, targetBytes: cfg.maintenance.targetBytes }, `bench-now-ordered-${m}`.padEnd(32, '.'));
-        if ((await duck.status(sorted)).state !== 'SUCCEEDED') throw new Error('bench: the state in key order could not be written');
-        stateInKeyOrderBytes = (await lake.list('bench-now/ordered/')).filter((o) => isDataFile(o.key)).reduce((n, o) => n + o.size, 0);
-      }
       rmSync(join(root, 'bench-now'), { recursive: true, force: true });
 
       mornings.push({
@@ -798,7 +797,6 @@ export async function simulateLake(items: number, churn: number, days: number, r
       backfill,
       mornings,
       scanRatio: { max: Math.max(...ratios), median: median(ratios), closedMax: Math.max(...mornings.map((x) => (x.read.bytes - x.read.openDayBytes) / x.stateBytes)), day30OverDay1: mornings.at(-1)!.read.bytes / mornings[0]!.read.bytes },
-      stateInKeyOrderBytes,
     };
   } finally {
     duck.close();
@@ -821,7 +819,8 @@ export interface Measured {
    * compacted and its first checkpoint (morning 1), a day of changes compacted and a checkpoint of a
    * table most of whose items have changed since the backfill (the busiest simulated lake's last
    * checkpoint: a row of a changed item carries its own event_time and sequence, which compress
-   * less than a snapshot's; the steady state of any table after enough days).
+   * less than a snapshot's; the steady state of any table after enough days). Checkpoints are what
+   * sql/maintenance/checkpoint.sql writes: rows in key order (its ORDER BY).
    */
   readonly bytesPerRow: {
     readonly snapshot: number;
@@ -829,8 +828,6 @@ export interface Measured {
     readonly checkpointAfterBackfill: number;
     readonly compactedChanges: number;
     readonly checkpoint: number;
-    /** The busiest lake's last state written again in the lake's key order: what a checkpoint with an ORDER BY would take. */
-    readonly checkpointKeyOrder: number;
   };
   /** Input bytes per CPU-second of the DuckDB engine, by statement. */
   readonly engine: { readonly compaction: number; readonly checkpoint: number };
@@ -897,7 +894,6 @@ export function measuredInputs(stream: StreamMeasurement, lives: readonly LakeLi
       checkpointAfterBackfill: sum(firstMornings.map((m) => m.checkpoint.bytes)) / sum(firstMornings.map((m) => m.checkpoint.rows)),
       compactedChanges: sum(busiestDays.map((m) => m.compacted.bytesAfter)) / sum(busiestDays.map((m) => m.compacted.rows)),
       checkpoint: lastCheckpoint.checkpoint.bytes / lastCheckpoint.checkpoint.rows,
-      checkpointKeyOrder: busiest.stateInKeyOrderBytes / busiest.mornings.at(-1)!.stateRows,
     },
     engine: {
       compaction: engineRate(compactions.map((m) => ({ x: m.compacted.bytesBefore, y: m.compacted.ms }))),
@@ -940,8 +936,6 @@ export interface ChurnCase {
   readonly cadence: Omit<Cadence, 'days'>;
   readonly checkpoint: Statement;
   readonly windows: { readonly defaults: WindowCost; readonly longest: WindowCost };
-  /** The same case were checkpoints written in the lake's key order (checkpoint.sql has no ORDER BY): a what-if, not what the code does. */
-  readonly keyOrderCheckpoints?: { readonly meanDaysBetween: number; readonly maintenancePerGb: number; readonly maintenance300PerGb: number };
 }
 
 export interface BackfillCase {
@@ -1162,14 +1156,7 @@ export async function runLakeBench(sizes: LakeSizes, tempDir: string, log: (line
   }
   const measured = measuredInputs(stream, lives);
   const firehose = firehosePerGb(measured.stream.recordBytes);
-  const keyOrder: Measured = { ...measured, bytesPerRow: { ...measured.bytesPerRow, checkpoint: measured.bytesPerRow.checkpointKeyOrder } };
-  const cases = TABLE_ITEMS.flatMap((items) =>
-    CHURNS.map((churn) => {
-      const c = churnCase(items, churn, measured);
-      const k = churnCase(items, churn, keyOrder);
-      return { ...c, keyOrderCheckpoints: { meanDaysBetween: k.cadence.meanDaysBetween, maintenancePerGb: k.windows.defaults.perGb.maintenance.total, maintenance300PerGb: k.windows.longest.perGb.maintenance.total } };
-    }),
-  );
+  const cases = TABLE_ITEMS.flatMap((items) => CHURNS.map((churn) => churnCase(items, churn, measured)));
   const backfills = TABLE_ITEMS.map((items) => backfillCase(items, measured));
   return {
     measured,
@@ -1209,7 +1196,10 @@ export function modelInputs(m: Measured, lives: readonly LakeLife[]): ModelInput
     published('lambda.maxWindow', 'Longest batching window of a DynamoDB stream trigger', EVENT_SOURCE.maxWindowSeconds, 's', 'https://docs.aws.amazon.com/lambda/latest/api/API_CreateEventSourceMapping.html'),
     published('athena.dmlTimeout', "Athena's DML query timeout (quota; up to 240 min on request)", ATHENA_MODEL.dmlTimeoutSeconds / 60, 'min', 'https://docs.aws.amazon.com/athena/latest/ug/service-limits.html'),
     module('function.memory', "The function's memory", DEFAULT_FUNCTION.memoryMb, 'MB', 'modules/props.ts DEFAULTS.lambda.memorySize'),
-    module('function.timeout', "The function's timeout (each invocation waits up to it less the reserve)", DEFAULT_FUNCTION.timeoutSeconds, 's', 'modules/props.ts DEFAULTS.lambda.timeout, handlers/actions.ts RESERVE_MS'),
+    module('function.timeout', "The function's timeout (each invocation waits up to it less the reserve)", DEFAULT_FUNCTION.timeoutSeconds, 's', `modules/props.ts DEFAULTS.lambda.timeout, handlers/actions.ts RESERVE_MS (${DEFAULT_FUNCTION.reserveSeconds} s)`),
+    module('function.copyConcurrency', "A commit's copies in flight (out of time, the run hands on and the next invocation copies the rest)", DEFAULT_FUNCTION.copyConcurrency, 'copies', 'src/maintenance/copy-objects.ts COPY_CONCURRENCY'),
+    module('function.deleteConcurrency', 'DeleteObjects requests in flight', DEFAULT_FUNCTION.deleteConcurrency, 'requests', 'src/lake/lake-store.ts S3Store.delete (PARALLEL_REQUESTS; test/bench.test.ts checks it on the real S3Store)'),
+    module('function.maxContinuations', 'Hand-ons a run makes at most', DEFAULT_FUNCTION.maxContinuations, 'invocations', 'src/actions/maintenance.ts MAX_CONTINUATIONS'),
     module('trigger.batch', 'Batch size, window', DEFAULT_TRIGGER.batchSize, 'records', `modules/props.ts DEFAULTS.eventSourceMapping (window ${DEFAULT_TRIGGER.windowSeconds} s)`),
     module('checkpoint.rule', 'Checkpoint rebuilt at a share of its bytes, or at an age', REBUILD.share, '', `modules/props.ts DEFAULTS.compaction (max age ${REBUILD.maxAgeDays} days)`),
     measured('record.bytes', 'DynamoDB JSON a change (stream record, both images)', s.recordBytes, 'B', 'bench/lake.ts measureStream: the payloads handed to the stream handler'),
@@ -1223,8 +1213,7 @@ export function modelInputs(m: Measured, lives: readonly LakeLife[]): ModelInput
     measured('bytesPerRow.compactedSnapshot', "Bytes a row: the backfill's day compacted (ZSTD 9)", m.bytesPerRow.compactedSnapshot, 'B', "runMaintenance + DuckDbEngine (a stand-in for Athena's Parquet writer), morning 1"),
     measured('bytesPerRow.checkpointAfterBackfill', 'Bytes a row: the first checkpoint, after the backfill (ZSTD 16)', m.bytesPerRow.checkpointAfterBackfill, 'B', 'runMaintenance + DuckDbEngine, morning 1'),
     measured('bytesPerRow.compactedChanges', 'Bytes a row: a day of changes compacted (ZSTD 9)', m.bytesPerRow.compactedChanges, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's mornings 2-${life.mornings.length} (days of ${count(Math.round(life.items * busiestChurn))} changes, under one 100,000-row row group: likely more bytes a row than a full-size day)`),
-    measured('bytesPerRow.checkpoint', 'Bytes a row: a checkpoint once most items have changed (ZSTD 16)', m.bytesPerRow.checkpoint, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's last checkpoint (rows in the order DuckDB's parallel window left them: checkpoint.sql has no ORDER BY)`),
-    measured('bytesPerRow.checkpointKeyOrder', 'Bytes a row: the same state in key order (what-if)', m.bytesPerRow.checkpointKeyOrder, 'B', `the ${(busiestChurn * 100).toFixed(0)}% lake's last state, written by DuckDB with ORDER BY pk, sk, attribute, … (the compacted days' order)`),
+    measured('bytesPerRow.checkpoint', 'Bytes a row: a checkpoint once most items have changed (ZSTD 16)', m.bytesPerRow.checkpoint, 'B', `runMaintenance + DuckDbEngine, the ${(busiestChurn * 100).toFixed(0)}% lake's last checkpoint (rows in key order: sql/maintenance/checkpoint.sql ORDER BY pk, sk, attribute, …)`),
     measured('engine.compaction', 'DuckDB: compaction input bytes per CPU-second', m.engine.compaction, 'B/s', 'DuckDbEngine, the compaction statements of the simulated lakes: the slope of CPU over input bytes'),
     measured('engine.checkpoint', 'DuckDB: checkpoint input bytes per CPU-second', m.engine.checkpoint, 'B/s', 'DuckDbEngine, the checkpoint statements of the simulated lakes: the slope of CPU over input bytes'),
     measured('function.requests', "The function's S3 requests a run (compaction only / with a rebuild)", totalRequestsOf(m.requests.compactOnly), `requests / ${totalRequestsOf(m.requests.rebuild).toFixed(1)}`, 'runMaintenance on a counting store, the simulated lake; what grows with the objects added by compactionExtraRequests'),

@@ -9,6 +9,7 @@ import {
   CHURNS,
   CountingStore,
   DEFAULT_FUNCTION,
+  DELETE_CONCURRENCY,
   DEFAULT_TRIGGER,
   engineRate,
   itemBytes,
@@ -25,6 +26,8 @@ import {
   ATHENA_MODEL,
   checkpointCadence,
   compactionExtraRequests,
+  CONTINUATION_REQUESTS,
+  copySeconds,
   firehosePerGb,
   GB,
   interpolate,
@@ -35,11 +38,16 @@ import {
   runCost,
   statement,
   streamDay,
+  type FunctionSetting,
+  type Statement,
   type StreamMeasure,
 } from '../bench/lake-model.ts';
 import { formatResults, runBench, type BenchResults, type BenchSizes } from '../bench/run.ts';
 import { DEFAULTS } from '../modules/props.ts';
-import { FolderStore } from '../src/lake/lake-store.ts';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { MAX_CONTINUATIONS } from '../src/actions/maintenance.ts';
+import { FolderStore, S3Store } from '../src/lake/lake-store.ts';
+import { COPY_CONCURRENCY, copyObjects } from '../src/maintenance/copy-objects.ts';
 import { PART_BYTES } from '../src/lake/s3-output.ts';
 
 /**
@@ -91,7 +99,7 @@ describe('npm run bench', () => {
       ...CASES.map((c) => `maintenance.perGB.${c}`), ...BACKFILLS.map((c) => `maintenance.perGB.${c}`),
       ...CASES.map((c) => `total.perGB.${c}`), ...CASES.map((c) => `total.perGB.${c}.window${LONGEST_WINDOW_TRIGGER.windowSeconds}`),
       'cost.perGB.firehose', 'cost.perGB.firehose.conversionUnrounded', 'latency.defaults', `latency.window${LONGEST_WINDOW_TRIGGER.windowSeconds}`,
-      'maintenance.querySeconds.max', 'maintenance.commitSeconds.max',
+      'maintenance.querySeconds.max', 'maintenance.checkpointSeconds.items1e9', 'maintenance.commitSeconds.max', 'maintenance.commitInvocations.max',
       'query.currentState.scanRatio', 'query.currentState.scanRatio.typical', 'query.currentState.growth',
     ]) {
       expect(ids).toContain(id);
@@ -218,7 +226,6 @@ describe('the lake at scale (issue 22)', () => {
       }
       expect(life.scanRatio.max).toBe(Math.max(...life.mornings.map((m) => m.scanRatio)));
       expect(life.scanRatio.closedMax).toBeLessThanOrEqual(life.scanRatio.max + 1e-12);
-      positive(life.stateInKeyOrderBytes);
     }
     const f = results.figures.find((x) => x.id === 'query.currentState.scanRatio')!;
     expect(f.value).toBe(Math.max(...lives.map((x) => x.scanRatio.max)));
@@ -312,19 +319,74 @@ describe('the lake at scale (issue 22)', () => {
     expect(s.seconds).toBeCloseTo(ATHENA_MODEL.overheadSeconds + s.cpuSeconds / ATHENA_MODEL.vcpus, 12);
     expect(s.vcpusForTimeout).toBeCloseTo(s.cpuSeconds / (ATHENA_MODEL.dmlTimeoutSeconds - ATHENA_MODEL.overheadSeconds), 12);
     expect(statement({ objects: 10, bytes: 10 * MiB, partitions: 1 }, 300 * MiB, 1 * MiB, 10).cpuSeconds).toBeCloseTo(10 * s.cpuSeconds, 9);
-    // A run waiting 2 × that statement's time: one invocation waits up to 120 - 30 s, then hands on.
+    // A run of two such statements: one invocation (120 s less the 30 s reserve) holds it all. It sends its
+    // requests, then Athena's query still running, a pass that waits lists the day again and reads the plan;
+    // after the query, the day listed, the three copies (one wave of 16), the DeleteObjects of inputs and staging.
     const requests = { list: 10, put: 3, copy: 1, delete: 2, get: 2 };
     const run = runCost({ compaction: s, checkpoint: s, requests }, DEFAULT_FUNCTION);
     expect(run.waitSeconds).toBeCloseTo(2 * s.seconds, 12);
-    expect(run.invocations).toBe(Math.max(1, Math.ceil((2 * s.seconds) / 90)));
-    const copy = 3 * 0.03 + (300 * MiB) / ATHENA_MODEL.copyBytesPerSecond;
-    expect(run.commitSeconds).toBeCloseTo(copy + 1 * ATHENA_MODEL.deleteSeconds, 12);
-    const sent = 18 + (run.invocations - 1) * 7;
-    expect(run.usage.gbSeconds).toBeCloseTo((run.waitSeconds + run.commitSeconds + sent * 0.03) * 0.5, 9);
+    expect(run.invocations).toBe(1);
+    expect(run.commitInvocations).toBe(1);
+    expect(copySeconds(s)).toBeCloseTo(0.03 + (100 * MiB) / ATHENA_MODEL.copyBytesPerSecond, 12);
+    expect(run.commitSeconds).toBeCloseTo(0.03 + copySeconds(s) + 2 * ATHENA_MODEL.deleteSeconds, 12);
+    expect(run.requests).toEqual({ list: 12, put: 3, copy: 1, delete: 2, get: 3 });
+    expect(run.usage.gbSeconds).toBeCloseTo((18 * 0.03 + run.waitSeconds + run.commitSeconds) * 0.5, 9);
     expect(run.usage.athenaBilledBytes).toBe(2 * 10 * MiB);
+    expect(run).toMatchObject({ commitCompletes: true, overrunSeconds: 0, withinTimeout: true, withinContinuations: true });
+    // A wait longer than an invocation: handed on every 90 s, each continuation with its requests.
+    const long = { ...s, seconds: 200 };
+    const handed = runCost({ checkpoint: long, requests: { list: 0, put: 0, copy: 0, delete: 0, get: 0 } }, DEFAULT_FUNCTION);
+    expect(handed.invocations).toBe(3);
+    expect(handed.requests).toEqual({ list: 2 * CONTINUATION_REQUESTS.list, put: 0, copy: 0, delete: 0, get: 2 * CONTINUATION_REQUESTS.get });
     // What grows with a day's objects: pages of 1,000 keys, DeleteObjects of 1,000 keys, a copy an output.
     expect(compactionExtraRequests(1_000, 1)).toEqual({ list: 0, put: 0, copy: 0, delete: 0, get: 0 });
-    expect(compactionExtraRequests(2_500, 4)).toEqual({ list: 4, put: 0, copy: 3, delete: 2, get: 0 });
+    expect(compactionExtraRequests(2_500, 4)).toEqual({ list: 4, put: 0, copy: 3, delete: 2, get: 3 });
+  });
+
+  it('commits a compaction 16 copies at a time, handing on to the next invocation when it runs out of time', () => {
+    const fn: FunctionSetting = { memoryMb: 1024, timeoutSeconds: 120, reserveSeconds: 30, copyConcurrency: 16, deleteConcurrency: 8, maxContinuations: 200 };
+    // 320 outputs of a copy a second each: 20 waves of 16. 2,000 inputs: the day is 2 pages, the day with the outputs 3.
+    const c: Statement = { inputObjects: 2_000, inputBytes: 1e9, outputBytes: 320 * 0.97e8, outputObjects: 320, seconds: 85, cpuSeconds: 1, vcpusForTimeout: 1, usage: { invocations: 0, gbSeconds: 0, putList: 0, get: 0, athenaBilledBytes: 0 } };
+    expect(copySeconds(c)).toBeCloseTo(1, 12);
+    const run = runCost({ compaction: c, requests: { list: 0, put: 0, copy: 0, delete: 0, get: 0 } }, fn);
+    // The first invocation: the pass that waits (3 lists, a GET: 0.12 s), the query (85 s), the day listed (0.09 s),
+    // five waves started before its deadline at 90 s; then the pass that waits lists the day and the commit again
+    // (0.18 s) and hands on. The second: its continuation's requests (11: 0.33 s), the other 15 waves, the deletes (0.4 s).
+    expect(run.invocations).toBe(2);
+    expect(run.commitInvocations).toBe(2);
+    expect(run.commitSeconds).toBeCloseTo(0.09 + 5 + 0.18 + 0.33 + 15 + 0.4, 9);
+    expect(run.overrunSeconds).toBeCloseTo(0.39, 9);
+    expect(run).toMatchObject({ commitCompletes: true, withinTimeout: true });
+    expect(run.usage.gbSeconds).toBeCloseTo(90.39 + 15.73, 9);
+    // One copy at a time: 320 one-second copies need more invocations.
+    const serial = runCost({ compaction: c, requests: { list: 0, put: 0, copy: 0, delete: 0, get: 0 } }, { ...fn, copyConcurrency: 1 });
+    expect(serial.commitInvocations).toBe(5);
+    expect(serial.commitSeconds).toBeGreaterThan(320);
+    // A day so large that listing it fills an invocation: no copy would ever start.
+    const huge = runCost({ compaction: { ...c, inputObjects: 3_000_000 }, requests: { list: 0, put: 0, copy: 0, delete: 0, get: 0 } }, fn);
+    expect(huge.commitCompletes).toBe(false);
+    expect(huge.withinTimeout).toBe(false);
+  });
+
+  it("models the commit's concurrency as the code has it", async () => {
+    const inFlight = { now: 0, max: 0 };
+    const request = async (): Promise<object> => {
+      inFlight.now++;
+      inFlight.max = Math.max(inFlight.max, inFlight.now);
+      await new Promise((r) => setTimeout(r, 2));
+      inFlight.now--;
+      return {};
+    };
+    // S3Store.delete: 20,000 keys are 20 DeleteObjects requests.
+    await new S3Store({ send: request } as unknown as S3Client, 'bucket').delete(Array.from({ length: 20_000 }, (_, i) => `k${i}`));
+    expect(inFlight.max).toBe(DELETE_CONCURRENCY);
+    expect(DEFAULT_FUNCTION.deleteConcurrency).toBe(DELETE_CONCURRENCY);
+    // copyObjects at its default concurrency.
+    inFlight.max = 0;
+    await copyObjects({ copy: async () => void (await request()) }, Array.from({ length: 100 }, (_, i) => ({ from: { key: `s${i}`, size: 1 }, to: `t${i}` })), new Map());
+    expect(inFlight.max).toBe(DEFAULT_FUNCTION.copyConcurrency);
+    expect(DEFAULT_FUNCTION.copyConcurrency).toBe(COPY_CONCURRENCY);
+    expect(DEFAULT_FUNCTION.maxContinuations).toBe(MAX_CONTINUATIONS);
   });
 
   it('reads the engine rate off the slope of CPU over bytes', () => {

@@ -57,9 +57,9 @@ describe('the package: ddb-flatten/cdktf and ddb-flatten/cdktn as installed', ()
     writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'consumer', type: 'module', private: true }));
   }, 180_000);
 
-  it('declares the cores and the bindings as optional peers, constructs as a required one', () => {
-    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@cdktf/provider-aws', '@cdktn/provider-aws', 'cdktf', 'cdktn', 'constructs']);
-    for (const optional of ['@cdktf/provider-aws', '@cdktn/provider-aws', 'cdktf', 'cdktn']) expect(pkg.peerDependenciesMeta[optional]?.optional, optional).toBe(true);
+  it('declares the cores, the bindings and DuckDB (compact and erase on a lake folder) as optional peers, constructs as a required one', () => {
+    expect(Object.keys(pkg.peerDependencies).sort()).toEqual(['@cdktf/provider-aws', '@cdktn/provider-aws', '@duckdb/node-api', 'cdktf', 'cdktn', 'constructs']);
+    for (const optional of ['@cdktf/provider-aws', '@cdktn/provider-aws', '@duckdb/node-api', 'cdktf', 'cdktn']) expect(pkg.peerDependenciesMeta[optional]?.optional, optional).toBe(true);
     expect(pkg.peerDependenciesMeta.constructs).toBeUndefined();
   });
 

@@ -43,7 +43,7 @@ describe('npm run plan: targets', () => {
       const help = String(stdout.mock.calls.at(-1)?.[0]);
       expect(help).toContain('Usage: npm run plan -- [--local] [--out DIR] [--allow-replace ADDRESS ...]');
       // summary.md is the review, and its exit code is the command's.
-      expect(help).toContain('3 the plan was written and destroys or replaces a stateful');
+      expect(help).toContain('3 the plan was written and the review does not (a stateful');
     } finally {
       stderr.mockRestore();
       stdout.mockRestore();

@@ -476,7 +476,8 @@ export interface Cadence {
 /**
  * The rebuild rule of src/maintenance/checkpoint.ts payoff(), run day by day: each morning a
  * closed day of `dayBytes` (compacted) joins the days since the bound; the checkpoint is rebuilt
- * when those days hold at least `share` of its bytes, or when its bound is `maxAgeDays` old. The
+ * when those days, with the next one (estimated as this one), would hold at least `share` of its
+ * bytes, or when its bound is `maxAgeDays` old. The
  * checkpoint itself stays `checkpointBytes` (a table of constant size). Day 0 is the first
  * checkpoint (the backfill's morning, or the first run), not counted.
  */
@@ -490,7 +491,8 @@ export function checkpointCadence(checkpointBytes: number, dayBytes: number, sha
   for (let d = 1; d <= days; d++) {
     daysBytes += dayBytes;
     age += 1;
-    const rebuild = checkpointBytes === 0 || daysBytes / checkpointBytes >= share || age >= maxAgeDays;
+    // The rule counts the next day too (the view reads it before the next run), estimated as this one.
+    const rebuild = checkpointBytes === 0 || (daysBytes + dayBytes) / checkpointBytes >= share || age >= maxAgeDays;
     let scannedBytes = 0;
     if (rebuild) {
       scannedBytes = checkpointBytes + daysBytes;

@@ -15,7 +15,7 @@ import type { MaintenanceResult } from '../../src/actions/maintenance.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { S3Store, type StoredObject } from '../../src/lake/lake-store.ts';
 import { S3Sink } from '../../src/lake/sink.ts';
-import { checkpointObjects, payoff, pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
+import { checkpointObjects, latestDayBytes, payoff, pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
 import { closedBefore } from '../../src/maintenance/compaction.ts';
 import { decodePrestoView, prestoViewOriginalText, PRESTO_VIEW } from '../../src/sql/presto-view.ts';
 import { startFaultProxy } from '../../test/support/fault-proxy.ts';
@@ -496,9 +496,9 @@ export class Maintenance {
     const pointer = await readPointer(this.direct, this.m);
     if (pointer.bound !== firstOpen) {
       // Behind the closed days is right only while a new checkpoint would not pay off (share and age).
-      const days = [...(await this.days())].filter(([d]) => d >= pointer.bound && d < firstOpen).flatMap(([, o]) => o);
+      const byDay = [...(await this.days())].filter(([d]) => d >= pointer.bound && d < firstOpen).sort(([a], [b]) => a.localeCompare(b)).map(([, o]) => o);
       const size = (objects: readonly StoredObject[]): number => objects.reduce((n, o) => n + o.size, 0);
-      const why = payoff(this.m, pointer, size(await checkpointObjects(this.direct, this.m, pointer.checkpoint)), size(days), firstOpen);
+      const why = payoff(this.m, pointer, size(await checkpointObjects(this.direct, this.m, pointer.checkpoint)), size(byDay.flat()), firstOpen, latestDayBytes(byDay));
       if (why.rebuild) left.push(`checkpoint bound ${pointer.bound}, not ${firstOpen}, though ${why.why}`);
     }
     const depth = await this.queueDepth();

@@ -20,11 +20,13 @@ import { checkpointSql } from './statements.ts';
  * before B that is not the latest of its group can never win again, because
  * every day before B is closed (no record can arrive for it; see closedBefore).
  *
- * Checkpoints are rebuilt when they pay off: once the days since the bound
- * hold `rebuildShare` of the checkpoint's bytes, or its bound is `maxAgeDays`
- * old. Until then the view reads the checkpoint plus those days, at most
- * (1 + share) times the table, and a day's maintenance costs what its
- * changes cost, not what the table costs.
+ * Checkpoints are rebuilt when they pay off: once the days since the bound,
+ * with the day that opens before the next run (as large as the latest
+ * closed day), would hold `rebuildShare` of the checkpoint's bytes, or its
+ * bound is `maxAgeDays` old. Until then the view reads the checkpoint plus
+ * those days, at most about (1 + share) times the table until the next run,
+ * and a day's maintenance costs what its changes cost, not what the table
+ * costs.
  *
  * The engine writes a checkpoint straight into its own folder,
  * <state>/checkpoints/checkpoint=<id>/ (the id is new for each plan, so the
@@ -69,6 +71,8 @@ export interface CheckpointPlan {
 export interface Payoff {
   readonly checkpointBytes: number;
   readonly daysBytes: number;
+  /** The day the view will also read before the next run, estimated as the latest closed day's bytes. */
+  readonly nextDayBytes: number;
   readonly ageDays: number;
   readonly rebuild: boolean;
   readonly why: string;
@@ -132,21 +136,33 @@ async function daysBetween(store: LakeStore, s: CheckpointSettings, from: string
 
 const dayNumber = (day: string): number => Math.floor(Date.parse(`${day}T00:00:00Z`) / DAY_MS);
 
-/** Whether a new checkpoint pays off: the days since the bound hold the share of its bytes, or it is old. */
-export function payoff(s: Pick<CheckpointSettings, 'rebuildShare' | 'maxAgeDays'>, previous: CheckpointPointer, checkpointBytes: number, daysBytes: number, bound: string): Payoff {
+/**
+ * Whether a new checkpoint pays off: the days since the bound, with the next day, hold the share of its
+ * bytes, or it is old. The next day counts because until the next run the view reads it too: without it
+ * a current-state query just before a rebuild would read (1 + share + a day) times the state.
+ */
+export function payoff(s: Pick<CheckpointSettings, 'rebuildShare' | 'maxAgeDays'>, previous: CheckpointPointer, checkpointBytes: number, daysBytes: number, bound: string, nextDayBytes = 0): Payoff {
   const ageDays = previous.checkpoint === NO_CHECKPOINT ? Infinity : dayNumber(bound) - dayNumber(previous.bound);
   const share = checkpointBytes > 0 ? daysBytes / checkpointBytes : Infinity;
+  const withNext = checkpointBytes > 0 ? (daysBytes + nextDayBytes) / checkpointBytes : Infinity;
   const pct = (x: number): string => `${(x * 100).toFixed(1)}%`;
-  const base = { checkpointBytes, daysBytes, ageDays };
+  const held = `the days since ${previous.bound} hold ${pct(share)} of the checkpoint's bytes, ${pct(withNext)} with the next day (rebuilt from ${pct(s.rebuildShare)})`;
+  const base = { checkpointBytes, daysBytes, nextDayBytes, ageDays };
   if (previous.checkpoint === NO_CHECKPOINT) return { ...base, rebuild: true, why: 'no checkpoint yet' };
   if (checkpointBytes === 0) return { ...base, rebuild: true, why: 'the checkpoint is empty' };
-  if (share >= s.rebuildShare) return { ...base, rebuild: true, why: `the days since ${previous.bound} hold ${pct(share)} of the checkpoint's bytes (rebuilt from ${pct(s.rebuildShare)})` };
+  if (withNext >= s.rebuildShare) return { ...base, rebuild: true, why: held };
   if (ageDays >= s.maxAgeDays) return { ...base, rebuild: true, why: `its bound ${previous.bound} is ${ageDays} days old (rebuilt from ${s.maxAgeDays})` };
   return {
     ...base,
     rebuild: false,
-    why: `the days since ${previous.bound} hold ${pct(share)} of the checkpoint's bytes (rebuilt from ${pct(s.rebuildShare)}) and it is ${ageDays} of ${s.maxAgeDays} days old: the view reads them beside it`,
+    why: `${held} and it is ${ageDays} of ${s.maxAgeDays} days old: the view reads them beside it`,
   };
+}
+
+/** The bytes of the latest day that holds any, of days in order: the estimate of the next day's. */
+export function latestDayBytes(byDay: readonly (readonly StoredObject[])[]): number {
+  for (let i = byDay.length - 1; i >= 0; i--) if (byDay[i]!.length > 0) return sum(byDay[i]!);
+  return 0;
 }
 
 const savePlan = (store: LakeStore, s: CheckpointSettings, plan: CheckpointPlan): Promise<void> => store.write(planKey(s, plan.id), JSON.stringify(plan), 'application/json');
@@ -265,11 +281,12 @@ export async function checkpoint(ctx: CheckpointContext, bound: string, options:
   };
   if (!options.plan || bound <= previous.bound) return current('current');
   const days = await daysBetween(store, s, previous.bound, bound);
-  const dayInputs = (await Promise.all(days.map((d) => dayObjects(store, s, d)))).flat();
+  const byDay = await Promise.all(days.map((d) => dayObjects(store, s, d)));
+  const dayInputs = byDay.flat();
   // Nothing was written in the days between: the checkpoint already is the state; the view reads no more for it.
   if (dayInputs.length === 0) return current('current');
   const checkpointBytes = sum(await checkpointObjects(store, s, previous.checkpoint));
-  const why = payoff(s, previous, checkpointBytes, sum(dayInputs), bound);
+  const why = payoff(s, previous, checkpointBytes, sum(dayInputs), bound, latestDayBytes(byDay));
   if (!why.rebuild) return current('deferred', why);
   const id = `${bound}-${shortHash(previous.checkpoint, newNonce(), ...dayInputs.map((o) => `${o.key}\t${o.size}`))}`;
   const plan: CheckpointPlan = { version: 3, id, bound, previous, days, inputBytes: checkpointBytes + sum(dayInputs) };

@@ -208,6 +208,8 @@ async function advance(ctx: CompactionContext, stored: DayPlan): Promise<Step & 
     await savePlan(store, s, plan);
   }
   if (await ctx.checkpointReads(plan.dt)) return { status: 'waiting', query: plan.query!, plan };
+  // Out of time already: hand on before listing the day (a large day's listing takes seconds).
+  if (ctx.hasTime && !ctx.hasTime()) return { status: 'running', query: plan.query!, plan };
   const outputs = plan.outputs!;
   const copies = outputs.map((o, part) => ({ from: o, to: outputKey(s, plan, part) }));
   // Out of time with copies left: the run hands on and the next invocation copies the rest, then deletes.

@@ -10,7 +10,7 @@ import { FolderStore } from '../src/lake/lake-store.ts';
 import { encodeParquetFile } from '../src/lake/parquet/encoder.ts';
 import { columnInputs, CREATED_BY } from '../src/lake/parquet-writer.ts';
 import { dataColumns, PARTITION_COLUMN } from '../src/schema/row-schema.ts';
-import { NO_CHECKPOINT, pointerText, readPointer } from '../src/maintenance/checkpoint.ts';
+import { latestDayBytes, NO_CHECKPOINT, payoff, pointerText, readPointer } from '../src/maintenance/checkpoint.ts';
 import { DuckDbLake } from '../src/sql/duckdb-lake.ts';
 import { ControlledEngine, lakeEngine } from './support/engines.ts';
 import { CrashingStore, copyLake, lakeConfig, workload, writeStream, type Workload } from './support/maintenance-lake.ts';
@@ -156,6 +156,15 @@ describe('checkpoints of the current state (one statement: the view as of the bo
     expect(reasons[1]).toMatch(/the view reads them beside it/);
     // Never deferred past its age: a rebuild at most every 6 days.
     for (let d = 0; d + 6 < statuses.length; d++) expect(statuses.slice(d + 1, d + 7), `days ${d + 1}..${d + 6}`).toContain('written');
+  });
+
+  it('the rule counts the next day (the view reads it before the next run), estimated as the latest closed day', () => {
+    const previous = { checkpoint: '2026-11-20-0123456789abcdef', bound: '2026-11-20', parts: 1 };
+    const rule = { rebuildShare: 0.25, maxAgeDays: 30 };
+    expect(payoff(rule, previous, 1_000, 100, '2026-11-21', 100)).toMatchObject({ rebuild: false, nextDayBytes: 100 });
+    expect(payoff(rule, previous, 1_000, 200, '2026-11-22', 100)).toMatchObject({ rebuild: true, why: "the days since 2026-11-20 hold 20.0% of the checkpoint's bytes, 30.0% with the next day (rebuilt from 25.0%)" });
+    expect(latestDayBytes([[{ key: 'a', size: 5 }], [{ key: 'b', size: 7 }, { key: 'c', size: 1 }], []])).toBe(8);
+    expect(latestDayBytes([[], []])).toBe(0);
   });
 
   it('rebuilt at its age when the share never pays off', async () => {

@@ -1,15 +1,14 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import { GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { CreateQueueCommand, PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { checkpointColumns, checkpointProjection, currentStateSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../modules/glue-catalog.ts';
-import { AthenaClient, CreateWorkGroupCommand } from '@aws-sdk/client-athena';
+import { currentStateSql } from '../modules/glue-catalog.ts';
 import { startAthenaStandIn, type AthenaStandIn } from './support/athena-server.ts';
-import { prestoViewOriginalText, PRESTO_VIEW } from '../modules/presto-view.ts';
+import { createModuleCatalog } from './support/module-catalog.ts';
 import { COMPACT_COMMAND } from '../src/cli/compact-command.ts';
 import { main } from '../src/cli/main.ts';
 import { FolderStore } from '../src/lake/lake-store.ts';
@@ -232,40 +231,7 @@ describe.skipIf(skipReason)('ddb-flatten compact --s3 (moto, with the stand-in A
   });
 
   /** The module's catalog and maintenance workgroup, as Terraform creates them, for a lake in `bucket`. */
-  async function catalog(bucket: string, database: string): Promise<GlueClient> {
-    const glue = new GlueClient(moto.clientConfig);
-    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-    // Terraform turns the helpers' $${dt} into ${dt}.
-    const unescaped = (p: Record<string, string>) => Object.fromEntries(Object.entries(p).map(([k, v]) => [k, v.replaceAll('$${', '${')]));
-    const parquet = (location: string, columns: { name: string; type: string }[]) => ({
-      Location: location,
-      InputFormat: PARQUET.inputFormat,
-      OutputFormat: PARQUET.outputFormat,
-      SerdeInfo: { SerializationLibrary: PARQUET.serde },
-      Columns: columns.map((c) => ({ Name: c.name, Type: c.type })),
-    });
-    const rows = `s3://${bucket}/flattened/`;
-    const state = `s3://${bucket}/state/checkpoints/`;
-    await glue.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: 'flattened', TableType: 'EXTERNAL_TABLE', Parameters: unescaped(projectionParameters(rows, '2024-01-01')), PartitionKeys: [{ Name: 'dt', Type: 'string' }], StorageDescriptor: parquet(rows, glueColumns(carried)) } }));
-    await glue.send(new CreateTableCommand({ DatabaseName: database, TableInput: { Name: 'checkpoints', TableType: 'EXTERNAL_TABLE', Parameters: unescaped(checkpointProjection(state)), PartitionKeys: [{ Name: 'checkpoint', Type: 'string' }], StorageDescriptor: parquet(state, checkpointColumns(carried)) } }));
-    await glue.send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: {
-          Name: 'current_state',
-          TableType: 'VIRTUAL_VIEW',
-          Parameters: { ...PRESTO_VIEW.parameters },
-          ViewOriginalText: prestoViewOriginalText(database, currentStateSql(database, 'flattened', carried), viewColumns(carried)),
-          ViewExpandedText: PRESTO_VIEW.expandedText,
-          StorageDescriptor: { Columns: viewColumns(carried).map((c) => ({ Name: c.name, Type: c.glue })), SerdeInfo: { Name: '-', SerializationLibrary: '-' } },
-        },
-      }),
-    );
-    await new AthenaClient(moto.clientConfig).send(
-      new CreateWorkGroupCommand({ Name: `${database}-maintenance`, Configuration: { EnforceWorkGroupConfiguration: true, ResultConfiguration: { OutputLocation: `s3://${bucket}/athena-results/maintenance/` }, EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' } } }),
-    );
-    return glue;
-  }
+  const catalog = (bucket: string, database: string): Promise<GlueClient> => createModuleCatalog(moto, { bucket, database, carried });
 
   it('compacts the bucket in place in Athena, held by messages in the DLQ, then checkpoints and moves the Glue view and its parameter', async () => {
     const s3 = new S3Client(moto.clientConfig);

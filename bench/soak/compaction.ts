@@ -1,8 +1,8 @@
 import type { IncomingMessage } from 'node:http';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
-import { AthenaClient, CreateWorkGroupCommand } from '@aws-sdk/client-athena';
-import { CreateDatabaseCommand, CreateTableCommand, GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
+import { AthenaClient } from '@aws-sdk/client-athena';
+import { GetTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { LambdaClient } from '@aws-sdk/client-lambda';
 import { S3Client } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -10,17 +10,18 @@ import { GetParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context } from 'aws-lambda';
 import { createHandler } from '../../handlers/router.ts';
-import { checkpointColumns, checkpointProjection, currentStateSql, glueColumns, PARQUET, projectionParameters, viewColumns } from '../../modules/glue-catalog.ts';
+import { currentStateSql } from '../../modules/glue-catalog.ts';
 import type { MaintenanceResult } from '../../src/actions/maintenance.ts';
 import type { PipelineConfig } from '../../src/config/pipeline-config.ts';
 import { S3Store, type StoredObject } from '../../src/lake/lake-store.ts';
 import { S3Sink } from '../../src/lake/sink.ts';
 import { checkpointObjects, latestDayBytes, payoff, pointerText, readPointer, type CheckpointPointer } from '../../src/maintenance/checkpoint.ts';
 import { closedBefore } from '../../src/maintenance/compaction.ts';
-import { decodePrestoView, prestoViewOriginalText, PRESTO_VIEW } from '../../src/sql/presto-view.ts';
+import { decodePrestoView } from '../../src/sql/presto-view.ts';
 import { startFaultProxy } from '../../test/support/fault-proxy.ts';
 import type { Moto } from '../../test/support/moto.ts';
 import type { AthenaStandIn } from '../../test/support/athena-server.ts';
+import { createModuleCatalog } from '../../test/support/module-catalog.ts';
 import { ASYNC_RETRIES, AsyncLambda, type AsyncEvent, type AttemptOutcome } from './async-lambda.ts';
 import type { FaultRates } from './faults.ts';
 import { below, random } from './random.ts';
@@ -240,53 +241,10 @@ export class Maintenance {
    * workgroup in moto's Athena, as Terraform creates them.
    */
   private async createCatalog(): Promise<void> {
-    const { glueDatabase: database, glueView: view, glueTable: table, glueCheckpointsTable: checkpoints } = this.m;
-    if (!database || !view || !table || !checkpoints) throw new Error('the soak config names the Glue database, table, checkpoints table and view');
-    const carried = this.setup.config.flatten.carry;
+    const { glueDatabase: database, glueView: view, glueTable: table, glueCheckpointsTable: checkpointsTable } = this.m;
+    if (!database || !view || !table || !checkpointsTable) throw new Error('the soak config names the Glue database, table, checkpoints table and view');
     const { bucket, config } = this.setup;
-    await this.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: database } }));
-    const parquet = (location: string, columns: { name: string; type: string }[]) => ({
-      Location: location,
-      InputFormat: PARQUET.inputFormat,
-      OutputFormat: PARQUET.outputFormat,
-      SerdeInfo: { SerializationLibrary: PARQUET.serde },
-      Columns: columns.map((c) => ({ Name: c.name, Type: c.type })),
-    });
-    const rows = `s3://${bucket}/${config.dataPrefix}/`;
-    // The catalog helpers write the location template as Terraform's source has it ($${dt}); Glue gets ${dt}.
-    const unescaped = (parameters: Record<string, string>) => Object.fromEntries(Object.entries(parameters).map(([k, v]) => [k, v.replaceAll('$${', '${')]));
-    await this.glue.send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: { Name: table, TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...unescaped(projectionParameters(rows, '2024-01-01')) }, PartitionKeys: [{ Name: 'dt', Type: 'string' }], StorageDescriptor: parquet(rows, glueColumns(carried)) },
-      }),
-    );
-    const state = `s3://${bucket}/${this.m.statePrefix}/checkpoints/`;
-    await this.glue.send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: { Name: checkpoints, TableType: 'EXTERNAL_TABLE', Parameters: { classification: 'parquet', ...unescaped(checkpointProjection(state)) }, PartitionKeys: [{ Name: 'checkpoint', Type: 'string' }], StorageDescriptor: parquet(state, checkpointColumns(carried)) },
-      }),
-    );
-    await new AthenaClient(this.setup.moto.clientConfig).send(
-      new CreateWorkGroupCommand({
-        Name: WORKGROUP,
-        Configuration: { EnforceWorkGroupConfiguration: true, ResultConfiguration: { OutputLocation: `s3://${bucket}/athena-results/maintenance/` }, BytesScannedCutoffPerQuery: 1024 ** 4, EngineVersion: { SelectedEngineVersion: 'Athena engine version 3' } },
-      }),
-    );
-    await this.glue.send(
-      new CreateTableCommand({
-        DatabaseName: database,
-        TableInput: {
-          Name: view,
-          TableType: 'VIRTUAL_VIEW',
-          Parameters: { ...PRESTO_VIEW.parameters },
-          ViewOriginalText: prestoViewOriginalText(database, this.viewSql(), viewColumns(carried)),
-          ViewExpandedText: PRESTO_VIEW.expandedText,
-          StorageDescriptor: { Columns: viewColumns(carried).map((c) => ({ Name: c.name, Type: c.glue })), SerdeInfo: { Name: PRESTO_VIEW.serDeInfo.name, SerializationLibrary: PRESTO_VIEW.serDeInfo.serializationLibrary } },
-        },
-      }),
-    );
+    await createModuleCatalog(this.setup.moto, { bucket, database, carried: config.flatten.carry, dataPrefix: config.dataPrefix, statePrefix: this.m.statePrefix, table, checkpointsTable, view, viewSql: this.viewSql(), workgroup: WORKGROUP });
   }
 
   /** Whether the Glue view's SQL is the module's SQL for this pointer. */

@@ -2,14 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { CreateDatabaseCommand, CreateTableCommand, GlueClient } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
-import { glueColumns, PARQUET } from '../../modules/glue-catalog.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { bundleHandler } from '../../modules/lambda-bundle.ts';
 import { tempDir } from '../support/cli.ts';
 import { startMoto, type Moto } from '../support/moto.ts';
 import { streamEvent } from '../support/stream-events.ts';
+import { createModuleCatalog } from '../support/module-catalog.ts';
 import { motoMissing } from '../support/tools.ts';
 
 /**
@@ -29,12 +28,8 @@ describe.skipIf(skipReason)('the shipped handler zip, unpacked and run (moto S3)
     moto = await startMoto();
     s3 = new S3Client(moto.clientConfig);
     await s3.send(new CreateBucketCommand({ Bucket: bucket }));
-    // The module's Glue table: the maintenance run reads its columns (the carried ones) before it plans.
-    const glue = new GlueClient(moto.clientConfig);
-    await glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: 'orders' } }));
-    const location = `s3://${bucket}/flattened/`;
-    const storage = { Location: location, InputFormat: PARQUET.inputFormat, OutputFormat: PARQUET.outputFormat, SerdeInfo: { SerializationLibrary: PARQUET.serde }, Columns: glueColumns([]).map((c) => ({ Name: c.name, Type: c.type })) };
-    await glue.send(new CreateTableCommand({ DatabaseName: 'orders', TableInput: { Name: 'flattened', TableType: 'EXTERNAL_TABLE', PartitionKeys: [{ Name: 'dt', Type: 'string' }], StorageDescriptor: storage } }));
+    // The module's Glue tables: the maintenance run reads the flattened table's columns (the carried ones) before it plans.
+    await createModuleCatalog(moto, { bucket, database: 'orders', carried: [] });
     for (const file of bundle.files) {
       mkdirSync(dirname(join(dir, file.name)), { recursive: true });
       writeFileSync(join(dir, file.name), file.data);

@@ -556,10 +556,12 @@ export const deleteSeconds = (c: Statement, fn: Pick<FunctionSetting, 'deleteCon
  *   and the pass that waits) and reads the plan (CONTINUATION_REQUESTS);
  * - once the compaction's query is done: the day listed (inputs and outputs, to skip copies already
  *   made), then the copies, fn.copyConcurrency at a time, each started only before the deadline; out
- *   of time with copies left, the copies in flight end, the pass that waits lists the day and the
- *   commit again and finds no time, and the run hands on; the next invocation lists the day, its plan
- *   and the commit again and copies the rest; after the last copy, the deletes, fn.deleteConcurrency
- *   at a time, in the same invocation;
+ *   of time with copies left, the copies in flight end and the run hands on. The query ends in the
+ *   pass that waits, so in that invocation the commit is its last step for the day; the next
+ *   invocation lists the day, its plan and the commit again in its first pass and copies the rest;
+ *   when that runs out of time too, its pass that waits lists the day and reads the plan, finds no
+ *   time and hands on before listing the commit (src/maintenance/compaction.ts advance); after the
+ *   last copy, the deletes, fn.deleteConcurrency at a time, in the same invocation;
  * - then the checkpoint's query is waited for the same way (it waits for the day's compaction).
  * Billed at fn.memoryMb for every second of every invocation.
  */
@@ -614,10 +616,14 @@ export function runCost(run: RunShape, fn: FunctionSetting): RunCost {
         waves--;
         continue;
       }
-      // Out of time: the pass that waits lists the day and the commit again, then the run hands on.
-      const again = list(dayPages + commitPages, 1);
-      requests = addRequests(requests, again);
-      step(serial(again));
+      // Out of time. Where the query ended, the copies ran in the pass that waits: the run hands on
+      // straight away. In a continuation they ran in its first pass: the pass that waits lists the day
+      // and its state and reads the plan, then hands on before the commit's listing.
+      if (commitInvocations > 1) {
+        const again = list(dayPages + 1, 1);
+        requests = addRequests(requests, again);
+        step(serial(again));
+      }
       const next = addRequests(CONTINUATION_REQUESTS, list(dayPages - 1 + commitPages));
       handOn(next);
       commitSeconds += t;

@@ -674,7 +674,7 @@ export interface LakeLife {
   readonly recordsPerBatch: number;
   readonly backfill: BackfillRun;
   readonly mornings: readonly Morning[];
-  /** max and median over the mornings; closedMax without the open day's objects (what the rebuild rule bounds); day30OverDay1: bytes read the last morning / the first. */
+  /** max and median over the mornings; closedMax without the open day's objects (the rebuild rule bounds the closed days with the next day, estimated as the latest); day30OverDay1: bytes read the last morning / the first. */
   readonly scanRatio: { readonly max: number; readonly median: number; readonly closedMax: number; readonly day30OverDay1: number };
 }
 
@@ -738,7 +738,7 @@ export async function simulateLake(items: number, churn: number, days: number, r
       const compactedKeys = (await lake.list(`${cfg.dataPrefix}/dt=${closed}/`)).filter((o) => o.key.endsWith('.parquet')).map((o) => o.key);
 
       const after = await currentStateInputs(lake, prefixes);
-      // The open day's stream objects so far (midnight to the schedule): read beside the closed days, which the rule bounds.
+      // The open day's stream objects so far (midnight to the schedule): read beside the closed days; the rule counts a day for it.
       const openDayBytes = (await lake.list(`${cfg.dataPrefix}/dt=${dayText(now)}/`)).filter((o) => o.key.endsWith('.parquet')).reduce((n, o) => n + o.size, 0);
       const pointer = await readPointer(lake, prefixes);
       const checkpointKeys = (await lake.list(`${cfg.maintenance.statePrefix}/checkpoints/checkpoint=${pointer.checkpoint}/`)).filter((o) => isDataFile(o.key)).map((o) => o.key);

@@ -1064,7 +1064,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "5+yzcSEoXNvOELxaB1QHjFGsaw/znrp7uAZ9ceAqccU="
+  source_code_hash               = "RllEupPz6Ik9hdoQuLWoQNuhaLtP7ZoxL47xavCyk8M="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "5+yzcSEoXNvOELxaB1QHjFGsaw/znrp7uAZ9ceAqccU="
+  value       = "RllEupPz6Ik9hdoQuLWoQNuhaLtP7ZoxL47xavCyk8M="
 }
 
 output "lambda_function_name" {

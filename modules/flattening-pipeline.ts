@@ -69,15 +69,15 @@ export class FlatteningPipeline extends Construct {
       account: named(new DataAwsCallerIdentity(this, 'account'), 'current').accountId,
     };
 
-    this.source = new SourceTable(this, 'source', config);
+    this.source = new SourceTable(this, 'source', config, here);
     this.lake = new LakeBucket(this, 'lake', config, here.partition);
     this.catalog = new GlueCatalog(this, 'catalog', config, this.lake.bucketName);
     this.athena = new AthenaWorkgroupConstruct(this, 'athena', config, this.lake.bucketName, this.catalog.database.name, this.catalog);
     this.logs = new FunctionLogGroup(this, 'logs', config);
     this.deadLetterQueue = new DeadLetterQueue(this, 'dlq', config);
     this.role = new FunctionRole(this, 'iam', config, {
-      tableArn: this.source.tableArn,
-      streamArn: this.source.streamArn,
+      tableArn: this.source.policyTableArn,
+      streamArn: this.source.policyStreamArn,
       bucketArn: this.lake.bucketArn,
       logGroupArn: this.logs.logGroup.arn,
       dlqArn: this.deadLetterQueue.queue.arn,

@@ -25,10 +25,25 @@ export class SourceTable extends Construct {
   readonly tableName: string;
   readonly tableArn: string;
   readonly streamArn: string;
+  /**
+   * The table's and the stream's ARNs as the IAM policy documents use them.
+   * A data source is read in every plan, a `-refresh-only` one too, where a
+   * table deleted outside Terraform is gone from the state: `one(table[*].arn)`
+   * is null there, and Terraform stops on the documents ("Null value found in
+   * list", "Cannot include a null value in a string template") instead of
+   * showing the drift. So the table's ARN is built from its name (the same
+   * string as the attribute, and known at plan time on a first deploy), and the
+   * stream's falls back to the table's own ARN only while the table is not in
+   * the state. The stream actions match no table ARN, so that fallback grants
+   * nothing, and it never reaches IAM: a refresh-only plan changes no policy,
+   * and a normal plan creates the table and takes its new stream's ARN.
+   */
+  readonly policyTableArn: string;
+  readonly policyStreamArn: string;
   /** A KMS key the stream reader needs (the table's CMK), if any. */
   readonly kmsKeyArn?: string;
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, here: { partition: string; region: string; account: string }) {
     super(scope, id);
     const c = config.table;
     this.gate = gate(c.create);
@@ -42,6 +57,8 @@ export class SourceTable extends Construct {
       this.streamArn = c.existingStreamArn!;
       this.tableArn = existingArn();
       this.kmsKeyArn = c.existingKmsKeyArn;
+      this.policyTableArn = this.tableArn;
+      this.policyStreamArn = this.streamArn;
       return;
     }
 
@@ -85,5 +102,10 @@ export class SourceTable extends Construct {
       this.streamArn = choose(c.create, created('stream_arn', table.streamArn), c.existingStreamArn!);
       this.kmsKeyArn = c.existingKmsKeyArn;
     }
+    const builtArn = `arn:${here.partition}:dynamodb:${here.region}:${here.account}:table/${c.name}`;
+    this.policyTableArn = this.gate.count === undefined ? builtArn : choose(c.create, builtArn, existingArn());
+    this.policyStreamArn = this.gate.count === undefined
+      ? this.streamArn
+      : choose(c.create, Fn.coalesce([created('stream_arn', table.streamArn), builtArn]), c.existingStreamArn!);
   }
 }

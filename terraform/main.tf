@@ -195,7 +195,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:ExportTableToPointInTime"]
     effect  = "Allow"
     resources = [
-      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
+      var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "BackfillExportsThisTable"
   }
@@ -203,7 +203,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:DescribeExport"]
     effect  = "Allow"
     resources = [
-      "${var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)}/export/*",
+      "${var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)}/export/*",
     ]
     sid = "BackfillReadsItsExportStatus"
   }
@@ -233,10 +233,12 @@ data "aws_iam_policy_document" "backfill" {
 
 data "aws_iam_policy_document" "function" {
   statement {
-    actions   = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
-    effect    = "Allow"
-    resources = [var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn]
-    sid       = "ReadThisStream"
+    actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
+    effect  = "Allow"
+    resources = [
+      var.create_table ? coalesce(one(aws_dynamodb_table.source[*].stream_arn), "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}") : var.existing_stream_arn,
+    ]
+    sid = "ReadThisStream"
   }
   statement {
     actions   = ["dynamodb:ListStreams"]
@@ -257,7 +259,7 @@ data "aws_iam_policy_document" "function" {
     actions = ["dynamodb:BatchGetItem"]
     effect  = "Allow"
     resources = [
-      var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
+      var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "ReflattenReadsItemsByKey"
   }

@@ -28,6 +28,8 @@ import { localAws } from './local-aws.ts';
  *   fails;
  * - drift: a normal plan (with refresh) after the table is deleted: the
  *   drift is in resource_drift, the plan shows only its repair;
+ * - refresh-only after the table is deleted: the drift alone (the module
+ *   must still plan with its table gone from the state);
  * - errored: canary_weight without alias_pinned_version, which fails the
  *   module's precondition on the alias; terraform stops part way and writes
  *   the errored plan (exit 1).
@@ -76,7 +78,7 @@ function section(md: string, title: string): string {
 
 describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check and an errored plan (terraform + moto)', () => {
   let fixtures: PlanFixtures | undefined;
-  const plans = {} as Record<'drift' | 'refreshOnly' | 'errored', PlanFixture>;
+  const plans = {} as Record<'drift' | 'refreshOnly' | 'refreshGone' | 'errored', PlanFixture>;
   /** What the apply made, read from the state: the names the drift is made on. */
   const applied = {} as { ordersTable: string; returnsTable: string; returnsBucket: string };
   const started = performance.now();
@@ -97,8 +99,6 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
       await aws.s3.send(new DeletePublicAccessBlockCommand({ Bucket: applied.returnsBucket }));
       await aws.s3.send(new DeleteBucketPolicyCommand({ Bucket: applied.returnsBucket }));
     });
-    // Before the table is deleted: with it gone, the module's policy documents cannot be evaluated in
-    // a refresh-only plan (the table's ARN is null in the refreshed state), so that plan would error.
     plans.refreshOnly = await fixtures.planWith('refresh-only', { args: ['-refresh-only'], files: { 'review_checks.tf.json': PITR_CHECK } });
     await timed('table deleted through the AWS API', async () => {
       // Deletion protection is on (the module's default): DeleteTable is refused until it is turned off, as in AWS.
@@ -108,6 +108,9 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
       await waitUntilTableNotExists({ client: aws.ddb, maxWaitTime: 30 }, { TableName: applied.ordersTable });
     });
     plans.drift = await fixtures.planWith('drift');
+    // The table is gone from the refreshed state: the module's policy documents still evaluate (their
+    // table ARN is built from its name), so terraform finishes the plan and shows the drift.
+    plans.refreshGone = await fixtures.planWith('refresh-gone', { args: ['-refresh-only'] });
     // The errored plan needs no refresh: the precondition fails on the configuration alone.
     plans.errored = await fixtures.planWith('errored', {
       args: ['-refresh=false'],
@@ -210,6 +213,29 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
       expect(json.drift.protections).toHaveLength(3);
       expect(json.failures).toHaveLength(1);
       expect(json.dataAtRisk).toEqual([]);
+    });
+  });
+
+  describe('a refresh-only plan after the table is deleted (the module still plans with its table gone from the state)', () => {
+    it('is what terraform writes: finished, no resource changes, the deletion in resource_drift', () => {
+      const p = plan('refreshGone');
+      expect([p.errored, p.complete]).toEqual([false, true]);
+      expect(p.resource_changes).toBeUndefined();
+      const gone = one(p.resource_drift, EXAMPLE, 'aws_dynamodb_table');
+      expect(gone.change.actions).toEqual(['delete']);
+      expect(gone.change.before.name).toBe(applied.ordersTable);
+    });
+
+    it('says refresh-only and data at risk at the top, what is lost and that nothing is created yet; exit 3', async () => {
+      const gone = one(plan('refreshGone').resource_drift, EXAMPLE, 'aws_dynamodb_table');
+      const r = await cli([plans.refreshGone.jsonFile]);
+      expect(r.code, r.stderr).toBe(3);
+      expect(r.stdout.startsWith(`${COMMENT_MARKER}\n## ⛔ Refresh-only plan review: data at risk\n`)).toBe(true);
+      const block = section(r.stdout, '⛔ Data at risk');
+      expect(block).toContain(`#### ⛔ Deleted outside Terraform: DynamoDB table \`${applied.ordersTable}\``);
+      expect(block).toContain(`- **Already lost**: every item in the table \`${applied.ordersTable}\``);
+      expect(block).toContain('- **This plan creates in its place**: nothing yet: applying this refresh-only plan records the deletion in the state');
+      expect(block).toContain(`- **To accept it**: \`--allow-replace '${gone.address}'\``);
     });
   });
 

@@ -121,10 +121,12 @@ describe('IAM: least privilege', () => {
     ]);
     expect(bySid.SendFailuresToAndRedriveFromTheDlq.resources).toEqual([expect.stringMatching(/^\$\{aws_sqs_queue\.[^}]+\.arn\}$/)]);
     expect(bySid.SendFailuresToAndRedriveFromTheDlq.actions).toEqual(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage']);
-    const table = /^\$\{aws_dynamodb_table\.[^}]+\.arn\}/;
-    expect(bySid.ReflattenReadsItemsByKey).toMatchObject({ actions: ['dynamodb:BatchGetItem'], resources: [expect.stringMatching(new RegExp(`${table.source}$`))] });
-    expect(bySid.BackfillExportsThisTable).toMatchObject({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [expect.stringMatching(new RegExp(`${table.source}$`))] });
-    expect(bySid.BackfillReadsItsExportStatus.resources).toEqual([expect.stringMatching(new RegExp(`${table.source}/export/\\*$`))]);
+    // The table's ARN is built from its name, like the ARNs below: a refresh-only plan must still read the
+    // documents when the table was deleted outside Terraform (test/e2e/review-drift.test.ts).
+    const tableArn = 'arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/orders';
+    expect(bySid.ReflattenReadsItemsByKey).toMatchObject({ actions: ['dynamodb:BatchGetItem'], resources: [tableArn] });
+    expect(bySid.BackfillExportsThisTable).toMatchObject({ actions: ['dynamodb:ExportTableToPointInTime'], resources: [tableArn] });
+    expect(bySid.BackfillReadsItsExportStatus.resources).toEqual([`${tableArn}/export/*`]);
     expect(bySid.BackfillExportPrefixOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_s3_bucket\.[^}]+\.arn\}\/exports\/\*$/)]);
     expect(bySid.BackfillListsExportPrefixOnly.condition).toEqual([{ test: 'StringLike', variable: 's3:prefix', values: ['exports/*'] }]);
     expect(bySid.WriteOwnLogGroupOnly.resources).toEqual([expect.stringMatching(/^\$\{aws_cloudwatch_log_group\.[^}]+\.arn\}:\*$/)]);

@@ -73,6 +73,16 @@ export function not(flag: boolean): boolean {
 }
 
 /**
+ * `expression` as a Terraform local named `name` (`local.<name>` in the module's HCL): one readable
+ * name for an expression that many others repeat.
+ */
+export function localString(scope: Construct, name: string, expression: string): string {
+  const l = new TerraformLocal(scope, name, expression);
+  l.overrideLogicalId(name);
+  return l.asString;
+}
+
+/**
  * A literal string for use inside Terraform expressions. CDKTF's own
  * escaping of quoted literals nested in function calls is unreliable, so a
  * literal that holds quotes is stored as a Terraform local (a plain JSON

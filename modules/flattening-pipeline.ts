@@ -1,4 +1,4 @@
-import { Annotations, TerraformOutput } from './cdk.ts';
+import { Annotations, Fn, ref, TerraformOutput, TerraformStack } from './cdk.ts';
 import { Construct } from 'constructs';
 import { DataAwsCallerIdentity, DataAwsPartition, DataAwsRegion } from './aws.ts';
 import { PipelineAlarms } from './alarms.ts';
@@ -78,7 +78,7 @@ export class FlatteningPipeline extends Construct {
     this.role = new FunctionRole(this, 'iam', config, {
       tableArn: this.source.policyTableArn,
       streamArn: this.source.policyStreamArn,
-      bucketArn: this.lake.bucketArn,
+      bucketArn: this.lake.policyBucketArn,
       logGroupArn: this.logs.logGroup.arn,
       dlqArn: this.deadLetterQueue.queue.arn,
       kmsKeyArns: [config.kmsKeyArn, this.source.kmsKeyArn, this.lake.kmsKeyArn],
@@ -110,7 +110,7 @@ export class FlatteningPipeline extends Construct {
     });
     this.alarms = new PipelineAlarms(this, 'alarms', config, this.stream.function.functionName, this.deadLetterQueue.queue.name);
     const arns = stableArns(config, here);
-    this.role.addMaintenanceRights(config, { bucketArn: this.lake.bucketArn, dlqArn: this.deadLetterQueue.queue.arn, ...arns });
+    this.role.addMaintenanceRights(config, { bucketArn: this.lake.policyBucketArn, dlqArn: this.deadLetterQueue.queue.arn, ...arns });
     this.maintenance = new MaintenanceSchedule(this, 'maintenance', config, { aliasArn: this.stream.alias.arn, invokeArn: arns.aliasArn });
     addresses.emitMoved();
   }
@@ -125,7 +125,7 @@ export class FlatteningPipeline extends Construct {
       s3_bucket_name: { value: this.lake.bucketName, description: 'Name of the lake bucket.' },
       s3_bucket_arn: { value: this.lake.bucketArn, description: 'ARN of the lake bucket.' },
       s3_lake_location: {
-        value: `s3://${this.lake.bucketName}/${this.config.lake.dataPrefix}/`,
+        value: this.s3Location(this.config.lake.dataPrefix),
         description: 'Where the flattened Parquet rows are written (Hive layout dt=YYYY-MM-DD).',
       },
       glue_catalog_database_name: { value: this.catalog.database.name, description: 'Glue database of the lake.' },
@@ -152,7 +152,7 @@ export class FlatteningPipeline extends Construct {
         ? {}
         : { lambda_event_source_mapping_uuid: { value: fn.eventSourceMappingUuid, description: 'UUID of the stream trigger (null when it is not created).' } }),
       s3_export_location: {
-        value: `s3://${this.lake.bucketName}/${this.config.backfill.exportPrefix}/`,
+        value: this.s3Location(this.config.backfill.exportPrefix),
         description: 'Where backfill exports land; each data file is flattened into SNAPSHOT rows.',
       },
       sqs_dlq_url: { value: this.deadLetterQueue.queue.url, description: 'URL of the on-failure destination queue.' },
@@ -163,6 +163,16 @@ export class FlatteningPipeline extends Construct {
       cloudwatch_log_group_name: { value: this.logs.logGroup.name, description: "The function's log group." },
       iam_role_arn: { value: this.role.role.arn, description: "The function's execution role." },
     };
+  }
+
+  /**
+   * `s3://<bucket>/<prefix>/`. In the module build the bucket's name is `one(bucket[*].id)`, null in a
+   * refresh-only plan once the bucket was deleted outside Terraform; Terraform evaluates outputs in every
+   * plan and refuses a null in a string template, so the location is then null instead of an error.
+   */
+  private s3Location(prefix: string): string {
+    const location = `s3://${this.lake.bucketName}/${prefix}/`;
+    return this.lake.gate.count === undefined ? location : Fn.try([location, ref('null', TerraformStack.of(this))]);
   }
 
   /** Adds `outputs()` as Terraform outputs of the given scope (a stack). */

@@ -1,3 +1,4 @@
+import { Fn } from './cdk.ts';
 import { Construct } from 'constructs';
 import {
   DataAwsIamPolicyDocument,
@@ -9,7 +10,7 @@ import {
   S3BucketServerSideEncryptionConfiguration,
   S3BucketVersioning,
 } from './aws.ts';
-import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
+import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken, localString } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
 
@@ -33,6 +34,17 @@ export class LakeBucket extends Construct {
   readonly gate: Gate;
   readonly bucketName: string;
   readonly bucketArn: string;
+  /**
+   * The bucket's ARN as the IAM policy documents use it. A data source is read
+   * in every plan, a `-refresh-only` one too, where a bucket deleted outside
+   * Terraform is gone from the state: `one(bucket[*].arn)` is null there, and
+   * Terraform stops on the documents ("Cannot include a null value in a string
+   * template") instead of showing the drift. While the bucket is not in the
+   * state the documents name `bucket_name`, or the bare `bucket_prefix` (no
+   * bucket is named so: a name cannot end in "-"); they never reach IAM in that
+   * plan, and a normal plan creates the bucket and takes its new ARN.
+   */
+  readonly policyBucketArn: string;
   /** A KMS key writers need (the existing bucket's key), if any. */
   readonly kmsKeyArn?: string;
 
@@ -44,6 +56,7 @@ export class LakeBucket extends Construct {
     if (!this.gate.create) {
       this.bucketName = c.existingBucketName!;
       this.bucketArn = existingArn;
+      this.policyBucketArn = existingArn;
       this.kmsKeyArn = c.existingKmsKeyArn;
       return;
     }
@@ -117,8 +130,11 @@ export class LakeBucket extends Construct {
       ],
       dependsOn: [this.versioning],
     }), 'lake');
+    const policyArn = this.gate.count === undefined
+      ? arn
+      : localString(this, 'lake_bucket_arn_for_policies', Fn.coalesce([arn, `arn:${partition}:s3:::${Fn.coalesce([c.name!, c.bucketPrefix])}`]));
     const everyone = [{ type: '*', identifiers: ['*'] }];
-    const resources = [arn, `${arn}/*`];
+    const resources = [policyArn, `${policyArn}/*`];
     this.policyDocument = named(new DataAwsIamPolicyDocument(this, 'tls-only', {
       ...count,
       statement: [
@@ -150,10 +166,12 @@ export class LakeBucket extends Construct {
     if (this.gate.count === undefined) {
       this.bucketName = name;
       this.bucketArn = arn;
+      this.policyBucketArn = arn;
       this.kmsKeyArn = undefined;
     } else {
       this.bucketName = choose(c.create, name, c.existingBucketName!);
       this.bucketArn = choose(c.create, arn, existingArn);
+      this.policyBucketArn = choose(c.create, policyArn, existingArn);
       this.kmsKeyArn = c.existingKmsKeyArn;
     }
   }

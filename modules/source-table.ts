@@ -1,7 +1,7 @@
 import { Fn } from './cdk.ts';
 import { Construct } from 'constructs';
 import { DynamodbTable } from './aws.ts';
-import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken } from './expressions.ts';
+import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken, localString } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
 
@@ -103,9 +103,13 @@ export class SourceTable extends Construct {
       this.kmsKeyArn = c.existingKmsKeyArn;
     }
     const builtArn = `arn:${here.partition}:dynamodb:${here.region}:${here.account}:table/${c.name}`;
-    this.policyTableArn = this.gate.count === undefined ? builtArn : choose(c.create, builtArn, existingArn());
-    this.policyStreamArn = this.gate.count === undefined
-      ? this.streamArn
-      : choose(c.create, Fn.coalesce([created('stream_arn', table.streamArn), builtArn]), c.existingStreamArn!);
+    if (this.gate.count === undefined) {
+      this.policyTableArn = builtArn;
+      this.policyStreamArn = this.streamArn;
+    } else {
+      const tableArn = localString(this, 'table_arn_for_policies', builtArn);
+      this.policyTableArn = choose(c.create, tableArn, existingArn());
+      this.policyStreamArn = choose(c.create, Fn.coalesce([created('stream_arn', table.streamArn), tableArn]), c.existingStreamArn!);
+    }
   }
 }

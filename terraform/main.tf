@@ -104,10 +104,11 @@ locals {
     STREAM_ARN                 = var.create_table ? one(aws_dynamodb_table.source[*].stream_arn) : var.existing_stream_arn
     TABLE_ARN                  = var.create_table ? one(aws_dynamodb_table.source[*].arn) : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)
   }
-  glue_checkpoints_table_name = var.glue_checkpoints_table_name
-  glue_database_name          = coalesce(var.glue_database_name, replace(var.name, "-", "_"))
-  glue_table_name             = var.glue_table_name
-  glue_view_name              = var.glue_view_name
+  glue_checkpoints_table_name  = var.glue_checkpoints_table_name
+  glue_database_name           = coalesce(var.glue_database_name, replace(var.name, "-", "_"))
+  glue_table_name              = var.glue_table_name
+  glue_view_name               = var.glue_view_name
+  lake_bucket_arn_for_policies = coalesce(one(aws_s3_bucket.lake[*].arn), "arn:${data.aws_partition.current.partition}:s3:::${coalesce(var.bucket_name, "${var.name}-lake-")}")
   row_columns = [
     {
       comment = "Partition key as a canonical string: S as is, N exactly as stored, B as base64."
@@ -170,6 +171,7 @@ locals {
       presto  = "varchar"
     },
   ]
+  table_arn_for_policies = "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}"
 }
 
 data "aws_caller_identity" "current" {
@@ -195,7 +197,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:ExportTableToPointInTime"]
     effect  = "Allow"
     resources = [
-      var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
+      var.create_table ? local.table_arn_for_policies : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "BackfillExportsThisTable"
   }
@@ -203,7 +205,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["dynamodb:DescribeExport"]
     effect  = "Allow"
     resources = [
-      "${var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)}/export/*",
+      "${var.create_table ? local.table_arn_for_policies : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0)}/export/*",
     ]
     sid = "BackfillReadsItsExportStatus"
   }
@@ -211,7 +213,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["s3:PutObject", "s3:AbortMultipartUpload", "s3:GetObject"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
     ]
     sid = "BackfillExportPrefixOnly"
   }
@@ -219,7 +221,7 @@ data "aws_iam_policy_document" "backfill" {
     actions = ["s3:ListBucket"]
     effect  = "Allow"
     resources = [
-      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+      var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
     ]
     sid = "BackfillListsExportPrefixOnly"
 
@@ -236,7 +238,7 @@ data "aws_iam_policy_document" "function" {
     actions = ["dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator"]
     effect  = "Allow"
     resources = [
-      var.create_table ? coalesce(one(aws_dynamodb_table.source[*].stream_arn), "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}") : var.existing_stream_arn,
+      var.create_table ? coalesce(one(aws_dynamodb_table.source[*].stream_arn), local.table_arn_for_policies) : var.existing_stream_arn,
     ]
     sid = "ReadThisStream"
   }
@@ -250,8 +252,8 @@ data "aws_iam_policy_document" "function" {
     actions = ["s3:PutObject", "s3:AbortMultipartUpload"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
     ]
     sid = "WriteLakePrefixesOnly"
   }
@@ -259,7 +261,7 @@ data "aws_iam_policy_document" "function" {
     actions = ["dynamodb:BatchGetItem"]
     effect  = "Allow"
     resources = [
-      var.create_table ? "arn:${data.aws_partition.current.partition}:dynamodb:${data.aws_region.current.id}:${data.aws_caller_identity.current.account_id}:table/${coalesce(var.table_name, var.name)}" : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
+      var.create_table ? local.table_arn_for_policies : element(split("/stream/", coalesce(var.existing_stream_arn, "existing_stream_arn-is-not-set")), 0),
     ]
     sid = "ReflattenReadsItemsByKey"
   }
@@ -299,7 +301,7 @@ data "aws_iam_policy_document" "lake_tls_only" {
   statement {
     actions   = ["s3:*"]
     effect    = "Deny"
-    resources = [one(aws_s3_bucket.lake[*].arn), "${one(aws_s3_bucket.lake[*].arn)}/*"]
+    resources = [local.lake_bucket_arn_for_policies, "${local.lake_bucket_arn_for_policies}/*"]
     sid       = "DenyInsecureTransport"
 
     condition {
@@ -316,7 +318,7 @@ data "aws_iam_policy_document" "lake_tls_only" {
   statement {
     actions   = ["s3:*"]
     effect    = "Deny"
-    resources = [one(aws_s3_bucket.lake[*].arn), "${one(aws_s3_bucket.lake[*].arn)}/*"]
+    resources = [local.lake_bucket_arn_for_policies, "${local.lake_bucket_arn_for_policies}/*"]
     sid       = "DenyTlsOlderThan12"
 
     condition {
@@ -337,7 +339,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:ListBucket"]
     effect  = "Allow"
     resources = [
-      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+      var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
     ]
     sid = "MaintenanceListsItsPrefixesOnly"
 
@@ -351,8 +353,8 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
     ]
     sid = "MaintenanceRewritesItsPrefixesOnly"
   }
@@ -360,7 +362,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload", "s3:ListMultipartUploadParts"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/maintenance/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/maintenance/*",
     ]
     sid = "MaintenanceQueriesWriteTheirResultsPrefixOnly"
   }
@@ -368,7 +370,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:GetBucketLocation"]
     effect  = "Allow"
     resources = [
-      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+      var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
     ]
     sid = "MaintenanceQueriesCheckTheResultsBucket"
   }
@@ -427,7 +429,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:ListBucket", "s3:ListBucketVersions"]
     effect  = "Allow"
     resources = [
-      var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
+      var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}",
     ]
     sid = "ErasureListsObjectsAndVersionsOfItsPrefixes"
 
@@ -447,11 +449,11 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:DeleteObjectVersion"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.lake_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.state_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
     ]
     sid = "ErasureDeletesOldObjectVersions"
   }
@@ -459,7 +461,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.quarantine_prefix}/*",
     ]
     sid = "ErasureRewritesQuarantineRecords"
   }
@@ -467,7 +469,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject", "s3:AbortMultipartUpload"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.export_prefix}/*",
     ]
     sid = "ErasureRewritesExportFiles"
   }
@@ -475,7 +477,7 @@ data "aws_iam_policy_document" "maintenance" {
     actions = ["s3:DeleteObject"]
     effect  = "Allow"
     resources = [
-      "${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
+      "${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}/${var.athena_results_prefix}/*",
     ]
     sid = "ErasureDeletesQueryResults"
   }

@@ -113,12 +113,12 @@ output "s3_bucket_name" {
 
 output "s3_export_location" {
   description = "Where backfill exports land; each data file is flattened into SNAPSHOT rows."
-  value       = "s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.export_prefix}/"
+  value       = try("s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.export_prefix}/", null)
 }
 
 output "s3_lake_location" {
   description = "Where the flattened Parquet rows are written (Hive layout dt=YYYY-MM-DD)."
-  value       = "s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.lake_prefix}/"
+  value       = try("s3://${var.create_bucket ? one(aws_s3_bucket.lake[*].id) : var.existing_bucket_name}/${var.lake_prefix}/", null)
 }
 
 output "scheduler_schedule_name" {

@@ -1,7 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DeleteTableCommand, UpdateContinuousBackupsCommand, UpdateTableCommand, waitUntilTableNotExists } from '@aws-sdk/client-dynamodb';
-import { DeleteBucketPolicyCommand, DeletePublicAccessBlockCommand } from '@aws-sdk/client-s3';
+import { DeleteBucketCommand, DeleteBucketPolicyCommand, DeleteObjectsCommand, DeletePublicAccessBlockCommand, ListObjectVersionsCommand } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runReviewPlan } from '../../src/cli/review-plan-command.ts';
 import { COMMENT_MARKER, reviewMarkdown } from '../../src/review/markdown.ts';
@@ -80,7 +80,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
   let fixtures: PlanFixtures | undefined;
   const plans = {} as Record<'drift' | 'refreshOnly' | 'refreshGone' | 'errored', PlanFixture>;
   /** What the apply made, read from the state: the names the drift is made on. */
-  const applied = {} as { ordersTable: string; returnsTable: string; returnsBucket: string };
+  const applied = {} as { ordersTable: string; returnsTable: string; returnsBucket: string; ordersBucket: string };
   const started = performance.now();
 
   beforeAll(async () => {
@@ -92,6 +92,7 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
     applied.ordersTable = value(EXAMPLE, 'aws_dynamodb_table', 'name');
     applied.returnsTable = value(SECOND, 'aws_dynamodb_table', 'name');
     applied.returnsBucket = value(SECOND, 'aws_s3_bucket', 'bucket');
+    applied.ordersBucket = value(EXAMPLE, 'aws_s3_bucket', 'bucket');
 
     const aws = localAws(fixtures.run.moto);
     await timed('protections off through the AWS API', async () => {
@@ -110,6 +111,16 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
     plans.drift = await fixtures.planWith('drift');
     // The table is gone from the refreshed state: the module's policy documents still evaluate (their
     // table ARN is built from its name), so terraform finishes the plan and shows the drift.
+    await timed('orders lake bucket emptied (every version) and deleted through the AWS API', async () => {
+      const bucket = applied.ordersBucket;
+      for (;;) {
+        const listed = await aws.s3.send(new ListObjectVersionsCommand({ Bucket: bucket }));
+        const objects = [...(listed.Versions ?? []), ...(listed.DeleteMarkers ?? [])].map((v) => ({ Key: v.Key!, VersionId: v.VersionId }));
+        if (objects.length === 0) break;
+        await aws.s3.send(new DeleteObjectsCommand({ Bucket: bucket, Delete: { Objects: objects } }));
+      }
+      await aws.s3.send(new DeleteBucketCommand({ Bucket: bucket }));
+    });
     plans.refreshGone = await fixtures.planWith('refresh-gone', { args: ['-refresh-only'] });
     // The errored plan needs no refresh: the precondition fails on the configuration alone.
     plans.errored = await fixtures.planWith('errored', {
@@ -216,14 +227,21 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
     });
   });
 
-  describe('a refresh-only plan after the table is deleted (the module still plans with its table gone from the state)', () => {
-    it('is what terraform writes: finished, no resource changes, the deletion in resource_drift', () => {
+  describe('a refresh-only plan after the table and the lake bucket are deleted (the module still plans with them gone from the state)', () => {
+    it('is what terraform writes: finished, no resource changes, both deletions in resource_drift', () => {
       const p = plan('refreshGone');
       expect([p.errored, p.complete]).toEqual([false, true]);
       expect(p.resource_changes).toBeUndefined();
-      const gone = one(p.resource_drift, EXAMPLE, 'aws_dynamodb_table');
-      expect(gone.change.actions).toEqual(['delete']);
-      expect(gone.change.before.name).toBe(applied.ordersTable);
+      const table = one(p.resource_drift, EXAMPLE, 'aws_dynamodb_table');
+      expect(table.change.actions).toEqual(['delete']);
+      expect(table.change.before.name).toBe(applied.ordersTable);
+      const bucket = one(p.resource_drift, EXAMPLE, 'aws_s3_bucket');
+      expect(bucket.change.actions).toEqual(['delete']);
+      expect(bucket.change.before.bucket).toBe(applied.ordersBucket);
+      // The module's outputs are evaluated in this plan too: the names are null, and the s3:// locations
+      // (templates of the bucket's name) are null rather than an error that stops the plan.
+      const outputs = (plans.refreshGone.json.planned_values as { outputs: Record<string, { value: unknown }> }).outputs;
+      expect([outputs.table_name!.value, outputs.lake_bucket!.value]).toEqual([null, null]);
     });
 
     it('says refresh-only and data at risk at the top, what is lost and that nothing is created yet; exit 3', async () => {
@@ -236,6 +254,12 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
       expect(block).toContain(`- **Already lost**: every item in the table \`${applied.ordersTable}\``);
       expect(block).toContain('- **This plan creates in its place**: nothing yet: applying this refresh-only plan records the deletion in the state');
       expect(block).toContain(`- **To accept it**: \`--allow-replace '${gone.address}'\``);
+      const bucket = one(plan('refreshGone').resource_drift, EXAMPLE, 'aws_s3_bucket');
+      expect(block).toContain(`#### ⛔ Deleted outside Terraform: S3 bucket \`${applied.ordersBucket}\``);
+      expect(block).toContain(`- **To accept it**: \`--allow-replace '${bucket.address}'\``);
+      expect(review('refreshGone').failures).toHaveLength(2);
+      const both = await cli([plans.refreshGone.jsonFile, '--allow-replace', gone.address, '--allow-replace', bucket.address]);
+      expect(both.code, both.stderr).toBe(0);
     });
   });
 

@@ -226,7 +226,12 @@ describe('IAM: least privilege', () => {
     it('in the module build: the same statements over the prefix variables', () => {
       const doc = builtModule().main.data.aws_iam_policy_document.maintenance;
       const bySid = Object.fromEntries((doc.statement as Json[]).filter((st) => st.sid.startsWith('Erasure')).map((st) => [st.sid, st]));
-      const arn = '${var.create_bucket ? one(aws_s3_bucket.lake[*].arn) : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}';
+      const arn = '${var.create_bucket ? local.lake_bucket_arn_for_policies : "arn:${data.aws_partition.current.partition}:s3:::${var.existing_bucket_name}"}';
+      // The created bucket's ARN, or (only while a refresh finds the bucket deleted outside Terraform) one that
+      // names no bucket the module made: bucket_name, or the bare prefix, which no bucket name can be.
+      expect(builtModule().main.locals.lake_bucket_arn_for_policies).toBe(
+        '${coalesce(one(aws_s3_bucket.lake[*].arn), "arn:${data.aws_partition.current.partition}:s3:::${coalesce(var.bucket_name, "${var.name}-lake-")}")}',
+      );
       const vars = ['lake_prefix', 'state_prefix', 'quarantine_prefix', 'athena_results_prefix', 'export_prefix'];
       expect(exact(bySid.ErasureListsObjectsAndVersionsOfItsPrefixes)).toEqual({
         actions: ['s3:ListBucket', 's3:ListBucketVersions'],

@@ -109,7 +109,7 @@ function blocks(...parts: readonly (readonly string[])[]): string[] {
 function headline(r: Review, options: MarkdownOptions, l: Limits): string[] {
   const read = r.counts.read ? ` · ${plural(r.counts.read, 'data source')} read during apply` : '';
   // What someone changed, not what a read merely gives back in another form.
-  const driftCount = r.drift.deleted.length + new Set(r.drift.protections.map((p) => p.address)).size + r.drift.other.filter((o) => o.action !== 'update' || o.changed.length).length;
+  const driftCount = r.drift.deleted.reduce((n, d) => n + 1 + d.goneWithIt.length, 0) + new Set(r.drift.protections.map((p) => p.address)).size + r.drift.other.filter((o) => o.action !== 'update' || o.changed.length).length;
   const counts = r.plan.refreshOnly
     ? `**${plural(driftCount, 'resource')} changed outside Terraform** (a refresh-only plan: nothing to create, update or destroy)`
     : `**${countsText(r.counts, r.moves)}**${read}${r.plan.errored ? ' (only what was planned before the error)' : ''}`;
@@ -169,6 +169,7 @@ function deletedBlock(x: DriftDeleted): string[] {
   const out = ['', `#### ${x.allowed ? 'Allowed' : '⛔'} Deleted outside Terraform: ${x.what}`, '', code(x.address), ''];
   out.push(`- **Already lost**: ${x.lost.join('; ')}.`);
   out.push(`- **This plan creates in its place**: ${x.replacement.join('; ')}.`);
+  if (x.goneWithIt.length) out.push(`- **Gone with it** (S3 deletes a bucket's configuration with the bucket): ${x.goneWithIt.join(', ')}.`);
   for (const w of x.warnings) out.push(`- **⚠ ${w}**`);
   out.push(`- **Before applying**: ${x.safer}${x.runbook ? ` See [${x.runbook.title}](${x.runbook.url}).` : ''}`);
   out.push(x.allowed ? '- Allowed with `--allow-replace`: it does not fail the review.' : `- **To accept it**: \`--allow-replace '${x.address}'\``);

@@ -258,6 +258,14 @@ describe.skipIf(skipReason !== undefined)('review-plan on drift, a failed check 
       expect(block).toContain(`#### ⛔ Deleted outside Terraform: S3 bucket \`${applied.ordersBucket}\``);
       expect(block).toContain(`- **To accept it**: \`--allow-replace '${bucket.address}'\``);
       expect(review('refreshGone').failures).toHaveLength(2);
+      // The bucket's own configuration went with it: told under the bucket, not as protections turned off.
+      const parts = (plan('refreshGone').resource_drift ?? []).filter((d) => d.module_address === EXAMPLE && d.type.startsWith('aws_s3_bucket_'));
+      expect(parts.map((d) => d.type)).toEqual(expect.arrayContaining(['aws_s3_bucket_policy', 'aws_s3_bucket_public_access_block', 'aws_s3_bucket_versioning']));
+      expect(parts.every((d) => d.change.actions.join() === 'delete')).toBe(true);
+      const goneWithIt = block.split('\n').find((line) => line.startsWith('- **Gone with it**'))!;
+      for (const d of parts) expect(goneWithIt).toContain(`\`${d.address}\``);
+      expect(review('refreshGone').drift.protections.map((x) => x.address).filter((a) => a.startsWith(`${EXAMPLE}.`))).toEqual([]);
+      expect(review('refreshGone').drift.deleted.find((x) => x.type === 'aws_s3_bucket')!.goneWithIt).toHaveLength(parts.length);
       const both = await cli([plans.refreshGone.jsonFile, '--allow-replace', gone.address, '--allow-replace', bucket.address]);
       expect(both.code, both.stderr).toBe(0);
     });

@@ -19,6 +19,10 @@ import { RUNBOOKS, type Runbook } from './risk.ts';
  *   a key disabled): the apply sets it again, but the window it was off is
  *   worth knowing, and for PITR the backups are gone;
  * - everything else, listed.
+ *
+ * A bucket deleted outside Terraform takes its configuration resources
+ * (`aws_s3_bucket_*` on that bucket) with it: they are listed under the
+ * bucket, not each as a protection turned off.
  */
 
 export interface DriftDeleted {
@@ -37,6 +41,12 @@ export interface DriftDeleted {
   readonly runbook?: Runbook;
   /** Named with --allow-replace. */
   readonly allowed: boolean;
+  /**
+   * A bucket's own configuration resources (public access block, policy, encryption, versioning,
+   * lifecycle, ...) deleted with it: "bucket policy `<address>`". Each is in resource_drift as a
+   * delete of its own, but S3 removes them with the bucket, so they are told here, not as protections.
+   */
+  readonly goneWithIt: readonly string[];
 }
 
 export interface ProtectionOff {
@@ -251,12 +261,30 @@ function protectionsOff(d: ResourceChange): Finding[] {
 
 /* ---- the section ---- */
 
+/** The bucket a deleted `aws_s3_bucket_*` configuration resource belonged to, when that bucket is deleted too. */
+function deletedBuckets(drift: readonly ResourceChange[]): { bucketOf: (d: ResourceChange) => string | undefined; partsOf: (bucket: ResourceChange) => string[] } {
+  const deletes = drift.filter((d) => d.mode === 'managed' && destroys(actionOf(d.change.actions)));
+  const gone = new Set(deletes.filter((d) => d.type === 'aws_s3_bucket').map((d) => (d.change.before as { bucket?: string } | null)?.bucket).filter((b): b is string => !!b));
+  const bucketOf = (d: ResourceChange): string | undefined => {
+    const bucket = (d.change.before as { bucket?: unknown } | null)?.bucket;
+    return d.type.startsWith('aws_s3_bucket_') && destroys(actionOf(d.change.actions)) && typeof bucket === 'string' && gone.has(bucket) ? bucket : undefined;
+  };
+  const partsOf = (bucket: ResourceChange): string[] => {
+    const name = (bucket.change.before as { bucket?: string } | null)?.bucket;
+    return deletes.filter((d) => name !== undefined && bucketOf(d) === name).map((d) => `${kindOf(d).noun} \`${d.address}\``);
+  };
+  return { bucketOf, partsOf };
+}
+
 export function driftSection(ctx: ReviewContext, refreshOnly: boolean): DriftSection {
   const deleted: DriftDeleted[] = [];
   const protections: ProtectionOff[] = [];
   const other: OtherDrift[] = [];
+  const buckets = deletedBuckets(ctx.plan.resource_drift ?? []);
   for (const d of ctx.plan.resource_drift ?? []) {
     if (d.mode !== 'managed') continue;
+    // Told under its deleted bucket.
+    if (buckets.bucketOf(d) !== undefined) continue;
     const action = actionOf(d.change.actions);
     const instance = ctx.instances.of(d);
     const kind = kindOf(d);
@@ -274,6 +302,7 @@ export function driftSection(ctx: ReviewContext, refreshOnly: boolean): DriftSec
         safer: t.safer,
         runbook: t.runbook ? { title: RUNBOOKS[t.runbook].title, url: `${ctx.docsUrl}#${RUNBOOKS[t.runbook].anchor}` } : undefined,
         allowed: ctx.allowReplace.has(d.address),
+        goneWithIt: d.type === 'aws_s3_bucket' ? buckets.partsOf(d) : [],
       });
       continue;
     }

@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "RllEupPz6Ik9hdoQuLWoQNuhaLtP7ZoxL47xavCyk8M="
+  value       = "rji8J1jvok4SA1/GAAxfdEI8s1j423vWqlHW2Titnpo="
 }
 
 output "lambda_function_name" {

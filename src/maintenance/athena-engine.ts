@@ -14,6 +14,17 @@ export interface AthenaEngineSettings {
   readonly checkpointsTable: string;
 }
 
+/** How Athena words a statement it cancelled at the account's DML query timeout ("Query timeout", "...timed out..."). */
+const TIMED_OUT = /time ?out|timed out/i;
+
+/**
+ * Said with a statement that timed out: the same statement fails the same way in the next run, so the
+ * quota is what has to change. Athena's Service Quotas page: "DML query timeout – ... You can request an
+ * increase in this timeout up to a maximum of 240 minutes" (https://docs.aws.amazon.com/athena/latest/ug/service-limits.html).
+ */
+export const DML_TIMEOUT_HINT =
+  " (Athena's DML query timeout, 30 minutes by default: the next run starts the same statement and fails the same way. Request an increase of the 'DML query timeout' quota for Amazon Athena in Service Quotas, up to 240 minutes; see docs/performance.md, 'What the model says about running the maintenance at 1 B items')";
+
 /**
  * The maintenance engine in AWS: Athena, the engine the module provisions,
  * runs each statement as UNLOAD in the maintenance workgroup; Athena reads
@@ -53,7 +64,8 @@ export class AthenaEngine implements MaintenanceEngine {
   async status(queryId: string): Promise<QueryStatus> {
     const { QueryExecution: q } = await this.athena.send(new GetQueryExecutionCommand({ QueryExecutionId: queryId }));
     const state = (q?.Status?.State ?? 'QUEUED') as QueryState;
-    const reason = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage;
+    const given = q?.Status?.StateChangeReason ?? q?.Status?.AthenaError?.ErrorMessage;
+    const reason = given && state === 'FAILED' && TIMED_OUT.test(given) ? `${given}${DML_TIMEOUT_HINT}` : given;
     return { state, ...(reason ? { reason } : {}), ...(q?.Statistics?.DataScannedInBytes !== undefined ? { bytesScanned: q.Statistics.DataScannedInBytes } : {}) };
   }
 

@@ -16,6 +16,7 @@ import { SourceTable } from './source-table.ts';
 import { StreamFunction } from './stream-function.ts';
 import { validateProps } from './validation.ts';
 import { AddressBook, named } from './addresses.ts';
+import { arnIn, type AwsLocation } from './arns.ts';
 import { assertSameCore } from './core.ts';
 
 /**
@@ -172,6 +173,7 @@ export class FlatteningPipeline extends Construct {
    */
   private s3Location(prefix: string): string {
     const location = `s3://${this.lake.bucketName}/${prefix}/`;
+    // `null` as a reference: CDKTF drops Token.nullValue() from a function's arguments (it wrote `try(x, )`).
     return this.lake.gate.count === undefined ? location : Fn.try([location, ref('null', TerraformStack.of(this))]);
   }
 
@@ -190,8 +192,8 @@ export class FlatteningPipeline extends Construct {
  * attributes would show as "(known after apply)" in every such plan, an IAM
  * change for reviewers to look at that changes nothing.
  */
-function stableArns(config: ResolvedConfig, here: { partition: string; region: string; account: string }) {
-  const arn = (service: string, resource: string): string => `arn:${here.partition}:${service}:${here.region}:${here.account}:${resource}`;
+function stableArns(config: ResolvedConfig, here: AwsLocation) {
+  const arn = (service: string, resource: string): string => arnIn(here, service, resource);
   const g = config.glue;
   return {
     aliasArn: arn('lambda', `function:${config.lambda.functionName}:${config.alias.name}`),

@@ -4,6 +4,7 @@ import { DynamodbTable } from './aws.ts';
 import { choose, countOf, gate, type Gate, gatedAttr, isAbsent, isToken, localString } from './expressions.ts';
 import type { ResolvedConfig } from './naming.ts';
 import { named } from './addresses.ts';
+import { arnIn, type AwsLocation } from './arns.ts';
 
 /**
  * The source DynamoDB table: on-demand, stream NEW_AND_OLD_IMAGES, PITR,
@@ -43,7 +44,7 @@ export class SourceTable extends Construct {
   /** A KMS key the stream reader needs (the table's CMK), if any. */
   readonly kmsKeyArn?: string;
 
-  constructor(scope: Construct, id: string, config: ResolvedConfig, here: { partition: string; region: string; account: string }) {
+  constructor(scope: Construct, id: string, config: ResolvedConfig, here: AwsLocation) {
     super(scope, id);
     const c = config.table;
     this.gate = gate(c.create);
@@ -102,7 +103,7 @@ export class SourceTable extends Construct {
       this.streamArn = choose(c.create, created('stream_arn', table.streamArn), c.existingStreamArn!);
       this.kmsKeyArn = c.existingKmsKeyArn;
     }
-    const builtArn = `arn:${here.partition}:dynamodb:${here.region}:${here.account}:table/${c.name}`;
+    const builtArn = arnIn(here, 'dynamodb', `table/${c.name}`);
     if (this.gate.count === undefined) {
       this.policyTableArn = builtArn;
       this.policyStreamArn = this.streamArn;

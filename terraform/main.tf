@@ -1068,7 +1068,7 @@ resource "aws_lambda_function" "flatten" {
   reserved_concurrent_executions = var.lambda_reserved_concurrency
   role                           = aws_iam_role.function.arn
   runtime                        = "nodejs22.x"
-  source_code_hash               = "rji8J1jvok4SA1/GAAxfdEI8s1j423vWqlHW2Titnpo="
+  source_code_hash               = "/9SbJqYf5ylFmYk6OYjqACAOTq2YbQnJT1owdPQ/o+k="
   tags                           = merge({ "ddb-flatten:pipeline" = var.name }, var.tags)
   timeout                        = var.lambda_timeout
 

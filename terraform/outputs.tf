@@ -88,7 +88,7 @@ output "lambda_function_arn" {
 
 output "lambda_function_code_sha256" {
   description = "base64 sha256 of the deployed zip (Lambda CodeSha256)."
-  value       = "rji8J1jvok4SA1/GAAxfdEI8s1j423vWqlHW2Titnpo="
+  value       = "/9SbJqYf5ylFmYk6OYjqACAOTq2YbQnJT1owdPQ/o+k="
 }
 
 output "lambda_function_name" {

@@ -14,6 +14,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { atomicFileOutput, type ByteOutput } from '../io/byte-output.ts';
 import { s3Output } from './s3-output.ts';
+import { chunks } from '../util/chunks.ts';
 import { mapLimit } from '../util/map-limit.ts';
 
 /**
@@ -70,9 +71,8 @@ const COPY_LIMIT = 5 * 1024 ** 3;
 const COPY_PART = 1024 ** 3;
 /** Parts of one large copy, and DeleteObjects requests, in flight at once. */
 const PARALLEL_REQUESTS = 8;
-
 /** DeleteObjects takes at most 1,000 keys a request. */
-const thousands = <T>(items: readonly T[]): T[][] => Array.from({ length: Math.ceil(items.length / 1000) }, (_, i) => items.slice(i * 1000, (i + 1) * 1000));
+const DELETE_BATCH = 1000;
 
 export class S3Store implements LakeStore {
   readonly s3: S3Client;
@@ -169,7 +169,7 @@ export class S3Store implements LakeStore {
   }
 
   async deleteVersions(versions: readonly Pick<ObjectVersion, 'key' | 'versionId'>[]): Promise<void> {
-    await mapLimit(thousands(versions), PARALLEL_REQUESTS, async (chunk) => {
+    await mapLimit(chunks(versions, DELETE_BATCH), PARALLEL_REQUESTS, async (chunk) => {
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((v) => ({ Key: v.key, VersionId: v.versionId })), Quiet: true } }));
       if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} object version(s), e.g. ${res.Errors[0]!.Key} ${res.Errors[0]!.VersionId}: ${res.Errors[0]!.Code} ${res.Errors[0]!.Message}`);
     });
@@ -177,7 +177,7 @@ export class S3Store implements LakeStore {
 
   async delete(keys: readonly string[]): Promise<void> {
     // Deleting a missing key succeeds, so a delete interrupted part way is simply run again.
-    await mapLimit(thousands(keys), PARALLEL_REQUESTS, async (chunk) => {
+    await mapLimit(chunks(keys, DELETE_BATCH), PARALLEL_REQUESTS, async (chunk) => {
       const res = await this.s3.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: chunk.map((Key) => ({ Key })), Quiet: true } }));
       if (res.Errors?.length) throw new Error(`S3 refused to delete ${res.Errors.length} object(s), e.g. ${res.Errors[0]!.Key}: ${res.Errors[0]!.Code} ${res.Errors[0]!.Message}`);
     });

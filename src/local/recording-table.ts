@@ -15,6 +15,8 @@ import {
 import type { Item } from '../flatten/attribute-value.ts';
 import { canonicalItem, keysOf, toWireItem, type StreamRecord, type StreamSequencer, type WireItem } from './stream-events.ts';
 import type { TableKeys } from './local-dynamodb.ts';
+import { chunks } from '../util/chunks.ts';
+import { mapLimit } from '../util/map-limit.ts';
 
 type SdkItem = Record<string, SdkAttributeValue>;
 
@@ -83,8 +85,7 @@ export class RecordingTable {
     const ids = keys.map(canonicalItem);
     if (new Set(ids).size !== ids.length) throw new Error('putMany needs items with distinct keys');
     const before = await this.getMany(keys, concurrency);
-    const writes = chunks(items, 25).map((group) => () => this.batchWrite(group.map((item) => ({ PutRequest: { Item: item as SdkItem } }))));
-    await runLimited(writes, concurrency);
+    await mapLimit(chunks(items, 25), concurrency, (group) => this.batchWrite(group.map((item) => ({ PutRequest: { Item: item as SdkItem } }))));
     const after = await this.getMany(keys, concurrency);
     for (const id of ids) this.push(before.get(id), after.get(id));
   }
@@ -111,7 +112,7 @@ export class RecordingTable {
   /** Consistent reads of many keys (100 per request); the map is keyed by canonicalItem(key). */
   private async getMany(keys: readonly Item[], concurrency: number): Promise<Map<string, WireItem>> {
     const found = new Map<string, WireItem>();
-    const reads = chunks(keys, 100).map((group) => async () => {
+    await mapLimit(chunks(keys, 100), concurrency, async (group) => {
       let pending: SdkItem[] | undefined = group as SdkItem[];
       for (let attempt = 0; pending && pending.length > 0; attempt++) {
         if (attempt > 10) throw new Error(`BatchGetItem left ${pending.length} keys unprocessed after ${attempt} attempts`);
@@ -123,7 +124,6 @@ export class RecordingTable {
         pending = out.UnprocessedKeys?.[this.name]?.Keys;
       }
     });
-    await runLimited(reads, concurrency);
     return found;
   }
 }
@@ -132,16 +132,3 @@ function wire(item: SdkItem | undefined): WireItem | undefined {
   return item ? toWireItem(item) : undefined;
 }
 
-function chunks<T>(values: readonly T[], size: number): T[][] {
-  const out: T[][] = [];
-  for (let i = 0; i < values.length; i += size) out.push(values.slice(i, i + size));
-  return out;
-}
-
-async function runLimited(tasks: readonly (() => Promise<void>)[], concurrency: number): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < tasks.length) await tasks[next++]!();
-  };
-  await Promise.all(Array.from({ length: Math.min(concurrency, tasks.length) }, worker));
-}

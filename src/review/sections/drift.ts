@@ -261,30 +261,27 @@ function protectionsOff(d: ResourceChange): Finding[] {
 
 /* ---- the section ---- */
 
-/** The bucket a deleted `aws_s3_bucket_*` configuration resource belonged to, when that bucket is deleted too. */
-function deletedBuckets(drift: readonly ResourceChange[]): { bucketOf: (d: ResourceChange) => string | undefined; partsOf: (bucket: ResourceChange) => string[] } {
+/**
+ * The configuration resources (`aws_s3_bucket_*`) deleted with a bucket that is itself deleted, by the
+ * bucket's name: S3 removed them with it.
+ */
+function bucketParts(drift: readonly ResourceChange[]): Map<string, ResourceChange[]> {
   const deletes = drift.filter((d) => d.mode === 'managed' && destroys(actionOf(d.change.actions)));
-  const gone = new Set(deletes.filter((d) => d.type === 'aws_s3_bucket').map((d) => (d.change.before as { bucket?: string } | null)?.bucket).filter((b): b is string => !!b));
-  const bucketOf = (d: ResourceChange): string | undefined => {
-    const bucket = (d.change.before as { bucket?: unknown } | null)?.bucket;
-    return d.type.startsWith('aws_s3_bucket_') && destroys(actionOf(d.change.actions)) && typeof bucket === 'string' && gone.has(bucket) ? bucket : undefined;
-  };
-  const partsOf = (bucket: ResourceChange): string[] => {
-    const name = (bucket.change.before as { bucket?: string } | null)?.bucket;
-    return deletes.filter((d) => name !== undefined && bucketOf(d) === name).map((d) => `${kindOf(d).noun} \`${d.address}\``);
-  };
-  return { bucketOf, partsOf };
+  const bucketOf = (d: ResourceChange): unknown => (d.change.before as { bucket?: unknown } | null)?.bucket;
+  const parts = new Map<string, ResourceChange[]>();
+  for (const d of deletes) if (d.type === 'aws_s3_bucket' && typeof bucketOf(d) === 'string') parts.set(bucketOf(d) as string, []);
+  for (const d of deletes) if (d.type.startsWith('aws_s3_bucket_')) parts.get(bucketOf(d) as string)?.push(d);
+  return parts;
 }
 
 export function driftSection(ctx: ReviewContext, refreshOnly: boolean): DriftSection {
   const deleted: DriftDeleted[] = [];
   const protections: ProtectionOff[] = [];
   const other: OtherDrift[] = [];
-  const buckets = deletedBuckets(ctx.plan.resource_drift ?? []);
+  const parts = bucketParts(ctx.plan.resource_drift ?? []);
+  const toldWithBucket = new Set([...parts.values()].flat());
   for (const d of ctx.plan.resource_drift ?? []) {
-    if (d.mode !== 'managed') continue;
-    // Told under its deleted bucket.
-    if (buckets.bucketOf(d) !== undefined) continue;
+    if (d.mode !== 'managed' || toldWithBucket.has(d)) continue;
     const action = actionOf(d.change.actions);
     const instance = ctx.instances.of(d);
     const kind = kindOf(d);
@@ -302,7 +299,7 @@ export function driftSection(ctx: ReviewContext, refreshOnly: boolean): DriftSec
         safer: t.safer,
         runbook: t.runbook ? { title: RUNBOOKS[t.runbook].title, url: `${ctx.docsUrl}#${RUNBOOKS[t.runbook].anchor}` } : undefined,
         allowed: ctx.allowReplace.has(d.address),
-        goneWithIt: d.type === 'aws_s3_bucket' ? buckets.partsOf(d) : [],
+        goneWithIt: d.type === 'aws_s3_bucket' ? (parts.get(nameOf(d) ?? '') ?? []).map((part) => `${kindOf(part).noun} \`${part.address}\``) : [],
       });
       continue;
     }
